@@ -1,0 +1,50 @@
+# Plinth: every target sets itself up on a fresh machine (uv and the locked virtualenv).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+# Use uv from PATH when present, else a private copy in .tools/ (pip-installed, pinned).
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+VENV := .venv
+STACK ?= dev
+FORMAT ?= table
+
+.PHONY: help setup preview test lint typecheck pytest bench schema clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --quiet
+	@touch $@
+
+setup: $(VENV)/.synced ## Create .venv with the locked dependencies
+
+preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
+	$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
+
+schema: setup ## Print the JSON Schema of the stack config
+	@$(VENV)/bin/plinth schema
+
+lint: setup ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup ## mypy (strict) on components/ and plinth/
+	$(VENV)/bin/mypy
+
+pytest: setup ## The test suite only
+	$(VENV)/bin/pytest
+
+test: lint typecheck pytest ## Lint, type-check and run the tests
+
+bench: setup ## Preview speed against the mock-runtime floor
+	$(VENV)/bin/python bench/preview_bench.py
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

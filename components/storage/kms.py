@@ -1,0 +1,142 @@
+"""A customer-managed KMS key with rotation and a least-privilege key policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import Statement, policy_document
+from components.scope import AwsScope
+
+# What key administrators may do: manage the key, never use it for data.
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+
+# What CloudWatch Logs needs to encrypt and read back a log group's events.
+LOGS_KEY_ACTIONS = (
+    "kms:Decrypt*",
+    "kms:Describe*",
+    "kms:Encrypt*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+)
+
+
+@dataclass(frozen=True)
+class EncryptionKeyArgs:
+    """Inputs of an EncryptionKey.
+
+    `retain_on_delete` defaults to True: deleting the key makes every object and log it ever
+    encrypted unreadable, so `pulumi destroy` leaves it (and schedules nothing).
+    """
+
+    scope: AwsScope
+    description: str
+    tags: Mapping[str, str]
+    administrators: Sequence[str] = ()
+    allow_cloudwatch_logs: bool = False
+    deletion_window_days: int = 30
+    retain_on_delete: bool = True
+    protect: bool = False
+    alias: str | None = None
+
+
+class EncryptionKey(pulumi.ComponentResource):
+    """A symmetric KMS key, rotated yearly, with an alias and a key policy that:
+
+    - lets the account's IAM policies grant use of the key (the account root statement);
+      without it a key can become unmanageable;
+    - gives the named administrators management rights only, no encrypt/decrypt;
+    - when asked, lets CloudWatch Logs use it only for log groups of this account and region
+      (scoped by the `kms:EncryptionContext:aws:logs:arn` condition).
+    """
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+    arn: pulumi.Output[str]
+    key_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("plinth:storage:EncryptionKey", name, None, opts)
+        self.key = aws.kms.Key(
+            name,
+            description=args.description,
+            enable_key_rotation=True,
+            deletion_window_in_days=args.deletion_window_days,
+            policy=policy_document(self._key_policy(args)),
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
+            ),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/{args.alias or name}",
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = self.key.arn
+        self.key_id = self.key.key_id
+        self.register_outputs({"arn": self.arn, "keyId": self.key_id, "alias": self.alias.name})
+
+    @staticmethod
+    def _key_policy(args: EncryptionKeyArgs) -> list[Statement]:
+        scope = args.scope
+        statements: list[Statement] = [
+            {
+                "Sid": "AccountIamPoliciesGovernUse",
+                "Effect": "Allow",
+                "Principal": {"AWS": scope.account_root_arn},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        if args.administrators:
+            statements.append(
+                {
+                    "Sid": "AdministratorsManageOnly",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": list(args.administrators)},
+                    "Action": list(KEY_ADMIN_ACTIONS),
+                    "Resource": "*",
+                }
+            )
+        if args.allow_cloudwatch_logs:
+            statements.append(
+                {
+                    "Sid": "CloudWatchLogsForThisAccountOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": scope.regional_service_principal("logs")},
+                    "Action": list(LOGS_KEY_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": scope.arn("logs", "log-group:*")
+                        }
+                    },
+                }
+            )
+        return statements

@@ -1,0 +1,229 @@
+"""Plausible computed outputs for mocked resources and invokes.
+
+IDs, physical names and ARNs follow each service's real format, with the stack's region and
+a fixed example account, so documents built from outputs (bucket policies, IAM policies)
+read exactly as they would after a real deployment. Values derive from a hash of the
+resource's type and name: the same program always previews the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+EXAMPLE_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class MockedResource:
+    """What the mock knows about one resource it is asked to create."""
+
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    region: str
+    account: str = EXAMPLE_ACCOUNT_ID
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+    def digest(self, length: int, salt: str = "") -> str:
+        seed = f"{self.type}::{self.name}::{salt}".encode()
+        return hashlib.sha256(seed).hexdigest()[:length]
+
+    def physical_name(self, key: str = "name", *, lowercase: bool = False) -> str:
+        """The given name, or Pulumi's auto-name: the logical name plus 7 random hex chars."""
+        given = self.inputs.get(key)
+        if isinstance(given, str) and given:
+            return given
+        prefix = self.inputs.get(f"{key}Prefix")
+        name = f"{prefix}{self.digest(26)}" if prefix else f"{self.name}-{self.digest(7)}"
+        return name.lower() if lowercase else name
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"
+
+
+Computed = tuple[str, dict[str, Any]]
+
+# EC2-family resources: (id prefix, ARN resource kind or None when the type has no ARN).
+_EC2_STYLE: dict[str, tuple[str, str | None]] = {
+    "aws:ec2/vpc:Vpc": ("vpc", "vpc"),
+    "aws:ec2/subnet:Subnet": ("subnet", "subnet"),
+    "aws:ec2/internetGateway:InternetGateway": ("igw", "internet-gateway"),
+    "aws:ec2/eip:Eip": ("eipalloc", "elastic-ip"),
+    "aws:ec2/natGateway:NatGateway": ("nat", "natgateway"),
+    "aws:ec2/routeTable:RouteTable": ("rtb", "route-table"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("rtbassoc", None),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg", "security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("sg", "security-group"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("sgr", "security-group-rule"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("sgr", "security-group-rule"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce", "vpc-endpoint"),
+    "aws:ec2/flowLog:FlowLog": ("fl", "vpc-flow-log"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("lt", "launch-template"),
+    "aws:ec2/placementGroup:PlacementGroup": ("pg", "placement-group"),
+}
+
+
+def _ec2(resource: MockedResource) -> Computed:
+    prefix, kind = _EC2_STYLE[resource.type]
+    resource_id = f"{prefix}-{resource.digest(17)}"
+    state: dict[str, Any] = {"ownerId": resource.account}
+    if kind:
+        state["arn"] = resource.arn("ec2", f"{kind}/{resource_id}")
+    if resource.type == "aws:ec2/vpc:Vpc":
+        state |= {
+            "defaultSecurityGroupId": f"sg-{resource.digest(17, 'sg')}",
+            "defaultNetworkAclId": f"acl-{resource.digest(17, 'acl')}",
+            "mainRouteTableId": f"rtb-{resource.digest(17, 'rtb')}",
+        }
+    elif resource.type == "aws:ec2/eip:Eip":
+        state |= {"allocationId": resource_id, "publicIp": _documentation_ip(resource)}
+    elif resource.type == "aws:ec2/natGateway:NatGateway":
+        state |= {
+            "publicIp": _documentation_ip(resource),
+            "networkInterfaceId": f"eni-{resource.digest(17, 'eni')}",
+        }
+    elif resource.type == "aws:ec2/vpcEndpoint:VpcEndpoint":
+        state |= {"state": "available", "prefixListId": f"pl-{resource.digest(8, 'pl')}"}
+    return resource_id, state
+
+
+def _documentation_ip(resource: MockedResource) -> str:
+    """An address from TEST-NET-3 (RFC 5737), which is never routed."""
+    return f"203.0.113.{int(resource.digest(2, 'ip'), 16) % 254 + 1}"
+
+
+def _route(resource: MockedResource) -> Computed:
+    return f"r-{resource.inputs.get('routeTableId', 'rtb')}{resource.digest(10)}", {}
+
+
+def _log_group(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    return name, {"name": name, "arn": resource.arn("logs", f"log-group:{name}")}
+
+
+def _iam_role(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    path = resource.inputs.get("path") or "/"
+    return name, {
+        "name": name,
+        "arn": resource.arn("iam", f"role{path}{name}", regional=False),
+        "uniqueId": "AROA" + resource.digest(17).upper(),
+    }
+
+
+def _iam_policy(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    path = resource.inputs.get("path") or "/"
+    arn = resource.arn("iam", f"policy{path}{name}", regional=False)
+    return arn, {"name": name, "arn": arn, "policyId": "ANPA" + resource.digest(17).upper()}
+
+
+def _iam_role_policy(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    return f"{resource.inputs.get('role', '')}:{name}", {"name": name}
+
+
+def _kms_key(resource: MockedResource) -> Computed:
+    key_id = str(uuid.UUID(resource.digest(32)))
+    return key_id, {"keyId": key_id, "arn": resource.arn("kms", f"key/{key_id}")}
+
+
+def _kms_alias(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    target = str(resource.inputs.get("targetKeyId", ""))
+    return name, {
+        "name": name,
+        "arn": resource.arn("kms", name),
+        "targetKeyArn": resource.arn("kms", f"key/{target}"),
+    }
+
+
+def _s3_bucket(resource: MockedResource) -> Computed:
+    name = resource.physical_name("bucket", lowercase=True)
+    suffix = "amazonaws.com.cn" if resource.partition == "aws-cn" else "amazonaws.com"
+    return name, {
+        "bucket": name,
+        "arn": f"arn:{resource.partition}:s3:::{name}",
+        "bucketDomainName": f"{name}.s3.{suffix}",
+        "bucketRegionalDomainName": f"{name}.s3.{resource.region}.{suffix}",
+        "region": resource.region,
+    }
+
+
+def _bucket_setting(resource: MockedResource) -> Computed:
+    """Bucket sub-resources (versioning, policy, ...) take the bucket name as their ID."""
+    return str(resource.inputs.get("bucket", resource.name)), {}
+
+
+_BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
+    **dict.fromkeys(_EC2_STYLE, _ec2),
+    "aws:ec2/route:Route": _route,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/policy:Policy": _iam_policy,
+    "aws:iam/rolePolicy:RolePolicy": _iam_role_policy,
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:s3/bucket:Bucket": _s3_bucket,
+}
+
+
+def _generic(resource: MockedResource) -> Computed:
+    resource_id = f"{resource.name}-{resource.digest(8)}"
+    state: dict[str, Any] = {}
+    package, _, rest = resource.type.partition(":")
+    if package == "aws" and "arn" not in resource.inputs:
+        service = rest.split("/")[0].split(":")[0]
+        kind = resource.type.rsplit(":", 1)[-1].lower()
+        state["arn"] = resource.arn(service, f"{kind}/{resource_id}")
+    return resource_id, state
+
+
+def computed_outputs(resource: MockedResource) -> Computed:
+    """(id, outputs) for a mocked custom resource; outputs exclude the inputs."""
+    if resource.type.startswith("aws:s3/bucket") and resource.type != "aws:s3/bucket:Bucket":
+        return _bucket_setting(resource)
+    return _BY_TYPE.get(resource.type, _generic)(resource)
+
+
+def invoke_result(token: str, region: str) -> dict[str, Any] | None:
+    """Results for the AWS invokes programs commonly make; None when not modelled."""
+    partition = partition_of(region)
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "accountId": EXAMPLE_ACCOUNT_ID,
+            "arn": f"arn:{partition}:iam::{EXAMPLE_ACCOUNT_ID}:user/plinth-offline",
+            "userId": "AIDAEXAMPLEOFFLINE",
+            "id": EXAMPLE_ACCOUNT_ID,
+        }
+    if token == "aws:index/getRegion:getRegion":
+        return {"name": region, "region": region, "id": region, "endpoint": ""}
+    if token == "aws:index/getPartition:getPartition":
+        suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+        return {"partition": partition, "dnsSuffix": suffix, "id": partition}
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        area, direction, number = region.split("-")[-3:]
+        return {
+            "names": [f"{region}{letter}" for letter in "abcdef"],
+            "zoneIds": [f"{area}{direction[0]}{number}-az{n}" for n in range(1, 7)],
+            "id": region,
+            "groupNames": [region],
+        }
+    return None

@@ -1,0 +1,31 @@
+"""Why an offline preview could not complete. Each maps to exit code 2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class PreviewError(Exception):
+    """The preview failed for a reason the user must fix; `lines` say what and where."""
+
+    def __init__(self, title: str, lines: Sequence[str] = ()) -> None:
+        self.title = title
+        self.lines = list(lines)
+        super().__init__("\n".join([title, *(f"  {line}" for line in self.lines)]))
+
+
+class ProjectError(PreviewError):
+    """The project, stack or a file given on the command line cannot be used."""
+
+
+class ProgramError(PreviewError):
+    """The program raised an exception; `location` is the file and line in the program."""
+
+    def __init__(self, location: str, message: str, traceback_text: str) -> None:
+        self.location = location
+        self.traceback_text = traceback_text
+        super().__init__(f"program error at {location}", [message])
+
+
+class EngineRejection(PreviewError):
+    """The program did something the real engine refuses but the mock runtime allows."""

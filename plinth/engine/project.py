@@ -1,0 +1,207 @@
+"""Pulumi projects and stack config files, read the way the Pulumi CLI reads them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from plinth.engine.errors import ProjectError
+
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+# Offline there is no secrets provider to decrypt `secure:` values; programs get this instead.
+SECRET_PLACEHOLDER = "offline-secret-placeholder"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Pulumi project: its name, root folder and program folder."""
+
+    name: str
+    root: Path
+    program: Path
+    stack_config_dir: Path
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stacks(self) -> list[str]:
+        return sorted(
+            p.name[len("Pulumi.") : -len(".yaml")]
+            for p in self.stack_config_dir.glob("Pulumi.*.yaml")
+        )
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Config as the engine hands it to a program: `namespace:key` -> string value."""
+
+    values: dict[str, str]
+    secret_keys: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def find_project(start: Path) -> Project:
+    """The project whose Pulumi.yaml is at or above `start` (a project or program folder)."""
+    start = start.resolve()
+    if not start.is_dir():
+        raise ProjectError(f"program folder {str(start)!r} does not exist")
+    for folder in (start, *start.parents):
+        for candidate in PROJECT_FILES:
+            if (folder / candidate).is_file():
+                return _read_project(folder / candidate)
+    raise ProjectError(f"no Pulumi.yaml in {str(start)!r} or any folder above it")
+
+
+def _read_project(path: Path) -> Project:
+    document = _load_yaml(path)
+    name = document.get("name")
+    if not isinstance(name, str) or not name:
+        raise ProjectError(f"{path}: 'name' is missing")
+    runtime = document.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise ProjectError(
+            f"{path}: runtime is {runtime_name!r}; the offline engine runs Python programs only"
+        )
+    root = path.parent
+    program = (root / str(document.get("main") or ".")).resolve()
+    if not (program / "__main__.py").is_file():
+        raise ProjectError(f"{path}: program folder {str(program)!r} has no __main__.py")
+    config_dir = root / str(document.get("stackConfigDir") or ".")
+    return Project(
+        name=name,
+        root=root,
+        program=program,
+        stack_config_dir=config_dir,
+        defaults=_project_defaults(name, document.get("config")),
+    )
+
+
+def _project_defaults(project: str, config: Any) -> dict[str, str]:
+    """Project-level config: `key: value` or `key: {default|value: ...}`."""
+    defaults: dict[str, str] = {}
+    if not isinstance(config, dict):
+        return defaults
+    for key, entry in config.items():
+        value = entry
+        if isinstance(entry, dict):
+            if "value" not in entry and "default" not in entry:
+                continue
+            value = entry.get("value", entry.get("default"))
+        defaults[_qualify(project, str(key))] = _to_wire(value)
+    return defaults
+
+
+def load_stack_config(project: Project, stack: str, config_file: Path | None = None) -> StackConfig:
+    """The stack's config (its Pulumi.<stack>.yaml, or `config_file`) over project defaults."""
+    path = config_file or project.stack_file(stack)
+    if not path.is_file():
+        if config_file is not None:
+            raise ProjectError(f"config file {str(path)!r} does not exist")
+        known = ", ".join(project.stacks()) or "none"
+        raise ProjectError(
+            f"stack {stack!r} has no config file {path.name} in {str(path.parent)!r} "
+            f"(stacks with config files: {known})"
+        )
+    document = _load_yaml(path)
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ProjectError(f"{path}: 'config' must be a mapping of keys to values")
+    values = dict(project.defaults)
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        qualified = _qualify(project.name, str(key))
+        if _has_secure(value):
+            secret_keys.append(qualified)
+            value = _strip_secure(value)
+        values[qualified] = _to_wire(value)
+    notes = []
+    if document.get("environment"):
+        notes.append(
+            f"{path.name}: Pulumi ESC environments are not resolved offline; "
+            "only the file's own config is used"
+        )
+    if secret_keys:
+        notes.append(
+            f"secure values ({', '.join(sorted(secret_keys))}) cannot be decrypted offline; "
+            f"the program sees {SECRET_PLACEHOLDER!r}"
+        )
+    return StackConfig(values=values, secret_keys=sorted(secret_keys), notes=notes)
+
+
+def _qualify(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _to_wire(value: Any) -> str:
+    """Pulumi's encoding: strings as is, booleans lowercase, objects and lists as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "secure" in value and len(value) == 1 or any(map(_has_secure, value.values()))
+    if isinstance(value, list):
+        return any(map(_has_secure, value))
+    return False
+
+
+def _strip_secure(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER
+        return {key: _strip_secure(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strip_secure(item) for item in value]
+    return value
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ProjectError(f"{path}{where}: not valid YAML ({error})") from None
+    except OSError as error:
+        raise ProjectError(f"{path}: cannot be read ({error.strerror})") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ProjectError(f"{path}: expected a mapping at the top level")
+    return document
+
+
+def load_stack_outputs(path: Path) -> dict[str, dict[str, Any]]:
+    """`--stack-outputs FILE`: {"<org>/<project>/<stack>": {"<output>": value, ...}, ...}."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ProjectError(f"stack outputs file {str(path)!r}: {error.strerror}") from None
+    except ValueError as error:
+        raise ProjectError(f"stack outputs file {str(path)!r}: not valid JSON ({error})") from None
+    problems = []
+    if not isinstance(document, dict):
+        problems.append("top level must be an object of stack name -> outputs object")
+    else:
+        problems = [
+            f"{name!r}: outputs must be an object, got {type(outputs).__name__}"
+            for name, outputs in document.items()
+            if not isinstance(outputs, dict)
+        ]
+    if problems:
+        raise ProjectError(f"stack outputs file {str(path)!r} is invalid", problems)
+    return document

@@ -1,0 +1,97 @@
+"""What an offline preview captured: every resource registration and the stack outputs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from plinth.engine.values import masked, reveal
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class ResourceRecord:
+    """One registered resource, as the engine received it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+    depends_on: tuple[str, ...]
+    ignore_changes: tuple[str, ...]
+    id: str = ""
+
+    @property
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with secrets revealed: what a policy pack sees in a real preview."""
+        result: dict[str, Any] = reveal(self.inputs)
+        return result
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "inputs": masked(self.inputs),
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "dependsOn": list(self.depends_on),
+            "ignoreChanges": list(self.ignore_changes),
+        }
+
+
+@dataclass
+class Preview:
+    """The result of running a program under the offline engine."""
+
+    project: str
+    stack: str
+    resources: list[ResourceRecord] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[str] = field(default_factory=list)
+
+    def by_type(self) -> dict[str, int]:
+        return dict(sorted(Counter(r.type for r in self.resources).items()))
+
+    def of_type(self, type_: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, urn: str) -> ResourceRecord:
+        for record in self.resources:
+            if record.urn == urn:
+                return record
+        raise KeyError(urn)
+
+    def children(self, parent_urn: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.parent == parent_urn]
+
+    def descendants(self, parent_urn: str) -> list[ResourceRecord]:
+        found = []
+        for child in self.children(parent_urn):
+            found.append(child)
+            found.extend(self.descendants(child.urn))
+        return found
+
+    @property
+    def root(self) -> ResourceRecord | None:
+        return next((r for r in self.resources if r.type == STACK_TYPE), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [record.to_json() for record in self.resources],
+            "outputs": masked(self.outputs),
+            "summary": {"total": len(self.resources), "byType": self.by_type()},
+            "diagnostics": list(self.diagnostics),
+        }

@@ -1,0 +1,259 @@
+"""Run a Pulumi Python program under the SDK's mock runtime and capture what it registers.
+
+The program runs exactly as the real language host runs it (`run_in_stack` around
+`runpy.run_path`), but the resource monitor is in-process: no Pulumi CLI, no provider
+plugins, no network. Resources get plausible outputs (see `cloud`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import runpy
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import empty_pb2
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import run_in_stack
+
+from plinth.engine.cloud import DEFAULT_REGION, MockedResource, computed_outputs, invoke_result
+from plinth.engine.errors import EngineRejection, ProgramError
+from plinth.engine.result import STACK_TYPE, Preview, ResourceRecord
+from plinth.engine.values import decode_struct, reveal
+from plinth.spec.errors import SpecError
+
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+class CloudMocks(mocks.Mocks):
+    """Answers resource creation and invokes with plausible cloud values."""
+
+    def __init__(self, default_region: str, stack_outputs: Mapping[str, Mapping[str, Any]]):
+        self.default_region = default_region
+        self.stack_outputs = stack_outputs
+        self.provider_regions: dict[str, str] = {}
+        self.unmodelled_invokes: set[str] = set()
+        self.problems: list[str] = []
+
+    def _region(self, provider_ref: str | None, inputs: Mapping[str, Any]) -> str:
+        explicit = inputs.get("region")
+        if isinstance(explicit, str) and explicit:
+            return explicit
+        provider_id = (provider_ref or "").rsplit("::", 1)[-1]
+        return self.provider_regions.get(provider_id, self.default_region)
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(args.name, inputs)
+        if not args.custom and args.resource_id is None:
+            return "", inputs  # a component: nothing to create
+        region = self._region(args.provider, reveal(inputs))
+        resource = MockedResource(args.typ, args.name, reveal(inputs), region)
+        if args.typ.startswith(PROVIDER_PREFIX):
+            provider_id = resource.digest(36)
+            region_input = reveal(inputs).get("region")
+            if isinstance(region_input, str) and region_input:
+                self.provider_regions[provider_id] = region_input
+            return provider_id, inputs
+        resource_id, computed = computed_outputs(resource)
+        return args.resource_id or resource_id, {**inputs, **computed, "id": resource_id}
+
+    def _stack_reference(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        stack_name = str(inputs.get("name") or name)
+        outputs = self.stack_outputs.get(stack_name)
+        if outputs is None:
+            known = ", ".join(sorted(self.stack_outputs)) or "none: pass --stack-outputs FILE"
+            self.problems.append(
+                f"StackReference {stack_name!r} has no outputs offline (stacks given: {known})"
+            )
+            outputs = {}
+        return stack_name, {"name": stack_name, "outputs": dict(outputs), "secretOutputNames": []}
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        region = self._region(args.provider, args.args)
+        result = invoke_result(args.token, region)
+        if result is None:
+            self.unmodelled_invokes.add(args.token)
+            return {}, []
+        return result, []
+
+
+class CapturingMonitor(mocks.MockMonitor):
+    """A mock resource monitor that records every registration with its options.
+
+    It also refuses what the real engine refuses and plain mocks accept: a second resource
+    with a URN already registered.
+    """
+
+    def __init__(self, cloud: CloudMocks) -> None:
+        super().__init__(cloud)
+        self.cloud = cloud
+        self.records: list[ResourceRecord] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.duplicates: list[str] = []
+        self._stack_urn = ""
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            if urn in self.resources or (request.type == STACK_TYPE and self._stack_urn):
+                self.duplicates.append(urn)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            self._stack_urn = urn
+        registered = self.resources.get(urn)
+        record = ResourceRecord(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent,
+            provider=request.provider,
+            inputs=decode_struct(request.object),
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            depends_on=tuple(request.dependencies),
+            ignore_changes=tuple(request.ignoreChanges),
+            id=registered.id if registered else "",
+        )
+        with self._lock:
+            self.records.append(record)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn == self._stack_urn:
+            self.stack_outputs = decode_struct(request.outputs)
+        return empty_pb2.Empty()
+
+
+class _DiagnosticsHandler(logging.Handler):
+    """Collects the program's pulumi.log warnings and errors."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def run_program(
+    program: Path,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str] | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Preview:
+    """Run the program folder `program` (its __main__.py) offline and capture the result."""
+    program = program.resolve()
+    loaded_before = set(sys.modules)
+    try:
+        return run_callable(
+            lambda: runpy.run_path(str(program), run_name="__main__"),
+            project=project,
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            stack_outputs=stack_outputs,
+            program_root=program,
+        )
+    finally:
+        # Modules of this program must not leak into the next run of another program.
+        for name in set(sys.modules) - loaded_before:
+            path = getattr(sys.modules[name], "__file__", None) or ""
+            if path and Path(path).resolve().is_relative_to(program):
+                del sys.modules[name]
+
+
+def run_callable(
+    body: Callable[[], Any],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str] | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    program_root: Path | None = None,
+) -> Preview:
+    """Run `body` as a Pulumi program offline. Components are tested through this too."""
+    default_region = config.get("aws:region") or DEFAULT_REGION
+    cloud = CloudMocks(default_region, stack_outputs or {})
+    monitor = CapturingMonitor(cloud)
+    diagnostics = _DiagnosticsHandler()
+    logger = logging.getLogger(f"plinth.offline.{id(monitor)}")
+    logger.propagate = False
+    logger.addHandler(diagnostics)
+
+    runtime_config.set_all_config(dict(config), list(secret_keys or []))
+    settings.ROOT.set(None)
+    settings.configure(
+        mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=mocks.MockEngine(logger),
+            project=project,
+            stack=stack,
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    try:
+        loop.run_until_complete(run_in_stack(body))
+    except SpecError:
+        raise
+    except Exception as error:
+        raise _program_error(error, program_root) from error
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+        settings.ROOT.set(None)
+        logger.removeHandler(diagnostics)
+
+    if monitor.duplicates:
+        raise EngineRejection(
+            "the real engine would reject this program: duplicate resource URNs",
+            [f"{urn} (give the resource a unique name)" for urn in sorted(set(monitor.duplicates))],
+        )
+    if cloud.problems:
+        raise EngineRejection("stack references cannot be resolved offline", cloud.problems)
+    notes = [
+        f"note: invoke {token} is not modelled offline; the program received an empty result"
+        for token in sorted(cloud.unmodelled_invokes)
+    ]
+    return Preview(
+        project=project,
+        stack=stack,
+        resources=list(monitor.records),
+        outputs=monitor.stack_outputs,
+        diagnostics=diagnostics.messages + notes,
+    )
+
+
+def _program_error(error: BaseException, program_root: Path | None) -> ProgramError:
+    """Point at the innermost frame inside the program folder (or the innermost frame)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    in_program = [
+        frame
+        for frame in frames
+        if program_root is not None and Path(frame.filename).resolve().is_relative_to(program_root)
+    ]
+    frame = (in_program or frames or [None])[-1]
+    location = f"{frame.filename}:{frame.lineno}" if frame else "<unknown>"
+    message = f"{type(error).__name__}: {error}"
+    text = "".join(traceback.format_exception(error))
+    return ProgramError(location, message, text)

@@ -1,0 +1,318 @@
+"""The typed stack spec: everything a stack says under the `plinth:` config namespace.
+
+Keys are camelCase in `Pulumi.<stack>.yaml` (Pulumi's convention) and snake_case in Python.
+Unknown keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components.network.layout import LayoutError, SubnetLayout
+
+
+def invalid(detail: str) -> PydanticCustomError:
+    """An error whose message is exactly `detail` (the value and what is allowed)."""
+    return PydanticCustomError("plinth_invalid", "{detail}", {"detail": detail})
+
+
+class SpecModel(BaseModel):
+    """Base for every spec section: camelCase keys only, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+
+class DataClassification(StrEnum):
+    """How sensitive the data in a resource is; drives tags, object lock and later policies."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy API).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
+def _log_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise invalid(f"{days} is not a CloudWatch Logs retention period; allowed: {allowed}")
+    return days
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+
+_REGION = re.compile(r"^(?:[a-z]{2})(?:-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:role|user)/[\w+=,.@/-]+$")
+_ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+
+
+class AwsSpec(SpecModel):
+    """Where the stack deploys on AWS."""
+
+    region: str
+    """AWS region for every resource of the stack, e.g. us-east-1."""
+    account_id: str | None = None
+    """When set, the AWS provider refuses credentials for any other account."""
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise invalid(f"{value!r} is not an AWS region name (such as us-east-1, eu-west-1)")
+        return value
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT_ID.match(value):
+            raise invalid(f"{value!r} is not an AWS account ID (12 digits, quoted in YAML)")
+        return value
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the region (aws, aws-cn or aws-us-gov)."""
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+
+class KmsSpec(SpecModel):
+    """The platform KMS key that encrypts logs and data by default."""
+
+    deletion_window_days: int = Field(default=30, ge=7, le=30)
+    """Waiting period before a scheduled key deletion completes (AWS allows 7 to 30)."""
+    administrators: tuple[str, ...] = ()
+    """IAM role or user ARNs that may manage (not use) the key, besides the account root."""
+
+    @field_validator("administrators")
+    @classmethod
+    def _administrators(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _IAM_PRINCIPAL_ARN.match(value):
+                raise invalid(
+                    f"{value!r} is not an IAM role or user ARN "
+                    "(arn:aws:iam::<12-digit account>:role/<name>)"
+                )
+        return values
+
+
+class FlowLogSpec(SpecModel):
+    """VPC flow logs, delivered to a KMS-encrypted CloudWatch log group."""
+
+    retention_days: LogRetentionDays = 365
+    """One year by default: PCI DSS 10.5.1 asks for twelve months of audit history."""
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+
+
+MAX_AZS = 6
+
+
+class NetworkSpec(SpecModel):
+    """The VPC the platform runs in."""
+
+    az_count: int = Field(default=3, ge=1, le=MAX_AZS)
+    """Availability zones to spread subnets over (3 gives zone-failure tolerance)."""
+    cidr: str = "10.0.0.0/16"
+    """IPv4 range of the VPC, from the private ranges (RFC 1918), /16 to /22."""
+    nat_gateways: Literal["perAz", "single", "none"] = "perAz"
+    """perAz survives an AZ outage; single is cheaper (dev); none = no internet egress."""
+    interface_endpoints: tuple[str, ...] = ()
+    """AWS services reached privately through interface endpoints, e.g. sts, ecr.api, logs."""
+    flow_logs: FlowLogSpec = FlowLogSpec()
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            if "/" not in value:
+                raise ValueError(value)
+            network = ipaddress.IPv4Network(value, strict=False)
+        except ValueError:
+            raise invalid(f"{value!r} is not an IPv4 network (CIDR such as 10.0.0.0/16)") from None
+        if str(network) != value:
+            raise invalid(f"{value!r} has host bits set; did you mean {str(network)!r}?")
+        if not network.is_private:
+            raise invalid(f"{value!r} is not a private (RFC 1918) range")
+        if not 16 <= network.prefixlen <= 22:
+            raise invalid(f"{value!r} is outside the allowed sizes /16 to /22")
+        az_count = info.data.get("az_count")
+        if isinstance(az_count, int):
+            try:
+                SubnetLayout.plan(value, az_count)
+            except LayoutError as error:
+                raise invalid(str(error)) from None
+        return value
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoints(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _ENDPOINT_SERVICE.match(value):
+                raise invalid(f"{value!r} is not an AWS service endpoint name (such as ecr.api)")
+            if value == "s3":
+                raise invalid("'s3' is always provisioned as a gateway endpoint; remove it")
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        if duplicates:
+            raise invalid(f"{', '.join(map(repr, duplicates))} listed more than once")
+        return values
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.cidr)
+
+
+class ObjectLockSpec(SpecModel):
+    """Write-once retention for every new object version (WORM)."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    """GOVERNANCE can be lifted by privileged users; COMPLIANCE cannot, even by root."""
+    days: int = Field(ge=1, le=36500)
+
+
+class BucketSpec(SpecModel):
+    """A data bucket (datasets, model artifacts, ...)."""
+
+    data_classification: DataClassification | None = None
+    """Overrides the stack's classification for this bucket's tag."""
+    object_lock: ObjectLockSpec | None = None
+    """Can only be turned on when the bucket is created."""
+
+
+def _bucket_key(value: str) -> str:
+    if not (_NAME.match(value) and 3 <= len(value) <= 32):
+        raise invalid(
+            f"bucket key {value!r} is not a name "
+            "(lowercase letters, digits and '-', 3 to 32 characters, such as datasets)"
+        )
+    return value
+
+
+BucketKey = Annotated[str, AfterValidator(_bucket_key)]
+
+
+def _default_buckets() -> dict[str, BucketSpec]:
+    return {"datasets": BucketSpec(), "models": BucketSpec()}
+
+
+class StorageSpec(SpecModel):
+    """The data layer: an access-log bucket and the data buckets."""
+
+    access_log_retention_days: int = Field(default=365, ge=90, le=3653)
+    """Days to keep S3 server access logs (at least 90)."""
+    noncurrent_version_retention_days: int = Field(default=90, ge=1, le=3653)
+    """Days a replaced or deleted object version stays recoverable."""
+    buckets: dict[BucketKey, BucketSpec] = Field(default_factory=_default_buckets)
+
+
+class PlinthSpec(SpecModel):
+    """The whole `plinth:` namespace of a stack."""
+
+    environment: str
+    """Short lowercase environment name (dev, staging, prod); part of resource names."""
+    owner: str
+    """Team or person accountable for the stack; the `owner` tag."""
+    cost_center: str
+    """The `cost-center` tag used for cost allocation."""
+    data_classification: DataClassification = DataClassification.INTERNAL
+    """Default classification for the stack's resources."""
+    protect: bool = False
+    """Protect stateful resources (keys, buckets, log groups) from `pulumi destroy`."""
+    extra_tags: dict[str, str] = Field(default_factory=dict)
+    """More tags for every resource; cannot override the common ones."""
+    aws: AwsSpec
+    kms: KmsSpec = KmsSpec()
+    network: NetworkSpec = NetworkSpec()
+    storage: StorageSpec = StorageSpec()
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        if not (_NAME.match(value) and len(value) <= 16):
+            raise invalid(
+                f"{value!r} is not an environment name "
+                "(lowercase letters, digits and '-', 2 to 16 characters, such as dev or prod)"
+            )
+        return value
+
+    @field_validator("owner", "cost_center")
+    @classmethod
+    def _tag_value(cls, value: str) -> str:
+        if not value.strip() or len(value) > 256 or not _TAG_TEXT.match(value):
+            raise invalid(
+                f"{value!r} is not a usable tag value "
+                "(1 to 256 letters, digits, spaces and _ . : / = + - @)"
+            )
+        return value
+
+    @field_validator("extra_tags")
+    @classmethod
+    def _extra_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        problems = []
+        for key, value in tags.items():
+            if key in COMMON_TAG_KEYS or key.lower().startswith("aws:"):
+                problems.append(f"{key!r} is reserved")
+            elif not key or len(key) > 128 or not _TAG_TEXT.match(key):
+                problems.append(f"{key!r} is not a valid tag key")
+            elif len(value) > 256 or not _TAG_TEXT.match(value):
+                problems.append(f"{key!r} has an invalid value {value!r}")
+        if problems:
+            raise invalid(
+                "; ".join(problems) + f" (reserved keys: {', '.join(COMMON_TAG_KEYS)}, aws:*)"
+            )
+        return tags
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of physical resource names: plinth-<environment>."""
+        return f"plinth-{self.environment}"
+
+    def common_tags(self, classification: DataClassification | None = None) -> dict[str, str]:
+        """The tags every taggable resource carries."""
+        return {
+            **self.extra_tags,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "environment": self.environment,
+            "data-classification": (classification or self.data_classification).value,
+            "managed-by": "plinth",
+        }
+
+
+COMMON_TAG_KEYS = ("owner", "cost-center", "environment", "data-classification", "managed-by")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the spec (camelCase keys, as written in stack files)."""
+    return PlinthSpec.model_json_schema(by_alias=True)

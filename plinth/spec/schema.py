@@ -1,0 +1,38 @@
+"""JSON Schema for whole stack files, so editors validate `Pulumi.<stack>.yaml` as you type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plinth.spec import NAMESPACE
+from plinth.spec.model import json_schema
+
+
+def stack_file_schema() -> dict[str, Any]:
+    """Schema of a stack file: `plinth:<key>` entries follow the spec, other namespaces pass."""
+    spec = json_schema()
+    definitions = spec.pop("$defs", {})
+    properties = {
+        f"{NAMESPACE}:{key}": value for key, value in spec.get("properties", {}).items()
+    }
+    required = [f"{NAMESPACE}:{key}" for key in spec.get("required", [])]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Plinth stack configuration (Pulumi.<stack>.yaml)",
+        "type": "object",
+        "properties": {
+            "config": {
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "patternProperties": {f"^(?!{NAMESPACE}:)[^:]+:.+$": {}},
+                "additionalProperties": False,
+            },
+            "secretsprovider": {"type": "string"},
+            "encryptedkey": {"type": "string"},
+            "encryptionsalt": {"type": "string"},
+            "environment": {},
+        },
+        "additionalProperties": False,
+        "$defs": definitions,
+    }

@@ -1,0 +1,1 @@
+"""The Plinth policy pack (Pulumi CrossGuard). Rules live in `policies.rules`."""
