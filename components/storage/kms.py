@@ -33,13 +33,16 @@ KEY_ADMIN_ACTIONS = (
     "kms:UpdateKeyDescription",
 )
 
-# What CloudWatch Logs needs to encrypt and read back a log group's events.
+# What CloudWatch Logs needs to encrypt and read back a log group's events: the exact
+# actions behind the wildcards in AWS's documented logs key policy, minus asymmetric ones.
 LOGS_KEY_ACTIONS = (
-    "kms:Decrypt*",
-    "kms:Describe*",
-    "kms:Encrypt*",
-    "kms:GenerateDataKey*",
-    "kms:ReEncrypt*",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import runpy
 import sys
 import threading
@@ -238,10 +239,19 @@ def run_callable(
     return Preview(
         project=project,
         stack=stack,
-        resources=list(monitor.records),
+        resources=sorted(monitor.records, key=_stable_order),
         outputs=monitor.stack_outputs,
         diagnostics=diagnostics.messages + notes,
     )
+
+
+def _stable_order(record: ResourceRecord) -> tuple[bool, list[str | int]]:
+    """The stack first, then by URN with numbers compared as numbers (net-2 before net-10).
+
+    Registration order depends on the SDK's thread pool; a preview must not.
+    """
+    parts = re.split(r"(\d+)", record.urn)
+    return record.type != STACK_TYPE, [int(p) if p.isdigit() else p for p in parts]
 
 
 def _program_error(error: BaseException, program_root: Path | None) -> ProgramError:

@@ -9,13 +9,18 @@ from plinth.spec.model import json_schema
 
 
 def stack_file_schema() -> dict[str, Any]:
-    """Schema of a stack file: `plinth:<key>` entries follow the spec, other namespaces pass."""
+    """Schema of a stack file: `plinth:<key>` entries follow the spec, other namespaces pass.
+
+    Required keys are not enforced here: they may come from Pulumi.yaml's project config.
+    """
     spec = json_schema()
     definitions = spec.pop("$defs", {})
-    properties = {
-        f"{NAMESPACE}:{key}": value for key, value in spec.get("properties", {}).items()
-    }
-    required = [f"{NAMESPACE}:{key}" for key in spec.get("required", [])]
+    # Pulumi reads an unqualified key in a stack file as the project's own: `owner` is
+    # `plinth:owner`.
+    properties = {}
+    for key, value in spec.get("properties", {}).items():
+        properties[f"{NAMESPACE}:{key}"] = value
+        properties[key] = value
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Plinth stack configuration (Pulumi.<stack>.yaml)",
@@ -24,7 +29,6 @@ def stack_file_schema() -> dict[str, Any]:
             "config": {
                 "type": "object",
                 "properties": properties,
-                "required": required,
                 "patternProperties": {f"^(?!{NAMESPACE}:)[^:]+:.+$": {}},
                 "additionalProperties": False,
             },

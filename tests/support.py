@@ -1,0 +1,102 @@
+"""Shared helpers: every component and stack is tested on what the offline engine captures.
+
+Assertions run on captured inputs (the engine's camelCase property names, as policies see
+them), never inside `apply` callbacks.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.scope import AwsScope
+from plinth.engine import Preview, ResourceRecord, preview_stack, run_callable
+from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID, partition_of
+from plinth.engine.project import _to_wire
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+KMS_KEY = "aws:kms/key:Key"
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE = "aws:ec2/route:Route"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def dev_stack_document() -> dict[str, Any]:
+    """The built-in dev stack file, parsed (a fresh copy each call)."""
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    return copy.deepcopy(document)
+
+
+def preview_dev(
+    tmp_path: Path, changes: Mapping[str, Any] | None = None, removals: tuple[str, ...] = ()
+) -> Preview:
+    """Preview this repo's program on the dev stack file with some `plinth:` keys changed."""
+    document = dev_stack_document()
+    document["config"].update(changes or {})
+    for key in removals:
+        document["config"].pop(key, None)
+    config_file = tmp_path / "Pulumi.test.yaml"
+    config_file.write_text(yaml.safe_dump(document))
+    return preview_stack(ROOT / "infra", "dev", config_file=config_file)
+
+
+def run_components(
+    body: Callable[[], Any], *, region: str = "us-east-1", config: Mapping[str, Any] | None = None
+) -> Preview:
+    """Run `body` (which builds components) as a program offline; returns the capture."""
+    wire = {key: _to_wire(value) for key, value in (config or {}).items()}
+    return run_callable(
+        body, project="test", stack="test", config={"aws:region": region, **wire}
+    )
+
+
+def scope(region: str = "us-east-1") -> AwsScope:
+    return AwsScope(account_id=EXAMPLE_ACCOUNT_ID, region=region, partition=partition_of(region))
+
+
+def of_type(preview: Preview, type_: str, name_contains: str = "") -> list[ResourceRecord]:
+    return [r for r in preview.of_type(type_) if name_contains in r.name]
+
+
+def one(preview: Preview, type_: str, name_contains: str = "") -> ResourceRecord:
+    found = of_type(preview, type_, name_contains)
+    assert len(found) == 1, f"expected one {type_} named *{name_contains}*, got {len(found)}"
+    return found[0]
+
+
+def document(record: ResourceRecord, key: str) -> dict[str, Any]:
+    """A JSON policy document input, parsed."""
+    parsed: dict[str, Any] = json.loads(record.plain_inputs[key])
+    return parsed
+
+
+def statement(policy: Mapping[str, Any], sid: str) -> dict[str, Any]:
+    matches = [s for s in policy["Statement"] if s.get("Sid") == sid]
+    assert len(matches) == 1, f"no single statement {sid!r} in {policy}"
+    found: dict[str, Any] = matches[0]
+    return found
+
+
+def parliament_findings_above_low(policy_json: str) -> list[str]:
+    """parliament's findings (with its own severities) worse than LOW, for an IAM policy."""
+    import parliament
+    from parliament import analyze_policy_string
+
+    findings = []
+    for finding in analyze_policy_string(policy_json, include_community_auditors=False).findings:
+        enhanced = parliament.enhance_finding(finding)
+        if enhanced.severity not in ("LOW", "MUTE"):
+            findings.append(f"{enhanced.severity} {enhanced.issue}: {enhanced.detail}")
+    return findings
