@@ -101,34 +101,57 @@ class CapturingMonitor(mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.duplicates: list[str] = []
         self._stack_urn = ""
+        self._claimed: set[str] = set()
         self._lock = threading.Lock()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine forms them: children of the stack itself carry no
+        `pulumi:pulumi:Stack$` prefix (the SDK's plain mock adds one)."""
+        if parent.split("::")[2:3] == [STACK_TYPE]:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        urn = self.make_urn(request.parent, request.type, request.name)
-        with self._lock:
-            if urn in self.resources or (request.type == STACK_TYPE and self._stack_urn):
-                self.duplicates.append(urn)
+        urn = self._claim(request)
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             self._stack_urn = urn
+        self._record(urn, request, request.object, custom=bool(request.custom))
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Reads (StackReference, `Resource.get`) are resources of the stack too."""
+        urn = self._claim(request)
+        response = super().ReadResource(request)
+        self._record(urn, request, request.properties, custom=True)
+        return response
+
+    def _claim(self, request: Any) -> str:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            if urn in self._claimed:
+                self.duplicates.append(urn)
+            self._claimed.add(urn)
+        return urn
+
+    def _record(self, urn: str, request: Any, properties: Any, *, custom: bool) -> None:
         registered = self.resources.get(urn)
         record = ResourceRecord(
             urn=urn,
             type=request.type,
             name=request.name,
-            custom=bool(request.custom),
+            custom=custom,
             parent=request.parent,
             provider=request.provider,
-            inputs=decode_struct(request.object),
-            protect=bool(request.protect),
-            retain_on_delete=bool(request.retainOnDelete),
+            inputs=decode_struct(properties),
+            protect=bool(getattr(request, "protect", False)),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
             depends_on=tuple(request.dependencies),
-            ignore_changes=tuple(request.ignoreChanges),
+            ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
             id=registered.id if registered else "",
         )
         with self._lock:
             self.records.append(record)
-        return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self._stack_urn:
@@ -218,6 +241,8 @@ def run_callable(
     except SpecError:
         raise
     except Exception as error:
+        if cloud.problems:  # the program failed on what it could not read offline
+            raise _unresolved_references(cloud.problems) from error
         raise _program_error(error, program_root) from error
     finally:
         loop.close()
@@ -231,7 +256,7 @@ def run_callable(
             [f"{urn} (give the resource a unique name)" for urn in sorted(set(monitor.duplicates))],
         )
     if cloud.problems:
-        raise EngineRejection("stack references cannot be resolved offline", cloud.problems)
+        raise _unresolved_references(cloud.problems)
     notes = [
         f"note: invoke {token} is not modelled offline; the program received an empty result"
         for token in sorted(cloud.unmodelled_invokes)
@@ -243,6 +268,10 @@ def run_callable(
         outputs=monitor.stack_outputs,
         diagnostics=diagnostics.messages + notes,
     )
+
+
+def _unresolved_references(problems: list[str]) -> EngineRejection:
+    return EngineRejection("stack references cannot be resolved offline", problems)
 
 
 def _stable_order(record: ResourceRecord) -> tuple[bool, list[str | int]]:
