@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -77,15 +78,16 @@ def preview(
     debug: Debug = False,
 ) -> None:
     """Show what `pulumi up` would create, with no Pulumi CLI, plugins or credentials."""
-    from plinth.engine import PreviewError, ProgramError, preview_stack
-    from plinth.engine import render
+    from plinth.engine import PreviewError, ProgramError, preview_stack, render
 
     try:
-        result = preview_stack(
-            program, stack, config_file=config, stack_outputs_file=stack_outputs
-        )
+        result = preview_stack(program, stack, config_file=config, stack_outputs_file=stack_outputs)
     except SpecError as error:
-        _fail(f"invalid {error.source} for stack {stack!r}", [str(p) for p in error.problems])
+        _fail(
+            f"invalid {error.source} for stack {stack!r}",
+            [str(p) for p in error.problems],
+            debug_text=traceback.format_exc() if debug else None,
+        )
     except ProgramError as error:
         _fail(error.title, error.lines, debug_text=error.traceback_text if debug else None)
     except PreviewError as error:

@@ -57,9 +57,7 @@ def run_components(
 ) -> Preview:
     """Run `body` (which builds components) as a program offline; returns the capture."""
     wire = {key: _to_wire(value) for key, value in (config or {}).items()}
-    return run_callable(
-        body, project="test", stack="test", config={"aws:region": region, **wire}
-    )
+    return run_callable(body, project="test", stack="test", config={"aws:region": region, **wire})
 
 
 def scope(region: str = "us-east-1") -> AwsScope:

@@ -196,7 +196,7 @@ def test_missing_stack_names_the_stacks_that_exist() -> None:
 
 
 def test_project_problems(tmp_path: Path) -> None:
-    with pytest.raises(ProjectError, match="no Pulumi.yaml in"):
+    with pytest.raises(ProjectError, match=re.escape("no Pulumi.yaml in")):
         preview_stack(tmp_path, "dev")
     with pytest.raises(ProjectError, match="does not exist"):
         preview_stack(tmp_path / "missing", "dev")
@@ -204,13 +204,13 @@ def test_project_problems(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="runtime is 'nodejs'"):
         preview_stack(tmp_path, "dev")
     (tmp_path / "Pulumi.yaml").write_text("name: py\nruntime: python\n")
-    with pytest.raises(ProjectError, match="has no __main__.py"):
+    with pytest.raises(ProjectError, match=re.escape("has no __main__.py")):
         preview_stack(tmp_path, "dev")
     (tmp_path / "__main__.py").write_text("")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: [unclosed\n")
-    with pytest.raises(ProjectError, match=r"Pulumi.dev.yaml:\d+: not valid YAML"):
+    with pytest.raises(ProjectError, match=r"Pulumi\.dev\.yaml:\d+: not valid YAML"):
         preview_stack(tmp_path, "dev")
-    with pytest.raises(ProjectError, match="config file '.*nope.yaml' does not exist"):
+    with pytest.raises(ProjectError, match=r"config file '.*nope\.yaml' does not exist"):
         preview_stack(tmp_path, "dev", config_file=tmp_path / "nope.yaml")
 
 
@@ -223,9 +223,7 @@ def test_any_program_folder_runs(tmp_path: Path) -> None:
         "pulumi.export('arn', role.arn)\n"
     )
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  tiny:size: 3\n")
-    preview = run_program(
-        tmp_path / "src", project="tiny", stack="dev", config={"tiny:size": "3"}
-    )
+    preview = run_program(tmp_path / "src", project="tiny", stack="dev", config={"tiny:size": "3"})
     role = one(preview, "aws:iam/role:Role")
     assert preview.outputs["arn"] == f"arn:aws:iam::123456789012:role/svc/{role.id}"
     assert preview_stack(tmp_path / "src", "dev").outputs == preview.outputs

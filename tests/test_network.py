@@ -127,7 +127,10 @@ def test_flow_logs_to_encrypted_retained_log_group(net: Preview) -> None:
     flow_log = one(net, "aws:ec2/flowLog:FlowLog")
     assert flow_log.inputs["trafficType"] == "ALL"
     assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
-    assert flow_log.inputs["logDestination"] == f"arn:aws:logs:eu-west-1:123456789012:log-group:{group.id}"
+    assert (
+        flow_log.inputs["logDestination"]
+        == f"arn:aws:logs:eu-west-1:123456789012:log-group:{group.id}"
+    )
     assert flow_log.inputs["vpcId"] == one(net, "aws:ec2/vpc:Vpc").id
     assert flow_log.inputs["iamRoleArn"].endswith(f":role/{one(net, ROLE).id}")
 

@@ -24,8 +24,7 @@ MINIMAL = {
 def wire(config: dict[str, Any]) -> dict[str, str]:
     """Encode like Pulumi: objects and lists as JSON strings, scalars as strings."""
     return {
-        key: value if isinstance(value, str) else json.dumps(value)
-        for key, value in config.items()
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()
     }
 
 
@@ -57,7 +56,9 @@ def test_dev_stack_file_is_valid() -> None:
 
 
 def test_scalars_arrive_as_strings_and_are_coerced() -> None:
-    spec = load_spec(wire(with_changes(protect="true")) | {"plinth:kms": '{"deletionWindowDays": "7"}'})
+    spec = load_spec(
+        wire(with_changes(protect="true")) | {"plinth:kms": '{"deletionWindowDays": "7"}'}
+    )
     assert spec.protect is True
     assert spec.kms.deletion_window_days == 7
 
@@ -101,7 +102,10 @@ def test_common_tags() -> None:
         ),
         ({"network": {"azCount": 0}}, "plinth:network.azCount: 0 is too small; the minimum is 1"),
         ({"network": {"azCount": 7}}, "plinth:network.azCount: 7 is too large; the maximum is 6"),
-        ({"network": {"azCount": "three"}}, "plinth:network.azCount: 'three' is not a whole number"),
+        (
+            {"network": {"azCount": "three"}},
+            "plinth:network.azCount: 'three' is not a whole number",
+        ),
         (
             {"network": {"natGateways": "double"}},
             "plinth:network.natGateways: 'double' is not allowed; expected 'perAz', 'single' or "

@@ -94,7 +94,9 @@ def test_key_policy_is_least_privilege() -> None:
         }
     }
     assert all("*" not in action for action in logs["Action"])
-    assert all(s["Principal"] != "*" and s["Principal"] != {"AWS": "*"} for s in policy["Statement"])
+    assert all(
+        s["Principal"] != "*" and s["Principal"] != {"AWS": "*"} for s in policy["Statement"]
+    )
 
 
 def test_key_policy_leaves_out_what_was_not_asked_for() -> None:
@@ -111,7 +113,12 @@ def test_key_alias_targets_the_key() -> None:
 
 def test_bucket_blocks_all_public_access_and_acls(bucket: Preview) -> None:
     block = one(bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+    for flag in (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ):
         assert block.inputs[flag] is True, flag
     ownership = one(bucket, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
     assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
@@ -191,7 +198,9 @@ def test_object_lock_when_asked() -> None:
 
 def test_no_object_lock_by_default(bucket: Preview) -> None:
     assert one(bucket, BUCKET).inputs["objectLockEnabled"] is False
-    assert bucket.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+    assert (
+        bucket.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+    )
 
 
 def test_access_log_bucket_uses_sse_s3_and_admits_log_delivery_from_this_account() -> None:
@@ -211,7 +220,9 @@ def test_access_log_bucket_uses_sse_s3_and_admits_log_delivery_from_this_account
     assert encryption.inputs["rules"] == [
         {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
     ]
-    delivery = statement(document(one(preview, BUCKET_POLICY), "policy"), "S3ServerAccessLogsFromThisAccount")
+    delivery = statement(
+        document(one(preview, BUCKET_POLICY), "policy"), "S3ServerAccessLogsFromThisAccount"
+    )
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Action"] == "s3:PutObject"
     assert delivery["Resource"] == f"arn:aws:s3:::{name}/*"
@@ -253,4 +264,4 @@ def test_arns_follow_the_region_s_partition() -> None:
     logs = statement(policy, "CloudWatchLogsForThisAccountOnly")
     assert logs["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}
     assert preview.outputs == {}
-    assert record.id and preview.get(record.urn) is record
+    assert preview.get(record.urn) is record

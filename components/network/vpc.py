@@ -135,7 +135,10 @@ class Network(pulumi.ComponentResource):
     def _public_routing(self) -> None:
         child = pulumi.ResourceOptions(parent=self)
         gateway = aws.ec2.InternetGateway(
-            f"{self._name}-igw", vpc_id=self.vpc.id, tags=self._tags(f"{self._name}-igw"), opts=child
+            f"{self._name}-igw",
+            vpc_id=self.vpc.id,
+            tags=self._tags(f"{self._name}-igw"),
+            opts=child,
         )
         table = aws.ec2.RouteTable(
             f"{self._name}-public",
@@ -159,9 +162,7 @@ class Network(pulumi.ComponentResource):
             )
 
     def _nat_gateways(self) -> list[aws.ec2.NatGateway]:
-        count = {"perAz": len(self.public_subnets), "single": 1, "none": 0}[
-            self._args.nat_gateways
-        ]
+        count = {"perAz": len(self.public_subnets), "single": 1, "none": 0}[self._args.nat_gateways]
         gateways = []
         child = pulumi.ResourceOptions(parent=self)
         for index, subnet in enumerate(self.public_subnets[:count]):
@@ -179,7 +180,9 @@ class Network(pulumi.ComponentResource):
             )
         return gateways
 
-    def _private_routing(self, nat_gateways: Sequence[aws.ec2.NatGateway]) -> list[aws.ec2.RouteTable]:
+    def _private_routing(
+        self, nat_gateways: Sequence[aws.ec2.NatGateway]
+    ) -> list[aws.ec2.RouteTable]:
         child = pulumi.ResourceOptions(parent=self)
         tables = []
         for index, subnet in enumerate(self.private_subnets):

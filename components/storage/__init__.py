@@ -1,6 +1,11 @@
 """The data layer's building blocks: KMS keys and secure buckets."""
 
-from components.storage.bucket import AccessLogDestination, ObjectLock, SecureBucket, SecureBucketArgs
+from components.storage.bucket import (
+    AccessLogDestination,
+    ObjectLock,
+    SecureBucket,
+    SecureBucketArgs,
+)
 from components.storage.kms import EncryptionKey, EncryptionKeyArgs
 
 __all__ = [

@@ -118,8 +118,7 @@ def load_stack_config(project: Project, stack: str, config_file: Path | None = N
         qualified = _qualify(project.name, str(key))
         if _has_secure(value):
             secret_keys.append(qualified)
-            value = _strip_secure(value)
-        values[qualified] = _to_wire(value)
+        values[qualified] = _to_wire(_strip_secure(value))
     notes = []
     if document.get("environment"):
         notes.append(
@@ -153,7 +152,7 @@ def _to_wire(value: Any) -> str:
 
 def _has_secure(value: Any) -> bool:
     if isinstance(value, dict):
-        return "secure" in value and len(value) == 1 or any(map(_has_secure, value.values()))
+        return ("secure" in value and len(value) == 1) or any(map(_has_secure, value.values()))
     if isinstance(value, list):
         return any(map(_has_secure, value))
     return False
@@ -204,4 +203,5 @@ def load_stack_outputs(path: Path) -> dict[str, dict[str, Any]]:
         ]
     if problems:
         raise ProjectError(f"stack outputs file {str(path)!r} is invalid", problems)
-    return document
+    outputs: dict[str, dict[str, Any]] = document
+    return outputs

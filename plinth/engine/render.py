@@ -70,7 +70,9 @@ def to_table(preview: Preview) -> Group:
     types.add_column("Count", justify="right", footer=str(len(preview.resources)))
     types.add_column("Options")
     for type_, count, protected, retained in _type_counts(preview.resources):
-        types.add_row(short_type(type_), str(count), ", ".join(_markers(count, protected, retained)))
+        types.add_row(
+            short_type(type_), str(count), ", ".join(_markers(count, protected, retained))
+        )
     parts: list[Any] = [tree, types]
     if preview.outputs:
         outputs = Table(title="Stack outputs")

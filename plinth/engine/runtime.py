@@ -111,7 +111,7 @@ class CapturingMonitor(mocks.MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         urn = self._claim(request)
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
@@ -119,7 +119,7 @@ class CapturingMonitor(mocks.MockMonitor):
         self._record(urn, request, request.object, custom=bool(request.custom))
         return response
 
-    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def ReadResource(self, request: Any) -> Any:
         """Reads (StackReference, `Resource.get`) are resources of the stack too."""
         urn = self._claim(request)
         response = super().ReadResource(request)
@@ -153,7 +153,7 @@ class CapturingMonitor(mocks.MockMonitor):
         with self._lock:
             self.records.append(record)
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self._stack_urn:
             self.stack_outputs = decode_struct(request.outputs)
         return empty_pb2.Empty()
@@ -291,8 +291,8 @@ def _program_error(error: BaseException, program_root: Path | None) -> ProgramEr
         for frame in frames
         if program_root is not None and Path(frame.filename).resolve().is_relative_to(program_root)
     ]
-    frame = (in_program or frames or [None])[-1]
-    location = f"{frame.filename}:{frame.lineno}" if frame else "<unknown>"
+    candidates = in_program or frames
+    location = f"{candidates[-1].filename}:{candidates[-1].lineno}" if candidates else "<unknown>"
     message = f"{type(error).__name__}: {error}"
     text = "".join(traceback.format_exception(error))
     return ProgramError(location, message, text)

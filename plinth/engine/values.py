@@ -14,12 +14,12 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 
-_SIG = rpc._special_sig_key  # noqa: SLF001 - the wire format's own constants
-_SECRET = rpc._special_secret_sig  # noqa: SLF001
-_RESOURCE = rpc._special_resource_sig  # noqa: SLF001
-_OUTPUT = rpc._special_output_value_sig  # noqa: SLF001
-_ASSET = rpc._special_asset_sig  # noqa: SLF001
-_ARCHIVE = rpc._special_archive_sig  # noqa: SLF001
+_SIG = rpc._special_sig_key
+_SECRET = rpc._special_secret_sig
+_RESOURCE = rpc._special_resource_sig
+_OUTPUT = rpc._special_output_value_sig
+_ASSET = rpc._special_asset_sig
+_ARCHIVE = rpc._special_archive_sig
 UNKNOWN_WIRE = rpc.UNKNOWN
 
 

@@ -1,0 +1,140 @@
+"""The `plinth` command line: formats, exit codes and error reporting."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from support import PROGRAMS, ROOT, dev_stack_document
+from typer.testing import CliRunner
+
+from plinth.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def bad_stack_file(tmp_path: Path) -> Path:
+    document = dev_stack_document()
+    document["config"]["plinth:network"]["cidr"] = "10.0.0.0/33"
+    document["config"]["plinth:netwrk"] = {}
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_json_format() -> None:
+    code, out, _ = invoke("preview", "--format", "json")
+    assert code == 0
+    printed = json.loads(out)
+    assert printed["project"] == "plinth"
+    assert printed["stack"] == "dev"
+    assert printed["summary"]["total"] == len(printed["resources"]) > 60
+
+
+def test_table_format_shows_the_component_tree() -> None:
+    code, out, _ = invoke("preview", "--stack", "dev")
+    assert code == 0
+    assert "resources would be created in stack plinth/dev" in out
+    assert "plinth-dev-net plinth:network:Network" in out
+    assert "6 × aws:ec2:Subnet" in out
+    assert "Resources by type" in out
+
+
+def test_markdown_format_is_a_pr_comment() -> None:
+    code, out, _ = invoke("preview", "--format", "markdown")
+    assert code == 0
+    assert out.startswith("### Plinth preview: `plinth` / `dev`\n")
+    assert "| Type | Count | Options |" in out
+    assert "| `aws:s3:Bucket` | 3 | retain |" in out
+    assert "<details><summary>Resources by component</summary>" in out
+
+
+def test_bad_flag_value_exits_2() -> None:
+    code, _, err = invoke("preview", "--format", "xml")
+    assert code == 2
+    assert "xml" in err
+
+
+def test_unknown_stack_exits_2_and_lists_stacks() -> None:
+    code, _, err = invoke("preview", "--stack", "prod")
+    assert code == 2
+    assert "stack 'prod' has no config file Pulumi.prod.yaml" in err
+    assert "(stacks with config files: dev)" in err
+
+
+def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
+    code, out, err = invoke("preview", "--config", str(bad_stack_file(tmp_path)))
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == "error: invalid stack configuration for stack 'dev'"
+    assert lines[1:] == [
+        "  plinth:network.cidr: '10.0.0.0/33' is not an IPv4 network (CIDR such as 10.0.0.0/16)",
+        "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, "
+        "costCenter, dataClassification, environment, extraTags, kms, network, owner, protect, "
+        "storage",
+    ]
+
+
+def test_program_error_exits_2_with_location_and_traceback_only_with_debug() -> None:
+    program = str(PROGRAMS / "broken")
+    code, _, err = invoke("preview", "--program", program, "--stack", "test")
+    assert code == 2
+    assert f"program error at {PROGRAMS / 'broken' / 'helpers.py'}:" in err
+    assert "ValueError: need at least one AZ, got 0" in err
+    assert "Traceback" not in err
+    code, _, err = invoke("preview", "--program", program, "--stack", "test", "--debug")
+    assert code == 2
+    assert "Traceback (most recent call last)" in err
+
+
+def test_stack_outputs_flag(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"acme/plinth/prod": {"vpcId": "vpc-0abc"}}))
+    code, out, _ = invoke(
+        "preview", "--program", str(PROGRAMS / "stackref"), "--stack", "test",
+        "--stack-outputs", str(outputs), "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["outputs"] == {"platformVpc": "vpc-0abc"}
+
+
+def test_schema_command() -> None:
+    code, out, _ = invoke("schema")
+    assert code == 0
+    schema = json.loads(out)
+    network = schema["properties"]["config"]["properties"]["plinth:network"]
+    assert network == schema["properties"]["config"]["properties"]["network"]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_console_script_end_to_end(tmp_path: Path, debug: bool) -> None:
+    """The installed `plinth` script, as a user runs it: exit 2, a traceback only with --debug."""
+    script = Path(sys.executable).parent / "plinth"
+    command = [str(script), "preview", "--config", str(bad_stack_file(tmp_path))]
+    result = subprocess.run(
+        command + (["--debug"] if debug else []),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "plinth:network.cidr: '10.0.0.0/33' is not an IPv4 network" in result.stderr
+    assert ("Traceback (most recent call last)" in result.stderr) is debug
+    ok = subprocess.run(
+        [str(script), "preview", "--format", "json"], capture_output=True, text=True,
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["summary"]["byType"]["aws:s3/bucket:Bucket"] == 3
+    assert (ROOT / "infra").is_dir()

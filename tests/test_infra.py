@@ -1,0 +1,159 @@
+"""The platform program (infra/) on the dev stack and variants of it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from support import BUCKET, KMS_KEY, LOG_GROUP, of_type, one, preview_dev
+
+from plinth.engine import Preview
+from policies.rules.tagging import REQUIRED_TAG_KEYS, is_taggable
+
+STATEFUL = (BUCKET, KMS_KEY, LOG_GROUP)
+
+
+def test_composes_network_key_and_buckets(dev_preview: Preview) -> None:
+    components = {(r.type, r.name) for r in dev_preview.resources if not r.custom}
+    assert components >= {
+        ("plinth:network:Network", "plinth-dev-net"),
+        ("plinth:storage:EncryptionKey", "plinth-dev-platform"),
+        ("plinth:storage:SecureBucket", "plinth-dev-access-logs"),
+        ("plinth:storage:SecureBucket", "plinth-dev-datasets"),
+        ("plinth:storage:SecureBucket", "plinth-dev-models"),
+    }
+
+
+def test_every_taggable_resource_carries_the_common_tags(dev_preview: Preview) -> None:
+    taggable = [r for r in dev_preview.resources if is_taggable(r.type)]
+    assert len(taggable) >= 25
+    for record in taggable:
+        tags = record.plain_inputs.get("tags") or {}
+        missing = [key for key in REQUIRED_TAG_KEYS if key not in tags]
+        assert not missing, f"{record.urn} lacks {missing}"
+        assert tags["owner"] == "platform-team@example.com"
+        assert tags["cost-center"] == "cc-ai-platform"
+        assert tags["environment"] == "dev"
+        assert tags["managed-by"] == "plinth"
+
+
+def test_bucket_classification_tags_follow_the_spec(dev_preview: Preview) -> None:
+    classification = {
+        r.name: r.inputs["tags"]["data-classification"] for r in dev_preview.of_type(BUCKET)
+    }
+    assert classification == {
+        "plinth-dev-access-logs": "internal",
+        "plinth-dev-datasets": "confidential",
+        "plinth-dev-models": "internal",
+    }
+
+
+def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview) -> None:
+    key_arn = dev_preview.outputs["platformKeyArn"]
+    assert key_arn == f"arn:aws:kms:us-east-1:123456789012:key/{one(dev_preview, KMS_KEY).id}"
+    encryption = dev_preview.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    by_bucket = {
+        r.name.removesuffix("-encryption"): r.inputs["rules"][0][
+            "applyServerSideEncryptionByDefault"
+        ]
+        for r in encryption
+    }
+    assert by_bucket["plinth-dev-datasets"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key_arn,
+    }
+    assert by_bucket["plinth-dev-models"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}
+    assert by_bucket["plinth-dev-access-logs"] == {"sseAlgorithm": "AES256"}
+    assert one(dev_preview, LOG_GROUP).inputs["kmsKeyId"] == key_arn
+
+
+def test_data_buckets_log_to_the_access_log_bucket(dev_preview: Preview) -> None:
+    log_bucket = one(dev_preview, BUCKET, "access-logs").id
+    targets = {
+        r.name: (r.inputs["targetBucket"], r.inputs["targetPrefix"])
+        for r in dev_preview.of_type("aws:s3/bucketLogging:BucketLogging")
+    }
+    assert targets == {
+        "plinth-dev-datasets-logging": (log_bucket, "datasets/"),
+        "plinth-dev-models-logging": (log_bucket, "models/"),
+    }
+
+
+def test_every_aws_resource_uses_the_stack_s_explicit_provider(dev_preview: Preview) -> None:
+    (provider,) = dev_preview.of_type("pulumi:providers:aws")
+    assert provider.inputs["region"] == "us-east-1"
+    assert "allowedAccountIds" not in provider.inputs
+    aws_resources = [r for r in dev_preview.resources if r.type.startswith("aws:")]
+    assert {r.provider.rsplit("::", 1)[0] for r in aws_resources} == {provider.urn}
+
+
+def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Preview) -> None:
+    stateful = [r for r in dev_preview.resources if r.type in STATEFUL]
+    assert len(stateful) == 5
+    assert all(r.retain_on_delete for r in stateful)
+    assert not any(r.protect for r in dev_preview.resources)
+
+
+def test_protected_stack_protects_stateful_resources(tmp_path: Path) -> None:
+    preview = preview_dev(tmp_path, {"plinth:protect": True})
+    protected = {r.type for r in preview.resources if r.protect}
+    assert protected >= set(STATEFUL)
+    assert all(r.protect for r in preview.resources if r.type in STATEFUL)
+
+
+def test_dev_uses_a_single_nat_and_three_azs(dev_preview: Preview) -> None:
+    assert len(dev_preview.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    assert len(dev_preview.of_type("aws:ec2/subnet:Subnet")) == 6
+
+
+def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
+    preview = preview_dev(
+        tmp_path,
+        {
+            "plinth:aws": {"region": "eu-central-1", "accountId": "210987654321"},
+            "plinth:storage": {
+                "buckets": {"audit": {"objectLock": {"mode": "COMPLIANCE", "days": 365}}}
+            },
+        },
+    )
+    (provider,) = preview.of_type("pulumi:providers:aws")
+    # Provider configuration reaches the engine JSON-encoded, as in a real deployment.
+    assert json.loads(provider.inputs["allowedAccountIds"]) == ["210987654321"]
+    assert provider.inputs["region"] == "eu-central-1"
+    assert [r.name for r in preview.of_type(BUCKET)] == [
+        "plinth-dev-access-logs",
+        "plinth-dev-audit",
+    ]
+    lock = one(preview, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}}
+    assert (
+        of_type(preview, "aws:ec2/vpcEndpoint:VpcEndpoint", "-s3")[0].inputs["serviceName"]
+        == "com.amazonaws.eu-central-1.s3"
+    )
+
+
+def test_stack_outputs(dev_preview: Preview) -> None:
+    outputs = dev_preview.outputs
+    buckets = {r.name: r.id for r in dev_preview.of_type(BUCKET)}
+    assert outputs["dataBuckets"] == {
+        "datasets": buckets["plinth-dev-datasets"],
+        "models": buckets["plinth-dev-models"],
+    }
+    assert outputs["accessLogBucket"] == buckets["plinth-dev-access-logs"]
+    assert outputs["vpcId"] == one(dev_preview, "aws:ec2/vpc:Vpc").id
+    assert len(outputs["privateSubnetIds"]) == 3
+    assert outputs["region"] == "us-east-1"
+
+
+def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> None:
+    for bucket in dev_preview.of_type(BUCKET):
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket.id), bucket.id
+    role = one(dev_preview, "aws:iam/role:Role")
+    assert len(role.id) <= 64
+
+
+def test_no_warnings_from_the_program(dev_preview: Preview) -> None:
+    assert dev_preview.diagnostics == []
