@@ -113,7 +113,7 @@ class CapturingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self._claim(request)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == STACK_TYPE:
             self._stack_urn = urn
         self._record(urn, request, request.object, custom=bool(request.custom))
@@ -122,7 +122,7 @@ class CapturingMonitor(mocks.MockMonitor):
     def ReadResource(self, request: Any) -> Any:
         """Reads (StackReference, `Resource.get`) are resources of the stack too."""
         urn = self._claim(request)
-        response = super().ReadResource(request)
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self._record(urn, request, request.properties, custom=True)
         return response
 
