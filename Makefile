@@ -6,6 +6,9 @@ UV_VERSION := 0.13.8
 # Use uv from PATH when present, else a private copy in .tools/ (pip-installed, pinned).
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
+# Precompile at install: some machines set PYTHONDONTWRITEBYTECODE, and pulumi_aws is large,
+# so without it every `plinth` run would recompile hundreds of modules.
+export UV_COMPILE_BYTECODE := 1
 VENV := .venv
 STACK ?= dev
 FORMAT ?= table

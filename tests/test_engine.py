@@ -240,3 +240,27 @@ def test_wire_values_decode() -> None:
     assert decode(output) is UNKNOWN
     assert decode({**output, "value": "v", "secret": True}) == Secret("v")
     assert decode({"list": [1.0, {"k": "v"}]}) == {"list": [1, {"k": "v"}]}
+
+
+def test_linear_wait_is_active_for_the_pinned_sdk_and_scoped_to_a_run() -> None:
+    from pulumi.runtime import stack as sdk_stack
+
+    from plinth.engine import quiescence
+
+    original = sdk_stack.wait_for_rpcs
+    assert quiescence.sdk_fingerprint() == quiescence.SDK_WAIT_FINGERPRINT
+    with quiescence.linear_wait() as active:
+        assert active is True
+        assert sdk_stack.wait_for_rpcs is quiescence.wait_for_rpcs
+    assert sdk_stack.wait_for_rpcs is original
+
+
+def test_linear_wait_steps_aside_for_another_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi.runtime import stack as sdk_stack
+
+    from plinth.engine import quiescence
+
+    monkeypatch.setattr(quiescence, "SDK_WAIT_FINGERPRINT", "another-sdk")
+    with quiescence.linear_wait() as active:
+        assert active is False
+        assert sdk_stack.wait_for_rpcs is not quiescence.wait_for_rpcs

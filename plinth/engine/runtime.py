@@ -25,6 +25,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from plinth.engine.cloud import DEFAULT_REGION, MockedResource, computed_outputs, invoke_result
 from plinth.engine.errors import EngineRejection, ProgramError
+from plinth.engine.quiescence import linear_wait
 from plinth.engine.result import STACK_TYPE, Preview, ResourceRecord
 from plinth.engine.values import decode_struct, reveal
 from plinth.spec.errors import SpecError
@@ -237,7 +238,8 @@ def run_callable(
     asyncio.set_event_loop(loop)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
-        loop.run_until_complete(run_in_stack(body))
+        with linear_wait():
+            loop.run_until_complete(run_in_stack(body))
     except SpecError:
         raise
     except Exception as error:
