@@ -31,8 +31,8 @@ setup: $(VENV)/.synced ## Create .venv with the locked dependencies
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
 
-schema: setup ## Print the JSON Schema of the stack config
-	@$(VENV)/bin/plinth schema
+schema: setup ## Regenerate plinth.schema.json (the JSON Schema of stack files)
+	$(VENV)/bin/plinth schema > plinth.schema.json
 
 lint: setup ## ruff lint and format check
 	$(VENV)/bin/ruff check .

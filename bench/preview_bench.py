@@ -16,7 +16,6 @@ import asyncio
 import runpy
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,11 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_in_stack
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from plinth.engine import preview_stack
+from plinth.engine.project import find_project, load_stack_config
+from plinth.engine.runtime import CloudMocks, install_monitor
 
-from plinth.engine import preview_stack  # noqa: E402
-from plinth.engine.project import find_project, load_stack_config  # noqa: E402
-from plinth.engine.runtime import CloudMocks  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 RUNS = 7
 
@@ -46,26 +44,10 @@ class BareMocks(mocks.Mocks):
         return {}, []
 
 
-def _configure(monitor: mocks.MockMonitor, stack: str) -> None:
-    settings.ROOT.set(None)
-    settings.configure(
-        mocks.MockSettings(
-            monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=mocks.MockEngine(None),
-            project="plinth",
-            stack=stack,
-            dry_run=False,
-            organization="organization",
-            callbacks=None,
-        )
-    )
-
-
 def floor_once(count: int) -> float:
     """Seconds for the plain mock runtime to register `count` bare custom resources."""
     monitor = mocks.MockMonitor(BareMocks())
-    _configure(monitor, "floor")
+    install_monitor(monitor, project="bench", stack="floor")
 
     def program() -> None:
         for index in range(count - 1):  # the stack itself is the last one
@@ -93,7 +75,7 @@ def sdk_mocks_once() -> float:
     config = load_stack_config(project, "dev")
     runtime_config.set_all_config(config.values, config.secret_keys)
     monitor = mocks.MockMonitor(CloudMocks("us-east-1", {}))
-    _configure(monitor, "dev")
+    install_monitor(monitor, project="plinth", stack="dev")
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     start = time.perf_counter()

@@ -171,6 +171,30 @@ class _DiagnosticsHandler(logging.Handler):
         self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
 
 
+def install_monitor(
+    monitor: mocks.MockMonitor,
+    *,
+    project: str,
+    stack: str,
+    logger: logging.Logger | None = None,
+) -> None:
+    """Point the SDK at an in-process mock monitor, with no root stack yet (as a fresh
+    language host starts: `run_in_stack` creates it)."""
+    settings.ROOT.set(None)
+    settings.configure(
+        mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=mocks.MockEngine(logger),
+            project=project,
+            stack=stack,
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+
+
 def run_program(
     program: Path,
     *,
@@ -221,19 +245,7 @@ def run_callable(
     logger.addHandler(diagnostics)
 
     runtime_config.set_all_config(dict(config), list(secret_keys or []))
-    settings.ROOT.set(None)
-    settings.configure(
-        mocks.MockSettings(
-            monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=mocks.MockEngine(logger),
-            project=project,
-            stack=stack,
-            dry_run=False,
-            organization="organization",
-            callbacks=None,
-        )
-    )
+    install_monitor(monitor, project=project, stack=stack, logger=logger)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)

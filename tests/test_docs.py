@@ -1,0 +1,51 @@
+"""The README documents every stack config key and the commands CI and users rely on."""
+
+from __future__ import annotations
+
+import json
+import typing
+
+from pydantic import BaseModel
+from support import ROOT
+
+from plinth.spec.errors import _unwrap_optional
+from plinth.spec.model import PlinthSpec
+from plinth.spec.schema import stack_file_schema
+
+README = (ROOT / "README.md").read_text()
+
+
+def spec_keys(model: type[BaseModel], prefix: str = "plinth:") -> list[str]:
+    """Every leaf key path: sections expanded, entries of a mapping written as `<name>`."""
+    keys = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        annotation = _unwrap_optional(field.annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(spec_keys(annotation, f"{key}."))
+            continue
+        keys.append(key)
+        if typing.get_origin(annotation) is dict:
+            values = _unwrap_optional(typing.get_args(annotation)[1])
+            if isinstance(values, type) and issubclass(values, BaseModel):
+                keys.extend(spec_keys(values, f"{key}.<name>."))
+    return keys
+
+
+def test_every_spec_key_is_in_the_config_reference() -> None:
+    keys = spec_keys(PlinthSpec)
+    assert len(keys) > 20
+    undocumented = [key for key in keys if f"| `{key}`" not in README]
+    assert undocumented == []
+
+
+def test_readme_gives_the_setup_commands() -> None:
+    assert "make preview" in README
+    assert "make test" in README
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+def test_committed_schema_is_current() -> None:
+    committed = json.loads((ROOT / "plinth.schema.json").read_text())
+    assert committed == stack_file_schema(), "run `make schema` and commit plinth.schema.json"
