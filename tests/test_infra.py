@@ -133,6 +133,9 @@ def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
         of_type(preview, "aws:ec2/vpcEndpoint:VpcEndpoint", "-s3")[0].inputs["serviceName"]
         == "com.amazonaws.eu-central-1.s3"
     )
+    # The AZ lookup goes through the stack's provider (the engine's fallback is us-east-1).
+    zones = sorted({s.inputs["availabilityZone"] for s in preview.of_type("aws:ec2/subnet:Subnet")})
+    assert zones == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
 
 
 def test_stack_outputs(dev_preview: Preview) -> None:
