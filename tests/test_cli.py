@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import PROGRAMS, ROOT, dev_stack_document
+from support import PROGRAMS, dev_stack_document
 from typer.testing import CliRunner
 
 from plinth.cli import app
@@ -137,4 +137,3 @@ def test_console_script_end_to_end(tmp_path: Path, debug: bool) -> None:
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["summary"]["byType"]["aws:s3/bucket:Bucket"] == 3
-    assert (ROOT / "infra").is_dir()

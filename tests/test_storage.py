@@ -264,4 +264,3 @@ def test_arns_follow_the_region_s_partition() -> None:
     logs = statement(policy, "CloudWatchLogsForThisAccountOnly")
     assert logs["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}
     assert preview.outputs == {}
-    assert preview.get(record.urn) is record

@@ -66,21 +66,8 @@ class Preview:
     def of_type(self, type_: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.type == type_]
 
-    def get(self, urn: str) -> ResourceRecord:
-        for record in self.resources:
-            if record.urn == urn:
-                return record
-        raise KeyError(urn)
-
     def children(self, parent_urn: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.parent == parent_urn]
-
-    def descendants(self, parent_urn: str) -> list[ResourceRecord]:
-        found = []
-        for child in self.children(parent_urn):
-            found.append(child)
-            found.extend(self.descendants(child.urn))
-        return found
 
     @property
     def root(self) -> ResourceRecord | None:

@@ -13,29 +13,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
-from plinth.spec.model import (
-    AwsSpec,
-    BucketSpec,
-    DataClassification,
-    NetworkSpec,
-    ObjectLockSpec,
-    PlinthSpec,
-    StorageSpec,
-)
+from plinth.spec.model import DataClassification, PlinthSpec
 
 NAMESPACE = "plinth"
 
 __all__ = [
     "NAMESPACE",
-    "AwsSpec",
-    "BucketSpec",
     "DataClassification",
-    "NetworkSpec",
-    "ObjectLockSpec",
     "PlinthSpec",
     "Problem",
     "SpecError",
-    "StorageSpec",
     "load_spec",
     "load_spec_from_pulumi",
     "namespace_values",

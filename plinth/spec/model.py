@@ -188,10 +188,6 @@ class NetworkSpec(SpecModel):
             raise invalid(f"{', '.join(map(repr, duplicates))} listed more than once")
         return values
 
-    @property
-    def network(self) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network(self.cidr)
-
 
 class ObjectLockSpec(SpecModel):
     """Write-once retention for every new object version (WORM)."""
