@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 
 
 @dataclass(frozen=True)
@@ -19,17 +20,38 @@ class AwsScope:
     region: str
     partition: str = "aws"
 
-    @property
-    def dns_suffix(self) -> str:
-        return "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+    def service_principal(self, service: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+        """The service's principal (`logs.amazonaws.com`), in the form its partition expects.
 
-    def service_principal(self, service: str) -> str:
-        """`logs` -> `logs.amazonaws.com` (the form IAM trust and key policies accept)."""
-        return f"{service}.{self.dns_suffix}"
+        The provider keeps the table of partition exceptions; `parent` lends its provider.
+        """
+        return self._principal(service, parent).name
 
-    def regional_service_principal(self, service: str) -> str:
-        """`logs` -> `logs.us-east-1.amazonaws.com` (CloudWatch Logs wants this form)."""
-        return f"{service}.{self.region}.{self.dns_suffix}"
+    def regional_service_principal(
+        self, service: str, parent: pulumi.Resource
+    ) -> pulumi.Output[str]:
+        """The regional form (`logs.us-east-1.amazonaws.com`) some key policies require."""
+        return self._principal(service, parent).id
+
+    def _principal(
+        self, service: str, parent: pulumi.Resource
+    ) -> pulumi.Output[aws.GetServicePrincipalResult]:
+        return aws.get_service_principal_output(
+            service_name=service,
+            region=self.region,
+            opts=pulumi.InvokeOutputOptions(parent=parent),
+        )
+
+    def endpoint_service_name(
+        self, service: str, endpoint_type: str, parent: pulumi.Resource
+    ) -> pulumi.Output[str]:
+        """The VPC endpoint service name of `service` in this region (fails early at preview
+        when the region does not offer it)."""
+        return aws.ec2.get_vpc_endpoint_service_output(
+            service=service,
+            service_type=endpoint_type,
+            opts=pulumi.InvokeOutputOptions(parent=parent),
+        ).service_name
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
         """arn:<partition>:<service>:<region>:<account>:<resource>."""

@@ -43,7 +43,6 @@ platform_key = EncryptionKey(
         tags=spec.common_tags(),
         administrators=spec.kms.administrators,
         allow_cloudwatch_logs=True,
-        deletion_window_days=spec.kms.deletion_window_days,
         protect=spec.protect,
     ),
     on_aws,
@@ -86,7 +85,7 @@ data_buckets = {
             scope=scope,
             tags=spec.common_tags(bucket.data_classification),
             kms_key_arn=platform_key.arn,
-            access_logs=AccessLogDestination(bucket=access_logs.bucket.id, prefix=f"{key}/"),
+            access_logs=AccessLogDestination(bucket=access_logs, prefix=f"{key}/"),
             noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
             object_lock=(
                 ObjectLock(mode=bucket.object_lock.mode, days=bucket.object_lock.days)

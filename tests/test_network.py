@@ -225,3 +225,17 @@ def test_subnet_layout_fits_and_never_overlaps(prefix: int, az_count: int) -> No
         assert not first.overlaps(second)
     private_size = ipaddress.IPv4Network(layout.private[0]).num_addresses
     assert private_size == 8 * ipaddress.IPv4Network(layout.public[0]).num_addresses
+
+
+def test_nat_and_its_address_wait_for_the_internet_gateway() -> None:
+    preview = network(nat="perAz", endpoints=())
+    gateway = one(preview, "aws:ec2/internetGateway:InternetGateway")
+    for type_ in ("aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip"):
+        records = preview.of_type(type_)
+        assert len(records) == 3
+        assert all(gateway.urn in r.depends_on for r in records), type_
+
+
+def test_flow_log_waits_for_its_role_policy(net: Preview) -> None:
+    flow_log = one(net, "aws:ec2/flowLog:FlowLog")
+    assert one(net, ROLE_POLICY).urn in flow_log.depends_on

@@ -56,11 +56,9 @@ def test_dev_stack_file_is_valid() -> None:
 
 
 def test_scalars_arrive_as_strings_and_are_coerced() -> None:
-    spec = load_spec(
-        wire(with_changes(protect="true")) | {"plinth:kms": '{"deletionWindowDays": "7"}'}
-    )
+    spec = load_spec(wire(with_changes(protect="true")) | {"plinth:network": '{"azCount": "2"}'})
     assert spec.protect is True
-    assert spec.kms.deletion_window_days == 7
+    assert spec.network.az_count == 2
 
 
 def test_common_tags() -> None:
@@ -155,8 +153,8 @@ def test_common_tags() -> None:
             "plinth:kms.administrators: 'admin' is not an IAM role or user ARN",
         ),
         (
-            {"kms": {"deletionWindowDays": 3}},
-            "plinth:kms.deletionWindowDays: 3 is too small; the minimum is 7",
+            {"kms": {"administrators": "arn:aws:iam::123456789012:role/admin"}},
+            "plinth:kms.administrators: 'arn:aws:iam::123456789012:role/admin' is not a list",
         ),
         ({"environment": "Dev"}, "plinth:environment: 'Dev' is not an environment name"),
         ({"owner": "  "}, "plinth:owner: '  ' is not a usable tag value"),

@@ -30,6 +30,13 @@ TAGS = {"owner": "o", "cost-center": "c", "environment": "t", "data-classificati
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 ADMIN = "arn:aws:iam::123456789012:role/key-admins"
 
+PROTECTIVE_SETTINGS = {
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    BUCKET_POLICY,
+}
 SETTINGS_TYPES = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
@@ -53,16 +60,30 @@ def key(**overrides: object) -> Preview:
     return run_components(lambda: EncryptionKey("platform", EncryptionKeyArgs(**args)))  # type: ignore[arg-type]
 
 
+def access_log_bucket() -> SecureBucket:
+    return SecureBucket(
+        "access-logs",
+        SecureBucketArgs(
+            scope=scope(), tags=TAGS, accepts_access_logs=True, expire_objects_after_days=365
+        ),
+    )
+
+
 def data_bucket(**overrides: object) -> Preview:
-    args = {
-        "scope": scope(),
-        "tags": TAGS,
-        "kms_key_arn": KEY_ARN,
-        "access_logs": AccessLogDestination(bucket="access-logs-bucket", prefix="datasets/"),
-        "noncurrent_version_days": 30,
-        **overrides,
-    }
-    return run_components(lambda: SecureBucket("datasets", SecureBucketArgs(**args)))  # type: ignore[arg-type]
+    """A data bucket named `datasets` logging to an access-log bucket named `access-logs`."""
+
+    def body() -> None:
+        args = {
+            "scope": scope(),
+            "tags": TAGS,
+            "kms_key_arn": KEY_ARN,
+            "access_logs": AccessLogDestination(bucket=access_log_bucket(), prefix="datasets/"),
+            "noncurrent_version_days": 30,
+            **overrides,
+        }
+        SecureBucket("datasets", SecureBucketArgs(**args))  # type: ignore[arg-type]
+
+    return run_components(body)
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +91,14 @@ def bucket() -> Preview:
     return data_bucket()
 
 
-def test_key_rotates_and_waits_before_deletion() -> None:
-    record = one(key(deletion_window_days=14), KMS_KEY)
+def test_key_rotates_and_is_retained_with_its_alias() -> None:
+    preview = key(deletion_window_days=14)
+    record = one(preview, KMS_KEY)
     assert record.inputs["enableKeyRotation"] is True
     assert record.inputs["deletionWindowInDays"] == 14
     assert record.inputs["tags"] == TAGS
     assert record.retain_on_delete is True
+    assert one(preview, "aws:kms/alias:Alias").retain_on_delete is True
 
 
 def test_key_policy_is_least_privilege() -> None:
@@ -112,7 +135,7 @@ def test_key_alias_targets_the_key() -> None:
 
 
 def test_bucket_blocks_all_public_access_and_acls(bucket: Preview) -> None:
-    block = one(bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = one(bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "datasets")
     for flag in (
         "blockPublicAcls",
         "blockPublicPolicy",
@@ -120,17 +143,18 @@ def test_bucket_blocks_all_public_access_and_acls(bucket: Preview) -> None:
         "restrictPublicBuckets",
     ):
         assert block.inputs[flag] is True, flag
-    ownership = one(bucket, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    ownership = one(bucket, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "datasets")
     assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
 
 
 def test_bucket_is_versioned_and_kms_encrypted_with_bucket_keys(bucket: Preview) -> None:
-    name = one(bucket, BUCKET).id
-    versioning = one(bucket, "aws:s3/bucketVersioning:BucketVersioning")
+    name = one(bucket, BUCKET, "datasets").id
+    versioning = one(bucket, "aws:s3/bucketVersioning:BucketVersioning", "datasets")
     assert versioning.inputs == {"bucket": name, "versioningConfiguration": {"status": "Enabled"}}
     encryption = one(
         bucket,
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "datasets",
     )
     assert encryption.inputs["rules"] == [
         {
@@ -144,8 +168,8 @@ def test_bucket_is_versioned_and_kms_encrypted_with_bucket_keys(bucket: Preview)
 
 
 def test_bucket_policy_denies_everything_without_tls(bucket: Preview) -> None:
-    name = one(bucket, BUCKET).id
-    policy_record = one(bucket, BUCKET_POLICY)
+    name = one(bucket, BUCKET, "datasets").id
+    policy_record = one(bucket, BUCKET_POLICY, "datasets")
     deny = statement(document(policy_record, "policy"), "DenyRequestsWithoutTls")
     assert deny == {
         "Sid": "DenyRequestsWithoutTls",
@@ -156,62 +180,67 @@ def test_bucket_policy_denies_everything_without_tls(bucket: Preview) -> None:
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
     assert parliament_findings_above_low(policy_record.plain_inputs["policy"]) == []
-    public_access_block = one(bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    public_access_block = one(
+        bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "datasets"
+    )
     assert public_access_block.urn in policy_record.depends_on
 
 
 def test_bucket_logs_access_and_expires_old_versions(bucket: Preview) -> None:
     logging = one(bucket, "aws:s3/bucketLogging:BucketLogging")
-    assert logging.inputs["targetBucket"] == "access-logs-bucket"
+    assert logging.inputs["targetBucket"] == one(bucket, BUCKET, "access-logs").id
     assert logging.inputs["targetPrefix"] == "datasets/"
-    lifecycle = one(bucket, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    # Delivery must be admitted by the target bucket's policy before logging starts.
+    assert one(bucket, BUCKET_POLICY, "access-logs").urn in logging.depends_on
+    lifecycle = one(
+        bucket, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "datasets"
+    )
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
     assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
     assert "expiration" not in rule
-    versioning = one(bucket, "aws:s3/bucketVersioning:BucketVersioning")
+    versioning = one(bucket, "aws:s3/bucketVersioning:BucketVersioning", "datasets")
     assert versioning.urn in lifecycle.depends_on
 
 
-def test_bucket_and_its_protections_are_retained_on_delete(bucket: Preview) -> None:
-    assert one(bucket, BUCKET).retain_on_delete is True
-    assert one(bucket, BUCKET).inputs["forceDestroy"] is False
-    settings = [r for r in bucket.resources if r.type in SETTINGS_TYPES]
+def test_bucket_and_its_protective_settings_are_retained_on_delete(bucket: Preview) -> None:
+    data = one(bucket, BUCKET, "datasets")
+    assert data.retain_on_delete is True
+    assert data.inputs["forceDestroy"] is False
+    settings = [r for r in bucket.children(data.parent) if r.type in SETTINGS_TYPES]
     assert {r.type for r in settings} == SETTINGS_TYPES
-    assert all(r.retain_on_delete for r in settings)
+    assert {r.type for r in settings if r.retain_on_delete} == PROTECTIVE_SETTINGS
     assert not any(r.protect for r in bucket.resources)
 
 
 def test_protected_bucket() -> None:
     preview = data_bucket(protect=True)
-    assert one(preview, BUCKET).protect is True
+    assert one(preview, BUCKET, "datasets").protect is True
+    assert one(preview, BUCKET, "access-logs").protect is False
 
 
-def test_object_lock_when_asked() -> None:
+def test_object_lock_when_asked_without_replacing_the_bucket() -> None:
     preview = data_bucket(object_lock=ObjectLock(mode="COMPLIANCE", days=2190))
-    assert one(preview, BUCKET).inputs["objectLockEnabled"] is True
+    # On the bucket itself object lock is create-only: setting it there would replace the
+    # bucket (and orphan its data) when a stack turns it on later.
+    assert "objectLockEnabled" not in one(preview, BUCKET, "datasets").inputs
     lock = one(preview, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["objectLockEnabled"] == "Enabled"
     assert lock.inputs["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 2190}}
-    assert lock.retain_on_delete is True
+    versioning = one(preview, "aws:s3/bucketVersioning:BucketVersioning", "datasets")
+    assert versioning.urn in lock.depends_on
 
 
 def test_no_object_lock_by_default(bucket: Preview) -> None:
-    assert one(bucket, BUCKET).inputs["objectLockEnabled"] is False
+    assert "objectLockEnabled" not in one(bucket, BUCKET, "datasets").inputs
     assert (
         bucket.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
     )
 
 
 def test_access_log_bucket_uses_sse_s3_and_admits_log_delivery_from_this_account() -> None:
-    preview = run_components(
-        lambda: SecureBucket(
-            "access-logs",
-            SecureBucketArgs(
-                scope=scope(), tags=TAGS, accepts_access_logs=True, expire_objects_after_days=365
-            ),
-        )
-    )
+    preview = run_components(access_log_bucket)
     name = one(preview, BUCKET).id
     encryption = one(
         preview,

@@ -84,8 +84,8 @@ class Network(pulumi.ComponentResource):
         )
         self.public_subnets = self._subnets("public", layout.public, zones)
         self.private_subnets = self._subnets("private", layout.private, zones)
-        self._public_routing()
-        self.private_route_tables = self._private_routing(self._nat_gateways())
+        internet_gateway = self._public_routing()
+        self.private_route_tables = self._private_routing(self._nat_gateways(internet_gateway))
         self.flow_log_group = self._flow_logs()
         self.endpoints = self._endpoints()
 
@@ -132,7 +132,7 @@ class Network(pulumi.ComponentResource):
             )
         return subnets
 
-    def _public_routing(self) -> None:
+    def _public_routing(self) -> aws.ec2.InternetGateway:
         child = pulumi.ResourceOptions(parent=self)
         gateway = aws.ec2.InternetGateway(
             f"{self._name}-igw",
@@ -160,11 +160,14 @@ class Network(pulumi.ComponentResource):
                 route_table_id=table.id,
                 opts=child,
             )
+        return gateway
 
-    def _nat_gateways(self) -> list[aws.ec2.NatGateway]:
+    def _nat_gateways(self, internet_gateway: aws.ec2.InternetGateway) -> list[aws.ec2.NatGateway]:
         count = {"perAz": len(self.public_subnets), "single": 1, "none": 0}[self._args.nat_gateways]
         gateways = []
-        child = pulumi.ResourceOptions(parent=self)
+        # A NAT gateway (and its address) created before the VPC has an attached internet
+        # gateway fails; on destroy the order also keeps the gateway until NAT is gone.
+        child = pulumi.ResourceOptions(parent=self, depends_on=[internet_gateway])
         for index, subnet in enumerate(self.public_subnets[:count]):
             nat_name = f"{self._name}-nat-{index + 1}"
             address = aws.ec2.Eip(nat_name, domain="vpc", tags=self._tags(nat_name), opts=child)
@@ -221,14 +224,14 @@ class Network(pulumi.ComponentResource):
             f"{self._name}-flow-logs",
             description="VPC flow logs delivery to its CloudWatch log group",
             assume_role_policy=service_trust_policy(
-                scope.service_principal("vpc-flow-logs"),
+                scope.service_principal("vpc-flow-logs", parent=self),
                 source_account=scope.account_id,
                 source_arn_like=scope.arn("ec2", "vpc-flow-log/*"),
             ),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicy(
+        role_policy = aws.iam.RolePolicy(
             f"{self._name}-flow-logs",
             role=role.id,
             policy=policy_document(
@@ -259,7 +262,8 @@ class Network(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags=self._tags(f"{self._name}-flow-log"),
-            opts=pulumi.ResourceOptions(parent=self),
+            # Delivery starts at creation: the role must already be allowed to write.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         return log_group
 
@@ -270,7 +274,7 @@ class Network(pulumi.ComponentResource):
             "s3": aws.ec2.VpcEndpoint(
                 f"{self._name}-s3",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{scope.region}.s3",
+                service_name=scope.endpoint_service_name("s3", "Gateway", parent=self),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[table.id for table in self.private_route_tables],
                 tags=self._tags(f"{self._name}-s3"),
@@ -302,7 +306,7 @@ class Network(pulumi.ComponentResource):
             endpoints[service] = aws.ec2.VpcEndpoint(
                 endpoint_name,
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{scope.region}.{service}",
+                service_name=scope.endpoint_service_name(service, "Interface", parent=self),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=[subnet.id for subnet in self.private_subnets],

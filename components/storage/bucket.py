@@ -22,9 +22,10 @@ class ObjectLock:
 
 @dataclass(frozen=True)
 class AccessLogDestination:
-    """Where a bucket's S3 server access logs go: a bucket made with `accepts_access_logs`."""
+    """Where a bucket's S3 server access logs go: a SecureBucket made with
+    `accepts_access_logs=True`, and the key prefix for this bucket's logs."""
 
-    bucket: pulumi.Input[str]
+    bucket: SecureBucket
     prefix: str
 
 
@@ -36,8 +37,12 @@ class SecureBucketArgs:
     S3 server access logs instead: S3 can only deliver those to a bucket encrypted with
     S3-managed keys (SSE-S3), so such a bucket must not set a KMS key.
 
-    `retain_on_delete` defaults to True: `pulumi destroy` leaves the bucket and the resources
-    that keep it private and encrypted, rather than deleting data or stripping its protection.
+    `retain_on_delete` defaults to True: `pulumi destroy` leaves the bucket and the settings
+    that keep it private, encrypted and versioned, rather than deleting data or stripping its
+    protection. Lifecycle, access logging and object-lock retention are not retained: removing
+    them from the program removes them from the bucket.
+
+    Object lock can be turned on for an existing bucket (it is versioned), never off again.
     """
 
     scope: AwsScope
@@ -87,17 +92,19 @@ class SecureBucket(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
         )
+        # Object lock is switched on by BucketObjectLockConfiguration, not here: on the bucket
+        # it is create-only, and changing it would replace the bucket (orphaning its data).
         self.bucket = aws.s3.Bucket(
             name,
-            object_lock_enabled=args.object_lock is not None,
             force_destroy=False,
             tags=dict(args.tags),
             opts=stateful,
         )
         bucket_id = self.bucket.id
-        # The settings below outlive `pulumi destroy` with the bucket: deleting them would
-        # leave a retained bucket public-capable or unencrypted.
+        # Protective settings outlive `pulumi destroy` with the bucket: deleting them would
+        # leave a retained bucket public-capable, unencrypted or unversioned.
         keep = pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain_on_delete)
+        child = pulumi.ResourceOptions(parent=self)
 
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
@@ -136,15 +143,17 @@ class SecureBucket(pulumi.ComponentResource):
             ),
         )
         if args.access_logs is not None:
+            target = args.access_logs.bucket
             aws.s3.BucketLogging(
                 f"{name}-logging",
                 bucket=bucket_id,
-                target_bucket=args.access_logs.bucket,
+                target_bucket=target.bucket.id,
                 target_prefix=args.access_logs.prefix,
-                opts=keep,
+                # Logs are delivered from the start: the target must already admit them.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[target.policy]),
             )
         after_versioning = pulumi.ResourceOptions.merge(
-            keep, pulumi.ResourceOptions(depends_on=[versioning])
+            child, pulumi.ResourceOptions(depends_on=[versioning])
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -219,7 +228,9 @@ class SecureBucket(pulumi.ComponentResource):
                 {
                     "Sid": "S3ServerAccessLogsFromThisAccount",
                     "Effect": "Allow",
-                    "Principal": {"Service": args.scope.service_principal("logging.s3")},
+                    "Principal": {
+                        "Service": args.scope.service_principal("logging.s3", parent=self)
+                    },
                     "Action": "s3:PutObject",
                     "Resource": objects,
                     "Condition": {

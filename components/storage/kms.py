@@ -51,7 +51,8 @@ class EncryptionKeyArgs:
     """Inputs of an EncryptionKey.
 
     `retain_on_delete` defaults to True: deleting the key makes every object and log it ever
-    encrypted unreadable, so `pulumi destroy` leaves it (and schedules nothing).
+    encrypted unreadable, so `pulumi destroy` leaves it and its alias (and schedules nothing).
+    `deletion_window_days` only matters for a key created with `retain_on_delete=False`.
     """
 
     scope: AwsScope
@@ -95,18 +96,18 @@ class EncryptionKey(pulumi.ComponentResource):
                 parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
             ),
         )
+        # A retained key keeps its alias, so it stays recognisable after `pulumi destroy`.
         self.alias = aws.kms.Alias(
             f"{name}-alias",
             name=f"alias/{args.alias or name}",
             target_key_id=self.key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain_on_delete),
         )
         self.arn = self.key.arn
         self.key_id = self.key.key_id
         self.register_outputs({"arn": self.arn, "keyId": self.key_id, "alias": self.alias.name})
 
-    @staticmethod
-    def _key_policy(args: EncryptionKeyArgs) -> list[Statement]:
+    def _key_policy(self, args: EncryptionKeyArgs) -> list[Statement]:
         scope = args.scope
         statements: list[Statement] = [
             {
@@ -132,7 +133,7 @@ class EncryptionKey(pulumi.ComponentResource):
                 {
                     "Sid": "CloudWatchLogsForThisAccountOnly",
                     "Effect": "Allow",
-                    "Principal": {"Service": scope.regional_service_principal("logs")},
+                    "Principal": {"Service": scope.regional_service_principal("logs", parent=self)},
                     "Action": list(LOGS_KEY_ACTIONS),
                     "Resource": "*",
                     "Condition": {

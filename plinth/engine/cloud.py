@@ -203,9 +203,32 @@ def computed_outputs(resource: MockedResource) -> Computed:
     return _BY_TYPE.get(resource.type, _generic)(resource)
 
 
-def invoke_result(token: str, region: str) -> dict[str, Any] | None:
+def invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any] | None:
     """Results for the AWS invokes programs commonly make; None when not modelled."""
+    region = str(args.get("region") or region)
     partition = partition_of(region)
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    if token == "aws:index/getServicePrincipal:getServicePrincipal":
+        service = str(args.get("serviceName", ""))
+        return {
+            "name": f"{service}.{suffix}",
+            "id": f"{service}.{region}.{suffix}",
+            "suffix": suffix,
+            "region": region,
+            "serviceName": service,
+        }
+    if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+        service = str(args.get("service", ""))
+        name = f"com.amazonaws.{region}.{service}"
+        return {
+            "serviceName": name,
+            "serviceId": f"vpce-svc-{hashlib.sha256(name.encode()).hexdigest()[:17]}",
+            "serviceType": args.get("serviceType", "Interface"),
+            "acceptanceRequired": False,
+            "availabilityZones": [f"{region}{letter}" for letter in "abc"],
+            "privateDnsName": f"{service}.{region}.{suffix}",
+            "id": name,
+        }
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {
             "accountId": EXAMPLE_ACCOUNT_ID,
@@ -216,7 +239,6 @@ def invoke_result(token: str, region: str) -> dict[str, Any] | None:
     if token == "aws:index/getRegion:getRegion":
         return {"name": region, "region": region, "id": region, "endpoint": ""}
     if token == "aws:index/getPartition:getPartition":
-        suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
         return {"partition": partition, "dnsSuffix": suffix, "id": partition}
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         area, direction, number = region.split("-")[-3:]

@@ -80,8 +80,8 @@ class CloudMocks(mocks.Mocks):
         return stack_name, {"name": stack_name, "outputs": dict(outputs), "secretOutputNames": []}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        region = self._region(args.provider, args.args)
-        result = invoke_result(args.token, region)
+        plain_args = reveal(dict(args.args))
+        result = invoke_result(args.token, plain_args, self._region(args.provider, plain_args))
         if result is None:
             self.unmodelled_invokes.add(args.token)
             return {}, []

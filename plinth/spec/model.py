@@ -111,8 +111,6 @@ class AwsSpec(SpecModel):
 class KmsSpec(SpecModel):
     """The platform KMS key that encrypts logs and data by default."""
 
-    deletion_window_days: int = Field(default=30, ge=7, le=30)
-    """Waiting period before a scheduled key deletion completes (AWS allows 7 to 30)."""
     administrators: tuple[str, ...] = ()
     """IAM role or user ARNs that may manage (not use) the key, besides the account root."""
 
@@ -203,7 +201,7 @@ class BucketSpec(SpecModel):
     data_classification: DataClassification | None = None
     """Overrides the stack's classification for this bucket's tag."""
     object_lock: ObjectLockSpec | None = None
-    """Can only be turned on when the bucket is created."""
+    """Can be turned on for an existing bucket; S3 never turns it off again."""
 
 
 def _bucket_key(value: str) -> str:
