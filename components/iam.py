@@ -20,7 +20,7 @@ def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
 
 
 def service_trust_policy(
-    service_principal: str,
+    service_principal: pulumi.Input[str],
     *,
     source_account: pulumi.Input[str],
     source_arn_like: pulumi.Input[str],
