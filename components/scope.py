@@ -8,6 +8,15 @@ import pulumi
 import pulumi_aws as aws
 
 
+def partition_of(region: str) -> str:
+    """The ARN partition a region belongs to: aws, aws-cn or aws-us-gov."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 @dataclass(frozen=True)
 class AwsScope:
     """The account, region and ARN partition a component builds ARNs and policies for.
@@ -18,7 +27,10 @@ class AwsScope:
 
     account_id: pulumi.Input[str]
     region: str
-    partition: str = "aws"
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
 
     def service_principal(self, service: str, parent: pulumi.Resource) -> pulumi.Output[str]:
         """The service's principal (`logs.amazonaws.com`), in the form its partition expects.

@@ -31,9 +31,7 @@ provider = aws.Provider(
 )
 on_aws = pulumi.ResourceOptions(provider=provider)
 identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
-scope = AwsScope(
-    account_id=identity.account_id, region=spec.aws.region, partition=spec.aws.partition
-)
+scope = AwsScope(account_id=identity.account_id, region=spec.aws.region)
 
 platform_key = EncryptionKey(
     f"{prefix}-platform",

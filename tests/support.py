@@ -16,7 +16,7 @@ import yaml
 
 from components.scope import AwsScope
 from plinth.engine import Preview, ResourceRecord, preview_stack, run_callable
-from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID, partition_of
+from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID
 from plinth.engine.project import _to_wire
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def run_components(
 
 
 def scope(region: str = "us-east-1") -> AwsScope:
-    return AwsScope(account_id=EXAMPLE_ACCOUNT_ID, region=region, partition=partition_of(region))
+    return AwsScope(account_id=EXAMPLE_ACCOUNT_ID, region=region)
 
 
 def of_type(preview: Preview, type_: str, name_contains: str = "") -> list[ResourceRecord]:

@@ -45,7 +45,6 @@ def test_minimal_config_gets_secure_defaults() -> None:
     assert spec.network.flow_logs.retention_days == 365
     assert spec.protect is False
     assert sorted(spec.storage.buckets) == ["datasets", "models"]
-    assert spec.aws.partition == "aws"
 
 
 def test_dev_stack_file_is_valid() -> None:

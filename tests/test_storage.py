@@ -208,7 +208,7 @@ def test_bucket_and_its_protective_settings_are_retained_on_delete(bucket: Previ
     data = one(bucket, BUCKET, "datasets")
     assert data.retain_on_delete is True
     assert data.inputs["forceDestroy"] is False
-    settings = [r for r in bucket.children(data.parent) if r.type in SETTINGS_TYPES]
+    settings = [r for r in bucket.resources if r.parent == data.parent and r.type in SETTINGS_TYPES]
     assert {r.type for r in settings} == SETTINGS_TYPES
     assert {r.type for r in settings if r.retain_on_delete} == PROTECTIVE_SETTINGS
     assert not any(r.protect for r in bucket.resources)
@@ -293,3 +293,16 @@ def test_arns_follow_the_region_s_partition() -> None:
     logs = statement(policy, "CloudWatchLogsForThisAccountOnly")
     assert logs["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}
     assert preview.outputs == {}
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("us-east-1", "aws"),
+        ("eu-west-1", "aws"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+    ],
+)
+def test_scope_partition_follows_the_region(region: str, partition: str) -> None:
+    assert scope(region).partition == partition

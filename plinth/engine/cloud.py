@@ -14,16 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.scope import partition_of
+
 EXAMPLE_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
 
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+def dns_suffix(partition: str) -> str:
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ def _kms_alias(resource: MockedResource) -> Computed:
 
 def _s3_bucket(resource: MockedResource) -> Computed:
     name = resource.physical_name("bucket", lowercase=True)
-    suffix = "amazonaws.com.cn" if resource.partition == "aws-cn" else "amazonaws.com"
+    suffix = dns_suffix(resource.partition)
     return name, {
         "bucket": name,
         "arn": f"arn:{resource.partition}:s3:::{name}",
@@ -207,7 +205,7 @@ def invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str,
     """Results for the AWS invokes programs commonly make; None when not modelled."""
     region = str(args.get("region") or region)
     partition = partition_of(region)
-    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    suffix = dns_suffix(partition)
     if token == "aws:index/getServicePrincipal:getServicePrincipal":
         service = str(args.get("serviceName", ""))
         return {

@@ -98,15 +98,6 @@ class AwsSpec(SpecModel):
             raise invalid(f"{value!r} is not an AWS account ID (12 digits, quoted in YAML)")
         return value
 
-    @property
-    def partition(self) -> str:
-        """The ARN partition of the region (aws, aws-cn or aws-us-gov)."""
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
-
 
 class KmsSpec(SpecModel):
     """The platform KMS key that encrypts logs and data by default."""
