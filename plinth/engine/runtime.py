@@ -57,16 +57,17 @@ class CloudMocks(mocks.Mocks):
             return self._stack_reference(args.name, inputs)
         if not args.custom and args.resource_id is None:
             return "", inputs  # a component: nothing to create
-        region = self._region(args.provider, reveal(inputs))
-        resource = MockedResource(args.typ, args.name, reveal(inputs), region)
+        plain = reveal(inputs)
+        resource = MockedResource(args.typ, args.name, plain, self._region(args.provider, plain))
         if args.typ.startswith(PROVIDER_PREFIX):
             provider_id = resource.digest(36)
-            region_input = reveal(inputs).get("region")
-            if isinstance(region_input, str) and region_input:
-                self.provider_regions[provider_id] = region_input
+            if isinstance(plain.get("region"), str) and plain["region"]:
+                self.provider_regions[provider_id] = plain["region"]
             return provider_id, inputs
-        resource_id, computed = computed_outputs(resource)
-        return args.resource_id or resource_id, {**inputs, **computed, "id": resource_id}
+        made_id, computed = computed_outputs(resource)
+        # A read or import names its resource; its state must carry that same ID.
+        resource_id = args.resource_id or made_id
+        return resource_id, {**inputs, **computed, "id": resource_id}
 
     def _stack_reference(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         stack_name = str(inputs.get("name") or name)
@@ -97,7 +98,6 @@ class CapturingMonitor(mocks.MockMonitor):
 
     def __init__(self, cloud: CloudMocks) -> None:
         super().__init__(cloud)
-        self.cloud = cloud
         self.records: list[ResourceRecord] = []
         self.stack_outputs: dict[str, Any] = {}
         self.duplicates: list[str] = []
