@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Group
@@ -55,16 +56,40 @@ def _headline(preview: Preview) -> str:
     )
 
 
-def _components(preview: Preview, parent: str) -> list[ResourceRecord]:
-    return [r for r in preview.children(parent) if not r.custom]
+def _component_tree(
+    preview: Preview,
+) -> Iterator[tuple[int, ResourceRecord, list[ResourceRecord]]]:
+    """(depth, component, its own custom resources) for every component, parents first."""
+    children: dict[str, list[ResourceRecord]] = defaultdict(list)
+    for record in preview.resources:
+        children[record.parent].append(record)
+
+    def visit(
+        component: ResourceRecord, depth: int
+    ) -> Iterator[tuple[int, ResourceRecord, list[ResourceRecord]]]:
+        own = children[component.urn]
+        yield depth, component, [r for r in own if r.custom]
+        for child in own:
+            if not child.custom:
+                yield from visit(child, depth + 1)
+
+    if preview.root is not None:
+        yield from visit(preview.root, 0)
 
 
 def to_table(preview: Preview) -> Group:
     """A tree by component, each listing its own resources as counts by type."""
-    root = preview.root
     tree = Tree(f"[bold]{escape(_headline(preview))}[/bold]")
-    if root is not None:
-        _grow(tree, preview, root)
+    branches = [tree]  # branches[d] holds the components at depth d
+    for depth, component, own in _component_tree(preview):
+        name, kind = escape(component.name), escape(short_type(component.type))
+        node = branches[depth].add(f"[bold cyan]{name}[/] [dim]{kind}[/]")
+        for type_, count, protected, retained in _type_counts(own):
+            marks = _markers(count, protected, retained)
+            suffix = f" [magenta]{', '.join(marks)}[/]" if marks else ""
+            node.add(f"{count} × {escape(short_type(type_))}{suffix}")
+        del branches[depth + 1 :]
+        branches.append(node)
     types = Table(title="Resources by type", show_footer=True)
     types.add_column("Type", footer="Total")
     types.add_column("Count", justify="right", footer=str(len(preview.resources)))
@@ -85,18 +110,6 @@ def to_table(preview: Preview) -> Group:
     return Group(*parts)
 
 
-def _grow(branch: Tree, preview: Preview, component: ResourceRecord) -> None:
-    label = f"[bold cyan]{escape(component.name)}[/] [dim]{escape(short_type(component.type))}[/]"
-    node = branch.add(label)
-    own = [r for r in preview.children(component.urn) if r.custom]
-    for type_, count, protected, retained in _type_counts(own):
-        marks = _markers(count, protected, retained)
-        suffix = f" [magenta]{', '.join(marks)}[/]" if marks else ""
-        node.add(f"{count} × {escape(short_type(type_))}{suffix}")
-    for child in _components(preview, component.urn):
-        _grow(node, preview, child)
-
-
 def _short(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -112,9 +125,14 @@ def to_markdown(preview: Preview) -> str:
         "<details><summary>Resources by component</summary>",
         "",
     ]
-    root = preview.root
-    if root is not None:
-        lines.extend(_markdown_tree(preview, root, depth=0))
+    for depth, component, own in _component_tree(preview):
+        counts = ", ".join(
+            f"{count} × `{short_type(type_)}`"
+            + (f" ({', '.join(_markers(count, p, r))})" if p or r else "")
+            for type_, count, p, r in _type_counts(own)
+        )
+        line = f"{'  ' * depth}- **{component.name}** `{component.type}`"
+        lines.append(line + (f": {counts}" if counts else ""))
     lines += ["", "</details>", "", "| Type | Count | Options |", "| --- | ---: | --- |"]
     for type_, count, protected, retained in _type_counts(preview.resources):
         marks = ", ".join(_markers(count, protected, retained))
@@ -128,18 +146,3 @@ def to_markdown(preview: Preview) -> str:
     if preview.diagnostics:
         lines += ["", *[f"> {line}" for line in preview.diagnostics]]
     return "\n".join(lines) + "\n"
-
-
-def _markdown_tree(preview: Preview, component: ResourceRecord, depth: int) -> list[str]:
-    own = [r for r in preview.children(component.urn) if r.custom]
-    counts = ", ".join(
-        f"{count} × `{short_type(type_)}`"
-        + (f" ({', '.join(_markers(count, p, r))})" if p or r else "")
-        for type_, count, p, r in _type_counts(own)
-    )
-    indent = "  " * depth
-    line = f"{indent}- **{component.name}** `{component.type}`"
-    lines = [line + (f": {counts}" if counts else "")]
-    for child in _components(preview, component.urn):
-        lines.extend(_markdown_tree(preview, child, depth + 1))
-    return lines

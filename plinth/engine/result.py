@@ -66,9 +66,6 @@ class Preview:
     def of_type(self, type_: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.type == type_]
 
-    def children(self, parent_urn: str) -> list[ResourceRecord]:
-        return [r for r in self.resources if r.parent == parent_urn]
-
     @property
     def root(self) -> ResourceRecord | None:
         return next((r for r in self.resources if r.type == STACK_TYPE), None)
