@@ -17,6 +17,7 @@ import runpy
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,18 @@ class BareMocks(mocks.Mocks):
         return {}, []
 
 
+def timed_run(program: Callable[[], Any]) -> float:
+    """Seconds to run `program` under the monitor installed last, as the language host does."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    start = time.perf_counter()
+    loop.run_until_complete(run_in_stack(program))
+    elapsed = time.perf_counter() - start
+    loop.close()
+    settings.ROOT.set(None)
+    return elapsed
+
+
 def floor_once(count: int) -> float:
     """Seconds for the plain mock runtime to register `count` bare custom resources."""
     monitor = mocks.MockMonitor(BareMocks())
@@ -53,13 +66,7 @@ def floor_once(count: int) -> float:
         for index in range(count - 1):  # the stack itself is the last one
             pulumi.CustomResource("bench:index:Bare", f"bare-{index}", {"value": index})
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    start = time.perf_counter()
-    loop.run_until_complete(run_in_stack(program))
-    elapsed = time.perf_counter() - start
-    loop.close()
-    settings.ROOT.set(None)
+    elapsed = timed_run(program)
     if len(monitor.resources) != count - 1:
         raise RuntimeError(f"floor registered {len(monitor.resources)}, expected {count - 1}")
     return elapsed
@@ -76,16 +83,7 @@ def sdk_mocks_once() -> float:
     runtime_config.set_all_config(config.values, config.secret_keys)
     monitor = mocks.MockMonitor(CloudMocks("us-east-1", {}))
     install_monitor(monitor, project="plinth", stack="dev")
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    start = time.perf_counter()
-    loop.run_until_complete(
-        run_in_stack(lambda: runpy.run_path(str(project.program), run_name="__main__"))
-    )
-    elapsed = time.perf_counter() - start
-    loop.close()
-    settings.ROOT.set(None)
-    return elapsed
+    return timed_run(lambda: runpy.run_path(str(project.program), run_name="__main__"))
 
 
 def preview_once() -> tuple[float, int]:
