@@ -116,9 +116,10 @@ def load_stack_config(project: Project, stack: str, config_file: Path | None = N
     secret_keys: list[str] = []
     for key, value in config.items():
         qualified = _qualify(project.name, str(key))
-        if _has_secure(value):
+        stripped = _strip_secure(value)
+        if stripped != value:  # the value held a `secure:` entry
             secret_keys.append(qualified)
-        values[qualified] = _to_wire(_strip_secure(value))
+        values[qualified] = _to_wire(stripped)
     notes = []
     if document.get("environment"):
         notes.append(
@@ -148,14 +149,6 @@ def _to_wire(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     return json.dumps(value, separators=(",", ":"))
-
-
-def _has_secure(value: Any) -> bool:
-    if isinstance(value, dict):
-        return ("secure" in value and len(value) == 1) or any(map(_has_secure, value.values()))
-    if isinstance(value, list):
-        return any(map(_has_secure, value))
-    return False
 
 
 def _strip_secure(value: Any) -> Any:
