@@ -9,7 +9,7 @@ from pathlib import Path
 from support import BUCKET, KMS_KEY, LOG_GROUP, of_type, one, preview_dev
 
 from plinth.engine import Preview
-from policies.rules.tagging import REQUIRED_TAG_KEYS, is_taggable
+from policies.rules.cost import REQUIRED_TAG_KEYS, is_taggable
 
 STATEFUL = (BUCKET, KMS_KEY, LOG_GROUP)
 

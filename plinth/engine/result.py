@@ -27,6 +27,8 @@ class ResourceRecord:
     depends_on: tuple[str, ...]
     ignore_changes: tuple[str, ...]
     id: str = ""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """For each input, the URNs of the resources whose outputs it was computed from."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:

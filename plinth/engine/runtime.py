@@ -150,6 +150,10 @@ class CapturingMonitor(mocks.MockMonitor):
             depends_on=tuple(request.dependencies),
             ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
             id=registered.id if registered else "",
+            property_dependencies={
+                key: tuple(deps.urns)
+                for key, deps in getattr(request, "propertyDependencies", {}).items()
+            },
         )
         with self._lock:
             self.records.append(record)

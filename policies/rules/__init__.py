@@ -1,7 +1,18 @@
-"""Every rule of the pack, grouped by area in the modules of this package."""
+"""Every rule of the pack, gathered from the area modules of this package in file order."""
 
-from pulumi_policy import Policy
+from __future__ import annotations
 
-from policies.rules.tagging import REQUIRED_TAGS_POLICY
+from types import ModuleType
 
-ALL_POLICIES: tuple[Policy, ...] = (REQUIRED_TAGS_POLICY,)
+from policies.rule import Rule
+from policies.rules import cost, kms, storage
+
+AREA_MODULES: tuple[ModuleType, ...] = (storage, kms, cost)
+
+
+def _rules_of(module: ModuleType) -> list[Rule]:
+    return [value for value in vars(module).values() if isinstance(value, Rule)]
+
+
+ALL_RULES: tuple[Rule, ...] = tuple(rule for module in AREA_MODULES for rule in _rules_of(module))
+RULES_BY_ID = {rule.id: rule for rule in ALL_RULES}

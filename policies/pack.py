@@ -1,0 +1,48 @@
+"""The pack's contents and its policy config per compliance profile.
+
+`policies()` is what `__main__.py` hands to `PolicyPack`, and what `plinth audit` runs offline.
+`pack_config()` is the policy config a profile (or several) stands for: each policy's
+enforcement level and thresholds, plus the waivers that apply to it. It is exactly the JSON
+that `pulumi preview --policy-pack policies --policy-pack-config FILE` takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pulumi_policy import Policy
+
+from policies.rule import PROFILES
+from policies.rules import ALL_RULES
+from policies.waivers import CONFIG_KEY, WAIVERS_IN_EFFECT_POLICY, Waiver
+
+PACK_NAME = "plinth"
+
+
+def policies() -> list[Policy]:
+    return [rule.policy() for rule in ALL_RULES] + [WAIVERS_IN_EFFECT_POLICY]
+
+
+def check_profiles(profiles: Sequence[str]) -> list[str]:
+    """The profiles to apply, baseline always included, in catalog order."""
+    unknown = [p for p in profiles if p not in PROFILES]
+    if unknown:
+        raise ValueError(f"unknown profiles {unknown}; allowed: {', '.join(PROFILES)}")
+    return [p for p in PROFILES if p == "baseline" or p in profiles]
+
+
+def pack_config(profiles: Sequence[str], waivers: Sequence[Waiver] = ()) -> dict[str, Any]:
+    """The policy-pack config for a stack that claims `profiles`: every policy's strictest
+    enforcement and thresholds across those profiles, and its waivers."""
+    claimed = check_profiles(profiles)
+    config: dict[str, Any] = {}
+    for rule in ALL_RULES:
+        entry: dict[str, Any] = {"enforcementLevel": rule.level(claimed).value}
+        entry.update(rule.thresholds(claimed))
+        granted = [w.to_config() for w in waivers if w.policy == rule.id]
+        if granted:
+            entry[CONFIG_KEY] = granted
+        config[rule.id] = entry
+    config[WAIVERS_IN_EFFECT_POLICY.name] = {"enforcementLevel": "advisory"}
+    return config
