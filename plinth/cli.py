@@ -9,14 +9,21 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from plinth.spec.errors import SpecError
+
+if TYPE_CHECKING:
+    from plinth.audit import AuditReport
+    from plinth.engine import Preview
+
+T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +46,69 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+class AuditFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
+    JUNIT = "junit"
+
+
+class RulesFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class ProfileName(StrEnum):
+    BASELINE = "baseline"
+    SOC2 = "soc2"
+    HIPAA = "hipaa"
+    PCI = "pci"
+    GDPR = "gdpr"
+
+
+class FrameworkName(StrEnum):
+    HIPAA = "hipaa"
+    GDPR = "gdpr"
+    SOC2 = "soc2"
+    PCI = "pci"
+    NIST_800_53 = "nist-800-53"
+    NIST_AI_RMF = "nist-ai-rmf"
+
+
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack to use.")]
+ProgramOption = Annotated[
+    Path,
+    typer.Option(
+        "--program",
+        help="Pulumi Python program or project folder (default: this repo's infra/).",
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Stack config file to use instead of Pulumi.<stack>.yaml."),
+]
+StackOutputsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--stack-outputs",
+        help='JSON answering StackReferences: {"org/project/stack": {"output": value}}.',
+    ),
+]
+ProfilesOption = Annotated[
+    list[ProfileName] | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Compliance profile (repeatable); default: the stack's plinth:compliance.profiles.",
+    ),
+]
+WaiversOption = Annotated[
+    Path | None,
+    typer.Option("--waivers", help="Waivers file; default: the stack's plinth:compliance.waivers."),
+]
 
 
 def _fail(title: str, lines: list[str], *, debug_text: str | None = None) -> NoReturn:
@@ -51,37 +120,12 @@ def _fail(title: str, lines: list[str], *, debug_text: str | None = None) -> NoR
     raise typer.Exit(BAD_INPUT)
 
 
-@app.command()
-def preview(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to preview.")] = "dev",
-    program: Annotated[
-        Path,
-        typer.Option(
-            "--program",
-            help="Pulumi Python program or project folder (default: this repo's infra/).",
-        ),
-    ] = PROJECT_ROOT / "infra",
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Stack config file to use instead of Pulumi.<stack>.yaml."),
-    ] = None,
-    stack_outputs: Annotated[
-        Path | None,
-        typer.Option(
-            "--stack-outputs",
-            help='JSON answering StackReferences: {"org/project/stack": {"output": value}}.',
-        ),
-    ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
-    debug: Debug = False,
-) -> None:
-    """Show what `pulumi up` would create, with no Pulumi CLI, plugins or credentials."""
-    from plinth.engine import PreviewError, ProgramError, preview_stack, render
+def _run_guarded(action: Callable[[], T], stack: str, debug: bool) -> T:
+    """Run `action`, turning bad input into one clear error and exit code 2."""
+    from plinth.engine import PreviewError, ProgramError
 
     try:
-        result = preview_stack(program, stack, config_file=config, stack_outputs_file=stack_outputs)
+        return action()
     except SpecError as error:
         _fail(
             f"invalid {error.source} for stack {stack!r}",
@@ -93,12 +137,159 @@ def preview(
     except PreviewError as error:
         _fail(error.title, error.lines)
 
+
+@app.command()
+def preview(
+    stack: StackOption = "dev",
+    program: ProgramOption = PROJECT_ROOT / "infra",
+    config: ConfigOption = None,
+    stack_outputs: StackOutputsOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    debug: Debug = False,
+) -> None:
+    """Show what `pulumi up` would create, with no Pulumi CLI, plugins or credentials.
+
+    The policy pack runs on the result too (the stack's profiles and waivers); its summary
+    follows the resources. `plinth audit` shows the findings and gates on them.
+    """
+    from plinth.audit import audit_preview, stack_compliance
+    from plinth.audit import render as audit_render
+    from plinth.engine import preview_stack, render
+
+    def run() -> tuple[Preview, AuditReport]:
+        compliance = stack_compliance(program, stack, config_file=config)
+        result = preview_stack(program, stack, config_file=config, stack_outputs_file=stack_outputs)
+        return result, audit_preview(result, compliance)
+
+    result, report = _run_guarded(run, stack, debug)
     if output_format is OutputFormat.JSON:
-        sys.stdout.write(render.to_json(result) + "\n")
+        document = json.loads(render.to_json(result))
+        document["policy"] = report.summary()
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     elif output_format is OutputFormat.MARKDOWN:
         sys.stdout.write(render.to_markdown(result))
+        sys.stdout.write(
+            f"\n**Policies:** {audit_render.summary_line(report).plain[len('Policies: ') :]}\n"
+        )
     else:
         stdout.print(render.to_table(result))
+        stdout.print(audit_render.summary_line(report))
+
+
+@app.command()
+def audit(
+    stack: StackOption = "dev",
+    program: ProgramOption = PROJECT_ROOT / "infra",
+    profile: ProfilesOption = None,
+    framework: Annotated[
+        FrameworkName | None,
+        typer.Option("--framework", help="Print the compliance evidence report for a framework."),
+    ] = None,
+    waivers: WaiversOption = None,
+    config: ConfigOption = None,
+    stack_outputs: StackOutputsOption = None,
+    output_format: Annotated[
+        AuditFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = AuditFormat.TABLE,
+    debug: Debug = False,
+) -> None:
+    """Run the policy pack on a stack offline. Exit 1 on any unwaived mandatory finding."""
+    from plinth.audit import audit_stack
+    from plinth.audit import render as audit_render
+
+    profiles = [p.value for p in profile] if profile else None
+    report = _run_guarded(
+        lambda: audit_stack(
+            program,
+            stack,
+            profiles=profiles,
+            waivers_file=waivers,
+            config_file=config,
+            stack_outputs_file=stack_outputs,
+        ),
+        stack,
+        debug,
+    )
+    if output_format is AuditFormat.SARIF:
+        artifact = str(config) if config else find_stack_file(program, stack)
+        sys.stdout.write(audit_render.to_sarif(report, artifact) + "\n")
+    elif output_format is AuditFormat.JUNIT:
+        sys.stdout.write(audit_render.to_junit(report) + "\n")
+    elif framework is not None:
+        if output_format is AuditFormat.JSON:
+            sys.stdout.write(json.dumps(audit_render.evidence(report, framework), indent=2) + "\n")
+        elif output_format is AuditFormat.MARKDOWN:
+            sys.stdout.write(audit_render.evidence_markdown(report, framework))
+        else:
+            stdout.print(audit_render.evidence_table(report, framework))
+    elif output_format is AuditFormat.JSON:
+        sys.stdout.write(audit_render.to_json(report) + "\n")
+    elif output_format is AuditFormat.MARKDOWN:
+        sys.stdout.write(audit_render.to_markdown(report))
+    else:
+        stdout.print(audit_render.to_table(report))
+    raise typer.Exit(report.exit_code)
+
+
+def find_stack_file(program: Path, stack: str) -> str:
+    """The stack file's path relative to the project root (SARIF artifact location)."""
+    from plinth.engine.project import find_project
+
+    project = find_project(program)
+    return str(project.stack_file(stack).relative_to(project.root))
+
+
+@app.command()
+def rules(
+    output_format: Annotated[
+        RulesFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = RulesFormat.TABLE,
+) -> None:
+    """List every rule: severity, enforcement per profile, controls and remediation."""
+    from plinth.audit import render as audit_render
+    from policies.rules import ALL_RULES
+
+    if output_format is RulesFormat.JSON:
+        sys.stdout.write(audit_render.rules_json(ALL_RULES) + "\n")
+    elif output_format is RulesFormat.MARKDOWN:
+        sys.stdout.write(audit_render.rules_markdown(ALL_RULES))
+    else:
+        stdout.print(audit_render.rules_table(ALL_RULES))
+
+
+@app.command("policy-config")
+def policy_config(
+    stack: StackOption = "dev",
+    program: ProgramOption = PROJECT_ROOT / "infra",
+    profile: ProfilesOption = None,
+    waivers: WaiversOption = None,
+    config: ConfigOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Write the policy-pack config of a stack's profiles and waivers for the real engine:
+    `pulumi preview --policy-pack policies --policy-pack-config FILE`."""
+    from plinth.audit import stack_compliance
+    from policies.pack import pack_config
+
+    profiles = [p.value for p in profile] if profile else None
+    compliance = _run_guarded(
+        lambda: stack_compliance(
+            program, stack, profiles=profiles, waivers_file=waivers, config_file=config
+        ),
+        stack,
+        debug,
+    )
+    text = json.dumps(pack_config(compliance.profiles, compliance.waivers), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        stderr.print(f"wrote {output}", highlight=False)
 
 
 @app.command()

@@ -32,8 +32,18 @@ from pulumi_policy import (
 from policies import waivers
 from policies.catalog import FRAMEWORKS
 
-PROFILES = ("baseline", "soc2", "hipaa", "pci", "gdpr")
-"""Compliance profiles a stack can claim; `baseline` applies to every stack."""
+
+class Profile(StrEnum):
+    """Compliance profiles a stack can claim; `baseline` applies to every stack."""
+
+    BASELINE = "baseline"
+    SOC2 = "soc2"
+    HIPAA = "hipaa"
+    PCI = "pci"
+    GDPR = "gdpr"
+
+
+PROFILES: tuple[str, ...] = tuple(p.value for p in Profile)
 
 
 class Level(StrEnum):

@@ -79,12 +79,6 @@ class Waiver(BaseModel):
         return {**self.model_dump(exclude={"expires"}), "expires": self.expires.isoformat()}
 
 
-class WaiversFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    waivers: list[Waiver] = Field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class WaivedViolation:
     policy: str

@@ -29,7 +29,12 @@ def _run(case: Case) -> list[str]:
     config = pack_config(case.profiles)
     config[case.rule] = {**config[case.rule], **case.config}
     result = analyze(case.resources, policies(), config, PACK_NAME)
-    return [d.message for d in result.diagnostics if d.policy == case.rule]
+    # "can't run policy ... during preview" notes are not verdicts.
+    return [
+        d.message
+        for d in result.diagnostics
+        if d.policy == case.rule and not d.message.startswith("can't run policy")
+    ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.rule}:{c.verdict}:{c.note}" for c in CASES])

@@ -186,8 +186,17 @@ def test_common_tags() -> None:
         (
             {"netwrk": {}},
             "plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, "
-            "costCenter, dataClassification, environment, extraTags, kms, network, owner, "
-            "protect, storage",
+            "compliance, costCenter, dataClassification, environment, extraTags, kms, network, "
+            "owner, protect, storage",
+        ),
+        (
+            {"compliance": {"profiles": ["baseline", "iso27001"]}},
+            "plinth:compliance.profiles[1]: 'iso27001' is not allowed; expected "
+            "'baseline', 'soc2', 'hipaa', 'pci' or 'gdpr'",
+        ),
+        (
+            {"compliance": {"profiles": ["soc2", "soc2"]}},
+            "plinth:compliance.profiles: 'soc2' listed more than once",
         ),
     ],
 )

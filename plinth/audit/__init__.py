@@ -1,0 +1,141 @@
+"""`plinth audit`: the offline engine's capture, checked by the policy pack.
+
+Inputs (profiles, the waivers file, the stack's `plinth:compliance` settings) are validated
+before the program runs; every problem is reported at once as a SpecError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from plinth.audit.analyzer import AuditResource, analyze
+from plinth.audit.findings import AuditReport, Finding, build_findings
+from plinth.engine import Preview, preview_stack
+from plinth.engine.project import find_project, load_stack_config
+from plinth.spec import NAMESPACE, namespace_values
+from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
+from plinth.spec.model import ComplianceSpec
+from policies.pack import PACK_NAME, check_profiles, pack_config, policies
+from policies.rules import ALL_RULES, RULES_BY_ID
+from policies.waivers import Waiver
+
+__all__ = ["AuditReport", "Finding", "StackCompliance", "audit_preview", "audit_stack"]
+
+
+@dataclass(frozen=True)
+class StackCompliance:
+    """The profiles and waivers an audit applies."""
+
+    profiles: list[str]
+    waivers: list[Waiver]
+
+
+def load_waivers(path: Path, today: dt.date | None = None) -> list[Waiver]:
+    """Read and check a waivers file: malformed, expired or unknown-rule waivers are errors,
+    all of them reported together."""
+    source = f"waivers file {path}"
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise SpecError([Problem(str(path), f"cannot read: {error.strerror}")], source) from None
+    except yaml.YAMLError as error:
+        raise SpecError([Problem(str(path), f"not valid YAML: {error}")], source) from None
+    entries = raw.get("waivers") if isinstance(raw, dict) else None
+    if set(raw) - {"waivers"} or not isinstance(entries, list):
+        raise SpecError(
+            [Problem("waivers", "the file must be a mapping with one key, waivers: a list")], source
+        )
+    today = today or dt.date.today()
+    problems: list[Problem] = []
+    waivers: list[Waiver] = []
+    for index, entry in enumerate(entries):
+        where = f"waivers[{index}]"
+        try:
+            waiver = Waiver.model_validate(entry)
+        except ValidationError as error:
+            problems += problems_from_validation_error(error, Waiver, f"{where}.")
+            continue
+        if waiver.policy not in RULES_BY_ID:
+            problems.append(
+                Problem(
+                    f"{where}.policy", f"{waiver.policy!r} is not a rule id (see `plinth rules`)"
+                )
+            )
+        if waiver.expires < today:
+            problems.append(
+                Problem(
+                    f"{where}.expires",
+                    f"expired on {waiver.expires.isoformat()}; renew it with a new approval "
+                    "or remove it",
+                )
+            )
+        waivers.append(waiver)
+    if problems:
+        raise SpecError(problems, source)
+    return waivers
+
+
+def stack_compliance(
+    program_dir: Path,
+    stack: str,
+    *,
+    profiles: Sequence[str] | None = None,
+    waivers_file: Path | None = None,
+    config_file: Path | None = None,
+) -> StackCompliance:
+    """Profiles (flag, else the stack's `plinth:compliance.profiles`, else baseline) and
+    waivers (flag, else `plinth:compliance.waivers`), all checked before anything runs."""
+    project = find_project(program_dir)
+    config = load_stack_config(project, stack, config_file)
+    raw = namespace_values(config.values).get("compliance", {})
+    try:
+        spec = ComplianceSpec.model_validate(raw)
+    except ValidationError as error:
+        problems = problems_from_validation_error(error, ComplianceSpec, f"{NAMESPACE}:compliance.")
+        raise SpecError(problems) from None
+    chosen = list(profiles) if profiles else [p.value for p in spec.profiles]
+    if waivers_file is None and spec.waivers:
+        waivers_file = project.root / spec.waivers
+    waivers = load_waivers(waivers_file) if waivers_file else []
+    return StackCompliance(profiles=check_profiles(chosen), waivers=waivers)
+
+
+def audit_preview(preview: Preview, compliance: StackCompliance) -> AuditReport:
+    """Run every rule of the pack on a captured preview."""
+    config = pack_config(compliance.profiles, compliance.waivers)
+    resources = [AuditResource.of(record) for record in preview.resources]
+    analysis = analyze(resources, policies(), config, PACK_NAME)
+    levels = {name: entry["enforcementLevel"] for name, entry in config.items()}
+    return AuditReport(
+        project=preview.project,
+        stack=preview.stack,
+        profiles=compliance.profiles,
+        rules=list(ALL_RULES),
+        levels=levels,
+        findings=build_findings(analysis, preview, levels),
+        preview=preview,
+    )
+
+
+def audit_stack(
+    program_dir: Path,
+    stack: str,
+    *,
+    profiles: Sequence[str] | None = None,
+    waivers_file: Path | None = None,
+    config_file: Path | None = None,
+    stack_outputs_file: Path | None = None,
+) -> AuditReport:
+    compliance = stack_compliance(
+        program_dir, stack, profiles=profiles, waivers_file=waivers_file, config_file=config_file
+    )
+    preview = preview_stack(
+        program_dir, stack, config_file=config_file, stack_outputs_file=stack_outputs_file
+    )
+    return audit_preview(preview, compliance)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components.network.layout import LayoutError, SubnetLayout
+from policies.rule import Profile
 
 
 def invalid(detail: str) -> PydanticCustomError:
@@ -74,6 +75,16 @@ _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:role|u
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
 _NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+
+
+_Item = TypeVar("_Item", bound=str)
+
+
+def _without_duplicates(values: tuple[_Item, ...]) -> tuple[_Item, ...]:
+    duplicates = sorted({str(v) for v in values if values.count(v) > 1})
+    if duplicates:
+        raise invalid(f"{', '.join(map(repr, duplicates))} listed more than once")
+    return values
 
 
 class AwsSpec(SpecModel):
@@ -172,10 +183,7 @@ class NetworkSpec(SpecModel):
                 raise invalid(f"{value!r} is not an AWS service endpoint name (such as ecr.api)")
             if value == "s3":
                 raise invalid("'s3' is always provisioned as a gateway endpoint; remove it")
-        duplicates = sorted({v for v in values if values.count(v) > 1})
-        if duplicates:
-            raise invalid(f"{', '.join(map(repr, duplicates))} listed more than once")
-        return values
+        return _without_duplicates(values)
 
 
 class ObjectLockSpec(SpecModel):
@@ -221,6 +229,20 @@ class StorageSpec(SpecModel):
     buckets: dict[BucketKey, BucketSpec] = Field(default_factory=_default_buckets)
 
 
+class ComplianceSpec(SpecModel):
+    """What the stack must prove: the compliance profiles it claims and its waivers."""
+
+    profiles: tuple[Profile, ...] = (Profile.BASELINE,)
+    """Profiles whose policy enforcement and thresholds apply (baseline always does)."""
+    waivers: str | None = None
+    """Waivers file for `plinth audit`, relative to the project directory."""
+
+    @field_validator("profiles")
+    @classmethod
+    def _profiles(cls, values: tuple[Profile, ...]) -> tuple[Profile, ...]:
+        return _without_duplicates(values)
+
+
 class PlinthSpec(SpecModel):
     """The whole `plinth:` namespace of a stack."""
 
@@ -240,6 +262,7 @@ class PlinthSpec(SpecModel):
     kms: KmsSpec = KmsSpec()
     network: NetworkSpec = NetworkSpec()
     storage: StorageSpec = StorageSpec()
+    compliance: ComplianceSpec = ComplianceSpec()
 
     @field_validator("environment")
     @classmethod

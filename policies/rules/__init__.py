@@ -5,9 +5,37 @@ from __future__ import annotations
 from types import ModuleType
 
 from policies.rule import Rule
-from policies.rules import cost, kms, storage
+from policies.rules import (
+    audit,
+    bedrock,
+    cost,
+    eks,
+    gpu,
+    iam,
+    kms,
+    kubernetes,
+    network,
+    protection,
+    residency,
+    secrets,
+    storage,
+)
 
-AREA_MODULES: tuple[ModuleType, ...] = (storage, kms, cost)
+AREA_MODULES: tuple[ModuleType, ...] = (
+    storage,
+    kms,
+    iam,
+    secrets,
+    network,
+    eks,
+    gpu,
+    kubernetes,
+    bedrock,
+    audit,
+    residency,
+    protection,
+    cost,
+)
 
 
 def _rules_of(module: ModuleType) -> list[Rule]:

@@ -1,0 +1,403 @@
+"""Audit reports for people (table, Markdown) and for tools (JSON, SARIF 2.1.0, JUnit XML)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from plinth.audit.findings import AuditReport, Finding, rules_for_framework
+from plinth.engine.render import short_type
+from policies.catalog import FRAMEWORKS
+from policies.rule import PROFILES, Rule
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/plinth-platform/plinth#policy-pack"
+# GitHub code scanning ranks security results by this CVSS-like score.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+STATUS_STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "advisory": "yellow",
+    "waived": "cyan",
+    "disabled": "dim",
+}
+
+
+def _verdict(report: AuditReport) -> str:
+    s = report.summary()
+    head = "PASSED" if report.passed else "FAILED"
+    return (
+        f"{head}: {s['mandatory']} mandatory, {s['advisory']} advisory, {s['waived']} waived "
+        f"finding(s); {s['rules']} rules on {s['resources']} resources; "
+        f"profiles {'+'.join(report.profiles)}"
+    )
+
+
+def _resource(finding: Finding) -> str:
+    return f"{finding.name} ({short_type(finding.type)})" if finding.name else "(stack)"
+
+
+def _controls_text(finding: Finding) -> str:
+    return "; ".join(f"{fw}: {', '.join(ids)}" for fw, ids in finding.controls.items())
+
+
+# ---- table -------------------------------------------------------------------------------
+
+
+def to_table(report: AuditReport) -> Group:
+    table = Table(title=f"Policy audit of {report.project}/{report.stack}", title_justify="left")
+    table.add_column("result", no_wrap=True)
+    table.add_column("policy / resource", overflow="fold", ratio=2)
+    table.add_column("finding", overflow="fold", ratio=3)
+    for f in report.findings:
+        status = "waived" if f.waived else "fail" if f.blocking else "advisory"
+        label = {"fail": "MANDATORY"}.get(status, status)
+        result = Text(f"{label}\n{f.severity}", style=STATUS_STYLE[status])
+        where = Text(f.policy, style="bold")
+        where.append(f"\n{_resource(f)}", style="dim")
+        message = f.message + (f"\nwaiver: {f.waiver.justification}" if f.waiver else "")
+        table.add_row(result, where, message)
+    verdict = Text(_verdict(report), style="bold green" if report.passed else "bold red")
+    parts: list[Any] = [table] if report.findings else []
+    return Group(*parts, verdict)
+
+
+def summary_line(report: AuditReport) -> Text:
+    """The one line `plinth preview` prints under the resource tree."""
+    return Text("Policies: " + _verdict(report), style="green" if report.passed else "red")
+
+
+# ---- JSON --------------------------------------------------------------------------------
+
+
+def to_json(report: AuditReport) -> str:
+    return json.dumps(report.to_json(), indent=2)
+
+
+# ---- Markdown ----------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def to_markdown(report: AuditReport) -> str:
+    """A pull-request comment: verdict, blocking findings, then the rest folded away."""
+    mark = "✅" if report.passed else "❌"
+    lines = [
+        f"### {mark} Plinth policy audit: `{report.project}/{report.stack}`",
+        "",
+        _verdict(report),
+        "",
+    ]
+    groups = (
+        ("Mandatory findings", [f for f in report.findings if f.blocking], False),
+        (
+            "Advisory findings",
+            [f for f in report.findings if not f.waived and not f.blocking],
+            True,
+        ),
+        ("Waived findings", [f for f in report.findings if f.waived], True),
+    )
+    for title, findings, folded in groups:
+        if not findings:
+            continue
+        lines += (
+            [f"<details><summary>{title} ({len(findings)})</summary>", ""]
+            if folded
+            else [f"#### {title}", ""]
+        )
+        lines += ["| severity | policy | resource | finding | controls |", "|---|---|---|---|---|"]
+        for f in findings:
+            finding = _md(f.message)
+            if f.waiver:
+                finding += (
+                    f"<br>waived: {_md(f.waiver.justification)} "
+                    f"({_md(f.waiver.approver)}, until {f.waiver.expires})"
+                )
+            cells = (f.severity, f"`{f.policy}`", f"`{_md(_resource(f))}`", finding)
+            lines.append(f"| {' | '.join(cells)} | {_md(_controls_text(f))} |")
+        lines += ["", "</details>", ""] if folded else [""]
+    return "\n".join(lines)
+
+
+# ---- SARIF 2.1.0 -------------------------------------------------------------------------
+
+
+def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    tags = [rule.area, *(f"{fw}:{c}" for fw, ids in rule.controls.items() for c in ids)]
+    return {
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.description},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.remediation, "markdown": rule.remediation},
+        "defaultConfiguration": {
+            "level": "error" if rule.enforcement["baseline"] == "mandatory" else "warning"
+        },
+        "properties": {
+            "tags": ["security", *tags],
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "precision": "high",
+        },
+    }
+
+
+def to_sarif(report: AuditReport, artifact: str) -> str:
+    """SARIF for GitHub code scanning; `artifact` is the stack file, relative to the repo."""
+    rules = report.rules
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    results = []
+    for f in report.findings:
+        result: dict[str, Any] = {
+            "ruleId": f.policy,
+            "level": "error" if f.enforcement == "mandatory" else "warning",
+            "message": {"text": f"{f.message} [{f.urn}]"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact},
+                        "region": {"startLine": 1},
+                    },
+                    "logicalLocations": [
+                        {"fullyQualifiedName": f.urn, "name": f.name or "stack", "kind": "resource"}
+                    ],
+                }
+            ],
+            "partialFingerprints": {
+                "plinthFinding/v1": hashlib.sha256(
+                    f"{f.policy}|{f.urn}|{f.message}".encode()
+                ).hexdigest()
+            },
+        }
+        if f.policy in index:
+            result["ruleIndex"] = index[f.policy]
+        if f.waiver is not None:
+            result["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{f.waiver.justification} (approved by {f.waiver.approver}, "
+                    f"expires {f.waiver.expires.isoformat()})",
+                }
+            ]
+        results.append(result)
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "plinth",
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_sarif_rule(rule) for rule in rules],
+                    }
+                },
+                "automationDetails": {"id": f"plinth-audit/{report.project}/{report.stack}/"},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2)
+
+
+# ---- JUnit XML ---------------------------------------------------------------------------
+
+
+def to_junit(report: AuditReport) -> str:
+    """One test case per rule: failed by unwaived mandatory findings, skipped when disabled."""
+    suite = TestSuite(f"plinth policy audit {report.project}/{report.stack}")
+    for rule in report.rules:
+        case = TestCase(rule.id, classname=f"plinth.{rule.area}")
+        found = report.findings_of(rule.id)
+        if report.status(rule) == "disabled":
+            case.result = [Skipped("disabled under the stack's profiles")]
+        blocking = [f for f in found if f.blocking]
+        if blocking:
+            failure = Failure(f"{len(blocking)} mandatory finding(s)", type_=rule.severity)
+            failure.text = "\n".join(f"{f.urn}: {f.message}" for f in blocking)
+            case.result = [failure]
+        others = [f for f in found if not f.blocking]
+        if others:
+            case.system_out = "\n".join(
+                f"{'waived' if f.waived else f.enforcement}: {f.urn}: {f.message}" for f in others
+            )
+        suite.add_testcase(case)
+    xml = JUnitXml()
+    xml.add_testsuite(suite)
+    text: bytes = xml.tostring()  # type: ignore[no-untyped-call]
+    return text.decode()
+
+
+# ---- compliance evidence -----------------------------------------------------------------
+
+
+def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
+    """For each control of `framework` that Plinth's rules support: the rules and results."""
+    fw = FRAMEWORKS[framework]
+    mapped = rules_for_framework(report.rules, framework)
+    controls = []
+    for control, title in fw.controls.items():
+        rules = mapped.get(control, [])
+        controls.append(
+            {
+                "control": control,
+                "title": title,
+                "status": _control_status([report.status(r) for r in rules]),
+                "rules": [
+                    {
+                        "policy": r.id,
+                        "status": report.status(r),
+                        "enforcement": report.levels.get(r.id, "mandatory"),
+                        "resourcesChecked": report.checked(r),
+                        "findings": [f.to_json() for f in report.findings_of(r.id)],
+                    }
+                    for r in rules
+                ],
+            }
+        )
+    return {
+        "framework": {
+            "key": fw.key,
+            "name": fw.name,
+            "version": fw.version,
+            "reference": fw.reference,
+        },
+        "project": report.project,
+        "stack": report.stack,
+        "profiles": report.profiles,
+        "controls": controls,
+        "summary": report.summary(),
+    }
+
+
+def _control_status(statuses: Sequence[str]) -> str:
+    if not statuses:
+        return "no rules"
+    for status in ("fail", "advisory", "waived"):
+        if status in statuses:
+            return status
+    return "pass" if "pass" in statuses else "disabled"
+
+
+def evidence_table(report: AuditReport, framework: str) -> Group:
+    data = evidence(report, framework)
+    fw = data["framework"]
+    table = Table(
+        title=f"{fw['name']} ({fw['version']}) evidence for {report.project}/{report.stack}",
+        title_justify="left",
+    )
+    for column in ("control", "title", "status", "rules (result, resources checked)"):
+        table.add_column(column, overflow="fold")
+    for c in data["controls"]:
+        rules = "\n".join(
+            f"{r['policy']}: {r['status']} ({r['resourcesChecked']})" for r in c["rules"]
+        )
+        table.add_row(
+            c["control"],
+            c["title"],
+            Text(c["status"], style=STATUS_STYLE.get(c["status"], "")),
+            rules,
+        )
+    return Group(table, Text(_verdict(report), style="bold green" if report.passed else "bold red"))
+
+
+def evidence_markdown(report: AuditReport, framework: str) -> str:
+    data = evidence(report, framework)
+    fw = data["framework"]
+    lines = [
+        f"### {fw['name']} ({fw['version']}) evidence: `{report.project}/{report.stack}`",
+        "",
+        f"Reference: {fw['reference']}",
+        "",
+        _verdict(report),
+        "",
+        "| control | title | status | rules |",
+        "|---|---|---|---|",
+    ]
+    for c in data["controls"]:
+        rules = "<br>".join(
+            f"`{r['policy']}`: {r['status']} ({r['resourcesChecked']} checked)" for r in c["rules"]
+        )
+        lines.append(f"| {c['control']} | {_md(c['title'])} | {c['status']} | {rules} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---- the rule catalogue ------------------------------------------------------------------
+
+
+def rules_table(rules: Sequence[Rule]) -> Table:
+    table = Table(title=f"Plinth policy pack: {len(rules)} rules", title_justify="left")
+    for column in ("rule", "severity", *PROFILES, "controls", "remediation"):
+        table.add_column(column, overflow="fold")
+    for rule in rules:
+        controls = "\n".join(f"{fw}: {', '.join(ids)}" for fw, ids in rule.controls.items())
+        table.add_row(
+            f"{rule.id}\n[dim]{rule.description}[/]",
+            rule.severity,
+            *(rule.level(["baseline", p]).value for p in PROFILES),
+            controls,
+            rule.remediation,
+        )
+    return table
+
+
+def rules_json(rules: Sequence[Rule]) -> str:
+    return json.dumps(
+        [
+            {
+                "id": rule.id,
+                "area": rule.area,
+                "kind": rule.kind,
+                "description": rule.description,
+                "severity": rule.severity,
+                "enforcement": {p: rule.level(["baseline", p]).value for p in PROFILES},
+                "thresholds": {
+                    param.name: {p: param.value_for(["baseline", p]) for p in PROFILES}
+                    for param in rule.params
+                },
+                "remediation": rule.remediation,
+                "controls": {fw: list(ids) for fw, ids in rule.controls.items()},
+                "types": list(rule.types),
+            }
+            for rule in rules
+        ],
+        indent=2,
+    )
+
+
+def rules_markdown(rules: Sequence[Rule]) -> str:
+    """The README's rule list and controls matrix (generated: `make docs`)."""
+    lines = [
+        f"{len(rules)} rules. Enforcement per profile: **M** mandatory, A advisory, - disabled.",
+        "",
+        "| rule | area | severity | " + " | ".join(PROFILES) + " | what it checks |",
+        "|---|---|---|" + "---|" * len(PROFILES) + "---|",
+    ]
+    marks = {"mandatory": "**M**", "advisory": "A", "disabled": "-"}
+    for rule in rules:
+        levels = " | ".join(marks[rule.level(["baseline", p]).value] for p in PROFILES)
+        lines.append(
+            f"| `{rule.id}` | {rule.area} | {rule.severity} | {levels} | {_md(rule.description)} |"
+        )
+    for fw in FRAMEWORKS.values():
+        mapped = rules_for_framework(rules, fw.key)
+        lines += [
+            "",
+            f"#### {fw.name} ({fw.version})",
+            "",
+            "| control | title | rules |",
+            "|---|---|---|",
+        ]
+        for control, title in fw.controls.items():
+            ids = ", ".join(f"`{r.id}`" for r in mapped.get(control, [])) or "none yet"
+            lines.append(f"| {control} | {_md(title)} | {ids} |")
+    return "\n".join(lines) + "\n"

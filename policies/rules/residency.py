@@ -1,0 +1,132 @@
+"""Data residency: resources and model inference stay in the regions a profile allows.
+
+Where data is stored and processed is a legal question under GDPR (transfers outside the EU)
+and a contractual one for many customers. A stack declares its regions on its AWS providers
+(`region`, for the default provider the `aws:region` config) and, with the AWS provider v7,
+on any resource that overrides it with its own `region` input. Bedrock adds a second route out:
+a cross-region inference profile (`us.`, `eu.`, `apac.`, `global.`...) lets AWS process a
+prompt in any region of its geography, whatever region the call is made from.
+
+Both rules read one `allowedRegions` threshold; an empty list means no restriction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pulumi_policy import ResourceValidationArgs
+
+from policies.props import dig, resources
+from policies.rule import Config, Param, Report, advisory, narrowest, resource_rule
+from policies.rules.bedrock import (
+    DOCUMENT_TYPES,
+    INFERENCE_PROFILE,
+    WILDCARD,
+    arn_resource,
+    could_start_with,
+    invoke_grants,
+)
+
+AWS_PROVIDER = "pulumi:providers:aws"
+# AWS regions in EU member states (London and Zurich are in Europe but outside the EU).
+EU_REGIONS = ["eu-central-1", "eu-west-1", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1"]
+# Cross-region inference geographies a region belongs to, by region prefix (first match wins).
+GEOGRAPHIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("us-gov-",), ("us-gov",)),
+    (("us-",), ("us",)),
+    (("eu-",), ("eu",)),
+    (("ap-northeast-1", "ap-northeast-3"), ("jp", "apac")),
+    (("ap-southeast-2", "ap-southeast-4"), ("au", "apac")),
+    (("ap-",), ("apac",)),
+    (("ca-",), ("ca",)),
+)
+ANY_GEOGRAPHY = "*"
+
+RESIDENCY = {"gdpr": ["Art. 44"], "nist-800-53": ["SA-9(5)"]}
+
+ALLOWED_REGIONS = Param(
+    name="allowedRegions",
+    description="AWS regions where resources may live and prompts may be processed; empty "
+    "means any region.",
+    schema={"type": "array", "items": {"type": "string"}},
+    default=[],
+    merge=narrowest,
+    by_profile={"gdpr": EU_REGIONS},
+)
+
+
+@resource_rule(
+    id="residency-allowed-regions",
+    area="residency",
+    description="AWS providers, and resources that set their own region, use only the regions "
+    "the stack's profiles allow.",
+    severity="high",
+    remediation="Set region on the aws.Provider (or the aws:region stack config) and on any "
+    "resource's region argument to one of the allowed regions.",
+    controls=RESIDENCY,
+    params=(ALLOWED_REGIONS,),
+)
+def allowed_regions(args: ResourceValidationArgs, report: Report, config: Config) -> None:
+    allowed = config["allowedRegions"]
+    is_provider = args.resource_type == AWS_PROVIDER
+    if not allowed or not (is_provider or args.resource_type.startswith("aws:")):
+        return
+    region = dig(args.props, "region")
+    if region is None and is_provider:
+        report("the provider sets no region, so it comes from the environment; set one")
+    elif region is not None and region not in allowed:
+        report(f"region {region!r} is not one of the allowed regions {allowed}")
+
+
+def _geographies(regions: Sequence[str]) -> set[str]:
+    """The inference geographies the regions lie in (`global` never: it spans every region)."""
+    return {
+        geography
+        for region in regions
+        for geography in next((g for p, g in GEOGRAPHIES if region.startswith(p)), ())
+    }
+
+
+def _profile_geography(pattern: str) -> str | None:
+    """The geography prefix of the inference profiles a resource pattern covers (`*`: any)."""
+    resource = arn_resource(pattern)
+    if not could_start_with(resource, INFERENCE_PROFILE):
+        return None
+    if not resource.startswith(INFERENCE_PROFILE):  # a wildcard stands for the resource type
+        return ANY_GEOGRAPHY
+    geography, dot, _ = resource.removeprefix(INFERENCE_PROFILE).partition(".")
+    if WILDCARD.search(geography):
+        return ANY_GEOGRAPHY
+    return geography if dot else None
+
+
+@resource_rule(
+    id="residency-bedrock-cross-region-inference",
+    area="residency",
+    description="Identity policies grant Bedrock invoke only on cross-region inference profiles "
+    "whose geography lies within the allowed regions (never `global.`).",
+    severity="high",
+    remediation="Grant the in-region foundation model or the inference profile of the allowed "
+    "geography (e.g. eu.anthropic...) instead of us., apac. or global. profiles.",
+    controls=RESIDENCY,
+    enforcement=advisory(mandatory_in=("gdpr",)),
+    types=DOCUMENT_TYPES,
+    params=(ALLOWED_REGIONS,),
+)
+def bedrock_cross_region_inference(
+    args: ResourceValidationArgs, report: Report, config: Config
+) -> None:
+    allowed = config["allowedRegions"]
+    if not allowed:
+        return
+    geographies = _geographies(allowed)
+    for label, statement in invoke_grants(args.resource_type, args.props):
+        patterns = ["*"] if "NotResource" in statement else resources(statement)
+        for pattern in patterns:
+            geography = _profile_geography(pattern)
+            if geography is not None and geography not in geographies:
+                where = "any geography" if geography == ANY_GEOGRAPHY else repr(geography)
+                report(
+                    f"{label}: {pattern!r} lets prompts be processed in {where}, outside "
+                    f"the allowed regions {allowed}"
+                )

@@ -1,0 +1,157 @@
+"""Secrets: no credentials written into resource inputs, AWS-managed database master passwords.
+
+Every resource input is recorded in the Pulumi state and usually also in the cloud resource's
+own configuration (Lambda environment, EC2 user data, container definitions), where anyone
+allowed to read the configuration reads the credential. Credentials belong in Secrets Manager
+or SSM SecureString parameters, referenced by ARN. Database engines can keep their master
+password there themselves, rotated, so the program never handles it at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from pulumi_policy import ResourceValidationArgs
+from pulumi_policy.proxy import UnknownValueError
+
+from policies.props import dig
+from policies.rule import Config, Report, resource_rule
+
+# Patterns with a fixed, documented prefix only: generic "long random string" detectors (an
+# AWS secret access key is 40 base64 characters) misfire on hashes and IDs.
+CREDENTIAL_PATTERNS = {
+    "an AWS access key ID": re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+    "a private key": re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+    "a GitHub token": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
+    "a Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+}
+
+# Inputs whose very purpose is to carry a secret into a store made for it (the remediation
+# this rule asks for, and the only way to import a certificate's private key).
+SECRET_STORE_INPUTS = {
+    "aws:secretsmanager/secretVersion:SecretVersion": (
+        "secretString",
+        "secretStringWo",
+        "secretBinary",
+    ),
+    "aws:acm/certificate:Certificate": ("privateKey", "privateKeyWo"),
+    "aws:iam/serverCertificate:ServerCertificate": ("privateKey",),
+    "kubernetes:core/v1:Secret": ("data", "stringData"),
+}
+SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+SSM_SECURE_INPUTS = ("value", "valueWo")
+
+
+def _store_inputs(args: ResourceValidationArgs) -> tuple[str, ...]:
+    if args.resource_type == SSM_PARAMETER and dig(args.props, "type") == "SecureString":
+        return SSM_SECURE_INPUTS
+    return SECRET_STORE_INPUTS.get(args.resource_type, ())
+
+
+def _known(container: Any, key: str | int) -> Any:
+    """The item, or None when its value is unknown until deployment.
+
+    This rule reads every input, so letting one unknown raise (as other rules do) would stop
+    it for nearly every new resource in a preview. An unknown value is computed from another
+    resource's outputs, not text written in the program, and `pulumi up` runs the rule again
+    with the value known, so skipping it here loses nothing.
+    """
+    try:
+        return container[key]
+    except UnknownValueError:
+        return None
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(input path, text) for every known string inside an input value."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key in value:
+            yield from _strings(_known(value, key), f"{path}.{key}")
+    elif isinstance(value, Sequence):
+        for index in range(len(value)):
+            yield from _strings(_known(value, index), f"{path}[{index}]")
+
+
+@resource_rule(
+    id="secrets-no-embedded-credentials",
+    area="secrets",
+    description="No resource input holds a recognisable credential (AWS access key ID, private "
+    "key, GitHub or Slack token).",
+    severity="critical",
+    remediation="Store the credential in aws.secretsmanager.Secret (or an SSM SecureString "
+    "parameter) and pass its ARN (e.g. ECS `secrets[].valueFrom`); use IAM roles instead of "
+    "AWS access keys; then revoke the exposed credential.",
+    controls={
+        "soc2": ["CC6.1"],
+        "pci": ["8.3.2", "8.6.2"],
+        "nist-800-53": ["IA-5"],
+    },
+)
+def no_embedded_credentials(args: ResourceValidationArgs, report: Report, _: Config) -> None:
+    skipped = _store_inputs(args)
+    for name in args.props:
+        if name in skipped:
+            continue
+        for path, text in _strings(_known(args.props, name), name):
+            for kind, pattern in CREDENTIAL_PATTERNS.items():
+                if pattern.search(text):
+                    report(f"input {path} holds {kind}")  # never the value itself
+
+
+class _PasswordInputs(NamedTuple):
+    supplied: tuple[str, ...]
+    managed_switch: str
+    """The argument that makes AWS generate the password and keep it in Secrets Manager."""
+
+
+# The `*Wo` (write-only) inputs are no better: pulumi-terraform-bridge still records their
+# encrypted values in the state inputs (pulumi/pulumi-terraform-bridge#3201).
+DATABASE_PASSWORDS = {
+    "aws:rds/instance:Instance": _PasswordInputs(
+        ("password", "passwordWo"), "manage_master_user_password"
+    ),
+    "aws:rds/cluster:Cluster": _PasswordInputs(
+        ("masterPassword", "masterPasswordWo"), "manage_master_user_password"
+    ),
+    "aws:docdb/cluster:Cluster": _PasswordInputs(
+        ("masterPassword", "masterPasswordWo"), "manage_master_user_password"
+    ),
+    "aws:redshift/cluster:Cluster": _PasswordInputs(
+        ("masterPassword", "masterPasswordWo"), "manage_master_password"
+    ),
+}
+
+
+def _supplied(props: Mapping[str, Any], name: str) -> bool:
+    """Whether the input is given; an unknown value (a generated password, say) is given too."""
+    try:
+        return bool(dig(props, name))
+    except UnknownValueError:
+        return True
+
+
+@resource_rule(
+    id="secrets-managed-database-passwords",
+    area="secrets",
+    description="RDS, Aurora, DocumentDB and Redshift master passwords are generated and "
+    "rotated by AWS in Secrets Manager, not passed as an input that lands in the Pulumi "
+    "state and never rotates.",
+    severity="high",
+    remediation="Remove `password` / `master_password` (and their `_wo` forms) and set "
+    "manage_master_user_password=True (Redshift: manage_master_password=True); RDS and Aurora "
+    "take master_user_secret_kms_key_id, Redshift master_password_secret_kms_key_id, to "
+    "encrypt the secret with a customer-managed key.",
+    controls={"soc2": ["CC6.1"], "pci": ["8.6.3"], "nist-800-53": ["IA-5"]},
+    types=tuple(DATABASE_PASSWORDS),
+)
+def managed_database_passwords(args: ResourceValidationArgs, report: Report, _: Config) -> None:
+    inputs = DATABASE_PASSWORDS[args.resource_type]
+    for name in inputs.supplied:
+        if _supplied(args.props, name):
+            report(
+                f"the master password is given as input {name}; set {inputs.managed_switch}=True"
+            )

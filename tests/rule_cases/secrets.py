@@ -1,0 +1,159 @@
+"""Fixtures for policies/rules/secrets.py.
+
+Fake credentials are assembled from pieces so that secret scanners run over this repository
+do not mistake the fixtures for leaked credentials.
+"""
+
+from __future__ import annotations
+
+import json
+
+from plinth.engine.values import UNKNOWN, Secret
+from rule_cases import complies, res, violates
+
+FUNCTION = "aws:lambda/function:Function"
+PARAMETER = "aws:ssm/parameter:Parameter"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+REDSHIFT = "aws:redshift/cluster:Cluster"
+
+AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's documented example key ID
+GITHUB_TOKEN = "gh" + "p_" + "a1B2c3D4e5" * 4
+SLACK_TOKEN = "xo" + "xb-" + "1234567890-abcdefghij"
+PEM_KEY = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEow...\n-----END RSA PRIVATE KEY-----"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/github-AbCdEf"
+
+
+def function(variables, **props):  # type: ignore[no-untyped-def]
+    return res(FUNCTION, "fn", {"environment": {"variables": variables}, **props})
+
+
+def codebuild(value):  # type: ignore[no-untyped-def]
+    variables = [{"name": "REGION", "value": "us-east-1"}, {"name": "TOKEN", "value": value}]
+    return res(
+        "aws:codebuild/project:Project",
+        "build",
+        {"environment": {"image": "aws/codebuild/standard:7.0", "environmentVariables": variables}},
+    )
+
+
+CASES = [
+    violates(
+        "secrets-no-embedded-credentials",
+        "GitHub token in a Lambda environment variable",
+        function({"GITHUB_TOKEN": GITHUB_TOKEN}),
+        expect="environment.variables.GITHUB_TOKEN holds a GitHub token",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "an input unknown during preview does not stop the scan of the others",
+        function({"GITHUB_TOKEN": GITHUB_TOKEN}, role=UNKNOWN),
+        expect="GitHub token",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "a Pulumi secret still lands in the function's configuration",
+        function({"GITHUB_TOKEN": Secret(GITHUB_TOKEN)}),
+        expect="GITHUB_TOKEN",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "access key ID in a provider's configuration",
+        res("pulumi:providers:aws", "prod", {"region": "us-east-1", "accessKey": AWS_KEY_ID}),
+        expect="accessKey holds an AWS access key ID",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "private key in EC2 user data",
+        res("aws:ec2/instance:Instance", "vm", {"userData": f"#!/bin/sh\necho '{PEM_KEY}'\n"}),
+        expect="userData holds a private key",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "Slack token inside a JSON container definition",
+        res(
+            "aws:ecs/taskDefinition:TaskDefinition",
+            "task",
+            {
+                "family": "notifier",
+                "containerDefinitions": json.dumps(
+                    [{"name": "app", "environment": [{"name": "SLACK", "value": SLACK_TOKEN}]}]
+                ),
+            },
+        ),
+        expect="containerDefinitions holds a Slack token",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "the path names the list element",
+        codebuild(AWS_KEY_ID),
+        expect="environment.environmentVariables[1].value",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "a plain String SSM parameter is not a secret store",
+        res(PARAMETER, "p", {"type": "String", "value": GITHUB_TOKEN}),
+        expect="value",
+    ),
+    complies(
+        "secrets-no-embedded-credentials",
+        "the function reads its token from Secrets Manager",
+        function({"GITHUB_TOKEN_SECRET_ARN": SECRET_ARN}, role=UNKNOWN),
+    ),
+    complies(
+        "secrets-no-embedded-credentials",
+        "the credential goes into Secrets Manager",
+        res(
+            "aws:secretsmanager/secretVersion:SecretVersion",
+            "v",
+            {"secretId": SECRET_ARN, "secretString": GITHUB_TOKEN},
+        ),
+    ),
+    complies(
+        "secrets-no-embedded-credentials",
+        "a SecureString SSM parameter",
+        res(PARAMETER, "p", {"type": "SecureString", "value": GITHUB_TOKEN}),
+    ),
+    complies(
+        "secrets-no-embedded-credentials",
+        "a public key is no credential",
+        res("aws:ec2/keyPair:KeyPair", "kp", {"publicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1 ops"}),
+    ),
+    violates(
+        "secrets-managed-database-passwords",
+        "RDS instance with a password",
+        res(RDS_INSTANCE, "db", {"engine": "postgres", "password": "correct-horse-battery"}),
+        expect="input password; set manage_master_user_password=True",
+    ),
+    violates(
+        "secrets-managed-database-passwords",
+        "Aurora cluster with a generated password (unknown during preview)",
+        res("aws:rds/cluster:Cluster", "aurora", {"masterPassword": UNKNOWN}),
+        expect="given as input masterPassword",
+    ),
+    violates(
+        "secrets-managed-database-passwords",
+        "a write-only password is still recorded in the Pulumi state",
+        res(REDSHIFT, "dw", {"masterPasswordWo": Secret("s3cret-Passw0rd"), "nodeType": "ra3"}),
+        expect="set manage_master_password=True",
+    ),
+    violates(
+        "secrets-managed-database-passwords",
+        "DocumentDB cluster with a password",
+        res("aws:docdb/cluster:Cluster", "docs", {"masterPassword": Secret("s3cret-Passw0rd")}),
+    ),
+    complies(
+        "secrets-managed-database-passwords",
+        "RDS manages the master password in Secrets Manager",
+        res(RDS_INSTANCE, "db", {"engine": "postgres", "manageMasterUserPassword": True}),
+    ),
+    complies(
+        "secrets-managed-database-passwords",
+        "a read replica takes no password",
+        res(RDS_INSTANCE, "replica", {"replicateSourceDb": "db"}),
+    ),
+    complies(
+        "secrets-managed-database-passwords",
+        "Redshift manages the master password",
+        res(REDSHIFT, "dw", {"manageMasterPassword": True, "nodeType": "ra3"}),
+    ),
+]

