@@ -13,7 +13,7 @@ VENV := .venv
 STACK ?= dev
 FORMAT ?= table
 
-.PHONY: help setup preview test lint typecheck pytest bench schema clean
+.PHONY: help setup preview audit test lint typecheck pytest bench schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,8 +31,14 @@ setup: $(VENV)/.synced ## Create .venv with the locked dependencies
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
 
+audit: setup ## Offline policy audit of the dev stack under its compliance profiles
+	$(VENV)/bin/plinth audit --stack $(STACK) --format $(FORMAT)
+
 schema: setup ## Regenerate plinth.schema.json (the JSON Schema of stack files)
 	$(VENV)/bin/plinth schema > plinth.schema.json
+
+docs: schema ## Regenerate the schema and the README's rules and controls matrix
+	$(VENV)/bin/python -m plinth.docs README.md
 
 lint: setup ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -46,8 +52,9 @@ pytest: setup ## The test suite only
 
 test: lint typecheck pytest ## Lint, type-check and run the tests
 
-bench: setup ## Preview speed against the mock-runtime floor
+bench: setup ## Preview speed against the mock-runtime floor; audit speed against preview
 	$(VENV)/bin/python bench/preview_bench.py
+	$(VENV)/bin/python bench/audit_bench.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

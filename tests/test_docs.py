@@ -49,3 +49,11 @@ def test_readme_gives_the_setup_commands() -> None:
 def test_committed_schema_is_current() -> None:
     committed = json.loads((ROOT / "plinth.schema.json").read_text())
     assert committed == stack_file_schema(), "run `make schema` and commit plinth.schema.json"
+
+
+def test_readme_rules_and_controls_matrix_is_current() -> None:
+    from plinth.docs import splice
+
+    assert splice(README) == README, "run `make docs`"
+    assert "| `kms-key-rotation` | kms | high |" in README
+    assert "| 164.312(b) | Audit controls |" in README

@@ -388,6 +388,17 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
         lines.append(
             f"| `{rule.id}` | {rule.area} | {rule.severity} | {levels} | {_md(rule.description)} |"
         )
+    lines += [
+        "",
+        "#### Thresholds by profile",
+        "",
+        "| rule | threshold | " + " | ".join(PROFILES) + " |",
+        "|---|---|" + "---|" * len(PROFILES),
+    ]
+    for rule in rules:
+        for param in rule.params:
+            values = " | ".join(_md(str(param.value_for(["baseline", p]))) for p in PROFILES)
+            lines.append(f"| `{rule.id}` | `{param.name}` | {values} |")
     for fw in FRAMEWORKS.values():
         mapped = rules_for_framework(rules, fw.key)
         lines += [
