@@ -374,6 +374,12 @@ def rules_json(rules: Sequence[Rule]) -> str:
     )
 
 
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) if value else "any"
+    return _md(json.dumps(value) if isinstance(value, bool) else str(value))
+
+
 def rules_markdown(rules: Sequence[Rule]) -> str:
     """The README's rule list and controls matrix (generated: `make docs`)."""
     lines = [
@@ -392,13 +398,20 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
         "",
         "#### Thresholds by profile",
         "",
+        "Set through each policy's config; a stack claiming several profiles gets the strictest.",
+        "",
         "| rule | threshold | " + " | ".join(PROFILES) + " |",
         "|---|---|" + "---|" * len(PROFILES),
     ]
     for rule in rules:
         for param in rule.params:
-            values = " | ".join(_md(str(param.value_for(["baseline", p]))) for p in PROFILES)
-            lines.append(f"| `{rule.id}` | `{param.name}` | {values} |")
+            values = [_value(param.value_for(["baseline", p])) for p in PROFILES]
+            cells = (
+                values
+                if len(set(values)) > 1
+                else [f"{values[0]} (every profile)", *[""] * (len(PROFILES) - 1)]
+            )
+            lines.append(f"| `{rule.id}` | `{param.name}` | {' | '.join(cells)} |")
     for fw in FRAMEWORKS.values():
         mapped = rules_for_framework(rules, fw.key)
         lines += [
