@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
 IDENTITY_POLICY_TYPES = (
     "aws:iam/policy:Policy",
@@ -80,6 +81,87 @@ def principals(statement: Mapping[str, Any]) -> list[str]:
     if isinstance(principal, str):
         return [principal]
     return [str(p) for values in principal.values() for p in as_list(values)]
+
+
+def sid(statement: Mapping[str, Any]) -> str:
+    """A statement's Sid for messages."""
+    return repr(statement.get("Sid", "(no Sid)"))
+
+
+# Condition keys that pin who may use an otherwise open statement to an account, organisation,
+# source resource or network path.
+SCOPING_CONDITION_KEYS = frozenset(
+    key.lower()
+    for key in (
+        "aws:PrincipalAccount",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalArn",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
+        "aws:SourceIp",
+        "kms:CallerAccount",
+    )
+)
+
+
+def condition_keys(statement: Mapping[str, Any]) -> set[str]:
+    """Every condition key of a statement, lower-cased (IAM compares keys case-insensitively)."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return set()
+    return {
+        str(key).lower()
+        for tests in condition.values()
+        if isinstance(tests, Mapping)
+        for key in tests
+    }
+
+
+def open_to_anyone(statement: Mapping[str, Any]) -> bool:
+    """An Allow for any principal (Principal '*' or NotPrincipal) that no condition pins to an
+    account, organisation, source or network."""
+    if not allows(statement):
+        return False
+    if "*" not in principals(statement) and "NotPrincipal" not in statement:
+        return False
+    return not condition_keys(statement) & SCOPING_CONDITION_KEYS
+
+
+def condition_values(statement: Mapping[str, Any], operator_prefix: str, key: str) -> list[str]:
+    """Values tested for `key` under operators starting with `operator_prefix` (e.g. "Bool"),
+    keys matched case-insensitively, single values and lists alike."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return []
+    found: list[str] = []
+    for operator, tests in condition.items():
+        if not str(operator).startswith(operator_prefix) or not isinstance(tests, Mapping):
+            continue
+        found += [
+            str(v)
+            for k, values in tests.items()
+            if str(k).lower() == key.lower()
+            for v in as_list(values)
+        ]
+    return found
+
+
+def known(container: Any, key: str | int, default: Any = None) -> Any:
+    """`container[key]`, or `default` when absent or unknown until deployment.
+
+    For reads where an unknown value must not stop a whole stack rule: a provider-computed
+    field of one new resource would otherwise abort the rule for every resource.
+    """
+    try:
+        value = container[key]
+    except (KeyError, IndexError, TypeError, UnknownValueError):
+        return default
+    return default if value is None else value
 
 
 def identity_policies(resource_type: str, props: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:

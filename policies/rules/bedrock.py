@@ -30,6 +30,7 @@ from policies.props import (
     of_type,
     referencing,
     resources,
+    sid,
     statements,
 )
 from policies.rule import Config, Param, Report, advisory, resource_rule, stack_rule
@@ -63,10 +64,6 @@ MODEL_ALLOWLIST = {
     "soc2": ["CC6.3"],
     "pci": ["7.2.2"],
 }
-
-
-def _sid(statement: Mapping[str, Any]) -> str:
-    return repr(statement.get("Sid", "(no Sid)"))
 
 
 def _grants_invoke(statement: Mapping[str, Any]) -> bool:
@@ -173,7 +170,7 @@ def invocation_logging(args: StackValidationArgs, report: Report, _: Config) -> 
         report("the stack uses Bedrock but configures no model invocation logging", users[0].urn)
     for config in configs:
         logging = dig(config.props, "loggingConfig", default={})
-        if dig(logging, "textDataDeliveryEnabled") is not True:
+        if dig(logging, "textDataDeliveryEnabled") is False:  # the provider defaults it to true
             report(
                 "text prompts and completions are not logged (textDataDeliveryEnabled)", config.urn
             )
@@ -311,9 +308,9 @@ def guardrail_pii(args: ResourceValidationArgs, report: Report, _: Config) -> No
 def invoke_allowlisted_models(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     for label, statement in invoke_grants(args.resource_type, args.props):
         if "NotResource" in statement:
-            report(f"{label} statement {_sid(statement)} allows invoking models via NotResource")
+            report(f"{label} statement {sid(statement)} allows invoking models via NotResource")
         for pattern in filter(_any_model, resources(statement)):
-            report(f"{label} statement {_sid(statement)} allows invoking any model: {pattern!r}")
+            report(f"{label} statement {sid(statement)} allows invoking any model: {pattern!r}")
 
 
 @resource_rule(
@@ -333,18 +330,20 @@ def provider_wide_model_grant(args: ResourceValidationArgs, report: Report, _: C
         for pattern in resources(statement):
             family = _model_family(pattern)
             if family:
-                report(
-                    f"{label} statement {_sid(statement)} allows every model matching {family!r}"
-                )
+                report(f"{label} statement {sid(statement)} allows every model matching {family!r}")
+
+
+GUARDRAIL_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike")
 
 
 def _requires_guardrail(statement: Mapping[str, Any]) -> bool:
-    """Whether the statement only applies when a guardrail is named (IfExists/Null don't)."""
+    """Whether the statement only applies when a guardrail is named: a positive match on the
+    key (negated, IfExists and Null operators still let calls without one through)."""
     conditions = dig(statement, "Condition", default={})
     return any(
         GUARDRAIL_KEY in (str(key).lower() for key in keys)
         for operator, keys in conditions.items()
-        if isinstance(keys, Mapping) and operator != "Null" and not operator.endswith("IfExists")
+        if isinstance(keys, Mapping) and str(operator).split(":")[-1] in GUARDRAIL_OPERATORS
     )
 
 
@@ -363,7 +362,7 @@ def _requires_guardrail(statement: Mapping[str, Any]) -> bool:
 def invoke_requires_guardrail(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     for label, statement in invoke_grants(args.resource_type, args.props):
         if not _requires_guardrail(statement):
-            report(f"{label} statement {_sid(statement)} allows invoking without a guardrail")
+            report(f"{label} statement {sid(statement)} allows invoking without a guardrail")
 
 
 def _private_runtime_endpoint(endpoint: PolicyResource) -> bool:

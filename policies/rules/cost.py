@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from functools import cache
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.props import dig
+from policies.props import as_list, dig
 from policies.rule import Config, Param, Report, all_of, resource_rule
 
 REQUIRED_TAG_KEYS = ("owner", "cost-center", "environment", "data-classification")
@@ -35,8 +36,7 @@ def is_taggable(resource_type: str) -> bool:
     description="Taggable AWS resources carry owner, cost-center, environment and "
     "data-classification tags, so every cost and every finding has an accountable owner.",
     severity="medium",
-    remediation="Pass the stack's common tags (PlinthSpec.common_tags()) to the resource, or set "
-    "them once as default_tags on the AWS provider.",
+    remediation="Pass the stack's common tags (PlinthSpec.common_tags()) to the resource's tags.",
     controls={"pci": ["12.5.1"], "nist-800-53": ["CM-8"]},
     params=(
         Param(
@@ -52,6 +52,8 @@ def required_tags(args: ResourceValidationArgs, report: Report, config: Config) 
     if not is_taggable(args.resource_type):
         return
     tags = dig(args.props, "tags", default={})
+    if not isinstance(tags, Mapping):  # autoscaling groups: [{key, value, propagateAtLaunch}]
+        tags = {dig(t, "key"): dig(t, "value") for t in as_list(tags)}
     missing = [key for key in config["requiredTags"] if not tags.get(key)]
     if missing:
         report(f"missing required tags: {', '.join(missing)}")

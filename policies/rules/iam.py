@@ -24,8 +24,9 @@ from policies.props import (
     as_list,
     dig,
     identity_policies,
-    principals,
+    open_to_anyone,
     resources,
+    sid,
     statements,
 )
 from policies.rule import Config, Param, Report, advisory, all_of, resource_rule
@@ -61,10 +62,6 @@ LEAST_PRIVILEGE = {
 }
 
 
-def _sid(statement: Mapping[str, Any]) -> str:
-    return repr(statement.get("Sid", "(no Sid)"))
-
-
 def _allow_statements(args: ResourceValidationArgs) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(label, statement) for each Allow statement of the identity policies of the resource."""
     for label, policy in identity_policies(args.resource_type, args.props):
@@ -98,9 +95,9 @@ def no_admin_wildcard(args: ResourceValidationArgs, report: Report, _: Config) -
         if not _on_every_resource(statement):
             continue
         if any(action in ADMIN_ACTIONS for action in actions(statement)):
-            report(f"{label}: statement {_sid(statement)} allows Action '*' on every resource")
+            report(f"{label}: statement {sid(statement)} allows Action '*' on every resource")
         elif "NotAction" in statement:
-            report(f"{label}: statement {_sid(statement)} allows NotAction on every resource")
+            report(f"{label}: statement {sid(statement)} allows NotAction on every resource")
 
 
 def _service_wildcards(statement: Mapping[str, Any], sensitive: list[str]) -> Iterator[str]:
@@ -149,7 +146,7 @@ def no_sensitive_service_wildcards(
     sensitive = list(config["sensitiveServices"])
     for label, statement in _allow_statements(args):
         for grant in _service_wildcards(statement, sensitive):
-            report(f"{label}: statement {_sid(statement)} allows {grant}")
+            report(f"{label}: statement {sid(statement)} allows {grant}")
 
 
 def _attached_policy_arns(args: ResourceValidationArgs) -> list[str]:
@@ -184,20 +181,30 @@ def _federated_web_identity(statement: Mapping[str, Any]) -> list[str]:
     return [str(p) for p in federated if WEB_IDENTITY_PROVIDER in str(p)]
 
 
+def _names_a_subject(value: str) -> bool:
+    """A `sub` pattern that fixes who the subject is before any wildcard: an owner and
+    repository (`repo:acme/app:*`) or a namespace and service account
+    (`system:serviceaccount:team-a:trainer`), not `*` or `repo:*`."""
+    literal = re.split(r"[*?]", value, maxsplit=1)[0]
+    return "/" in literal or literal.count(":") >= 3
+
+
 def _pins_subject(statement: Mapping[str, Any]) -> bool:
-    """A StringEquals/StringLike condition on a `<provider>:sub` key, not just '*'."""
+    """A StringEquals/StringLike condition on a `<provider>:sub` key whose every value names a
+    subject."""
     for operator in SUBJECT_OPERATORS:
         tests = dig(statement, "Condition", operator)
         if not isinstance(tests, Mapping):
             continue
         for key, values in tests.items():
-            if str(key).endswith(":sub") and any(str(v) != "*" for v in as_list(values)):
+            subjects = [str(v) for v in as_list(values)]
+            if str(key).endswith(":sub") and subjects and all(map(_names_a_subject, subjects)):
                 return True
     return False
 
 
 def _trust_problems(statement: Mapping[str, Any]) -> Iterator[str]:
-    if "*" in principals(statement) and not statement.get("Condition"):
+    if open_to_anyone(statement):
         yield "lets any principal assume the role"
     for provider in _federated_web_identity(statement):
         if not _pins_subject(statement):
@@ -227,7 +234,7 @@ def trust_policy_scoped(args: ResourceValidationArgs, report: Report, _: Config)
     for statement in statements(dig(args.props, "assumeRolePolicy")):
         if allows(statement):
             for problem in _trust_problems(statement):
-                report(f"trust statement {_sid(statement)} {problem}")
+                report(f"trust statement {sid(statement)} {problem}")
 
 
 def _passes_role(statement: Mapping[str, Any]) -> bool:
@@ -253,7 +260,7 @@ def _passes_role(statement: Mapping[str, Any]) -> bool:
 def passrole_scoped(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     for label, statement in _allow_statements(args):
         if _passes_role(statement) and _on_every_resource(statement):
-            report(f"{label}: statement {_sid(statement)} allows iam:PassRole on every role")
+            report(f"{label}: statement {sid(statement)} allows iam:PassRole on every role")
 
 
 @resource_rule(

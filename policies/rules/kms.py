@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.props import allows, dig, principals, statements
+from policies.props import dig, open_to_anyone, sid, statements
 from policies.rule import Config, Param, Report, advisory, at_least, resource_rule
 
 KEY = "aws:kms/key:Key"
@@ -52,8 +52,8 @@ def key_rotation(args: ResourceValidationArgs, report: Report, _: Config) -> Non
 )
 def key_policy_no_wildcard(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     for statement in statements(dig(args.props, "policy")):
-        if allows(statement) and "*" in principals(statement) and not statement.get("Condition"):
-            report(f"statement {statement.get('Sid', '(no Sid)')!r} allows any principal")
+        if open_to_anyone(statement):
+            report(f"statement {sid(statement)} allows any principal")
 
 
 @resource_rule(

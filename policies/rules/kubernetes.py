@@ -134,8 +134,9 @@ def _policy_types(spec: Mapping[str, Any]) -> list[str]:
 
 
 def _denied_directions(policy: PolicyResource) -> set[str]:
-    """The directions in which a NetworkPolicy isolates every pod of its namespace: it selects
-    all pods and has no rule that admits any peer on any port (`{}`)."""
+    """The directions in which a NetworkPolicy denies by default: it selects every pod of its
+    namespace and lists no rule for that direction. Allows belong in other policies; a rule
+    here, even one with selectors, would be part of the baseline every pod gets."""
     if not _selects_all_pods(policy):
         return set()
     spec = dig(policy.props, "spec", default={})
@@ -143,9 +144,8 @@ def _denied_directions(policy: PolicyResource) -> set[str]:
     for direction in _policy_types(spec):
         if direction not in DIRECTIONS:
             continue
-        rules_key, peers_key = DIRECTIONS[direction]
-        rules = as_list(dig(spec, rules_key))
-        if not any(not dig(r, peers_key) and not dig(r, "ports") for r in rules):
+        rules_key, _ = DIRECTIONS[direction]
+        if not as_list(dig(spec, rules_key)):
             denied.add(direction)
     return denied
 

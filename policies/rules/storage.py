@@ -17,7 +17,17 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from policies.props import allows, as_list, dig, of_type, principals, referencing, statements
+from policies.props import (
+    as_list,
+    condition_values,
+    dig,
+    known,
+    of_type,
+    open_to_anyone,
+    referencing,
+    sid,
+    statements,
+)
 from policies.rule import Config, Param, Report, advisory, at_least, resource_rule, stack_rule
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -76,9 +86,25 @@ def _log_targets(args: StackValidationArgs) -> set[str]:
 
 
 def _rules_of(resource: PolicyResource) -> list[Mapping[str, Any]]:
-    if resource.resource_type in BUCKETS:  # the deprecated inline form has a single `rule`
-        return as_list(dig(resource.props, "serverSideEncryptionConfiguration", "rule"))
     return as_list(dig(resource.props, "rules"))
+
+
+def _inline(bucket: PolicyResource, key: str) -> Any:
+    """A deprecated inline setting of the bucket itself, when known.
+
+    Stack policies see a bucket's state: during a preview these provider-computed settings are
+    unknown, and after deployment they echo whatever S3 reports. They count only for buckets
+    that have no separate settings resource.
+    """
+    return known(bucket.props, key)
+
+
+def _encryption_rules(args: StackValidationArgs, bucket: PolicyResource) -> list[Any]:
+    """The SSE rules in force: the separate resources', else the inline configuration's."""
+    separate = _settings(args, bucket, ENCRYPTION)
+    if separate:
+        return [rule for resource in separate for rule in _rules_of(resource)]
+    return as_list(dig(_inline(bucket, "serverSideEncryptionConfiguration"), "rule"))
 
 
 @stack_rule(
@@ -92,7 +118,7 @@ def _rules_of(resource: PolicyResource) -> list[Mapping[str, Any]]:
 )
 def bucket_encryption(args: StackValidationArgs, report: Report, _: Config) -> None:
     for bucket in of_type(args, *BUCKETS):
-        if not _settings(args, bucket, ENCRYPTION) and not _rules_of(bucket):
+        if not _encryption_rules(args, bucket):
             report("the bucket has no server-side encryption configuration", bucket.urn)
 
 
@@ -111,8 +137,7 @@ def bucket_kms(args: StackValidationArgs, report: Report, _: Config) -> None:
     for bucket in of_type(args, *BUCKETS):
         if bucket.urn in log_targets:
             continue
-        configured = [bucket, *_settings(args, bucket, ENCRYPTION)]
-        for rule in (r for resource in configured for r in _rules_of(resource)):
+        for rule in _encryption_rules(args, bucket):
             default = dig(rule, "applyServerSideEncryptionByDefault", default={})
             algorithm = dig(default, "sseAlgorithm")
             if algorithm not in KMS_ALGORITHMS:
@@ -158,19 +183,17 @@ def bucket_public_access_block(args: StackValidationArgs, report: Report, _: Con
 )
 def bucket_versioning(args: StackValidationArgs, report: Report, _: Config) -> None:
     for bucket in of_type(args, *BUCKETS):
-        statuses = [
-            dig(v.props, "versioningConfiguration", "status")
-            for v in _settings(args, bucket, VERSIONING)
-        ]
-        if dig(bucket.props, "versioning", "enabled") is True:
+        separate = _settings(args, bucket, VERSIONING)
+        statuses = [dig(v.props, "versioningConfiguration", "status") for v in separate]
+        if not separate and dig(_inline(bucket, "versioning"), "enabled") is True:
             statuses.append("Enabled")
         if "Enabled" not in statuses:
             report("versioning is not enabled", bucket.urn)
 
 
 def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
-    condition = dig(statement, "Condition", "Bool", "aws:SecureTransport")
-    return statement.get("Effect") == "Deny" and str(condition).lower() == "false"
+    insecure = condition_values(statement, "Bool", "aws:SecureTransport")
+    return statement.get("Effect") == "Deny" and any(v.lower() == "false" for v in insecure)
 
 
 @stack_rule(
@@ -255,11 +278,13 @@ def audit_log_object_lock(args: StackValidationArgs, report: Report, config: Con
         if not referencing(trails, "s3BucketName", bucket):
             continue
         locks = _settings(args, bucket, OBJECT_LOCK)
-        if dig(bucket.props, "objectLockEnabled") is not True or not locks:
+        if known(bucket.props, "objectLockEnabled") is not True or not locks:
             report("audit-log bucket without object lock and a default retention", bucket.urn)
         for lock in locks:
             retention = dig(lock.props, "rule", "defaultRetention", default={})
-            days = (dig(retention, "days") or 0) + 365 * (dig(retention, "years") or 0)
+            # A retention of N years lasts at least N * 365 days and up to N * 366; S3 counts
+            # calendar years, so N years meets an N-year minimum (2192 days is six years).
+            days = (dig(retention, "days") or 0) + 366 * (dig(retention, "years") or 0)
             if days < config["minRetentionDays"]:
                 report(
                     f"object-lock retention {days} days is under {config['minRetentionDays']}",
@@ -292,10 +317,12 @@ def no_public_acls(args: ResourceValidationArgs, report: Report, _: Config) -> N
     acl = dig(args.props, "acl")
     if acl in PUBLIC_CANNED_ACLS:
         report(f"canned ACL {acl!r} makes it public")
-    for grant in as_list(dig(args.props, "accessControlPolicy", "grants")):
-        uri = dig(grant, "grantee", "uri")
+    grants = [dig(g, "grantee") for g in as_list(dig(args.props, "accessControlPolicy", "grants"))]
+    grants += as_list(dig(args.props, "grants"))  # the bucket's deprecated inline grants
+    for grant in grants:
+        uri = dig(grant, "uri")
         if uri in PUBLIC_GRANTEES:
-            report(f"ACL grants {dig(grant, 'permission')} to {uri}")
+            report(f"ACL grants access to {uri}")
 
 
 @resource_rule(
@@ -312,8 +339,8 @@ def bucket_policy_no_public_principal(
     args: ResourceValidationArgs, report: Report, _: Config
 ) -> None:
     for statement in statements(dig(args.props, "policy")):
-        if allows(statement) and "*" in principals(statement) and not statement.get("Condition"):
-            report(f"statement {statement.get('Sid', '(no Sid)')!r} allows Principal '*'")
+        if open_to_anyone(statement):
+            report(f"statement {sid(statement)} allows any principal")
 
 
 @resource_rule(

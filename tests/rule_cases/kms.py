@@ -77,4 +77,9 @@ CASES = [
         "baseline accepts AWS's 7-day minimum",
         res(KEY, "k", {"deletionWindowInDays": 7}),
     ),
+    violates(
+        "kms-key-policy-no-wildcard-principal",
+        "a condition that pins nothing about the caller",
+        res(KEY, "k", {"policy": key_policy("*", {"Bool": {"aws:SecureTransport": "true"}})}),
+    ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from plinth.engine.values import UNKNOWN
 from rule_cases import complies, res, violates
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -85,6 +86,24 @@ def lock(days, mode="COMPLIANCE"):  # type: ignore[no-untyped-def]
         LOCK,
         "audit-lock",
         {"bucket": "audit", "rule": {"defaultRetention": {"mode": mode, "days": days}}},
+        deps={"bucket": [audit]},
+    )
+
+
+OPEN_OVER_TLS = {
+    **PUBLIC_READ,
+    "Sid": "OpenOverTls",
+    "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+}
+AES256_RULE = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+DENY_HTTP_LIST = {**DENY_HTTP, "Condition": {"Bool": {"aws:securetransport": ["false"]}}}
+
+
+def years_lock(years):  # type: ignore[no-untyped-def]
+    return res(
+        LOCK,
+        "audit-lock",
+        {"bucket": "audit", "rule": {"defaultRetention": {"mode": "COMPLIANCE", "years": years}}},
         deps={"bucket": [audit]},
     )
 
@@ -241,6 +260,24 @@ CASES = [
         ),
         expect="AllUsers",
     ),
+    violates(
+        "storage-no-public-acls",
+        "inline AllUsers grant on the bucket",
+        res(
+            BUCKET,
+            "b",
+            {
+                "grants": [
+                    {
+                        "type": "Group",
+                        "permissions": ["READ"],
+                        "uri": "http://acs.amazonaws.com/groups/global/AllUsers",
+                    }
+                ]
+            },
+        ),
+        expect="AllUsers",
+    ),
     complies("storage-no-public-acls", "private ACL", res(BUCKET, "b", {"acl": "private"})),
     violates(
         "storage-bucket-policy-no-public-principal",
@@ -269,5 +306,48 @@ CASES = [
             "o",
             {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
         ),
+    ),
+    complies(
+        "storage-bucket-tls-only",
+        "condition value as a list, key in another case",
+        data,
+        bucket_policy(data, [DENY_HTTP_LIST]),
+    ),
+    complies(
+        "storage-bucket-versioning",
+        "inline state unknown during preview; the separate resource decides",
+        res(BUCKET, "data", {"versioning": UNKNOWN}),
+        res(
+            VERSIONING,
+            "v",
+            {"versioningConfiguration": {"status": "Enabled"}},
+            deps={"bucket": [data]},
+        ),
+    ),
+    violates(
+        "storage-bucket-kms",
+        "inline AES256 configuration and no separate resource",
+        res(BUCKET, "data", {"serverSideEncryptionConfiguration": {"rule": AES256_RULE}}),
+        expect="AES256",
+    ),
+    complies(
+        "storage-bucket-kms",
+        "a separate KMS resource wins over the bucket's echoed AES256 state",
+        res(BUCKET, "data", {"serverSideEncryptionConfiguration": {"rule": AES256_RULE}}),
+        sse(data),
+    ),
+    violates(
+        "storage-bucket-policy-no-public-principal",
+        "a TLS condition does not scope the principal",
+        bucket_policy(data, [OPEN_OVER_TLS]),
+        expect="OpenOverTls",
+    ),
+    complies(
+        "storage-audit-log-object-lock",
+        "a lock of six calendar years meets six years",
+        audit,
+        trail,
+        years_lock(6),
+        profiles=("hipaa",),
     ),
 ]
