@@ -120,6 +120,13 @@ class Param:
         return {**self.schema, "description": self.description, "default": self.default}
 
 
+def _typed(param: Param, value: Any) -> Any:
+    """Config numbers travel as protobuf doubles: give integer thresholds back as ints."""
+    if param.schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Config = Mapping[str, Any]
 
 
@@ -181,7 +188,7 @@ class Rule:
     def _settings(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         """The policy config with each threshold's default filled in, as the CLI does."""
         given = given or {}
-        return {p.name: given.get(p.name, p.default) for p in self.params}
+        return {p.name: _typed(p, given.get(p.name, p.default)) for p in self.params}
 
     def policy(self) -> Policy:
         """The CrossGuard policy that runs this rule (in the real engine and offline)."""

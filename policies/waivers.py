@@ -40,10 +40,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
     "items": {
         "type": "object",
         "required": ["policy", "resource", "justification", "approver", "expires"],
+        "additionalProperties": False,
         "properties": {
             "policy": {"type": "string"},
             "resource": {"type": "string", "minLength": 1},
-            "justification": {"type": "string", "minLength": 1},
+            "justification": {"type": "string", "minLength": 10},
             "approver": {"type": "string", "minLength": 1},
             "expires": {"type": "string", "format": "date"},
         },
@@ -68,6 +69,15 @@ class Waiver(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
+
+    @field_validator("resource")
+    @classmethod
+    def _names_something(cls, value: str) -> str:
+        if not value.strip("*?[]! "):
+            raise ValueError(
+                "must name resources; a pattern of wildcards only would switch the rule off"
+            )
+        return value
 
     def covers(self, policy: str, urn: str) -> bool:
         name = urn.rsplit("::", 1)[-1]

@@ -351,3 +351,29 @@ def test_rule_types_are_real_provider_types(rule: Any) -> None:
             continue
         module = importlib.import_module(f"pulumi_aws.{module_path.split('/')[0]}")
         assert hasattr(module, name), token
+
+
+def test_every_catalog_control_is_supported_by_a_rule() -> None:
+    """The catalog lists only controls some rule supports, so the matrix has no empty rows."""
+    used = {(fw, c) for rule in ALL_RULES for fw, ids in rule.controls.items() for c in ids}
+    unused = [
+        f"{fw.key} {control}"
+        for fw in FRAMEWORKS.values()
+        for control in fw.controls
+        if (fw.key, control) not in used
+    ]
+    assert unused == []
+
+
+def test_waivers_in_effect_runs_after_every_rule() -> None:
+    """The engine runs stack policies in pack order; the waiver report must see every rule's
+    waived violations, stack rules' included."""
+    assert policies()[-1].name == "waivers-in-effect"
+
+
+def test_a_wildcard_only_waiver_is_refused(tmp_path: Path) -> None:
+    waivers = write_waivers(tmp_path, waiver("kms-key-rotation", "*"))
+    code, _, err = invoke("audit", "--waivers", str(waivers))
+    assert code == 2
+    assert "waivers[0].resource" in err
+    assert "wildcards only" in err

@@ -139,14 +139,14 @@ def _valid_retention(minimum: int) -> int:
     id="audit-log-retention",
     area="audit",
     description="CloudWatch log groups keep events at least as long as the profile requires "
-    "(never expiring complies). HIPAA's six-year retention (164.316(b)(2)(i)) applies to "
-    "required documentation, which audit logs of systems holding ePHI are commonly treated as.",
+    "(never expiring complies). The HIPAA profile's six years is Plinth's choice: the Security "
+    "Rule sets no log retention period, and six years matches its documentation period.",
     severity="medium",
     remediation="Set retention_in_days on aws.cloudwatch.LogGroup to a value CloudWatch accepts "
     "that meets the profile: 90 (baseline), 365 (SOC 2, PCI DSS), 2192 (HIPAA), or 0 to never "
     "expire.",
     controls={
-        "hipaa": ["164.316(b)(2)(i)"],
+        "hipaa": ["164.312(b)"],
         "pci": ["10.5.1"],
         "nist-800-53": ["AU-11"],
     },

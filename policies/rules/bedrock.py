@@ -59,7 +59,7 @@ STRENGTHS = ("NONE", "LOW", "MEDIUM", "HIGH")
 BLOCKING_PII_ACTIONS = ("BLOCK", "ANONYMIZE")
 
 MODEL_ALLOWLIST = {
-    "nist-ai-rmf": ["GOVERN 6.1", "MANAGE 2.4", "MAP 4.2"],
+    "nist-ai-rmf": ["GOVERN 6.1", "MAP 4.2"],
     "nist-800-53": ["AC-6"],
     "soc2": ["CC6.3"],
     "pci": ["7.2.2"],
@@ -278,9 +278,8 @@ def guardrail_prompt_attack(args: ResourceValidationArgs, report: Report, config
     remediation="Add sensitive_information_policy_config.pii_entities_configs entries (e.g. "
     "EMAIL, PHONE, NAME, US_SOCIAL_SECURITY_NUMBER) with action 'BLOCK' or 'ANONYMIZE'.",
     controls={
-        "nist-ai-rmf": ["MEASURE 2.10", "MANAGE 1.3"],
+        "nist-ai-rmf": ["MANAGE 1.3"],
         "gdpr": ["Art. 25"],
-        "nist-800-53": ["SI-19"],
     },
     enforcement=advisory(mandatory_in=("hipaa", "gdpr")),
     types=(GUARDRAIL,),

@@ -269,7 +269,7 @@ def _taint_keys(taints: Any, effects: tuple[str, ...]) -> set[str]:
     remediation="On aws.eks.NodeGroup set taints=[{key: 'nvidia.com/gpu' (Neuron: "
     "'aws.amazon.com/neuron'), value: 'true', effect: 'NO_SCHEDULE'}]; on a Karpenter "
     "NodePool add the same key with effect NoSchedule to spec.template.spec.taints.",
-    controls={"soc2": ["A1.1"], "nist-800-53": ["SC-6"]},
+    controls={},  # a cost and scheduling control; no security framework asks for it
     types=(NODE_GROUP, NODE_POOL),
 )
 def gpu_nodes_tainted(args: ResourceValidationArgs, report: Report, _: Config) -> None:

@@ -182,7 +182,7 @@ def _whole_number(quantity: Any) -> int | None:
     remediation="Set scaling_config.max_size on the aws.eks.NodeGroup to at most "
     "maxGpuNodesPerPool, and spec.limits['nvidia.com/gpu'] on the NodePool to at most "
     "maxGpusPerPool.",
-    controls={"soc2": ["A1.1"], "nist-800-53": ["SC-6"]},
+    controls={"nist-800-53": ["SC-6"]},
     params=(
         Param(
             name="maxGpuNodesPerPool",

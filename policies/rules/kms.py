@@ -63,7 +63,7 @@ def key_policy_no_wildcard(args: ResourceValidationArgs, report: Report, _: Conf
     severity="medium",
     remediation="Set deletion_window_in_days to the profile's minimum (30 days for regulated "
     "profiles); data encrypted under a deleted key is lost for good.",
-    controls={"pci": ["3.6.1"], "nist-800-53": ["SC-12"], "soc2": ["A1.2"]},
+    controls={"nist-800-53": ["SC-12"]},
     enforcement=advisory(mandatory_in=("hipaa", "pci")),
     types=(KEY,),
     params=(

@@ -100,7 +100,7 @@ def _quantity(value: Any) -> str:
     severity="medium",
     remediation="Set resources.limits with 'nvidia.com/gpu', 'cpu' and 'memory' on the container; "
     "if resources.requests names 'nvidia.com/gpu', give it the same count as the limit.",
-    controls={"soc2": ["A1.1"], "nist-800-53": ["SC-6"]},
+    controls={"nist-800-53": ["SC-6"]},
     types=WORKLOADS,
 )
 def gpu_resource_limits(args: ResourceValidationArgs, report: Report, _: Config) -> None:

@@ -175,10 +175,9 @@ def bucket_public_access_block(args: StackValidationArgs, report: Report, _: Con
     severity="medium",
     remediation="Add an aws.s3.BucketVersioning with versioning_configuration status 'Enabled'.",
     controls={
-        "hipaa": ["164.308(a)(7)(ii)(A)", "164.312(c)(1)"],
+        "hipaa": ["164.312(c)(1)"],
         "gdpr": ["Art. 32"],
-        "soc2": ["A1.2"],
-        "nist-800-53": ["CP-9"],
+        "nist-800-53": ["CP-10"],
     },
 )
 def bucket_versioning(args: StackValidationArgs, report: Report, _: Config) -> None:
@@ -247,12 +246,7 @@ def bucket_access_logging(args: StackValidationArgs, report: Report, _: Config) 
     severity="high",
     remediation="Create the bucket with object_lock_enabled=True and add an "
     "aws.s3.BucketObjectLockConfiguration whose default retention meets the profile.",
-    controls={
-        "hipaa": ["164.312(c)(1)"],
-        "soc2": ["CC7.2"],
-        "pci": ["10.3.2"],
-        "nist-800-53": ["AU-9", "AU-11"],
-    },
+    controls={"pci": ["10.3.2"], "nist-800-53": ["AU-9", "AU-11"]},
     params=(
         Param(
             name="minRetentionDays",

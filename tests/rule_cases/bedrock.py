@@ -332,4 +332,28 @@ CASES = [
         runtime_endpoint(),
     ),
     complies("bedrock-private-endpoint", "no Bedrock use", runtime_endpoint(False)),
+    complies(
+        "bedrock-invocation-logging",
+        "text delivery left at the provider's default (on)",
+        profile,
+        log_bucket,
+        res(
+            LOGGING,
+            "invocation-logging",
+            {"loggingConfig": {"s3Config": {"bucketName": "invocation-logs"}}},
+            deps={"loggingConfig": [log_bucket]},
+        ),
+    ),
+    violates(
+        "bedrock-invoke-requires-guardrail",
+        "a negated guardrail condition lets unguarded calls through (hipaa)",
+        policy(
+            invoke(
+                CLAUDE,
+                condition={"StringNotEquals": {"bedrock:GuardrailIdentifier": GUARDRAIL_ARN}},
+            )
+        ),
+        profiles=("hipaa",),
+        expect="without a guardrail",
+    ),
 ]

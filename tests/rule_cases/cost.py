@@ -30,4 +30,29 @@ CASES = [
         "non-AWS resources are skipped",
         res("kubernetes:core/v1:Namespace", "n", {}),
     ),
+    violates(
+        "cost-required-tags",
+        "autoscaling group tags as a list, owner missing",
+        res(
+            "aws:autoscaling/group:Group",
+            "asg",
+            {
+                "tags": [
+                    {"key": k, "value": v, "propagateAtLaunch": True}
+                    for k, v in TAGS.items()
+                    if k != "owner"
+                ]
+            },
+        ),
+        expect="owner",
+    ),
+    complies(
+        "cost-required-tags",
+        "autoscaling group tags as a list",
+        res(
+            "aws:autoscaling/group:Group",
+            "asg",
+            {"tags": [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in TAGS.items()]},
+        ),
+    ),
 ]

@@ -280,4 +280,22 @@ CASES = [
         "a user without keys",
         res("aws:iam/user:User", "ci", {"name": "ci"}),
     ),
+    violates(
+        "iam-trust-policy-scoped",
+        "a sub pattern that any repository matches",
+        trust(web_identity({"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}})),
+        expect=":sub",
+    ),
+    complies(
+        "iam-trust-policy-scoped",
+        "a sub pattern fixed to one repository",
+        trust(
+            web_identity(
+                {
+                    "StringEquals": AUDIENCE,
+                    "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"},
+                }
+            )
+        ),
+    ),
 ]

@@ -228,4 +228,16 @@ CASES = [
         service(**{"networking.gke.io/load-balancer-type": "Internal"}),
         config={"internalAnnotations": ["networking.gke.io/load-balancer-type=Internal"]},
     ),
+    violates(
+        DEFAULT_DENY,
+        "a baseline policy with rules admits what its rules allow",
+        tenant,
+        network_policy(
+            "open",
+            "tenant-a",
+            ingress=[{"from": [{"namespaceSelector": {}}]}],
+            egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}],
+        ),
+        expect="Ingress and Egress",
+    ),
 ]
