@@ -6,6 +6,11 @@ would start that gRPC server and block, so this module builds the same servicer 
 builds inside it and sends it the same protobuf requests in-process. Properties are encoded
 as the engine encodes them (secrets signed, unknowns as the SDK's sentinel), so every rule
 runs behind the SDK's unknown-checking proxy exactly as in `pulumi preview`.
+
+One difference remains: the real engine gives stack policies each resource's state (during a
+preview of a new resource: its inputs plus unknowns for what the provider computes), while
+this sends the inputs the program registered. Stack rules therefore read provider-computed
+fields only through `policies.props.known`, which treats unknown and absent alike.
 """
 
 from __future__ import annotations

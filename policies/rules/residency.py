@@ -30,16 +30,37 @@ from policies.rules.bedrock import (
 AWS_PROVIDER = "pulumi:providers:aws"
 # AWS regions in EU member states (London and Zurich are in Europe but outside the EU).
 EU_REGIONS = ["eu-central-1", "eu-west-1", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1"]
-# Cross-region inference geographies a region belongs to, by region prefix (first match wins).
-GEOGRAPHIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("us-gov-",), ("us-gov",)),
-    (("us-",), ("us",)),
-    (("eu-",), ("eu",)),
-    (("ap-northeast-1", "ap-northeast-3"), ("jp", "apac")),
-    (("ap-southeast-2", "ap-southeast-4"), ("au", "apac")),
-    (("ap-",), ("apac",)),
-    (("ca-",), ("ca",)),
-)
+# The Regions each cross-region inference geography may route a request to, as documented for
+# AWS's predefined profiles (Bedrock user guide, "Supported Regions and models for inference
+# profiles"; AWS CDK CrossRegionInferenceProfileRegion), checked 2026-11. A model's own set is
+# a subset. A geography is allowed only when every Region in it is allowed.
+GEOGRAPHY_DESTINATIONS: dict[str, frozenset[str]] = {
+    "us": frozenset({"us-east-1", "us-east-2", "us-west-1", "us-west-2"}),
+    "us-gov": frozenset({"us-gov-east-1", "us-gov-west-1"}),
+    "eu": frozenset(
+        {"eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"}
+    ),
+    "apac": frozenset(
+        {
+            "ap-northeast-1",
+            "ap-northeast-2",
+            "ap-northeast-3",
+            "ap-south-1",
+            "ap-south-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "ap-southeast-7",
+            "ap-east-2",
+            "me-central-1",
+        }
+    ),
+    "jp": frozenset({"ap-northeast-1", "ap-northeast-3"}),
+    "au": frozenset({"ap-southeast-2", "ap-southeast-4"}),
+    "ca": frozenset({"ca-central-1", "ca-west-1"}),
+}
 ANY_GEOGRAPHY = "*"
 
 RESIDENCY = {"gdpr": ["Art. 44"], "nist-800-53": ["SA-9(5)"]}
@@ -79,11 +100,11 @@ def allowed_regions(args: ResourceValidationArgs, report: Report, config: Config
 
 
 def _geographies(regions: Sequence[str]) -> set[str]:
-    """The inference geographies the regions lie in (`global` never: it spans every region)."""
+    """The inference geographies whose every destination Region is allowed (`global` never:
+    it spans every commercial Region)."""
+    allowed = set(regions)
     return {
-        geography
-        for region in regions
-        for geography in next((g for p, g in GEOGRAPHIES if region.startswith(p)), ())
+        name for name, destinations in GEOGRAPHY_DESTINATIONS.items() if destinations <= allowed
     }
 
 

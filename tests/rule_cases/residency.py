@@ -105,9 +105,16 @@ CASES = [
     ),
     complies(
         "residency-bedrock-cross-region-inference",
-        "US profile with US regions allowed",
+        "US profile with every US destination Region allowed",
+        invoke_policy(US_CLAUDE),
+        config={"allowedRegions": ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]},
+    ),
+    violates(
+        "residency-bedrock-cross-region-inference",
+        "US profile routes beyond the two US Regions allowed",
         invoke_policy(US_CLAUDE),
         config={"allowedRegions": ["us-east-1", "us-west-2"]},
+        expect="'us'",
     ),
     complies(
         "residency-bedrock-cross-region-inference",
