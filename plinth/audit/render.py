@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
@@ -258,6 +258,7 @@ def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
                         "status": report.status(r),
                         "enforcement": report.levels.get(r.id, "mandatory"),
                         "resourcesChecked": report.checked(r),
+                        "kind": r.kind,
                         "findings": [f.to_json() for f in report.findings_of(r.id)],
                     }
                     for r in rules
@@ -279,6 +280,12 @@ def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
     }
 
 
+def _checked(rule: Mapping[str, Any]) -> str:
+    if rule["kind"] == "stack":
+        return "stack-wide"
+    return f"{rule['resourcesChecked']} checked"
+
+
 def _control_status(statuses: Sequence[str]) -> str:
     if not statuses:
         return "no rules"
@@ -298,9 +305,7 @@ def evidence_table(report: AuditReport, framework: str) -> Group:
     for column in ("control", "title", "status", "rules (result, resources checked)"):
         table.add_column(column, overflow="fold")
     for c in data["controls"]:
-        rules = "\n".join(
-            f"{r['policy']}: {r['status']} ({r['resourcesChecked']})" for r in c["rules"]
-        )
+        rules = "\n".join(f"{r['policy']}: {r['status']} ({_checked(r)})" for r in c["rules"])
         table.add_row(
             c["control"],
             c["title"],
@@ -324,9 +329,7 @@ def evidence_markdown(report: AuditReport, framework: str) -> str:
         "|---|---|---|---|",
     ]
     for c in data["controls"]:
-        rules = "<br>".join(
-            f"`{r['policy']}`: {r['status']} ({r['resourcesChecked']} checked)" for r in c["rules"]
-        )
+        rules = "<br>".join(f"`{r['policy']}`: {r['status']} ({_checked(r)})" for r in c["rules"])
         lines.append(f"| {c['control']} | {_md(c['title'])} | {c['status']} | {rules} |")
     return "\n".join(lines) + "\n"
 
@@ -334,20 +337,25 @@ def evidence_markdown(report: AuditReport, framework: str) -> str:
 # ---- the rule catalogue ------------------------------------------------------------------
 
 
-def rules_table(rules: Sequence[Rule]) -> Table:
+LEVEL_MARKS = {"mandatory": "M", "advisory": "A", "disabled": "-"}
+
+
+def rules_table(rules: Sequence[Rule]) -> Group:
+    """A compact overview; `--format json` or `markdown` has remediation and control IDs."""
     table = Table(title=f"Plinth policy pack: {len(rules)} rules", title_justify="left")
-    for column in ("rule", "severity", *PROFILES, "controls", "remediation"):
-        table.add_column(column, overflow="fold")
+    table.add_column("rule", overflow="fold")
+    table.add_column("severity")
+    table.add_column(" ".join(p[:4] for p in PROFILES), no_wrap=True)
+    table.add_column("frameworks", overflow="fold")
     for rule in rules:
-        controls = "\n".join(f"{fw}: {', '.join(ids)}" for fw, ids in rule.controls.items())
-        table.add_row(
-            f"{rule.id}\n[dim]{rule.description}[/]",
-            rule.severity,
-            *(rule.level(["baseline", p]).value for p in PROFILES),
-            controls,
-            rule.remediation,
-        )
-    return table
+        levels = "    ".join(LEVEL_MARKS[rule.level(["baseline", p]).value] for p in PROFILES)
+        table.add_row(rule.id, rule.severity, levels, " ".join(rule.controls))
+    note = Text(
+        "M mandatory, A advisory. Remediation, thresholds and control IDs: "
+        "plinth rules --format json (or markdown).",
+        style="dim",
+    )
+    return Group(table, note)
 
 
 def rules_json(rules: Sequence[Rule]) -> str:
