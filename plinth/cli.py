@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from plinth.spec.errors import SpecError
+from policies.rule import Profile
 
 if TYPE_CHECKING:
     from plinth.audit import AuditReport
@@ -54,20 +55,6 @@ class AuditFormat(StrEnum):
     JUNIT = "junit"
 
 
-class RulesFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
-class ProfileName(StrEnum):
-    BASELINE = "baseline"
-    SOC2 = "soc2"
-    HIPAA = "hipaa"
-    PCI = "pci"
-    GDPR = "gdpr"
-
-
 class FrameworkName(StrEnum):
     HIPAA = "hipaa"
     GDPR = "gdpr"
@@ -98,7 +85,7 @@ StackOutputsOption = Annotated[
     ),
 ]
 ProfilesOption = Annotated[
-    list[ProfileName] | None,
+    list[Profile] | None,
     typer.Option(
         "--profile",
         "-p",
@@ -244,16 +231,16 @@ def find_stack_file(program: Path, stack: str) -> str:
 @app.command()
 def rules(
     output_format: Annotated[
-        RulesFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = RulesFormat.TABLE,
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
 ) -> None:
     """List every rule: severity, enforcement per profile, controls and remediation."""
     from plinth.audit import render as audit_render
     from policies.rules import ALL_RULES
 
-    if output_format is RulesFormat.JSON:
+    if output_format is OutputFormat.JSON:
         sys.stdout.write(audit_render.rules_json(ALL_RULES) + "\n")
-    elif output_format is RulesFormat.MARKDOWN:
+    elif output_format is OutputFormat.MARKDOWN:
         sys.stdout.write(audit_render.rules_markdown(ALL_RULES))
     else:
         stdout.print(audit_render.rules_table(ALL_RULES))

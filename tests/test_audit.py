@@ -377,3 +377,9 @@ def test_a_wildcard_only_waiver_is_refused(tmp_path: Path) -> None:
     assert code == 2
     assert "waivers[0].resource" in err
     assert "wildcards only" in err
+
+
+def test_framework_flag_offers_exactly_the_catalog() -> None:
+    from plinth.cli import FrameworkName
+
+    assert [f.value for f in FrameworkName] == list(FRAMEWORKS)
