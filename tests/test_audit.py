@@ -383,3 +383,15 @@ def test_framework_flag_offers_exactly_the_catalog() -> None:
     from plinth.cli import FrameworkName
 
     assert [f.value for f in FrameworkName] == list(FRAMEWORKS)
+
+
+def test_rules_table_gives_enforcement_controls_and_remediation() -> None:
+    code, out, _ = invoke("rules")
+    assert code == 0
+    text = " ".join(out.split())
+    rotation = next(rule for rule in ALL_RULES if rule.id == "kms-key-rotation")
+    assert f"Plinth policy pack: {len(ALL_RULES)} rules" in text
+    assert "kms-key-deletion-window medium, resource rule" in text
+    assert "enforcement: baseline advisory, soc2 advisory, hipaa mandatory, pci mandatory" in text
+    assert "pci: 3.7.4" in text
+    assert f"fix: {' '.join(rotation.remediation.split())}" in text

@@ -337,25 +337,21 @@ def evidence_markdown(report: AuditReport, framework: str) -> str:
 # ---- the rule catalogue ------------------------------------------------------------------
 
 
-LEVEL_MARKS = {"mandatory": "M", "advisory": "A", "disabled": "-"}
-
-
 def rules_table(rules: Sequence[Rule]) -> Group:
-    """A compact overview; `--format json` or `markdown` has remediation and control IDs."""
-    table = Table(title=f"Plinth policy pack: {len(rules)} rules", title_justify="left")
-    table.add_column("rule", overflow="fold")
-    table.add_column("severity")
-    table.add_column(" ".join(p[:4] for p in PROFILES), no_wrap=True)
-    table.add_column("frameworks", overflow="fold")
+    """Every rule as a short block: id, severity, enforcement per profile, controls, fix."""
+    blocks: list[Any] = [Text(f"Plinth policy pack: {len(rules)} rules", style="bold")]
     for rule in rules:
-        levels = "    ".join(LEVEL_MARKS[rule.level(["baseline", p]).value] for p in PROFILES)
-        table.add_row(rule.id, rule.severity, levels, " ".join(rule.controls))
-    note = Text(
-        "M mandatory, A advisory. Remediation, thresholds and control IDs: "
-        "plinth rules --format json (or markdown).",
-        style="dim",
-    )
-    return Group(table, note)
+        block = Text()
+        block.append(f"\n{rule.id}", style="bold")
+        block.append(f"  {rule.severity}, {rule.kind} rule\n", style="dim")
+        block.append(f"  {rule.description}\n")
+        levels = ", ".join(f"{p} {rule.level(['baseline', p]).value}" for p in PROFILES)
+        block.append(f"  enforcement: {levels}\n")
+        for framework, ids in rule.controls.items():
+            block.append(f"  {framework}: {', '.join(ids)}\n")
+        block.append(f"  fix: {rule.remediation}", style="green")
+        blocks.append(block)
+    return Group(*blocks)
 
 
 def rules_json(rules: Sequence[Rule]) -> str:
