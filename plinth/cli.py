@@ -152,14 +152,11 @@ def preview(
 
     result, report = _run_guarded(run, stack, debug)
     if output_format is OutputFormat.JSON:
-        document = json.loads(render.to_json(result))
-        document["policy"] = report.summary()
+        document = {**result.to_json(), "policy": report.summary()}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     elif output_format is OutputFormat.MARKDOWN:
         sys.stdout.write(render.to_markdown(result))
-        sys.stdout.write(
-            f"\n**Policies:** {audit_render.summary_line(report).plain[len('Policies: ') :]}\n"
-        )
+        sys.stdout.write(f"\n**Policies:** {audit_render.verdict(report)}\n")
     else:
         stdout.print(render.to_table(result))
         stdout.print(audit_render.summary_line(report))
@@ -186,12 +183,11 @@ def audit(
     from plinth.audit import audit_stack
     from plinth.audit import render as audit_render
 
-    profiles = [p.value for p in profile] if profile else None
     report = _run_guarded(
         lambda: audit_stack(
             program,
             stack,
-            profiles=profiles,
+            profiles=profile,
             waivers_file=waivers,
             config_file=config,
             stack_outputs_file=stack_outputs,
@@ -263,10 +259,9 @@ def policy_config(
     from plinth.audit import stack_compliance
     from policies.pack import pack_config
 
-    profiles = [p.value for p in profile] if profile else None
     compliance = _run_guarded(
         lambda: stack_compliance(
-            program, stack, profiles=profiles, waivers_file=waivers, config_file=config
+            program, stack, profiles=profile, waivers_file=waivers, config_file=config
         ),
         stack,
         debug,

@@ -136,7 +136,7 @@ class _Requests:
             return None
         return proto.AnalyzerProviderResource(
             type=provider.type,
-            properties=self._properties.get(provider.urn) or _struct(provider.inputs),
+            properties=self._properties[provider.urn],
             urn=provider.urn,
             name=provider.name,
         )

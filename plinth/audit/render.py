@@ -30,7 +30,8 @@ STATUS_STYLE = {
 }
 
 
-def _verdict(report: AuditReport) -> str:
+def verdict(report: AuditReport) -> str:
+    """One line: passed or failed, the finding counts, rules, resources and profiles."""
     s = report.summary()
     head = "PASSED" if report.passed else "FAILED"
     return (
@@ -64,14 +65,14 @@ def to_table(report: AuditReport) -> Group:
         where.append(f"\n{_resource(f)}", style="dim")
         message = f.message + (f"\nwaiver: {f.waiver.justification}" if f.waiver else "")
         table.add_row(result, where, message)
-    verdict = Text(_verdict(report), style="bold green" if report.passed else "bold red")
+    line = Text(verdict(report), style="bold green" if report.passed else "bold red")
     parts: list[Any] = [table] if report.findings else []
-    return Group(*parts, verdict)
+    return Group(*parts, line)
 
 
 def summary_line(report: AuditReport) -> Text:
     """The one line `plinth preview` prints under the resource tree."""
-    return Text("Policies: " + _verdict(report), style="green" if report.passed else "red")
+    return Text(f"Policies: {verdict(report)}", style="green" if report.passed else "red")
 
 
 # ---- JSON --------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def to_markdown(report: AuditReport) -> str:
     lines = [
         f"### {mark} Plinth policy audit: `{report.project}/{report.stack}`",
         "",
-        _verdict(report),
+        verdict(report),
         "",
     ]
     groups = (
@@ -312,7 +313,7 @@ def evidence_table(report: AuditReport, framework: str) -> Group:
             Text(c["status"], style=STATUS_STYLE.get(c["status"], "")),
             rules,
         )
-    return Group(table, Text(_verdict(report), style="bold green" if report.passed else "bold red"))
+    return Group(table, Text(verdict(report), style="bold green" if report.passed else "bold red"))
 
 
 def evidence_markdown(report: AuditReport, framework: str) -> str:
@@ -323,7 +324,7 @@ def evidence_markdown(report: AuditReport, framework: str) -> str:
         "",
         f"Reference: {fw['reference']}",
         "",
-        _verdict(report),
+        verdict(report),
         "",
         "| control | title | status | rules |",
         "|---|---|---|---|",

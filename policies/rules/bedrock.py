@@ -34,7 +34,7 @@ from policies.props import (
     statements,
 )
 from policies.rule import Config, Param, Report, advisory, resource_rule, stack_rule
-from policies.rules.storage import BUCKETS, ENCRYPTION, KMS_ALGORITHMS
+from policies.rules.storage import BUCKETS, ENCRYPTION, sse_kms_problem
 
 INVOCATION_LOGGING = (
     "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
@@ -180,10 +180,8 @@ def invocation_logging(args: StackValidationArgs, report: Report, _: Config) -> 
 
 def _bucket_uses_kms_key(args: StackValidationArgs, bucket: PolicyResource) -> bool:
     for encryption in referencing(of_type(args, *ENCRYPTION), "bucket", bucket):
-        for rule in as_list(dig(encryption.props, "rules")):
-            default = dig(rule, "applyServerSideEncryptionByDefault", default={})
-            if dig(default, "sseAlgorithm") in KMS_ALGORITHMS and dig(default, "kmsMasterKeyId"):
-                return True
+        if any(sse_kms_problem(rule) is None for rule in as_list(dig(encryption.props, "rules"))):
+            return True
     return False
 
 

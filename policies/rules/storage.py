@@ -70,7 +70,7 @@ NO_PUBLIC_ACCESS = {
 }
 
 
-def _settings(
+def _attached(
     args: StackValidationArgs, bucket: PolicyResource, types: tuple[str, ...]
 ) -> list[PolicyResource]:
     return referencing(of_type(args, *types), "bucket", bucket)
@@ -99,9 +99,20 @@ def _inline(bucket: PolicyResource, key: str) -> Any:
     return known(bucket.props, key)
 
 
+def sse_kms_problem(rule: Mapping[str, Any]) -> str | None:
+    """Why one SSE rule is not SSE-KMS with a customer-managed key, or None when it is."""
+    default = dig(rule, "applyServerSideEncryptionByDefault", default={})
+    algorithm = dig(default, "sseAlgorithm")
+    if algorithm not in KMS_ALGORITHMS:
+        return f"encrypted with {algorithm!r}, not SSE-KMS"
+    if not dig(default, "kmsMasterKeyId"):
+        return "SSE-KMS without kms_master_key_id uses the AWS-managed key"
+    return None
+
+
 def _encryption_rules(args: StackValidationArgs, bucket: PolicyResource) -> list[Any]:
     """The SSE rules in force: the separate resources', else the inline configuration's."""
-    separate = _settings(args, bucket, ENCRYPTION)
+    separate = _attached(args, bucket, ENCRYPTION)
     if separate:
         return [rule for resource in separate for rule in _rules_of(resource)]
     return as_list(dig(_inline(bucket, "serverSideEncryptionConfiguration"), "rule"))
@@ -138,12 +149,9 @@ def bucket_kms(args: StackValidationArgs, report: Report, _: Config) -> None:
         if bucket.urn in log_targets:
             continue
         for rule in _encryption_rules(args, bucket):
-            default = dig(rule, "applyServerSideEncryptionByDefault", default={})
-            algorithm = dig(default, "sseAlgorithm")
-            if algorithm not in KMS_ALGORITHMS:
-                report(f"encrypted with {algorithm!r}, not SSE-KMS", bucket.urn)
-            elif not dig(default, "kmsMasterKeyId"):
-                report("SSE-KMS without kms_master_key_id uses the AWS-managed key", bucket.urn)
+            problem = sse_kms_problem(rule)
+            if problem:
+                report(problem, bucket.urn)
 
 
 @stack_rule(
@@ -158,7 +166,7 @@ def bucket_kms(args: StackValidationArgs, report: Report, _: Config) -> None:
 def bucket_public_access_block(args: StackValidationArgs, report: Report, _: Config) -> None:
     settings = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     for bucket in of_type(args, *BUCKETS):
-        blocks = _settings(args, bucket, PUBLIC_ACCESS_BLOCK)
+        blocks = _attached(args, bucket, PUBLIC_ACCESS_BLOCK)
         if not blocks:
             report("the bucket has no public access block", bucket.urn)
         for block in blocks:
@@ -182,7 +190,7 @@ def bucket_public_access_block(args: StackValidationArgs, report: Report, _: Con
 )
 def bucket_versioning(args: StackValidationArgs, report: Report, _: Config) -> None:
     for bucket in of_type(args, *BUCKETS):
-        separate = _settings(args, bucket, VERSIONING)
+        separate = _attached(args, bucket, VERSIONING)
         statuses = [dig(v.props, "versioningConfiguration", "status") for v in separate]
         if not separate and dig(_inline(bucket, "versioning"), "enabled") is True:
             statuses.append("Enabled")
@@ -211,7 +219,7 @@ def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
 )
 def bucket_tls_only(args: StackValidationArgs, report: Report, _: Config) -> None:
     for bucket in of_type(args, *BUCKETS):
-        documents = [p.props.get("policy") for p in _settings(args, bucket, BUCKET_POLICY)]
+        documents = [p.props.get("policy") for p in _attached(args, bucket, BUCKET_POLICY)]
         if not any(_denies_insecure_transport(s) for d in documents for s in statements(d)):
             report("no bucket policy denies aws:SecureTransport=false", bucket.urn)
 
@@ -234,7 +242,7 @@ def bucket_tls_only(args: StackValidationArgs, report: Report, _: Config) -> Non
 def bucket_access_logging(args: StackValidationArgs, report: Report, _: Config) -> None:
     log_targets = _log_targets(args)
     for bucket in of_type(args, *BUCKETS):
-        if bucket.urn not in log_targets and not _settings(args, bucket, LOGGING):
+        if bucket.urn not in log_targets and not _attached(args, bucket, LOGGING):
             report("server access logging is not configured", bucket.urn)
 
 
@@ -271,7 +279,7 @@ def audit_log_object_lock(args: StackValidationArgs, report: Report, config: Con
     for bucket in of_type(args, *BUCKETS):
         if not referencing(trails, "s3BucketName", bucket):
             continue
-        locks = _settings(args, bucket, OBJECT_LOCK)
+        locks = _attached(args, bucket, OBJECT_LOCK)
         if known(bucket.props, "objectLockEnabled") is not True or not locks:
             report("audit-log bucket without object lock and a default retention", bucket.urn)
         for lock in locks:
