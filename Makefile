@@ -29,10 +29,10 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 setup: $(VENV)/.synced ## Create .venv with the locked dependencies
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
-	$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
+	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
 
 audit: setup ## Offline policy audit of the dev stack under its compliance profiles
-	$(VENV)/bin/plinth audit --stack $(STACK) --format $(FORMAT)
+	@$(VENV)/bin/plinth audit --stack $(STACK) --format $(FORMAT)
 
 schema: setup ## Regenerate plinth.schema.json (the JSON Schema of stack files)
 	$(VENV)/bin/plinth schema > plinth.schema.json
