@@ -149,7 +149,7 @@ def test_common_tags() -> None:
         ),
         (
             {"kms": {"administrators": ["admin"]}},
-            "plinth:kms.administrators: 'admin' is not an IAM role or user ARN",
+            "plinth:kms.administrators[0]: 'admin' is not an IAM role or user ARN",
         ),
         (
             {"kms": {"administrators": "arn:aws:iam::123456789012:role/admin"}},

@@ -9,39 +9,25 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
 )
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
 from components.network.layout import LayoutError, SubnetLayout
+from plinth.spec.base import (
+    NAME,
+    IamPrincipalArn,
+    LogRetentionDays,
+    SpecModel,
+    invalid,
+    without_duplicates,
+)
 from policies.rule import Profile
-
-
-def invalid(detail: str) -> PydanticCustomError:
-    """An error whose message is exactly `detail` (the value and what is allowed)."""
-    return PydanticCustomError("plinth_invalid", "{detail}", {"detail": detail})
-
-
-class SpecModel(BaseModel):
-    """Base for every spec section: camelCase keys only, unknown keys rejected, immutable."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        extra="forbid",
-        frozen=True,
-        use_attribute_docstrings=True,
-    )
 
 
 class DataClassification(StrEnum):
@@ -53,38 +39,10 @@ class DataClassification(StrEnum):
     RESTRICTED = "restricted"
 
 
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy API).
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
-
-
-def _log_retention(days: int) -> int:
-    if days not in LOG_RETENTION_DAYS:
-        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
-        raise invalid(f"{days} is not a CloudWatch Logs retention period; allowed: {allowed}")
-    return days
-
-
-LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
-
 _REGION = re.compile(r"^(?:[a-z]{2})(?:-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:role|user)/[\w+=,.@/-]+$")
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
-_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
-
-
-_Item = TypeVar("_Item", bound=str)
-
-
-def _without_duplicates(values: tuple[_Item, ...]) -> tuple[_Item, ...]:
-    duplicates = sorted({str(v) for v in values if values.count(v) > 1})
-    if duplicates:
-        raise invalid(f"{', '.join(map(repr, duplicates))} listed more than once")
-    return values
 
 
 class AwsSpec(SpecModel):
@@ -113,19 +71,8 @@ class AwsSpec(SpecModel):
 class KmsSpec(SpecModel):
     """The platform KMS key that encrypts logs and data by default."""
 
-    administrators: tuple[str, ...] = ()
+    administrators: tuple[IamPrincipalArn, ...] = ()
     """IAM role or user ARNs that may manage (not use) the key, besides the account root."""
-
-    @field_validator("administrators")
-    @classmethod
-    def _administrators(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        for value in values:
-            if not _IAM_PRINCIPAL_ARN.match(value):
-                raise invalid(
-                    f"{value!r} is not an IAM role or user ARN "
-                    "(arn:aws:iam::<12-digit account>:role/<name>)"
-                )
-        return values
 
 
 class FlowLogSpec(SpecModel):
@@ -183,7 +130,7 @@ class NetworkSpec(SpecModel):
                 raise invalid(f"{value!r} is not an AWS service endpoint name (such as ecr.api)")
             if value == "s3":
                 raise invalid("'s3' is always provisioned as a gateway endpoint; remove it")
-        return _without_duplicates(values)
+        return without_duplicates(values)
 
 
 class ObjectLockSpec(SpecModel):
@@ -204,7 +151,7 @@ class BucketSpec(SpecModel):
 
 
 def _bucket_key(value: str) -> str:
-    if not (_NAME.match(value) and 3 <= len(value) <= 32):
+    if not (NAME.match(value) and 3 <= len(value) <= 32):
         raise invalid(
             f"bucket key {value!r} is not a name "
             "(lowercase letters, digits and '-', 3 to 32 characters, such as datasets)"
@@ -240,7 +187,7 @@ class ComplianceSpec(SpecModel):
     @field_validator("profiles")
     @classmethod
     def _profiles(cls, values: tuple[Profile, ...]) -> tuple[Profile, ...]:
-        return _without_duplicates(values)
+        return without_duplicates(values)
 
 
 class PlinthSpec(SpecModel):
@@ -267,7 +214,7 @@ class PlinthSpec(SpecModel):
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: str) -> str:
-        if not (_NAME.match(value) and len(value) <= 16):
+        if not (NAME.match(value) and len(value) <= 16):
             raise invalid(
                 f"{value!r} is not an environment name "
                 "(lowercase letters, digits and '-', 2 to 16 characters, such as dev or prod)"

@@ -1,0 +1,72 @@
+"""The GPU machine types Plinth can pool, per cloud: GPU model, GPUs per node, EFA.
+
+Pools size their quotas and node-pool limits from these counts (GPUs = nodes x GPUs per
+node), so a type missing here is a spec error rather than a guess. The AWS table mirrors
+EC2's DescribeInstanceTypes (a test compares it with moto's copy of that data); only x86_64
+NVIDIA types with whole GPUs are listed, since the EKS NVIDIA AMIs and Auto Mode GPU nodes
+Plinth uses are x86_64 and fractional GPUs (g6f) cannot be requested as `nvidia.com/gpu`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GpuMachine:
+    """One machine type: its GPU model, how many GPUs a node has, whether it supports EFA."""
+
+    name: str
+    gpu: str
+    gpus: int
+    efa: bool = False
+
+    @property
+    def family(self) -> str:
+        return self.name.split(".")[0]
+
+
+def _aws_family(family: str, gpu: str, sizes: dict[str, tuple[int, bool]]) -> list[GpuMachine]:
+    return [
+        GpuMachine(f"{family}.{size}", gpu, gpus, efa) for size, (gpus, efa) in sizes.items()
+    ]
+
+
+# (GPUs per node, EFA supported) by size.
+_G_SIZES_L4 = {
+    "xlarge": (1, False), "2xlarge": (1, False), "4xlarge": (1, False), "8xlarge": (1, True),
+    "16xlarge": (1, True), "12xlarge": (4, True), "24xlarge": (4, True), "48xlarge": (8, True),
+}  # fmt: skip
+_G7_SIZES = {
+    "2xlarge": (1, False), "4xlarge": (1, False), "8xlarge": (1, True),
+    "12xlarge": (2, True), "24xlarge": (4, True), "48xlarge": (8, True),
+}  # fmt: skip
+
+AWS_GPU_MACHINES: dict[str, GpuMachine] = {
+    machine.name: machine
+    for machine in [
+        *_aws_family("p6-b300", "B300", {"48xlarge": (8, True)}),
+        *_aws_family("p6-b200", "B200", {"48xlarge": (8, True)}),
+        *_aws_family("p5en", "H200", {"48xlarge": (8, True)}),
+        *_aws_family("p5e", "H200", {"48xlarge": (8, True)}),
+        *_aws_family("p5", "H100", {"48xlarge": (8, True), "4xlarge": (1, True)}),
+        *_aws_family("p4de", "A100", {"24xlarge": (8, True)}),
+        *_aws_family("p4d", "A100", {"24xlarge": (8, True)}),
+        *_aws_family("p3dn", "V100", {"24xlarge": (8, True)}),
+        *_aws_family("g7e", "RTX PRO Server 6000", _G7_SIZES),
+        *_aws_family("g7", "RTX PRO 4500", _G7_SIZES),
+        *_aws_family("g6e", "L40S", _G_SIZES_L4),
+        *_aws_family("g6", "L4", _G_SIZES_L4),
+        *_aws_family("gr6", "L4", {"4xlarge": (1, False), "8xlarge": (1, True)}),
+        *_aws_family("g5", "A10G", _G_SIZES_L4),
+        *_aws_family(
+            "g4dn",
+            "T4",
+            {
+                "xlarge": (1, False), "2xlarge": (1, False), "4xlarge": (1, False),
+                "8xlarge": (1, True), "16xlarge": (1, True), "12xlarge": (4, True),
+                "metal": (8, True),
+            },
+        ),  # fmt: skip
+    ]
+}
