@@ -185,7 +185,7 @@ def test_common_tags() -> None:
         ),
         (
             {"netwrk": {}},
-            "plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, "
+            "plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, clusters, "
             "compliance, costCenter, dataClassification, environment, extraTags, kms, network, "
             "owner, protect, storage",
         ),

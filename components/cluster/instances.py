@@ -20,6 +20,8 @@ class GpuMachine:
     gpu: str
     gpus: int
     efa: bool = False
+    rack_nodes: int | None = None
+    """Rack-scale systems are sold in whole racks of this many nodes (no autoscaling)."""
 
     @property
     def family(self) -> str:
@@ -68,5 +70,30 @@ AWS_GPU_MACHINES: dict[str, GpuMachine] = {
                 "metal": (8, True),
             },
         ),  # fmt: skip
+    ]
+}
+
+
+def _coreweave(name: str, gpu: str, gpus: int, *, rack_nodes: int | None = None) -> GpuMachine:
+    return GpuMachine(name, gpu, gpus, efa=False, rack_nodes=rack_nodes)
+
+
+# CoreWeave instance IDs (NodePool spec.instanceType). GPUs per node follow the ID
+# (gd-8x... = 8 GPUs); GB200/GB300 NVL72 nodes come as whole racks of 18 nodes, which CKS
+# enforces and which cannot autoscale. InfiniBand replaces EFA there, so `efa` stays False.
+COREWEAVE_GPU_MACHINES: dict[str, GpuMachine] = {
+    machine.name: machine
+    for machine in [
+        _coreweave("gb300-4x", "GB300", 4, rack_nodes=18),
+        _coreweave("gb200-4x", "GB200", 4, rack_nodes=18),
+        _coreweave("b300-8x", "B300", 8),
+        _coreweave("b200-8x", "B200", 8),
+        _coreweave("gd-8xh200ib-i128", "H200", 8),
+        _coreweave("gd-8xh100ib-i128", "H100", 8),
+        _coreweave("gd-1xgh200", "GH200", 1),
+        _coreweave("gd-8xa100-i128", "A100", 8),
+        _coreweave("rtxp6000-8x", "RTX PRO 6000", 8),
+        _coreweave("gd-8xl40s-i128", "L40S", 8),
+        _coreweave("gd-8xl40-i128", "L40", 8),
     ]
 }

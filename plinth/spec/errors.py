@@ -55,11 +55,58 @@ def problems_from_validation_error(
     error: ValidationError, model: type[BaseModel], prefix: str
 ) -> list[Problem]:
     """Translate pydantic's errors into Problems, with allowed keys and near-miss hints."""
-    problems = [
-        Problem(format_path(prefix, detail["loc"]), _message(detail, model))
-        for detail in error.errors(include_url=False)
-    ]
-    return sorted(set(problems))
+    details = error.errors(include_url=False)
+    located = [(_location(model, detail), detail) for detail in details]
+    problems = {
+        Problem(format_path(prefix, loc), _message(detail, model, loc))
+        for loc, detail in located
+        # pydantic repeats a failed item as "too short" for its list: the item says it all.
+        if not (detail["type"] == "too_short" and _has_deeper(loc, located))
+    }
+    return sorted(problems)
+
+
+def _has_deeper(
+    loc: tuple[int | str, ...], located: list[tuple[tuple[int | str, ...], Any]]
+) -> bool:
+    return any(len(other) > len(loc) and other[: len(loc)] == loc for other, _ in located)
+
+
+def _location(model: type[BaseModel], detail: ErrorDetails) -> tuple[int | str, ...]:
+    loc = _without_union_tags(model, detail["loc"])
+    if detail["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        # The tag key itself is what is wrong or missing.
+        return (*loc, str((detail.get("ctx") or {})["discriminator"]).strip("'"))
+    return loc
+
+
+def _without_union_tags(model: type[BaseModel], loc: Sequence[int | str]) -> tuple[int | str, ...]:
+    """pydantic puts the chosen member's tag (`aws`) into the location of a tagged union's
+    errors; stack files have no such key, so the tag is dropped from the path."""
+    kept: list[int | str] = []
+    target: Any = model
+    for part in loc:
+        member = _union_member(target, part)
+        if member is not None:
+            target = member
+            continue
+        kept.append(part)
+        target = _step(target, part)
+    return tuple(kept)
+
+
+def _union_member(annotation: Any, tag: int | str) -> type[BaseModel] | None:
+    annotation = _unwrap_optional(annotation)
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return None
+    for member in typing.get_args(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            for field in member.model_fields.values():
+                if typing.get_origin(field.annotation) is typing.Literal and typing.get_args(
+                    field.annotation
+                ) == (tag,):
+                    return member
+    return None
 
 
 def _show(value: Any) -> str:
@@ -81,7 +128,7 @@ _TYPE_WORDS = {
 }
 
 
-def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
+def _message(detail: ErrorDetails, model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     kind, value, ctx = detail["type"], detail.get("input"), detail.get("ctx") or {}
     if kind == "plinth_invalid":
         return str(ctx["detail"])
@@ -89,6 +136,12 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
         return "required key is missing"
     if kind == "extra_forbidden":
         return _unknown_key(detail["loc"], model)
+    if kind == "union_tag_invalid":
+        return f"{ctx['tag']!r} is not allowed; expected one of {ctx['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return "required key is missing"
+    if kind == "too_short":
+        return f"needs at least {ctx['min_length']} entry"
     if kind in ("literal_error", "enum"):
         return f"{_show(value)} is not allowed; expected {ctx['expected']}"
     if kind in _TYPE_WORDS:
@@ -114,7 +167,7 @@ def allowed_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     """The camelCase keys accepted at `loc` inside `model`."""
     target: Any = model
     for part in loc:
-        target = _step(target, part)
+        target = _union_member(target, part) or _step(target, part)
     if isinstance(target, type) and issubclass(target, BaseModel):
         return sorted(field.alias or name for name, field in target.model_fields.items())
     return []
@@ -130,6 +183,8 @@ def _step(annotation: Any, part: int | str) -> Any:
         return None
     args = typing.get_args(annotation)
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _step(args[0], part)
     if origin is dict and args:
         return args[1]
     if origin in (list, tuple) and args:
@@ -138,11 +193,15 @@ def _step(annotation: Any, part: int | str) -> Any:
 
 
 def _unwrap_optional(annotation: Any) -> Any:
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        if len(members) == 1:
-            return members[0]
-    if origin is typing.Annotated:
-        return typing.get_args(annotation)[0]
-    return annotation
+    """Strip `| None` and `Annotated[...]` wrappers (nested in any order)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(members) == 1:
+                annotation = members[0]
+                continue
+        return annotation

@@ -27,6 +27,7 @@ from plinth.spec.base import (
     invalid,
     without_duplicates,
 )
+from plinth.spec.clusters import AnyClusterSpec, unique_cluster_names
 from policies.rule import Profile
 
 
@@ -210,6 +211,14 @@ class PlinthSpec(SpecModel):
     network: NetworkSpec = NetworkSpec()
     storage: StorageSpec = StorageSpec()
     compliance: ComplianceSpec = ComplianceSpec()
+    clusters: tuple[AnyClusterSpec, ...] = ()
+    """GPU Kubernetes clusters (EKS or CoreWeave), each with its GPU pools."""
+
+    @field_validator("clusters")
+    @classmethod
+    def _clusters(cls, clusters: tuple[AnyClusterSpec, ...]) -> tuple[AnyClusterSpec, ...]:
+        unique_cluster_names(clusters)
+        return clusters
 
     @field_validator("environment")
     @classmethod
