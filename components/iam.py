@@ -24,15 +24,19 @@ def service_trust_policy(
     *,
     source_account: pulumi.Input[str],
     source_arn_like: pulumi.Input[str],
+    actions: Sequence[str] = ("sts:AssumeRole",),
 ) -> pulumi.Output[str]:
-    """Trust for one AWS service, pinned to this account and source ARN (confused deputy)."""
+    """Trust for one AWS service, pinned to this account and source ARN (confused deputy).
+
+    Services that pass session tags (EKS, EKS Pod Identity) also need `sts:TagSession`.
+    """
     return policy_document(
         [
             {
                 "Sid": "AssumedOnlyByTheServiceForThisAccount",
                 "Effect": "Allow",
                 "Principal": {"Service": service_principal},
-                "Action": "sts:AssumeRole",
+                "Action": actions[0] if len(actions) == 1 else list(actions),
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": source_account},
                     "ArnLike": {"aws:SourceArn": source_arn_like},

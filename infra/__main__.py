@@ -7,6 +7,14 @@ validated first; nothing is registered when it has problems.
 import pulumi
 import pulumi_aws as aws
 
+from components.cluster.contract import GpuCluster, GpuNodePool, Mig, TimeSlicing, pool_labels
+from components.cluster.coreweave import (
+    CoreWeaveGpuCluster,
+    CoreWeaveGpuClusterArgs,
+    CoreWeaveGpuPool,
+)
+from components.cluster.eks import EksGpuCluster, EksGpuClusterArgs, EksGpuPool
+from components.cluster.software import GpuSoftware, GpuSoftwareArgs
 from components.network import Network, NetworkArgs
 from components.scope import AwsScope
 from components.storage import (
@@ -18,6 +26,14 @@ from components.storage import (
     SecureBucketArgs,
 )
 from plinth.spec import load_spec_from_pulumi
+from plinth.spec.clusters import (
+    AwsGpuPoolSpec,
+    CoreWeaveClusterSpec,
+    CoreWeaveGpuPoolSpec,
+    EksClusterSpec,
+    MigSpec,
+    TimeSlicingSpec,
+)
 
 spec = load_spec_from_pulumi()
 prefix = spec.name_prefix
@@ -97,6 +113,96 @@ data_buckets = {
     for key, bucket in spec.storage.buckets.items()
 }
 
+
+def gpu_node_pool(pool: AwsGpuPoolSpec | CoreWeaveGpuPoolSpec) -> GpuNodePool:
+    machines = pool.machines()
+    sharing = pool.sharing
+    return GpuNodePool(
+        name=pool.name,
+        gpu=machines[0].gpu,
+        # Pools mixing sizes are capped by their largest node.
+        gpus_per_node=max(machine.gpus for machine in machines),
+        min_nodes=pool.min_nodes,
+        max_nodes=pool.max_nodes,
+        labels=pool_labels(pool.name, pool.labels),
+        sharing=(
+            TimeSlicing(sharing.replicas)
+            if isinstance(sharing, TimeSlicingSpec)
+            else Mig(sharing.profile)
+            if isinstance(sharing, MigSpec)
+            else None
+        ),
+    )
+
+
+def eks_cluster(cluster: EksClusterSpec) -> GpuCluster:
+    return EksGpuCluster(
+        f"{prefix}-{cluster.name}",
+        EksGpuClusterArgs(
+            scope=scope,
+            cluster_name=f"{prefix}-{cluster.name}",
+            kubernetes_version=cluster.kubernetes_version,
+            mode=cluster.mode,
+            vpc_id=network.vpc.id,
+            subnet_ids=[subnet.id for subnet in network.private_subnets],
+            secrets_key_arn=platform_key.arn,
+            log_key_arn=platform_key.arn,
+            log_retention_days=cluster.log_retention_days,
+            pools=[
+                EksGpuPool(
+                    pool=gpu_node_pool(pool),
+                    instance_types=pool.instance_types,
+                    capacity_type=pool.capacity_type,
+                    capacity_reservation_ids=pool.capacity_reservation_ids,
+                    efa=pool.efa,
+                )
+                for pool in cluster.gpu_pools
+            ],
+            public_access_cidrs=cluster.public_access_cidrs,
+            admins=cluster.admins,
+            system_instance_type=cluster.system_instance_type,
+            addon_versions=cluster.addon_versions,
+            tags=spec.common_tags(),
+            protect=spec.protect,
+        ),
+        on_aws,
+    )
+
+
+def coreweave_cluster(cluster: CoreWeaveClusterSpec) -> GpuCluster:
+    # The CoreWeave provider reads its token from COREWEAVE_API_TOKEN (or coreweave:token).
+    return CoreWeaveGpuCluster(
+        f"{prefix}-{cluster.name}",
+        CoreWeaveGpuClusterArgs(
+            cluster_name=f"{spec.environment}-{cluster.name}",
+            kubernetes_version=cluster.kubernetes_version,
+            zone=cluster.zone,
+            vpc_prefix=cluster.vpc_prefix,
+            public_endpoint=cluster.public_endpoint,
+            pools=[
+                CoreWeaveGpuPool(
+                    pool=gpu_node_pool(pool),
+                    instance_type=pool.instance_type,
+                    rack_nodes=pool.machines()[0].rack_nodes,
+                )
+                for pool in cluster.gpu_pools
+            ],
+            protect=spec.protect,
+        ),
+    )
+
+
+clusters = {
+    cluster.name: eks_cluster(cluster)
+    if isinstance(cluster, EksClusterSpec)
+    else coreweave_cluster(cluster)
+    for cluster in spec.clusters
+}
+gpu_software = {
+    name: GpuSoftware(f"{prefix}-{name}-gpu", GpuSoftwareArgs(cluster=cluster.outputs))
+    for name, cluster in clusters.items()
+}
+
 pulumi.export("region", spec.aws.region)
 pulumi.export("vpcId", network.vpc.id)
 pulumi.export("privateSubnetIds", [subnet.id for subnet in network.private_subnets])
@@ -104,3 +210,21 @@ pulumi.export("publicSubnetIds", [subnet.id for subnet in network.public_subnets
 pulumi.export("platformKeyArn", platform_key.arn)
 pulumi.export("accessLogBucket", access_logs.name)
 pulumi.export("dataBuckets", {key: bucket.name for key, bucket in data_buckets.items()})
+pulumi.export(
+    "clusters",
+    {
+        name: {
+            "cloud": cluster.outputs.cloud,
+            "name": cluster.outputs.cluster_name,
+            "endpoint": cluster.outputs.endpoint,
+            "oidcIssuerUrl": cluster.outputs.oidc_issuer_url,
+            "kubernetesVersion": cluster.outputs.kubernetes_version,
+            "gpuPools": {
+                pool.name: {"labels": dict(pool.labels), "maxGpus": pool.max_gpus}
+                for pool in cluster.outputs.gpu_pools
+            },
+            "clusterQueue": gpu_software[name].cluster_queue_name,
+        }
+        for name, cluster in clusters.items()
+    },
+)

@@ -29,9 +29,7 @@ class GpuMachine:
 
 
 def _aws_family(family: str, gpu: str, sizes: dict[str, tuple[int, bool]]) -> list[GpuMachine]:
-    return [
-        GpuMachine(f"{family}.{size}", gpu, gpus, efa) for size, (gpus, efa) in sizes.items()
-    ]
+    return [GpuMachine(f"{family}.{size}", gpu, gpus, efa) for size, (gpus, efa) in sizes.items()]
 
 
 # (GPUs per node, EFA supported) by size.
@@ -42,6 +40,11 @@ _G_SIZES_L4 = {
 _G7_SIZES = {
     "2xlarge": (1, False), "4xlarge": (1, False), "8xlarge": (1, True),
     "12xlarge": (2, True), "24xlarge": (4, True), "48xlarge": (8, True),
+}  # fmt: skip
+
+_G4DN_SIZES = {
+    "xlarge": (1, False), "2xlarge": (1, False), "4xlarge": (1, False), "8xlarge": (1, True),
+    "16xlarge": (1, True), "12xlarge": (4, True), "metal": (8, True),
 }  # fmt: skip
 
 AWS_GPU_MACHINES: dict[str, GpuMachine] = {
@@ -61,15 +64,7 @@ AWS_GPU_MACHINES: dict[str, GpuMachine] = {
         *_aws_family("g6", "L4", _G_SIZES_L4),
         *_aws_family("gr6", "L4", {"4xlarge": (1, False), "8xlarge": (1, True)}),
         *_aws_family("g5", "A10G", _G_SIZES_L4),
-        *_aws_family(
-            "g4dn",
-            "T4",
-            {
-                "xlarge": (1, False), "2xlarge": (1, False), "4xlarge": (1, False),
-                "8xlarge": (1, True), "16xlarge": (1, True), "12xlarge": (4, True),
-                "metal": (8, True),
-            },
-        ),  # fmt: skip
+        *_aws_family("g4dn", "T4", _G4DN_SIZES),
     ]
 }
 

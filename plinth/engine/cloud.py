@@ -8,6 +8,7 @@ resource's type and name: the same program always previews the same way.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from collections.abc import Callable, Mapping
@@ -170,6 +171,73 @@ def _bucket_setting(resource: MockedResource) -> Computed:
     return str(resource.inputs.get("bucket", resource.name)), {}
 
 
+def _eks_cluster(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    oidc_id = resource.digest(32).upper()
+    region = resource.region
+    # A made-up certificate: the kubeconfig embeds it, nothing ever connects with it offline.
+    certificate = base64.b64encode(f"offline CA of {name}".encode()).decode()
+    vpc_config = {
+        **dict(resource.inputs.get("vpcConfig") or {}),
+        "clusterSecurityGroupId": f"sg-{resource.digest(17, 'cluster-sg')}",
+    }
+    return name, {
+        "name": name,
+        "arn": resource.arn("eks", f"cluster/{name}"),
+        "endpoint": f"https://{oidc_id}.gr7.{region}.eks.{dns_suffix(resource.partition)}",
+        "certificateAuthority": {"data": certificate},
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}
+        ],
+        "vpcConfig": vpc_config,
+        "status": "ACTIVE",
+    }
+
+
+def _eks_node_group(resource: MockedResource) -> Computed:
+    name = resource.physical_name("nodeGroupName")
+    cluster = str(resource.inputs.get("clusterName", ""))
+    return f"{cluster}:{name}", {
+        "nodeGroupName": name,
+        "arn": resource.arn("eks", f"nodegroup/{cluster}/{name}/{resource.digest(8)}"),
+        "status": "ACTIVE",
+    }
+
+
+def _eks_addon(resource: MockedResource) -> Computed:
+    cluster, addon = resource.inputs.get("clusterName", ""), resource.inputs.get("addonName", "")
+    return f"{cluster}:{addon}", {
+        "arn": resource.arn("eks", f"addon/{cluster}/{addon}/{resource.digest(8)}")
+    }
+
+
+def _launch_template(resource: MockedResource) -> Computed:
+    resource_id, state = _ec2(resource)
+    return resource_id, {**state, "latestVersion": 1, "defaultVersion": 1}
+
+
+def _placement_group(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    return name, {"name": name, **_ec2(resource)[1]}
+
+
+def _coreweave_vpc(resource: MockedResource) -> Computed:
+    return str(uuid.UUID(resource.digest(32))), {"name": resource.physical_name()}
+
+
+def _cks_cluster(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    cluster_id = str(uuid.UUID(resource.digest(32)))
+    zone = str(resource.inputs.get("zone", "")).lower()
+    host = f"{resource.digest(6)}-{resource.digest(8, 'api')}.k8s.{zone}.coreweave.com"
+    return cluster_id, {
+        "name": name,
+        "apiServerEndpoint": host,
+        "serviceAccountOidcIssuerUrl": f"https://oidc.cks.coreweave.com/id/{cluster_id}",
+        "status": "STATUS_RUNNING",
+    }
+
+
 _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     **dict.fromkeys(_EC2_STYLE, _ec2),
     "aws:ec2/route:Route": _route,
@@ -180,6 +248,13 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
     "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:eks/addon:Addon": _eks_addon,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:ec2/placementGroup:PlacementGroup": _placement_group,
+    "coreweave:index/networkingVpc:NetworkingVpc": _coreweave_vpc,
+    "coreweave:index/cksCluster:CksCluster": _cks_cluster,
 }
 
 

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.alias_generators import to_camel
 
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES, GpuMachine
 from plinth.spec.base import (
@@ -29,6 +30,10 @@ from plinth.spec.base import (
     invalid,
     without_duplicates,
 )
+
+ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+"""The EKS add-ons Plinth installs in nodegroups mode."""
+_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 
 EKS_VERSIONS = ("1.33", "1.34", "1.35")
 """Kubernetes versions EKS supports that Plinth pins add-on versions for (1.33 is in
@@ -299,6 +304,9 @@ class EksClusterSpec(ClusterSpec):
     """Days to keep the control-plane logs (api, audit, authenticator, ...)."""
     system_instance_type: str = "m7i.large"
     """nodegroups mode: instance type of the small on-demand node group for system pods."""
+    addon_versions: dict[Literal[ADDONS], str] = Field(default_factory=dict)  # type: ignore[valid-type]
+    """nodegroups mode: add-on builds replacing Plinth's pinned ones, e.g.
+    {coredns: v1.13.2-eksbuild.4} (see `aws eks describe-addon-versions`)."""
     gpu_pools: tuple[AwsGpuPoolSpec, ...] = Field(min_length=1)
 
     @field_validator("public_access_cidrs")
@@ -321,6 +329,14 @@ class EksClusterSpec(ClusterSpec):
                 )
         return without_duplicates(values)
 
+    @field_validator("addon_versions")
+    @classmethod
+    def _addon_versions(cls, versions: dict[str, str]) -> dict[str, str]:
+        bad = [f"{k}: {v!r}" for k, v in versions.items() if not _ADDON_VERSION.match(v)]
+        if bad:
+            raise invalid(f"{', '.join(bad)} not an EKS add-on build (such as v1.20.4-eksbuild.1)")
+        return versions
+
     @field_validator("gpu_pools")
     @classmethod
     def _pools(cls, pools: tuple[AwsGpuPoolSpec, ...]) -> tuple[AwsGpuPoolSpec, ...]:
@@ -329,8 +345,21 @@ class EksClusterSpec(ClusterSpec):
 
     @model_validator(mode="after")
     def _mode(self) -> EksClusterSpec:
-        if self.mode == "auto" and "system_instance_type" in self.model_fields_set:
-            raise invalid("systemInstanceType applies to mode 'nodegroups' only")
+        for key in ("system_instance_type", "addon_versions"):
+            if self.mode == "auto" and key in self.model_fields_set:
+                raise invalid(f"{to_camel(key)} applies to mode 'nodegroups' only")
+        efa = [pool.name for pool in self.gpu_pools if pool.efa]
+        if self.mode == "auto" and efa:
+            raise invalid(
+                f"gpu pools {', '.join(map(repr, efa))} ask for EFA, which Plinth sets up "
+                "with mode 'nodegroups' (launch template and cluster placement group)"
+            )
+        several = [p.name for p in self.gpu_pools if len(p.capacity_reservation_ids) > 1]
+        if self.mode == "nodegroups" and several:
+            raise invalid(
+                f"gpu pools {', '.join(map(repr, several))} list several reservations; a node "
+                "group launches into one (make one pool per reservation)"
+            )
         if self.mode == "auto":
             shared = [pool.name for pool in self.gpu_pools if pool.sharing]
             if shared:
@@ -387,6 +416,18 @@ class CoreWeaveClusterSpec(ClusterSpec):
 AnyClusterSpec = Annotated[EksClusterSpec | CoreWeaveClusterSpec, Discriminator("cloud")]
 
 
-def unique_cluster_names(clusters: tuple[ClusterSpec, ...]) -> tuple[ClusterSpec, ...]:
+COREWEAVE_NAME_LIMIT = 30
+"""CoreWeave VPC and CKS cluster names are at most 30 characters."""
+
+
+def check_clusters(clusters: tuple[ClusterSpec, ...], environment: str | None) -> None:
+    """Checks across clusters: unique names, CoreWeave names (<environment>-<name>) short
+    enough for CoreWeave."""
     without_duplicates(tuple(cluster.name for cluster in clusters))
-    return clusters
+    for cluster in clusters:
+        physical = f"{environment}-{cluster.name}"
+        if isinstance(cluster, CoreWeaveClusterSpec) and len(physical) > COREWEAVE_NAME_LIMIT:
+            raise invalid(
+                f"CoreWeave cluster {cluster.name!r} would be named {physical!r}, "
+                f"over CoreWeave's {COREWEAVE_NAME_LIMIT} characters; shorten its name"
+            )

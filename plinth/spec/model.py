@@ -27,7 +27,7 @@ from plinth.spec.base import (
     invalid,
     without_duplicates,
 )
-from plinth.spec.clusters import AnyClusterSpec, unique_cluster_names
+from plinth.spec.clusters import AnyClusterSpec, check_clusters
 from policies.rule import Profile
 
 
@@ -216,8 +216,10 @@ class PlinthSpec(SpecModel):
 
     @field_validator("clusters")
     @classmethod
-    def _clusters(cls, clusters: tuple[AnyClusterSpec, ...]) -> tuple[AnyClusterSpec, ...]:
-        unique_cluster_names(clusters)
+    def _clusters(
+        cls, clusters: tuple[AnyClusterSpec, ...], info: ValidationInfo
+    ) -> tuple[AnyClusterSpec, ...]:
+        check_clusters(clusters, info.data.get("environment"))
         return clusters
 
     @field_validator("environment")

@@ -1,0 +1,367 @@
+"""An EKS cluster for GPU workloads, meeting the GpuCluster contract.
+
+The control plane is private, encrypted and fully logged; people reach it through access
+entries (API authentication mode), never the aws-auth ConfigMap. Compute comes from EKS Auto
+Mode (GPU NodePools, see `eks_auto`) or from managed node groups (see `eks_nodegroups`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.cluster.contract import (
+    GpuCluster,
+    GpuClusterOutputs,
+    GpuNodePool,
+    HelmChart,
+    NodeGpuSoftware,
+)
+from components.cluster.eks_compute import EksAutoCompute, EksNodeGroupCompute
+from components.iam import policy_document, service_trust_policy
+from components.scope import AwsScope
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+# Upstream Kueue, from its OCI registry; v1beta2 is its storage version since 0.16.
+UPSTREAM_KUEUE = HelmChart("oci://registry.k8s.io/kueue/charts/kueue", "0.18.8")
+UPSTREAM_KUEUE_API = "kueue.x-k8s.io/v1beta2"
+
+# Auto Mode needs these on the cluster role to run compute, storage, load balancing and
+# networking on the account's behalf.
+AUTO_MODE_CLUSTER_POLICIES = (
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSComputePolicy",
+    "AmazonEKSBlockStoragePolicy",
+    "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingPolicy",
+)
+
+# What EKS needs on the secrets key: envelope-encrypt Kubernetes secrets, and grants that
+# only AWS services may create.
+SECRETS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants")
+
+
+@dataclass(frozen=True)
+class EksGpuPool:
+    """One GPU pool on EKS, with what the nodes must carry."""
+
+    pool: GpuNodePool
+    instance_types: Sequence[str]
+    capacity_type: Literal["on-demand", "spot", "reserved", "capacity-block"] = "on-demand"
+    capacity_reservation_ids: Sequence[str] = ()
+    efa: bool = False
+
+
+@dataclass(frozen=True)
+class EksGpuClusterArgs:
+    """Inputs of an EksGpuCluster.
+
+    - `cluster_name` is the physical name: the control-plane log group is named after it and
+      created first, so its retention and encryption apply from the first log line.
+    - `public_access_cidrs` empty keeps the API server private: `pulumi up` must then run
+      from a network that reaches the VPC (a runner in the VPC, a VPN).
+    - `protect` turns on EKS deletion protection and Pulumi's protect on the cluster.
+    """
+
+    scope: AwsScope
+    cluster_name: str
+    kubernetes_version: str
+    mode: Literal["auto", "nodegroups"]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    secrets_key_arn: pulumi.Input[str]
+    log_key_arn: pulumi.Input[str]
+    pools: Sequence[EksGpuPool]
+    tags: Mapping[str, str]
+    log_retention_days: int = 365
+    public_access_cidrs: Sequence[str] = ()
+    admins: Sequence[str] = ()
+    system_instance_type: str = "m7i.large"
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+    """nodegroups mode: add-on builds that replace the pinned ones (name -> version)."""
+    protect: bool = False
+
+
+class EksGpuCluster(GpuCluster):
+    """An EKS cluster with GPU pools:
+
+    - IAM: a cluster role trusted only by EKS for this cluster's ARN, with the managed
+      policies its mode needs and use of the secrets key; a separate node role.
+    - The cluster: private endpoint (public only for listed CIDRs), secrets encrypted with the
+      platform key, all five control-plane log types into a KMS-encrypted log group with
+      retention, API authentication mode, standard support upgrade policy.
+    - Access entries giving the listed admins cluster-admin.
+    - Compute per mode (EksAutoCompute or EksNodeGroupCompute) and a Kubernetes provider.
+    """
+
+    def __init__(
+        self, name: str, args: EksGpuClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("plinth:cluster:EksGpuCluster", name, None, opts)
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+        scope = args.scope
+        cluster_arn = scope.arn("eks", f"cluster/{args.cluster_name}")
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_key_arn,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True),
+        )
+
+        self.cluster_role = aws.iam.Role(
+            f"{name}-cluster",
+            description=f"EKS control plane of {args.cluster_name}",
+            assume_role_policy=service_trust_policy(
+                scope.service_principal("eks", parent=self),
+                source_account=scope.account_id,
+                source_arn_like=cluster_arn,
+                actions=("sts:AssumeRole", "sts:TagSession"),
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        cluster_policies = (
+            AUTO_MODE_CLUSTER_POLICIES if args.mode == "auto" else AUTO_MODE_CLUSTER_POLICIES[:1]
+        )
+        attachments: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-{policy}",
+                role=self.cluster_role.name,
+                policy_arn=self._managed_policy(policy),
+                opts=child,
+            )
+            for policy in cluster_policies
+        ]
+        attachments.append(
+            aws.iam.RolePolicy(
+                f"{name}-cluster-secrets-key",
+                role=self.cluster_role.id,
+                policy=policy_document(
+                    [
+                        {
+                            "Sid": "EncryptKubernetesSecrets",
+                            "Effect": "Allow",
+                            "Action": list(SECRETS_KEY_ACTIONS),
+                            "Resource": args.secrets_key_arn,
+                        },
+                        {
+                            "Sid": "GrantsForAwsServicesOnly",
+                            "Effect": "Allow",
+                            "Action": "kms:CreateGrant",
+                            "Resource": args.secrets_key_arn,
+                            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                        },
+                    ]
+                ),
+                opts=child,
+            )
+        )
+
+        self.node_role = aws.iam.Role(
+            f"{name}-node",
+            description=f"EC2 nodes of {args.cluster_name}",
+            assume_role_policy=policy_document(
+                [
+                    {
+                        "Sid": "AssumedByEc2Nodes",
+                        "Effect": "Allow",
+                        "Principal": {"Service": scope.service_principal("ec2", parent=self)},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": scope.account_id}},
+                    }
+                ]
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+
+        self.cluster = aws.eks.Cluster(
+            name,
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=self.cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=list(args.subnet_ids),
+                endpoint_private_access=True,
+                endpoint_public_access=bool(args.public_access_cidrs),
+                public_access_cidrs=list(args.public_access_cidrs) or None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.secrets_key_arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                # The identity running `pulumi up` must reach the cluster to install the GPU
+                # layer; EKS grants it admin through an access entry it manages.
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            # Plinth installs every add-on itself (node groups) or Auto Mode runs them.
+            bootstrap_self_managed_addons=False,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=args.protect,
+            **self._auto_mode_settings(),
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[*attachments, self.log_group]
+            ),
+        )
+
+        self.admin_access = [self._admin(name, index, arn) for index, arn in enumerate(args.admins)]
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self._kubeconfig(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.admin_access),
+        )
+
+        compute: EksAutoCompute | EksNodeGroupCompute
+        if args.mode == "auto":
+            compute = EksAutoCompute(f"{name}-compute", self, opts=child)
+            software = NodeGpuSoftware(
+                driver=True,
+                device_plugin=True,
+                gpu_operator_managed_by_cloud=False,
+                kueue=UPSTREAM_KUEUE,
+                kueue_api_version=UPSTREAM_KUEUE_API,
+            )
+        else:
+            compute = EksNodeGroupCompute(
+                f"{name}-compute", self, addon_versions=args.addon_versions, opts=child
+            )
+            software = NodeGpuSoftware(
+                driver=True,
+                device_plugin=False,
+                gpu_operator_managed_by_cloud=False,
+                kueue=UPSTREAM_KUEUE,
+                kueue_api_version=UPSTREAM_KUEUE_API,
+            )
+        self.compute = compute
+        self._register(
+            GpuClusterOutputs(
+                cloud="aws",
+                cluster_name=self.cluster.name,
+                endpoint=self.cluster.endpoint,
+                oidc_issuer_url=self.cluster.identities.apply(
+                    lambda identities: identities[0].oidcs[0].issuer  # type: ignore[index]
+                ),
+                kubernetes_version=args.kubernetes_version,
+                kubernetes_provider=self.provider,
+                gpu_pools=tuple(pool.pool for pool in args.pools),
+                node_software=software,
+                ready=compute.ready,
+            )
+        )
+
+    @property
+    def args(self) -> EksGpuClusterArgs:
+        return self._args
+
+    def _managed_policy(self, policy: str) -> str:
+        return f"arn:{self._args.scope.partition}:iam::aws:policy/{policy}"
+
+    def _auto_mode_settings(self) -> dict[str, object]:
+        """Auto Mode's three switches must be on together (compute, storage, load balancing)."""
+        if self._args.mode != "auto":
+            return {}
+        return {
+            "compute_config": aws.eks.ClusterComputeConfigArgs(
+                enabled=True,
+                # general-purpose runs tenants' CPU pods, system the cluster's add-ons; GPU
+                # pools are Plinth's own NodePools.
+                node_pools=["general-purpose", "system"],
+                node_role_arn=self.node_role.arn,
+            ),
+            "kubernetes_network_config": aws.eks.ClusterKubernetesNetworkConfigArgs(
+                elastic_load_balancing=aws.eks.ClusterKubernetesNetworkConfigElasticLoadBalancingArgs(
+                    enabled=True
+                )
+            ),
+            "storage_config": aws.eks.ClusterStorageConfigArgs(
+                block_storage=aws.eks.ClusterStorageConfigBlockStorageArgs(enabled=True)
+            ),
+        }
+
+    def _admin(self, name: str, index: int, principal_arn: str) -> pulumi.Resource:
+        entry = aws.eks.AccessEntry(
+            f"{name}-admin-{index}",
+            cluster_name=self.cluster.name,
+            principal_arn=principal_arn,
+            type="STANDARD",
+            tags=dict(self._args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return aws.eks.AccessPolicyAssociation(
+            f"{name}-admin-{index}",
+            cluster_name=self.cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=f"arn:{self._args.scope.partition}:eks::aws:cluster-access-policy/"
+            f"{CLUSTER_ADMIN_POLICY}",
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _kubeconfig(self) -> pulumi.Output[str]:
+        """A kubeconfig that gets short-lived tokens from `aws eks get-token` (AWS CLI v2)."""
+        region = self._args.scope.region
+
+        def render(endpoint: str, certificate: str, cluster: str) -> str:
+            return json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {
+                            "name": cluster,
+                            "cluster": {
+                                "server": endpoint,
+                                "certificate-authority-data": certificate,
+                            },
+                        }
+                    ],
+                    "contexts": [
+                        {"name": cluster, "context": {"cluster": cluster, "user": cluster}}
+                    ],
+                    "current-context": cluster,
+                    "users": [
+                        {
+                            "name": cluster,
+                            "user": {
+                                "exec": {
+                                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                    "command": "aws",
+                                    "args": [
+                                        "eks",
+                                        "get-token",
+                                        "--cluster-name",
+                                        cluster,
+                                        "--region",
+                                        region,
+                                        "--output",
+                                        "json",
+                                    ],
+                                    "interactiveMode": "Never",
+                                }
+                            },
+                        }
+                    ],
+                }
+            )
+
+        return pulumi.Output.all(
+            self.cluster.endpoint,
+            self.cluster.certificate_authority.data,
+            self.cluster.name,
+        ).apply(lambda values: render(*values))
