@@ -199,7 +199,7 @@ clusters = {
     for cluster in spec.clusters
 }
 gpu_software = {
-    name: GpuSoftware(f"{prefix}-{name}-gpu", GpuSoftwareArgs(cluster=cluster.outputs))
+    name: GpuSoftware(f"{prefix}-{name}-gpu-layer", GpuSoftwareArgs(cluster=cluster.outputs))
     for name, cluster in clusters.items()
 }
 

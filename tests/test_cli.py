@@ -68,7 +68,7 @@ def test_unknown_stack_exits_2_and_lists_stacks() -> None:
     code, _, err = invoke("preview", "--stack", "prod")
     assert code == 2
     assert "stack 'prod' has no config file Pulumi.prod.yaml" in err
-    assert "(stacks with config files: dev)" in err
+    assert "(stacks with config files: coreweave, dev)" in err
 
 
 def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
     assert lines[0] == "error: invalid stack configuration for stack 'dev'"
     assert lines[1:] == [
         "  plinth:network.cidr: '10.0.0.0/33' is not an IPv4 network (CIDR such as 10.0.0.0/16)",
-        "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, "
+        "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, clusters, "
         "compliance, costCenter, dataClassification, environment, extraTags, kms, network, "
         "owner, protect, storage",
     ]

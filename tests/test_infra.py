@@ -67,7 +67,12 @@ def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview)
     }
     assert by_bucket["plinth-dev-models"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}
     assert by_bucket["plinth-dev-access-logs"] == {"sseAlgorithm": "AES256"}
-    assert one(dev_preview, LOG_GROUP).inputs["kmsKeyId"] == key_arn
+    log_groups = dev_preview.of_type(LOG_GROUP)
+    assert {r.name for r in log_groups} == {
+        "plinth-dev-net-flow-logs",
+        "plinth-dev-gpu-control-plane",
+    }
+    assert all(r.inputs["kmsKeyId"] == key_arn for r in log_groups)
 
 
 def test_data_buckets_log_to_the_access_log_bucket(dev_preview: Preview) -> None:
@@ -92,7 +97,8 @@ def test_every_aws_resource_uses_the_stack_s_explicit_provider(dev_preview: Prev
 
 def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Preview) -> None:
     stateful = [r for r in dev_preview.resources if r.type in STATEFUL]
-    assert len(stateful) == 5
+    # the key, three buckets, the flow-log and control-plane log groups
+    assert len(stateful) == 6
     assert all(r.retain_on_delete for r in stateful)
     assert not any(r.protect for r in dev_preview.resources)
 
@@ -154,8 +160,9 @@ def test_stack_outputs(dev_preview: Preview) -> None:
 def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> None:
     for bucket in dev_preview.of_type(BUCKET):
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket.id), bucket.id
-    role = one(dev_preview, "aws:iam/role:Role")
-    assert len(role.id) <= 64
+    roles = dev_preview.of_type("aws:iam/role:Role")
+    assert len(roles) == 3  # flow logs, EKS cluster, EKS nodes
+    assert all(len(role.id) <= 64 for role in roles)
 
 
 def test_no_warnings_from_the_program(dev_preview: Preview) -> None:

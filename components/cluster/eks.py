@@ -213,7 +213,9 @@ class EksGpuCluster(GpuCluster):
             bootstrap_self_managed_addons=False,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             deletion_protection=args.protect,
-            **self._auto_mode_settings(),
+            compute_config=self._auto_compute(),
+            kubernetes_network_config=self._auto_load_balancing(),
+            storage_config=self._auto_block_storage(),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=[*attachments, self.log_group]
@@ -254,9 +256,7 @@ class EksGpuCluster(GpuCluster):
                 cloud="aws",
                 cluster_name=self.cluster.name,
                 endpoint=self.cluster.endpoint,
-                oidc_issuer_url=self.cluster.identities.apply(
-                    lambda identities: identities[0].oidcs[0].issuer  # type: ignore[index]
-                ),
+                oidc_issuer_url=self.cluster.identities.apply(_oidc_issuer),
                 kubernetes_version=args.kubernetes_version,
                 kubernetes_provider=self.provider,
                 gpu_pools=tuple(pool.pool for pool in args.pools),
@@ -272,27 +272,33 @@ class EksGpuCluster(GpuCluster):
     def _managed_policy(self, policy: str) -> str:
         return f"arn:{self._args.scope.partition}:iam::aws:policy/{policy}"
 
-    def _auto_mode_settings(self) -> dict[str, object]:
-        """Auto Mode's three switches must be on together (compute, storage, load balancing)."""
+    # Auto Mode's three switches (compute, load balancing, block storage) go on together.
+    def _auto_compute(self) -> aws.eks.ClusterComputeConfigArgs | None:
         if self._args.mode != "auto":
-            return {}
-        return {
-            "compute_config": aws.eks.ClusterComputeConfigArgs(
-                enabled=True,
-                # general-purpose runs tenants' CPU pods, system the cluster's add-ons; GPU
-                # pools are Plinth's own NodePools.
-                node_pools=["general-purpose", "system"],
-                node_role_arn=self.node_role.arn,
-            ),
-            "kubernetes_network_config": aws.eks.ClusterKubernetesNetworkConfigArgs(
-                elastic_load_balancing=aws.eks.ClusterKubernetesNetworkConfigElasticLoadBalancingArgs(
-                    enabled=True
-                )
-            ),
-            "storage_config": aws.eks.ClusterStorageConfigArgs(
-                block_storage=aws.eks.ClusterStorageConfigBlockStorageArgs(enabled=True)
-            ),
-        }
+            return None
+        return aws.eks.ClusterComputeConfigArgs(
+            enabled=True,
+            # general-purpose runs tenants' CPU pods, system the cluster's add-ons; GPU pools
+            # are Plinth's own NodePools.
+            node_pools=["general-purpose", "system"],
+            node_role_arn=self.node_role.arn,
+        )
+
+    def _auto_load_balancing(self) -> aws.eks.ClusterKubernetesNetworkConfigArgs | None:
+        if self._args.mode != "auto":
+            return None
+        return aws.eks.ClusterKubernetesNetworkConfigArgs(
+            elastic_load_balancing=aws.eks.ClusterKubernetesNetworkConfigElasticLoadBalancingArgs(
+                enabled=True
+            )
+        )
+
+    def _auto_block_storage(self) -> aws.eks.ClusterStorageConfigArgs | None:
+        if self._args.mode != "auto":
+            return None
+        return aws.eks.ClusterStorageConfigArgs(
+            block_storage=aws.eks.ClusterStorageConfigBlockStorageArgs(enabled=True)
+        )
 
     def _admin(self, name: str, index: int, principal_arn: str) -> pulumi.Resource:
         entry = aws.eks.AccessEntry(
@@ -365,3 +371,9 @@ class EksGpuCluster(GpuCluster):
             self.cluster.certificate_authority.data,
             self.cluster.name,
         ).apply(lambda values: render(*values))
+
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL (for workload identity federation outside Pod Identity)."""
+    oidcs = identities[0].oidcs or []
+    return oidcs[0].issuer or "" if oidcs else ""

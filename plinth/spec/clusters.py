@@ -60,6 +60,9 @@ RESERVED_LABEL_PREFIXES = (
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_RFC1918 = tuple(
+    ipaddress.IPv4Network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
 _CAPACITY_RESERVATION = re.compile(r"^cr-[0-9a-f]{17}$")
 _CKS_ZONE = re.compile(r"^[A-Z]{2}-[A-Z]+-\d{2}[A-Z]$")
 _MIG_PROFILE = re.compile(r"^all-[1-7]g\.\d+gb$")
@@ -161,6 +164,10 @@ class GpuPoolSpec(SpecModel):
             raise invalid(
                 f"{value!r} is not a pool name "
                 "(lowercase letters, digits and '-', 2 to 24 characters, such as h100)"
+            )
+        if value == "default":
+            raise invalid(
+                "'default' is reserved (the device plugin's configuration for whole GPUs)"
             )
         return value
 
@@ -322,7 +329,7 @@ class EksClusterSpec(ClusterSpec):
                     f"{value!r} opens the API server to the whole internet; "
                     "list the networks that need it"
                 )
-            if network.is_private:
+            if any(network.subnet_of(private) for private in _RFC1918 if network.version == 4):
                 raise invalid(
                     f"{value!r} is a private range: private networks reach the private "
                     "endpoint already; list public egress ranges"
