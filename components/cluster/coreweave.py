@@ -79,7 +79,11 @@ def vpc_prefixes(vpc_prefix: str) -> dict[str, str]:
     network = ipaddress.IPv4Network(vpc_prefix)
     pods, rest = network.subnets(prefixlen_diff=1)
     service, internal_lb = list(rest.subnets(new_prefix=22))[:2]
-    return {POD_PREFIX: str(pods), SERVICE_PREFIX: str(service), INTERNAL_LB_PREFIX: str(internal_lb)}
+    return {
+        POD_PREFIX: str(pods),
+        SERVICE_PREFIX: str(service),
+        INTERNAL_LB_PREFIX: str(internal_lb),
+    }
 
 
 class CoreWeaveGpuCluster(GpuCluster):

@@ -232,24 +232,17 @@ class EksGpuCluster(GpuCluster):
         compute: EksAutoCompute | EksNodeGroupCompute
         if args.mode == "auto":
             compute = EksAutoCompute(f"{name}-compute", self, opts=child)
-            software = NodeGpuSoftware(
-                driver=True,
-                device_plugin=True,
-                gpu_operator_managed_by_cloud=False,
-                kueue=UPSTREAM_KUEUE,
-                kueue_api_version=UPSTREAM_KUEUE_API,
-            )
         else:
             compute = EksNodeGroupCompute(
                 f"{name}-compute", self, addon_versions=args.addon_versions, opts=child
             )
-            software = NodeGpuSoftware(
-                driver=True,
-                device_plugin=False,
-                gpu_operator_managed_by_cloud=False,
-                kueue=UPSTREAM_KUEUE,
-                kueue_api_version=UPSTREAM_KUEUE_API,
-            )
+        software = NodeGpuSoftware(
+            driver=True,  # Auto Mode nodes and the NVIDIA AL2023 AMI both carry it
+            device_plugin=args.mode == "auto",
+            gpu_operator_managed_by_cloud=False,
+            kueue=UPSTREAM_KUEUE,
+            kueue_api_version=UPSTREAM_KUEUE_API,
+        )
         self.compute = compute
         self._register(
             GpuClusterOutputs(

@@ -47,6 +47,17 @@ LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
 NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 """A resource-name fragment: lowercase letters, digits and '-'."""
 
+
+def name_fragment(value: str, what: str, max_length: int, example: str) -> str:
+    """`value` if it is a NAME of at most `max_length` characters, else a spec error."""
+    if not (NAME.match(value) and len(value) <= max_length):
+        raise invalid(
+            f"{value!r} is not {what} "
+            f"(lowercase letters, digits and '-', 2 to {max_length} characters, such as {example})"
+        )
+    return value
+
+
 Item = TypeVar("Item", bound=str)
 
 

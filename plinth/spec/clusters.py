@@ -23,11 +23,11 @@ from pydantic.alias_generators import to_camel
 
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES, GpuMachine
 from plinth.spec.base import (
-    NAME,
     IamPrincipalArn,
     LogRetentionDays,
     SpecModel,
     invalid,
+    name_fragment,
     without_duplicates,
 )
 
@@ -160,11 +160,7 @@ class GpuPoolSpec(SpecModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not (NAME.match(value) and len(value) <= 24):
-            raise invalid(
-                f"{value!r} is not a pool name "
-                "(lowercase letters, digits and '-', 2 to 24 characters, such as h100)"
-            )
+        name_fragment(value, "a pool name", 24, "h100")
         if value == "default":
             raise invalid(
                 "'default' is reserved (the device plugin's configuration for whole GPUs)"
@@ -286,12 +282,7 @@ class ClusterSpec(SpecModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not (NAME.match(value) and len(value) <= 20):
-            raise invalid(
-                f"{value!r} is not a cluster name "
-                "(lowercase letters, digits and '-', 2 to 20 characters, such as gpu)"
-            )
-        return value
+        return name_fragment(value, "a cluster name", 20, "gpu")
 
 
 class EksClusterSpec(ClusterSpec):

@@ -25,6 +25,7 @@ from plinth.spec.base import (
     LogRetentionDays,
     SpecModel,
     invalid,
+    name_fragment,
     without_duplicates,
 )
 from plinth.spec.clusters import AnyClusterSpec, check_clusters
@@ -225,12 +226,7 @@ class PlinthSpec(SpecModel):
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: str) -> str:
-        if not (NAME.match(value) and len(value) <= 16):
-            raise invalid(
-                f"{value!r} is not an environment name "
-                "(lowercase letters, digits and '-', 2 to 16 characters, such as dev or prod)"
-            )
-        return value
+        return name_fragment(value, "an environment name", 16, "dev or prod")
 
     @field_validator("owner", "cost_center")
     @classmethod
