@@ -38,6 +38,7 @@ NODE_GROUP_EFFECTS = {
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
 }
 AUTO_NODE_ACCESS_POLICY = "AmazonEKSAutoNodePolicy"
+AUTO_MODE_NODE_POLICIES = ("AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly")
 
 
 def _karpenter_taints(pool: GpuNodePool) -> list[dict[str, str]]:
@@ -64,6 +65,16 @@ class EksAutoCompute(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(
             parent=self, provider=cluster.provider, depends_on=[cluster.cluster]
         )
+        # What Auto Mode nodes need, and nothing more (no CNI or EBS rights on the node).
+        self.node_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=cluster.node_role.name,
+                policy_arn=f"arn:{args.scope.partition}:iam::aws:policy/{policy}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for policy in AUTO_MODE_NODE_POLICIES
+        ]
         reserved = [pool for pool in args.pools if pool.capacity_reservation_ids]
         node_access: list[pulumi.Resource] = []
         if reserved:
@@ -122,7 +133,7 @@ class EksAutoCompute(pulumi.ComponentResource):
             )
             for pool in args.pools
         }
-        self.ready: list[pulumi.Resource] = [cluster.cluster]
+        self.ready: list[pulumi.Resource] = [cluster.cluster, *self.node_policies]
         self.register_outputs({"nodePools": [f"gpu-{pool.pool.name}" for pool in args.pools]})
 
     def _node_pool_spec(self, pool: EksGpuPool) -> dict[str, Any]:

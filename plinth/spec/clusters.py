@@ -60,9 +60,12 @@ RESERVED_LABEL_PREFIXES = (
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_RFC1918 = tuple(
-    ipaddress.IPv4Network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+# The documentation ranges (RFC 5737, RFC 3849) are not routed, but examples use them.
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
 )
+_BROADEST_PUBLIC_PREFIX = {4: 8, 6: 16}
 _CAPACITY_RESERVATION = re.compile(r"^cr-[0-9a-f]{17}$")
 _CKS_ZONE = re.compile(r"^[A-Z]{2}-[A-Z]+-\d{2}[A-Z]$")
 _MIG_PROFILE = re.compile(r"^all-[1-7]g\.\d+gb$")
@@ -315,14 +318,18 @@ class EksClusterSpec(ClusterSpec):
                 network = ipaddress.ip_network(value, strict=True)
             except ValueError:
                 raise invalid(f"{value!r} is not a CIDR block (such as 203.0.113.0/24)") from None
-            if network.prefixlen == 0:
+            if network.prefixlen < _BROADEST_PUBLIC_PREFIX[network.version]:
                 raise invalid(
-                    f"{value!r} opens the API server to the whole internet; "
-                    "list the networks that need it"
+                    f"{value!r} opens the API server to a large part of the internet (broader "
+                    "than /8, or /16 for IPv6); list the networks that need it"
                 )
-            if any(network.subnet_of(private) for private in _RFC1918 if network.version == 4):
+            documentation = any(
+                network.version == doc.version and network.subnet_of(doc)  # type: ignore[arg-type]
+                for doc in _DOCUMENTATION
+            )
+            if not network.is_global and not documentation:
                 raise invalid(
-                    f"{value!r} is a private range: private networks reach the private "
+                    f"{value!r} is not a public range: private networks reach the private "
                     "endpoint already; list public egress ranges"
                 )
         return without_duplicates(values)
