@@ -178,17 +178,6 @@ class GpuPoolSpec(SpecModel):
             raise invalid(f"{value} is less than minNodes ({minimum})")
         return value
 
-    def machines(self) -> tuple[GpuMachine, ...]:
-        raise NotImplementedError
-
-    def _check_sharing(self) -> None:
-        if isinstance(self.sharing, MigSpec):
-            not_mig = sorted({m.gpu for m in self.machines() if m.gpu not in MIG_CAPABLE_GPUS})
-            if not_mig:
-                raise invalid(
-                    f"sharing.mode 'mig' needs MIG-capable GPUs; {', '.join(not_mig)} cannot "
-                    f"be partitioned (MIG GPUs: {', '.join(sorted(MIG_CAPABLE_GPUS))})"
-                )
 
 
 CapacityType = Literal["on-demand", "spot", "reserved", "capacity-block"]
@@ -240,7 +229,13 @@ class AwsGpuPoolSpec(GpuPoolSpec):
             without = [m.name for m in self.machines() if not m.efa]
             if without:
                 raise invalid(f"efa: true, but {', '.join(without)} do not support EFA")
-        self._check_sharing()
+        if isinstance(self.sharing, MigSpec):
+            not_mig = sorted({m.gpu for m in self.machines() if m.gpu not in MIG_CAPABLE_GPUS})
+            if not_mig:
+                raise invalid(
+                    f"sharing.mode 'mig' needs MIG-capable GPUs; {', '.join(not_mig)} cannot "
+                    f"be partitioned (MIG GPUs: {', '.join(sorted(MIG_CAPABLE_GPUS))})"
+                )
         return self
 
     def machines(self) -> tuple[GpuMachine, ...]:
