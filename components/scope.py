@@ -72,6 +72,15 @@ class AwsScope:
             "arn:", self.partition, ":", service, ":", region, ":", self.account_id, ":", resource
         )
 
+    def managed_policy_arn(self, name: str) -> str:
+        """An AWS managed IAM policy, e.g. `AmazonEKSClusterPolicy` or
+        `service-role/AmazonEBSCSIDriverPolicy`."""
+        return f"arn:{self.partition}:iam::aws:policy/{name}"
+
+    def eks_access_policy_arn(self, name: str) -> str:
+        """An EKS cluster access policy, e.g. `AmazonEKSClusterAdminPolicy`."""
+        return f"arn:{self.partition}:eks::aws:cluster-access-policy/{name}"
+
     @property
     def account_root_arn(self) -> pulumi.Output[str]:
         return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id, ":root")

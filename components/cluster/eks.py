@@ -23,7 +23,7 @@ from components.cluster.contract import (
     HelmChart,
     NodeGpuSoftware,
 )
-from components.cluster.eks_compute import EksAutoCompute, EksNodeGroupCompute
+from components.cluster.eks_compute import EksAutoCompute, EksNodeGroupCompute, cluster_access
 from components.iam import policy_document, service_trust_policy
 from components.scope import AwsScope
 
@@ -139,7 +139,7 @@ class EksGpuCluster(GpuCluster):
             aws.iam.RolePolicyAttachment(
                 f"{name}-cluster-{policy}",
                 role=self.cluster_role.name,
-                policy_arn=self._managed_policy(policy),
+                policy_arn=scope.managed_policy_arn(policy),
                 opts=child,
             )
             for policy in cluster_policies
@@ -262,9 +262,6 @@ class EksGpuCluster(GpuCluster):
     def args(self) -> EksGpuClusterArgs:
         return self._args
 
-    def _managed_policy(self, policy: str) -> str:
-        return f"arn:{self._args.scope.partition}:iam::aws:policy/{policy}"
-
     # Auto Mode's three switches (compute, load balancing, block storage) go on together.
     def _auto_compute(self) -> aws.eks.ClusterComputeConfigArgs | None:
         if self._args.mode != "auto":
@@ -294,22 +291,14 @@ class EksGpuCluster(GpuCluster):
         )
 
     def _admin(self, name: str, index: int, principal_arn: str) -> pulumi.Resource:
-        entry = aws.eks.AccessEntry(
+        return cluster_access(
             f"{name}-admin-{index}",
-            cluster_name=self.cluster.name,
-            principal_arn=principal_arn,
-            type="STANDARD",
-            tags=dict(self._args.tags),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return aws.eks.AccessPolicyAssociation(
-            f"{name}-admin-{index}",
-            cluster_name=self.cluster.name,
-            principal_arn=entry.principal_arn,
-            policy_arn=f"arn:{self._args.scope.partition}:eks::aws:cluster-access-policy/"
-            f"{CLUSTER_ADMIN_POLICY}",
-            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-            opts=pulumi.ResourceOptions(parent=self),
+            self.cluster,
+            principal_arn,
+            entry_type="STANDARD",
+            access_policy=self._args.scope.eks_access_policy_arn(CLUSTER_ADMIN_POLICY),
+            tags=self._args.tags,
+            parent=self,
         )
 
     def _kubeconfig(self) -> pulumi.Output[str]:

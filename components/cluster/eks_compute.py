@@ -41,6 +41,35 @@ AUTO_NODE_ACCESS_POLICY = "AmazonEKSAutoNodePolicy"
 AUTO_MODE_NODE_POLICIES = ("AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly")
 
 
+def cluster_access(
+    name: str,
+    cluster: aws.eks.Cluster,
+    principal_arn: pulumi.Input[str],
+    *,
+    entry_type: str,
+    access_policy: str,
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> aws.eks.AccessPolicyAssociation:
+    """An access entry for `principal_arn` and its cluster-wide access policy."""
+    entry = aws.eks.AccessEntry(
+        name,
+        cluster_name=cluster.name,
+        principal_arn=principal_arn,
+        type=entry_type,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return aws.eks.AccessPolicyAssociation(
+        name,
+        cluster_name=cluster.name,
+        principal_arn=entry.principal_arn,
+        policy_arn=access_policy,
+        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def _karpenter_taints(pool: GpuNodePool) -> list[dict[str, str]]:
     return [
         {"key": taint.key, "value": taint.value, "effect": taint.effect} for taint in pool.taints
@@ -70,33 +99,27 @@ class EksAutoCompute(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=cluster.node_role.name,
-                policy_arn=f"arn:{args.scope.partition}:iam::aws:policy/{policy}",
+                policy_arn=args.scope.managed_policy_arn(policy),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for policy in AUTO_MODE_NODE_POLICIES
         ]
         reserved = [pool for pool in args.pools if pool.capacity_reservation_ids]
-        node_access: list[pulumi.Resource] = []
-        if reserved:
-            entry = aws.eks.AccessEntry(
-                f"{name}-nodes",
-                cluster_name=cluster.cluster.name,
-                principal_arn=cluster.node_role.arn,
-                type="EC2",
-                tags=dict(args.tags),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            node_access.append(
-                aws.eks.AccessPolicyAssociation(
+        node_access = (
+            [
+                cluster_access(
                     f"{name}-nodes",
-                    cluster_name=cluster.cluster.name,
-                    principal_arn=entry.principal_arn,
-                    policy_arn=f"arn:{args.scope.partition}:eks::aws:cluster-access-policy/"
-                    f"{AUTO_NODE_ACCESS_POLICY}",
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    cluster.cluster,
+                    cluster.node_role.arn,
+                    entry_type="EC2",
+                    access_policy=args.scope.eks_access_policy_arn(AUTO_NODE_ACCESS_POLICY),
+                    tags=args.tags,
+                    parent=self,
                 )
-            )
+            ]
+            if reserved
+            else []
+        )
         self.node_classes = {
             pool.pool.name: k8s.apiextensions.CustomResource(
                 f"{name}-{pool.pool.name}-class",
@@ -251,7 +274,7 @@ class EksNodeGroupCompute(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=cluster.node_role.name,
-                policy_arn=f"arn:{args.scope.partition}:iam::aws:policy/{policy}",
+                policy_arn=args.scope.managed_policy_arn(policy),
                 opts=child,
             )
             for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
@@ -331,7 +354,7 @@ class EksNodeGroupCompute(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{self._name}-{purpose}",
                 role=role.name,
-                policy_arn=f"arn:{args.scope.partition}:iam::aws:policy/{managed_policy}",
+                policy_arn=args.scope.managed_policy_arn(managed_policy),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         if inline_policy is not None:
