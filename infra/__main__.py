@@ -180,11 +180,7 @@ def coreweave_cluster(cluster: CoreWeaveClusterSpec) -> GpuCluster:
             vpc_prefix=cluster.vpc_prefix,
             public_endpoint=cluster.public_endpoint,
             pools=[
-                CoreWeaveGpuPool(
-                    pool=gpu_node_pool(pool),
-                    instance_type=pool.instance_type,
-                    rack_nodes=pool.machines()[0].rack_nodes,
-                )
+                CoreWeaveGpuPool(pool=gpu_node_pool(pool), instance_type=pool.instance_type)
                 for pool in cluster.gpu_pools
             ],
             protect=spec.protect,

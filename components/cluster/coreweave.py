@@ -22,6 +22,7 @@ from components.cluster.contract import (
     HelmChart,
     NodeGpuSoftware,
 )
+from components.cluster.instances import COREWEAVE_GPU_MACHINES
 
 # CoreWeave's own Kueue chart: upstream Kueue's webhooks would intercept CKS system pods.
 # cks-kueue 1.4.0 serves the v1beta1 Kueue API.
@@ -51,7 +52,6 @@ class CoreWeaveGpuPool:
 
     pool: GpuNodePool
     instance_type: str
-    rack_nodes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def node_pool_spec(pool: CoreWeaveGpuPool) -> dict[str, Any]:
     """The NodePool spec: rack-scale types are fixed at their size, others autoscale."""
     gpu_pool = pool.pool
     scaling: dict[str, Any]
-    if pool.rack_nodes:
+    if COREWEAVE_GPU_MACHINES[pool.instance_type].rack_nodes:
         scaling = {"targetNodes": gpu_pool.max_nodes, "autoscaling": False}
     else:
         scaling = {
