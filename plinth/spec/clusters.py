@@ -179,7 +179,6 @@ class GpuPoolSpec(SpecModel):
         return value
 
 
-
 CapacityType = Literal["on-demand", "spot", "reserved", "capacity-block"]
 
 
