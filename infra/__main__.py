@@ -7,6 +7,27 @@ validated first; nothing is registered when it has problems.
 import pulumi
 import pulumi_aws as aws
 
+from components.bedrock.endpoints import account_only_endpoint_policy
+from components.bedrock.grants import (
+    ApprovedModelsPolicy,
+    ApprovedModelsPolicyArgs,
+    GuardrailPin,
+    ModelGrantArgs,
+)
+from components.bedrock.guardrail import (
+    DEFAULT_CONTENT_STRENGTHS,
+    ContextualGrounding,
+    DeniedTopic,
+    PlatformGuardrail,
+    PlatformGuardrailArgs,
+    pii_actions_for,
+)
+from components.bedrock.logging import (
+    InvocationLogging,
+    InvocationLoggingArgs,
+    invocation_log_group_name,
+)
+from components.bedrock.throughput import ProvisionedThroughput, ProvisionedThroughputArgs
 from components.cluster.contract import GpuCluster, GpuNodePool, Mig, TimeSlicing, pool_labels
 from components.cluster.coreweave import (
     CoreWeaveGpuCluster,
@@ -26,6 +47,7 @@ from components.storage import (
     SecureBucketArgs,
 )
 from plinth.spec import load_spec_from_pulumi
+from plinth.spec.bedrock import endpoint_services
 from plinth.spec.clusters import (
     AwsGpuPoolSpec,
     CoreWeaveClusterSpec,
@@ -48,6 +70,8 @@ provider = aws.Provider(
 on_aws = pulumi.ResourceOptions(provider=provider)
 identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
 scope = AwsScope(account_id=identity.account_id, region=spec.aws.region)
+bedrock_region = spec.bedrock.region or spec.aws.region
+bedrock_endpoints = endpoint_services(spec.bedrock)
 
 platform_key = EncryptionKey(
     f"{prefix}-platform",
@@ -57,6 +81,7 @@ platform_key = EncryptionKey(
         tags=spec.common_tags(),
         administrators=spec.kms.administrators,
         allow_cloudwatch_logs=True,
+        allow_bedrock_logging=spec.bedrock.enabled and bedrock_region == spec.aws.region,
         protect=spec.protect,
     ),
     on_aws,
@@ -69,7 +94,10 @@ network = Network(
         cidr=spec.network.cidr,
         az_count=spec.network.az_count,
         nat_gateways=spec.network.nat_gateways,
-        interface_endpoints=spec.network.interface_endpoints,
+        interface_endpoints=(*spec.network.interface_endpoints, *bedrock_endpoints),
+        endpoint_policies={
+            service: account_only_endpoint_policy(scope) for service in bedrock_endpoints
+        },
         flow_log_key_arn=platform_key.arn,
         flow_log_retention_days=spec.network.flow_logs.retention_days,
         flow_log_traffic_type=spec.network.flow_logs.traffic_type,
@@ -112,6 +140,138 @@ data_buckets = {
     )
     for key, bucket in spec.storage.buckets.items()
 }
+
+
+def bedrock_platform() -> dict[str, pulumi.Input[object]]:
+    """Bedrock for the account and region: invocation logging, the platform guardrail,
+    provisioned throughput and the approved-models policy. Returns the stack outputs."""
+    bedrock = spec.bedrock
+    tags = spec.common_tags()
+    bedrock_scope, on_bedrock, log_key, log_access = scope, on_aws, platform_key, access_logs
+    if bedrock_region != spec.aws.region:
+        # Bedrock elsewhere: its logs need a key and an access-log bucket in that region.
+        bedrock_provider = aws.Provider(
+            "aws-bedrock",
+            region=bedrock_region,
+            allowed_account_ids=[spec.aws.account_id] if spec.aws.account_id else None,
+        )
+        on_bedrock = pulumi.ResourceOptions(provider=bedrock_provider)
+        bedrock_scope = AwsScope(account_id=identity.account_id, region=bedrock_region)
+        log_key = EncryptionKey(
+            f"{prefix}-bedrock-key",
+            EncryptionKeyArgs(
+                scope=bedrock_scope,
+                description=f"Plinth {spec.environment}: Bedrock invocation logs",
+                tags=tags,
+                administrators=spec.kms.administrators,
+                allow_cloudwatch_logs=True,
+                allow_bedrock_logging=True,
+                protect=spec.protect,
+            ),
+            on_bedrock,
+        )
+        log_access = SecureBucket(
+            f"{prefix}-bedrock-access-logs",
+            SecureBucketArgs(
+                scope=bedrock_scope,
+                tags=tags,
+                accepts_access_logs=True,
+                expire_objects_after_days=spec.storage.access_log_retention_days,
+                noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
+                protect=spec.protect,
+            ),
+            on_bedrock,
+        )
+    logging = InvocationLogging(
+        f"{prefix}-bedrock",
+        InvocationLoggingArgs(
+            scope=bedrock_scope,
+            key_arn=log_key.arn,
+            log_group_name=invocation_log_group_name(spec.environment),
+            retention_days=bedrock.logging.retention_days,
+            access_logs=AccessLogDestination(bucket=log_access, prefix="bedrock-logs/"),
+            tags=tags,
+            image_data=bedrock.logging.image_data,
+            embedding_data=bedrock.logging.embedding_data,
+            video_data=bedrock.logging.video_data,
+            noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
+            protect=spec.protect,
+        ),
+        on_bedrock,
+    )
+    settings = bedrock.guardrail
+    guardrail = PlatformGuardrail(
+        f"{prefix}-guardrail",
+        PlatformGuardrailArgs(
+            guardrail_name=f"{prefix}-platform",
+            pii_actions=pii_actions_for(spec.data_classification.value, settings.pii_entities),
+            tags=tags,
+            prompt_attack_strength=settings.prompt_attack_strength,
+            content_strengths={**DEFAULT_CONTENT_STRENGTHS, **settings.content_filters},
+            denied_topics=[
+                DeniedTopic(topic.name, topic.definition, topic.examples)
+                for topic in settings.denied_topics
+            ],
+            blocked_words=settings.blocked_words,
+            block_profanity=settings.block_profanity,
+            contextual_grounding=(
+                ContextualGrounding(
+                    settings.contextual_grounding.grounding,
+                    settings.contextual_grounding.relevance,
+                )
+                if settings.contextual_grounding
+                else None
+            ),
+            blocked_input_message=settings.blocked_input_message,
+            blocked_output_message=settings.blocked_output_message,
+        ),
+        on_bedrock,
+    )
+    throughputs = {
+        entry.name: ProvisionedThroughput(
+            f"{prefix}-{entry.name}",
+            ProvisionedThroughputArgs(
+                scope=bedrock_scope,
+                provisioned_model_name=f"{prefix}-{entry.name}",
+                model_id=entry.model,
+                model_units=entry.model_units,
+                commitment=entry.commitment,
+                tags=tags,
+            ),
+            on_bedrock,
+        )
+        for entry in bedrock.provisioned_throughput
+    }
+    approved = ApprovedModelsPolicy(
+        f"{prefix}-bedrock-approved-models",
+        ApprovedModelsPolicyArgs(
+            grant=ModelGrantArgs(
+                scope=bedrock_scope,
+                models=bedrock.refs(),
+                providers=bedrock.allow_providers,
+                guardrail=(
+                    GuardrailPin(guardrail.arn, guardrail.version_arn)
+                    if settings.required
+                    else None
+                ),
+                provisioned_models=[t.arn for t in throughputs.values()],
+            ),
+            policy_name=f"{prefix}-bedrock-approved-models",
+            tags=tags,
+        ),
+        on_bedrock,
+    )
+    return {
+        "region": bedrock_region,
+        "models": [ref.id for ref in bedrock.refs()],
+        "guardrailArn": guardrail.arn,
+        "guardrailVersionArn": guardrail.version_arn,
+        "guardrailRequired": settings.required,
+        "approvedModelsPolicyArn": approved.arn,
+        "invocationLogBucket": logging.bucket.name,
+        "invocationLogGroup": logging.log_group.name,
+        "provisionedModels": {name: t.arn for name, t in throughputs.items()},
+    }
 
 
 def gpu_node_pool(pool: AwsGpuPoolSpec | CoreWeaveGpuPoolSpec) -> GpuNodePool:
@@ -206,6 +366,8 @@ pulumi.export("publicSubnetIds", [subnet.id for subnet in network.public_subnets
 pulumi.export("platformKeyArn", platform_key.arn)
 pulumi.export("accessLogBucket", access_logs.name)
 pulumi.export("dataBuckets", {key: bucket.name for key, bucket in data_buckets.items()})
+if spec.bedrock.enabled:
+    pulumi.export("bedrock", bedrock_platform())
 pulumi.export(
     "clusters",
     {

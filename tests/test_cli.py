@@ -54,7 +54,7 @@ def test_markdown_format_is_a_pr_comment() -> None:
     assert code == 0
     assert out.startswith("### Plinth preview: `plinth` / `dev`\n")
     assert "| Type | Count | Options |" in out
-    assert "| `aws:s3:Bucket` | 3 | retain |" in out
+    assert "| `aws:s3:Bucket` | 4 | retain |" in out
     assert "<details><summary>Resources by component</summary>" in out
 
 
@@ -80,8 +80,8 @@ def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
     assert lines[1:] == [
         "  plinth:network.cidr: '10.0.0.0/33' is not an IPv4 network (CIDR such as 10.0.0.0/16)",
         "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, "
-        "clusters, compliance, costCenter, dataClassification, environment, extraTags, kms, "
-        "network, owner, protect, storage",
+        "bedrock, clusters, compliance, costCenter, dataClassification, environment, "
+        "extraTags, kms, network, owner, protect, storage",
     ]
 
 
@@ -136,4 +136,4 @@ def test_console_script_end_to_end(tmp_path: Path, debug: bool) -> None:
         cwd=tmp_path, check=False,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["summary"]["byType"]["aws:s3/bucket:Bucket"] == 3
+    assert json.loads(ok.stdout)["summary"]["byType"]["aws:s3/bucket:Bucket"] == 4

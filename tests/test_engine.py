@@ -177,7 +177,7 @@ def test_no_network_is_touched() -> None:
         preview = preview_stack(ROOT, "dev")
     finally:
         pytest_socket.enable_socket()
-    assert len(preview.of_type(BUCKET)) == 3
+    assert len(preview.of_type(BUCKET)) == 4
 
 
 def test_previews_are_deterministic() -> None:

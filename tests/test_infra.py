@@ -44,6 +44,7 @@ def test_bucket_classification_tags_follow_the_spec(dev_preview: Preview) -> Non
     }
     assert classification == {
         "plinth-dev-access-logs": "internal",
+        "plinth-dev-bedrock-logs": "internal",
         "plinth-dev-datasets": "confidential",
         "plinth-dev-models": "internal",
     }
@@ -66,11 +67,16 @@ def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview)
         "kmsMasterKeyId": key_arn,
     }
     assert by_bucket["plinth-dev-models"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}
+    assert by_bucket["plinth-dev-bedrock-logs"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key_arn,
+    }
     assert by_bucket["plinth-dev-access-logs"] == {"sseAlgorithm": "AES256"}
     log_groups = dev_preview.of_type(LOG_GROUP)
     assert {r.name for r in log_groups} == {
         "plinth-dev-net-flow-logs",
         "plinth-dev-gpu-control-plane",
+        "plinth-dev-bedrock",
     }
     assert all(r.inputs["kmsKeyId"] == key_arn for r in log_groups)
 
@@ -84,6 +90,7 @@ def test_data_buckets_log_to_the_access_log_bucket(dev_preview: Preview) -> None
     assert targets == {
         "plinth-dev-datasets-logging": (log_bucket, "datasets/"),
         "plinth-dev-models-logging": (log_bucket, "models/"),
+        "plinth-dev-bedrock-logs-logging": (log_bucket, "bedrock-logs/"),
     }
 
 
@@ -97,8 +104,9 @@ def test_every_aws_resource_uses_the_stack_s_explicit_provider(dev_preview: Prev
 
 def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Preview) -> None:
     stateful = [r for r in dev_preview.resources if r.type in STATEFUL]
-    # the key, three buckets, the flow-log and control-plane log groups
-    assert len(stateful) == 6
+    # the key, four buckets (access logs, datasets, models, Bedrock logs), the flow-log,
+    # control-plane and Bedrock invocation log groups
+    assert len(stateful) == 8
     assert all(r.retain_on_delete for r in stateful)
     assert not any(r.protect for r in dev_preview.resources)
 
@@ -120,6 +128,10 @@ def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
         tmp_path,
         {
             "plinth:aws": {"region": "eu-central-1", "accountId": "210987654321"},
+            "plinth:bedrock": {
+                "enabled": True,
+                "models": ["eu.anthropic.claude-sonnet-4-5-20250929-v1:0"],
+            },
             "plinth:storage": {
                 "buckets": {"audit": {"objectLock": {"mode": "COMPLIANCE", "days": 365}}}
             },
@@ -132,6 +144,7 @@ def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
     assert [r.name for r in preview.of_type(BUCKET)] == [
         "plinth-dev-access-logs",
         "plinth-dev-audit",
+        "plinth-dev-bedrock-logs",
     ]
     lock = one(preview, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     assert lock.inputs["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}}
@@ -161,7 +174,7 @@ def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> No
     for bucket in dev_preview.of_type(BUCKET):
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket.id), bucket.id
     roles = dev_preview.of_type("aws:iam/role:Role")
-    assert len(roles) == 3  # flow logs, EKS cluster, EKS nodes
+    assert len(roles) == 4  # flow logs, EKS cluster, EKS nodes, Bedrock log delivery
     assert all(len(role.id) <= 64 for role in roles)
 
 

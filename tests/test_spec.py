@@ -186,8 +186,8 @@ def test_common_tags() -> None:
         (
             {"netwrk": {}},
             "plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, "
-            "clusters, compliance, costCenter, dataClassification, environment, extraTags, kms, "
-            "network, owner, protect, storage",
+            "bedrock, clusters, compliance, costCenter, dataClassification, environment, "
+            "extraTags, kms, network, owner, protect, storage",
         ),
         (
             {"compliance": {"profiles": ["baseline", "iso27001"]}},

@@ -250,7 +250,7 @@ def test_access_log_bucket_uses_sse_s3_and_admits_log_delivery_from_this_account
         {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
     ]
     delivery = statement(
-        document(one(preview, BUCKET_POLICY), "policy"), "S3ServerAccessLogsFromThisAccount"
+        document(one(preview, BUCKET_POLICY), "policy"), "WritesFromLoggingS3ForThisAccount"
     )
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Action"] == "s3:PutObject"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
@@ -31,11 +31,18 @@ class NetworkArgs:
     flow_log_key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
     interface_endpoints: Sequence[str] = ()
+    endpoint_policies: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Endpoint policy per interface endpoint service; others allow any use (AWS's default)."""
     flow_log_retention_days: int = 365
     flow_log_traffic_type: str = "ALL"
     availability_zones: Sequence[str] | None = None
     retain_flow_logs: bool = True
     protect: bool = False
+
+    def __post_init__(self) -> None:
+        stray = sorted(set(self.endpoint_policies) - set(self.interface_endpoints))
+        if stray:
+            raise ValueError(f"endpoint policies for services without an endpoint: {stray}")
 
 
 class Network(pulumi.ComponentResource):
@@ -309,6 +316,7 @@ class Network(pulumi.ComponentResource):
                 service_name=scope.endpoint_service_name(service, "Interface", parent=self),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
+                policy=args.endpoint_policies.get(service),
                 subnet_ids=[subnet.id for subnet in self.private_subnets],
                 security_group_ids=[group.id],
                 tags=self._tags(endpoint_name),

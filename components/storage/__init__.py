@@ -5,6 +5,7 @@ from components.storage.bucket import (
     ObjectLock,
     SecureBucket,
     SecureBucketArgs,
+    ServiceWriter,
 )
 from components.storage.kms import EncryptionKey, EncryptionKeyArgs
 
@@ -15,4 +16,5 @@ __all__ = [
     "ObjectLock",
     "SecureBucket",
     "SecureBucketArgs",
+    "ServiceWriter",
 ]

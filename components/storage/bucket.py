@@ -30,6 +30,17 @@ class AccessLogDestination:
 
 
 @dataclass(frozen=True)
+class ServiceWriter:
+    """An AWS service allowed to write objects under `key_prefix`, only on behalf of this
+    account's resources matching `source_arn_like` (the confused-deputy guard)."""
+
+    service: str
+    """Service principal name without the domain, e.g. `bedrock` or `logging.s3`."""
+    source_arn_like: pulumi.Input[str]
+    key_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class SecureBucketArgs:
     """Inputs of a SecureBucket.
 
@@ -53,6 +64,7 @@ class SecureBucketArgs:
     noncurrent_version_days: int = 90
     expire_objects_after_days: int | None = None
     object_lock: ObjectLock | None = None
+    service_writers: tuple[ServiceWriter, ...] = ()
     retain_on_delete: bool = True
     protect: bool = False
 
@@ -223,22 +235,30 @@ class SecureBucket(pulumi.ComponentResource):
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ]
+        writers = list(args.service_writers)
         if args.accepts_access_logs:
+            writers.append(
+                ServiceWriter("logging.s3", source_arn_like=f"arn:{args.scope.partition}:s3:::*")
+            )
+        for writer in writers:
             statements.append(
                 {
-                    "Sid": "S3ServerAccessLogsFromThisAccount",
+                    "Sid": f"WritesFrom{_sid_word(writer.service)}ForThisAccount",
                     "Effect": "Allow",
                     "Principal": {
-                        "Service": args.scope.service_principal("logging.s3", parent=self)
+                        "Service": args.scope.service_principal(writer.service, parent=self)
                     },
                     "Action": "s3:PutObject",
-                    "Resource": objects,
+                    "Resource": pulumi.Output.concat(arn, "/", writer.key_prefix, "*"),
                     "Condition": {
                         "StringEquals": {"aws:SourceAccount": args.scope.account_id},
-                        "ArnLike": {
-                            "aws:SourceArn": f"arn:{args.scope.partition}:s3:::*",
-                        },
+                        "ArnLike": {"aws:SourceArn": writer.source_arn_like},
                     },
                 }
             )
         return statements
+
+
+def _sid_word(service: str) -> str:
+    """`logging.s3` -> `LoggingS3`: statement IDs allow only letters and digits."""
+    return "".join(part.capitalize() for part in service.replace("-", ".").split("."))

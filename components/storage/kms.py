@@ -60,6 +60,7 @@ class EncryptionKeyArgs:
     tags: Mapping[str, str]
     administrators: Sequence[str] = ()
     allow_cloudwatch_logs: bool = False
+    allow_bedrock_logging: bool = False
     deletion_window_days: int = 30
     retain_on_delete: bool = True
     protect: bool = False
@@ -140,6 +141,21 @@ class EncryptionKey(pulumi.ComponentResource):
                         "ArnLike": {
                             "kms:EncryptionContext:aws:logs:arn": scope.arn("logs", "log-group:*")
                         }
+                    },
+                }
+            )
+        if args.allow_bedrock_logging:
+            statements.append(
+                {
+                    # Bedrock writes invocation logs to SSE-KMS buckets as itself.
+                    "Sid": "BedrockInvocationLogsForThisAccountOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": scope.service_principal("bedrock", parent=self)},
+                    "Action": "kms:GenerateDataKey",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": scope.account_id},
+                        "ArnLike": {"aws:SourceArn": scope.arn("bedrock", "*")},
                     },
                 }
             )

@@ -19,6 +19,9 @@ from components.scope import partition_of
 
 EXAMPLE_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+INVOCATION_LOGGING = (
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+)
 
 
 def dns_suffix(partition: str) -> str:
@@ -238,6 +241,70 @@ def _cks_cluster(resource: MockedResource) -> Computed:
     }
 
 
+# Destination regions of system inference profiles, as Bedrock reported them for Anthropic
+# models in 2026; offline previews only need a plausible, stable answer.
+PROFILE_DESTINATIONS = {
+    "us": ("us-east-1", "us-east-2", "us-west-2"),
+    "us-gov": ("us-gov-east-1", "us-gov-west-1"),
+    "eu": ("eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"),
+    "apac": ("ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2"),
+    "jp": ("ap-northeast-1", "ap-northeast-3"),
+    "au": ("ap-southeast-2", "ap-southeast-4"),
+    "ca": ("ca-central-1", "ca-west-1"),
+}
+
+
+def routed_models(profile_id: str, region: str) -> list[dict[str, str]]:
+    """The foundation models a system inference profile (`us.<model>`) routes calls to."""
+    geography, _, model = profile_id.partition(".")
+    partition = partition_of(region)
+    if geography == "global":  # global profiles name the model with no region
+        return [{"modelArn": f"arn:{partition}:bedrock:::foundation-model/{model}"}]
+    return [
+        {"modelArn": f"arn:{partition}:bedrock:{destination}::foundation-model/{model}"}
+        for destination in PROFILE_DESTINATIONS.get(geography, (region,))
+    ]
+
+
+def _guardrail(resource: MockedResource) -> Computed:
+    guardrail_id = resource.digest(12)
+    arn = resource.arn("bedrock", f"guardrail/{guardrail_id}")
+    return f"{guardrail_id},DRAFT", {
+        "guardrailArn": arn,
+        "guardrailId": guardrail_id,
+        "version": "DRAFT",
+        "status": "READY",
+    }
+
+
+def _guardrail_version(resource: MockedResource) -> Computed:
+    return f"{resource.inputs.get('guardrailArn', '')},1", {"version": "1"}
+
+
+def _inference_profile(resource: MockedResource) -> Computed:
+    profile_id = resource.digest(12)
+    source = str(dict(resource.inputs.get("modelSource") or {}).get("copyFrom", ""))
+    if "inference-profile/" in source:
+        models = routed_models(source.split("inference-profile/", 1)[1], resource.region)
+    else:
+        models = [{"modelArn": source}]
+    return profile_id, {
+        "arn": resource.arn("bedrock", f"application-inference-profile/{profile_id}"),
+        "models": models,
+        "status": "ACTIVE",
+        "type": "APPLICATION",
+    }
+
+
+def _provisioned_throughput(resource: MockedResource) -> Computed:
+    arn = resource.arn("bedrock", f"provisioned-model/{resource.digest(12)}")
+    return arn, {"provisionedModelArn": arn}
+
+
+def _invocation_logging(resource: MockedResource) -> Computed:
+    return resource.region, {}
+
+
 _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     **dict.fromkeys(_EC2_STYLE, _ec2),
     "aws:ec2/route:Route": _route,
@@ -253,6 +320,11 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:eks/addon:Addon": _eks_addon,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:ec2/placementGroup:PlacementGroup": _placement_group,
+    "aws:bedrock/guardrail:Guardrail": _guardrail,
+    "aws:bedrock/guardrailVersion:GuardrailVersion": _guardrail_version,
+    "aws:bedrock/inferenceProfile:InferenceProfile": _inference_profile,
+    "aws:bedrock/provisionedModelThroughput:ProvisionedModelThroughput": _provisioned_throughput,
+    INVOCATION_LOGGING: _invocation_logging,
     "coreweave:index/networkingVpc:NetworkingVpc": _coreweave_vpc,
     "coreweave:index/cksCluster:CksCluster": _cks_cluster,
 }
@@ -320,5 +392,20 @@ def invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str,
             "zoneIds": [f"{area}{direction[0]}{number}-az{n}" for n in range(1, 7)],
             "id": region,
             "groupNames": [region],
+        }
+    if token == "aws:bedrock/getInferenceProfile:getInferenceProfile":
+        profile_id = str(args.get("inferenceProfileId", ""))
+        return {
+            "inferenceProfileId": profile_id,
+            "inferenceProfileArn": (
+                f"arn:{partition}:bedrock:{region}:{EXAMPLE_ACCOUNT_ID}"
+                f":inference-profile/{profile_id}"
+            ),
+            "inferenceProfileName": profile_id,
+            "models": routed_models(profile_id, region),
+            "status": "ACTIVE",
+            "type": "SYSTEM_DEFINED",
+            "id": profile_id,
+            "region": region,
         }
     return None

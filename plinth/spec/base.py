@@ -82,3 +82,15 @@ def _iam_principal(value: str) -> str:
 
 IamPrincipalArn = Annotated[str, AfterValidator(_iam_principal)]
 """An IAM role or user ARN (access entries and key policies accept no other principals)."""
+
+
+_REGION = re.compile(r"^(?:[a-z]{2})(?:-gov|-iso[a-z]*)?-[a-z]+-\d$")
+
+
+def _region(value: str) -> str:
+    if not _REGION.match(value):
+        raise invalid(f"{value!r} is not an AWS region name (such as us-east-1, eu-west-1)")
+    return value
+
+
+AwsRegion = Annotated[str, AfterValidator(_region)]

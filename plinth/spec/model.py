@@ -21,6 +21,7 @@ from pydantic import (
 from components.network.layout import LayoutError, SubnetLayout
 from plinth.spec.base import (
     NAME,
+    AwsRegion,
     IamPrincipalArn,
     LogRetentionDays,
     SpecModel,
@@ -28,6 +29,7 @@ from plinth.spec.base import (
     name_fragment,
     without_duplicates,
 )
+from plinth.spec.bedrock import BedrockSpec, check_bedrock
 from plinth.spec.clusters import AnyClusterSpec, check_clusters
 from policies.rule import Profile
 
@@ -41,7 +43,6 @@ class DataClassification(StrEnum):
     RESTRICTED = "restricted"
 
 
-_REGION = re.compile(r"^(?:[a-z]{2})(?:-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
@@ -50,17 +51,10 @@ _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
 class AwsSpec(SpecModel):
     """Where the stack deploys on AWS."""
 
-    region: str
+    region: AwsRegion
     """AWS region for every resource of the stack, e.g. us-east-1."""
     account_id: str | None = None
     """When set, the AWS provider refuses credentials for any other account."""
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not _REGION.match(value):
-            raise invalid(f"{value!r} is not an AWS region name (such as us-east-1, eu-west-1)")
-        return value
 
     @field_validator("account_id")
     @classmethod
@@ -214,6 +208,18 @@ class PlinthSpec(SpecModel):
     compliance: ComplianceSpec = ComplianceSpec()
     clusters: tuple[AnyClusterSpec, ...] = ()
     """GPU Kubernetes clusters (EKS or CoreWeave), each with its GPU pools."""
+    bedrock: BedrockSpec = BedrockSpec()
+
+    @field_validator("bedrock")
+    @classmethod
+    def _bedrock(cls, bedrock: BedrockSpec, info: ValidationInfo) -> BedrockSpec:
+        aws, network = info.data.get("aws"), info.data.get("network")
+        check_bedrock(
+            bedrock,
+            aws.region if isinstance(aws, AwsSpec) else None,
+            network.interface_endpoints if isinstance(network, NetworkSpec) else (),
+        )
+        return bedrock
 
     @field_validator("clusters")
     @classmethod

@@ -19,6 +19,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
+from components.bedrock.models import supports_guardrails
 from policies.props import (
     IDENTITY_POLICY_TYPES,
     ROLE_TYPE,
@@ -344,11 +345,29 @@ def _requires_guardrail(statement: Mapping[str, Any]) -> bool:
     )
 
 
+def _only_unguardable_models(statement: Mapping[str, Any]) -> bool:
+    """Whether every resource is a named model Bedrock cannot guard (embeddings, rerankers,
+    speech): a guardrail condition there would make the model uncallable."""
+    patterns = resources(statement)
+    if not patterns or "NotResource" in statement:
+        return False
+    for pattern in patterns:
+        resource = arn_resource(pattern)
+        kind = next((k for k in MODEL_KINDS if resource.startswith(k)), None)
+        if kind is None:
+            return False
+        model = _model_part(resource, kind)
+        if WILDCARD.search(model) or supports_guardrails(model):
+            return False
+    return True
+
+
 @resource_rule(
     id="bedrock-invoke-requires-guardrail",
     area="bedrock",
     description="Every Allow statement granting Bedrock invoke actions requires the platform "
-    "guardrail (condition on bedrock:GuardrailIdentifier), so unguarded calls are denied.",
+    "guardrail (condition on bedrock:GuardrailIdentifier), so unguarded calls are denied. "
+    "Grants naming only models Bedrock cannot guard (embeddings, rerankers, speech) are exempt.",
     severity="high",
     remediation="Add Condition {'StringEquals': {'bedrock:GuardrailIdentifier': "
     "'<guardrail ARN>:<version>'}} to the statement.",
@@ -358,7 +377,7 @@ def _requires_guardrail(statement: Mapping[str, Any]) -> bool:
 )
 def invoke_requires_guardrail(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     for label, statement in invoke_grants(args.resource_type, args.props):
-        if not _requires_guardrail(statement):
+        if not _requires_guardrail(statement) and not _only_unguardable_models(statement):
             report(f"{label} statement {sid(statement)} allows invoking without a guardrail")
 
 

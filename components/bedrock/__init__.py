@@ -1,0 +1,1 @@
+"""Amazon Bedrock's control plane: approved models, guardrail, invocation logging, grants."""
