@@ -21,8 +21,11 @@ from plinth.spec.errors import SpecError
 from policies.rule import Profile
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from plinth.audit import AuditReport
     from plinth.engine import Preview
+    from plinth.preflight import PreflightReport
 
 T = TypeVar("T")
 
@@ -53,6 +56,11 @@ class AuditFormat(StrEnum):
     MARKDOWN = "markdown"
     SARIF = "sarif"
     JUNIT = "junit"
+
+
+class PreflightFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
 
 
 class FrameworkName(StrEnum):
@@ -272,6 +280,66 @@ def policy_config(
     else:
         output.write_text(text)
         stderr.print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+def preflight(
+    stack: StackOption = "dev",
+    config: ConfigOption = None,
+    output_format: Annotated[
+        PreflightFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PreflightFormat.TABLE,
+    debug: Debug = False,
+) -> None:
+    """Check with your AWS credentials, read-only, that the stack's Bedrock settings will work
+    before `pulumi up`: the account, models offered and accessible in the region, and no
+    foreign invocation logging configuration to overwrite. Exit 1 on any blocker."""
+    from plinth.preflight import PreflightError, load_stack_spec, run_preflight
+
+    spec = _run_guarded(
+        lambda: load_stack_spec(PROJECT_ROOT / "infra", stack, config), stack, debug
+    )
+    try:
+        report = run_preflight(spec, stack)
+    except PreflightError as error:
+        _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
+    nothing = (
+        f"Bedrock is not enabled in stack {stack!r} (plinth:bedrock.enabled): nothing to check"
+    )
+    if output_format is PreflightFormat.JSON:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+        if not spec.bedrock.enabled:
+            stderr.print(nothing, highlight=False)
+    elif not spec.bedrock.enabled:
+        stdout.print(nothing, highlight=False)
+    else:
+        stdout.print(_preflight_table(report))
+        stdout.print(f"{report.blockers} blocker(s), {report.warnings} warning(s)", highlight=False)
+    raise typer.Exit(report.exit_code)
+
+
+_STATUS_STYLES = {"OK": "green", "WARN": "yellow", "BLOCKER": "bold red"}
+
+
+def _preflight_table(report: PreflightReport) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=f"Bedrock preflight: stack {report.stack}, {report.region}, account {report.account}",
+        title_justify="left",
+    )
+    for column in ("Check", "Subject", "Status", "Detail"):
+        # Fold rather than cut: a model ID or ARN is useless once ellipsized.
+        table.add_column(column, overflow="fold")
+    for check in report.checks:
+        table.add_row(
+            Text(check.check),
+            Text(check.subject),
+            Text(check.status, style=_STATUS_STYLES[check.status]),
+            Text(check.detail),
+        )
+    return table
 
 
 @app.command()

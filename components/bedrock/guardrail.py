@@ -189,7 +189,7 @@ class PlatformGuardrail(pulumi.ComponentResource):
             # fingerprint of the settings publishes a new version exactly when they change.
             description=f"{args.description}, settings {_fingerprint(args)}",
             skip_destroy=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.guardrail]),
+            opts=child,
         )
         self.arn = self.guardrail.guardrail_arn
         self.version_arn = pulumi.Output.concat(self.arn, ":", self.version.version)

@@ -55,7 +55,7 @@ class Network(pulumi.ComponentResource):
       service of this account can assume, allowed to write to that log group only;
     - an S3 gateway endpoint on the private route tables (S3 traffic never leaves AWS, no NAT
       charges), and interface endpoints by service name with private DNS, reachable on 443
-      from inside the VPC only.
+      from inside the VPC only, each with its endpoint policy when one is given.
     """
 
     vpc: aws.ec2.Vpc

@@ -74,7 +74,9 @@ class EncryptionKey(pulumi.ComponentResource):
       without it a key can become unmanageable;
     - gives the named administrators management rights only, no encrypt/decrypt;
     - when asked, lets CloudWatch Logs use it only for log groups of this account and region
-      (scoped by the `kms:EncryptionContext:aws:logs:arn` condition).
+      (scoped by the `kms:EncryptionContext:aws:logs:arn` condition);
+    - when asked, lets Bedrock generate data keys for invocation logs it writes to SSE-KMS
+      buckets, only on behalf of this account's Bedrock resources.
     """
 
     key: aws.kms.Key

@@ -1,0 +1,802 @@
+"""`plinth preflight`: each check against moto (STS, invocation logging) or stubbed Bedrock
+responses in the service's own shapes (moto does not serve the model APIs), then the command
+end to end with stubbed clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from moto import mock_aws
+from rich.console import Console
+from support import ROOT, dev_stack_document
+from typer.testing import CliRunner
+
+from components.bedrock.models import ModelRef
+from plinth import cli, preflight
+from plinth.cli import app
+from plinth.preflight import (
+    CheckResult,
+    PreflightError,
+    Status,
+    check_account,
+    check_invocation_logging,
+    check_model_access,
+    check_models,
+    check_provisioned_throughput,
+)
+from plinth.spec.bedrock import ProvisionedThroughputSpec
+
+REGION = "us-east-1"
+MOTO_ACCOUNT = "123456789012"
+SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+SONNET_PROFILE = f"us.{SONNET}"
+TITAN = "amazon.titan-embed-text-v2:0"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+OWN_BUCKET = "plinth-dev-bedrock-logs-4f1c2a9"
+OWN_LOG_GROUP = "/plinth/dev/bedrock/model-invocations"
+ROLE = f"arn:aws:iam::{MOTO_ACCOUNT}:role/bedrock-logging"
+
+runner = CliRunner()
+
+
+def summary(
+    model_id: str,
+    types: tuple[str, ...] = ("ON_DEMAND",),
+    lifecycle: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A ListFoundationModels entry as Bedrock returns it."""
+    provider = model_id.split(".", 1)[0]
+    return {
+        "modelArn": f"arn:aws:bedrock:{REGION}::foundation-model/{model_id}",
+        "modelId": model_id,
+        "modelName": model_id.split(".", 1)[1],
+        "providerName": provider.capitalize(),
+        "inputModalities": ["TEXT"],
+        "outputModalities": ["TEXT"],
+        "responseStreamingSupported": True,
+        "customizationsSupported": [],
+        "inferenceTypesSupported": list(types),
+        "modelLifecycle": lifecycle or {"status": "ACTIVE"},
+    }
+
+
+def availability(
+    model_id: str,
+    *,
+    authorization: str = "AUTHORIZED",
+    entitlement: str = "AVAILABLE",
+    region: str = "AVAILABLE",
+    agreement: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A GetFoundationModelAvailability response."""
+    return {
+        "modelId": model_id,
+        "agreementAvailability": agreement or {"status": "AVAILABLE"},
+        "authorizationStatus": authorization,
+        "entitlementAvailability": entitlement,
+        "regionAvailability": region,
+    }
+
+
+def inference_profile(profile_id: str, regions: tuple[str, ...]) -> dict[str, Any]:
+    """A GetInferenceProfile response for a system-defined profile."""
+    model_id = profile_id.split(".", 1)[1]
+    return {
+        "inferenceProfileName": f"US {model_id}",
+        "inferenceProfileArn": (
+            f"arn:aws:bedrock:{REGION}:{MOTO_ACCOUNT}:inference-profile/{profile_id}"
+        ),
+        "inferenceProfileId": profile_id,
+        "models": [
+            {"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}"}
+            for region in regions
+        ],
+        "status": "ACTIVE",
+        "type": "SYSTEM_DEFINED",
+    }
+
+
+def caller_identity(account: str = MOTO_ACCOUNT) -> dict[str, str]:
+    return {
+        "UserId": "AIDAEXAMPLEUSERID1234",
+        "Account": account,
+        "Arn": f"arn:aws:iam::{account}:user/alice",
+    }
+
+
+def logging_config(bucket: str, log_group: str) -> dict[str, Any]:
+    return {
+        "s3Config": {"bucketName": bucket, "keyPrefix": "bedrock/"},
+        "cloudWatchConfig": {"logGroupName": log_group, "roleArn": ROLE},
+        "textDataDeliveryEnabled": True,
+    }
+
+
+def stubbed(service: str) -> Stubber:
+    """A real client that answers only from responses queued on the Stubber (which checks
+    them against the service model)."""
+    client = boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return Stubber(client)
+
+
+@pytest.fixture
+def bedrock() -> Iterator[Stubber]:
+    with stubbed("bedrock") as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def row(results: list[CheckResult], subject: str, check: str | None = None) -> CheckResult:
+    matches = [r for r in results if r.subject == subject and check in (None, r.check)]
+    assert len(matches) == 1, f"expected one row for {subject!r}, got {matches}"
+    return matches[0]
+
+
+# Account
+
+
+def test_account_matching_the_pin_is_ok() -> None:
+    with mock_aws():
+        account, result = check_account(boto3.client("sts", region_name=REGION), MOTO_ACCOUNT)
+    assert account == MOTO_ACCOUNT
+    assert result.status is Status.OK
+    assert "matches plinth:aws.accountId" in result.detail
+
+
+def test_unpinned_account_is_ok_and_says_so() -> None:
+    with mock_aws():
+        account, result = check_account(boto3.client("sts", region_name=REGION), None)
+    assert (account, result.status) == (MOTO_ACCOUNT, Status.OK)
+    assert "plinth:aws.accountId is not set" in result.detail
+
+
+def test_credentials_for_another_account_block() -> None:
+    with mock_aws():
+        _, result = check_account(boto3.client("sts", region_name=REGION), "210987654321")
+    assert result.status is Status.BLOCKER
+    assert result.detail.startswith(
+        f"credentials are for account {MOTO_ACCOUNT}, the stack is pinned to 210987654321"
+    )
+
+
+def test_rejected_credentials_are_an_error_not_a_row() -> None:
+    with stubbed("sts") as sts:
+        sts.add_client_error(
+            "get_caller_identity",
+            service_error_code="ExpiredToken",
+            service_message="The security token included in the request is expired",
+            http_status_code=403,
+        )
+        with pytest.raises(PreflightError) as raised:
+            check_account(sts.client, None)
+    assert raised.value.title == "AWS rejected the credentials"
+    assert raised.value.lines == [
+        "ExpiredToken: The security token included in the request is expired"
+    ]
+
+
+# Models offered
+
+
+def test_model_offered_on_demand_is_ok(bedrock: Stubber) -> None:
+    offered = {TITAN: summary(TITAN)}
+    results = check_models(bedrock.client, [ModelRef.parse(TITAN)], REGION, offered, set())
+    assert results == [CheckResult("model", TITAN, Status.OK, "offered in us-east-1, on demand")]
+
+
+def test_model_not_offered_in_the_region_blocks(bedrock: Stubber) -> None:
+    results = check_models(
+        bedrock.client, [ModelRef.parse(SONNET_PROFILE)], REGION, {TITAN: summary(TITAN)}, set()
+    )
+    assert results == [
+        CheckResult("model", SONNET_PROFILE, Status.BLOCKER, f"{SONNET} is not offered in {REGION}")
+    ]
+
+
+def test_legacy_model_warns_with_its_end_of_life(bedrock: Stubber) -> None:
+    lifecycle = {"status": "LEGACY", "endOfLifeTime": dt.datetime(2026, 4, 28, tzinfo=dt.UTC)}
+    offered = {HAIKU: summary(HAIKU, lifecycle=lifecycle)}
+    result = row(
+        check_models(bedrock.client, [ModelRef.parse(HAIKU)], REGION, offered, set()), HAIKU
+    )
+    assert result.status is Status.WARN
+    assert result.detail == "deprecated (legacy, end of life 2026-04-28): move to a newer model"
+
+
+def test_plain_id_of_a_profile_only_model_blocks_and_names_the_profiles(
+    bedrock: Stubber,
+) -> None:
+    offered = {SONNET: summary(SONNET, types=("INFERENCE_PROFILE",))}
+    results = check_models(bedrock.client, [ModelRef.parse(SONNET)], REGION, offered, set())
+    assert results == [
+        CheckResult(
+            "model",
+            SONNET,
+            Status.BLOCKER,
+            f"only callable through an inference profile; use us.{SONNET} or global.{SONNET}",
+        )
+    ]
+
+
+def test_legacy_and_profile_only_are_one_row_with_the_worst_status(bedrock: Stubber) -> None:
+    offered = {
+        SONNET: summary(SONNET, types=("INFERENCE_PROFILE",), lifecycle={"status": "LEGACY"})
+    }
+    result = row(
+        check_models(bedrock.client, [ModelRef.parse(SONNET)], "eu-west-1", offered, set()),
+        SONNET,
+    )
+    assert result.status is Status.BLOCKER
+    assert result.detail == (
+        "deprecated (legacy): move to a newer model; only callable through an inference "
+        f"profile; use eu.{SONNET} or global.{SONNET}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("provisioned", "status"), [(set(), Status.BLOCKER), ({"cohere.command-r-v1:0"}, Status.OK)]
+)
+def test_provisioned_only_model_needs_a_throughput_entry(
+    bedrock: Stubber, provisioned: set[str], status: Status
+) -> None:
+    model = "cohere.command-r-v1:0"
+    offered = {model: summary(model, types=("PROVISIONED",))}
+    result = row(
+        check_models(bedrock.client, [ModelRef.parse(model)], REGION, offered, provisioned), model
+    )
+    assert result.status is status
+    assert ("provisionedThroughput" in result.detail) is (status is Status.BLOCKER)
+
+
+def test_profile_is_looked_up_and_lists_its_destination_regions(bedrock: Stubber) -> None:
+    bedrock.add_response(
+        "get_inference_profile",
+        inference_profile(SONNET_PROFILE, ("us-east-1", "us-west-2", "us-east-2", "us-east-1")),
+        {"inferenceProfileIdentifier": SONNET_PROFILE},
+    )
+    offered = {SONNET: summary(SONNET, types=("INFERENCE_PROFILE",))}
+    results = check_models(bedrock.client, [ModelRef.parse(SONNET_PROFILE)], REGION, offered, set())
+    assert results == [
+        CheckResult(
+            "model", SONNET_PROFILE, Status.OK, "offered in us-east-1, through an inference profile"
+        ),
+        CheckResult(
+            "inference profile",
+            SONNET_PROFILE,
+            Status.OK,
+            "routes to us-east-1, us-east-2, us-west-2",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("code", ["ResourceNotFoundException", "ValidationException"])
+def test_missing_profile_blocks(bedrock: Stubber, code: str) -> None:
+    bedrock.add_client_error(
+        "get_inference_profile",
+        service_error_code=code,
+        service_message="The provided inference profile ID is not found.",
+        http_status_code=404 if code == "ResourceNotFoundException" else 400,
+    )
+    offered = {SONNET: summary(SONNET, types=("INFERENCE_PROFILE",))}
+    profile = f"eu.{SONNET}"
+    results = check_models(bedrock.client, [ModelRef.parse(profile)], "eu-west-3", offered, set())
+    assert row(results, profile, "inference profile") == CheckResult(
+        "inference profile", profile, Status.BLOCKER, "inference profile not offered in eu-west-3"
+    )
+
+
+def test_profile_lookup_denied_warns(bedrock: Stubber) -> None:
+    bedrock.add_client_error(
+        "get_inference_profile", service_error_code="AccessDeniedException", http_status_code=403
+    )
+    offered = {SONNET: summary(SONNET, types=("INFERENCE_PROFILE",))}
+    result = row(
+        check_models(bedrock.client, [ModelRef.parse(SONNET_PROFILE)], REGION, offered, set()),
+        SONNET_PROFILE,
+        "inference profile",
+    )
+    assert result.status is Status.WARN
+    assert result.detail == "cannot check (missing bedrock:GetInferenceProfile permission)"
+
+
+def test_other_profile_errors_propagate(bedrock: Stubber) -> None:
+    bedrock.add_client_error(
+        "get_inference_profile", service_error_code="ThrottlingException", http_status_code=429
+    )
+    offered = {SONNET: summary(SONNET, types=("INFERENCE_PROFILE",))}
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        check_models(bedrock.client, [ModelRef.parse(SONNET_PROFILE)], REGION, offered, set())
+
+
+# Provisioned throughput
+
+
+def throughput(model: str) -> ProvisionedThroughputSpec:
+    return ProvisionedThroughputSpec.model_validate(
+        {"name": "claude-batch", "model": model, "modelUnits": 2, "commitment": "OneMonth"}
+    )
+
+
+def test_throughput_for_a_model_sold_that_way_is_ok() -> None:
+    offered = {HAIKU: summary(HAIKU, types=("ON_DEMAND", "PROVISIONED"))}
+    assert check_provisioned_throughput([throughput(HAIKU)], REGION, offered) == [
+        CheckResult(
+            "provisioned throughput",
+            "claude-batch",
+            Status.OK,
+            f"{HAIKU}: 2 model unit(s), OneMonth term",
+        )
+    ]
+
+
+def test_throughput_without_provisioned_blocks_and_names_the_variants_sold() -> None:
+    variant = f"{HAIKU}:200k"
+    offered = {
+        HAIKU: summary(HAIKU),
+        variant: summary(variant, types=("PROVISIONED",)),
+        f"{HAIKU}:48k": summary(f"{HAIKU}:48k"),
+    }
+    result = check_provisioned_throughput([throughput(HAIKU)], REGION, offered)[0]
+    assert result.status is Status.BLOCKER
+    assert result.detail == (
+        f"{HAIKU} is not sold as provisioned throughput in {REGION}; it is sold for {variant}"
+    )
+
+
+def test_throughput_for_a_model_not_offered_blocks() -> None:
+    result = check_provisioned_throughput([throughput(HAIKU)], REGION, {})[0]
+    assert (result.status, result.detail) == (
+        Status.BLOCKER,
+        f"{HAIKU} is not offered in {REGION}",
+    )
+
+
+# Model access
+
+
+@pytest.mark.parametrize(
+    ("response", "status", "detail"),
+    [
+        ({}, Status.OK, "access granted"),
+        (
+            {"authorization": "NOT_AUTHORIZED"},
+            Status.BLOCKER,
+            "not authorized: request model access in the Bedrock console",
+        ),
+        (
+            {"entitlement": "NOT_AVAILABLE"},
+            Status.BLOCKER,
+            "no entitlement: request model access in the Bedrock console",
+        ),
+        (
+            {"region": "NOT_AVAILABLE"},
+            Status.BLOCKER,
+            "not available to this account in the region",
+        ),
+        (
+            {"agreement": {"status": "PENDING"}},
+            Status.WARN,
+            "agreement pending: retry once AWS has processed it",
+        ),
+        (
+            {"agreement": {"status": "NOT_AVAILABLE"}},
+            Status.BLOCKER,
+            "no agreement: accept the model's offer in the Bedrock console",
+        ),
+        (
+            {"agreement": {"status": "ERROR", "errorMessage": "payment instrument declined"}},
+            Status.BLOCKER,
+            "agreement failed: payment instrument declined",
+        ),
+        (
+            {"authorization": "NOT_AUTHORIZED", "agreement": {"status": "PENDING"}},
+            Status.BLOCKER,
+            "not authorized: request model access in the Bedrock console; "
+            "agreement pending: retry once AWS has processed it",
+        ),
+    ],
+)
+def test_model_access(
+    bedrock: Stubber, response: dict[str, Any], status: Status, detail: str
+) -> None:
+    bedrock.add_response(
+        "get_foundation_model_availability", availability(SONNET, **response), {"modelId": SONNET}
+    )
+    assert check_model_access(bedrock.client, [SONNET]) == [
+        CheckResult("model access", SONNET, status, detail)
+    ]
+
+
+def test_model_access_is_asked_once_per_foundation_model(bedrock: Stubber) -> None:
+    for model in (TITAN, SONNET):
+        bedrock.add_response(
+            "get_foundation_model_availability", availability(model), {"modelId": model}
+        )
+    results = check_model_access(bedrock.client, [SONNET, TITAN, SONNET])
+    assert [r.subject for r in results] == [TITAN, SONNET]
+
+
+def test_model_access_denied_warns(bedrock: Stubber) -> None:
+    bedrock.add_client_error(
+        "get_foundation_model_availability",
+        service_error_code="AccessDeniedException",
+        service_message="User is not authorized to perform: bedrock:GetFoundationModelAvailability",
+        http_status_code=403,
+    )
+    assert check_model_access(bedrock.client, [SONNET]) == [
+        CheckResult(
+            "model access",
+            SONNET,
+            Status.WARN,
+            "cannot check (missing bedrock:GetFoundationModelAvailability permission)",
+        )
+    ]
+
+
+def test_other_model_access_errors_propagate(bedrock: Stubber) -> None:
+    bedrock.add_client_error(
+        "get_foundation_model_availability",
+        service_error_code="ResourceNotFoundException",
+        http_status_code=404,
+    )
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        check_model_access(bedrock.client, [SONNET])
+
+
+# Invocation logging
+
+
+def moto_logging(config: dict[str, Any] | None) -> CheckResult:
+    with mock_aws():
+        client = boto3.client("bedrock", region_name=REGION)
+        if config is not None:
+            client.put_model_invocation_logging_configuration(loggingConfig=config)
+        return check_invocation_logging(client, "plinth-dev", "dev")
+
+
+def test_no_logging_configuration_is_ok() -> None:
+    assert moto_logging(None) == CheckResult(
+        "invocation logging", "account", Status.OK, "none yet; pulumi up creates it"
+    )
+
+
+def test_the_stacks_own_logging_configuration_is_ok() -> None:
+    result = moto_logging(logging_config(OWN_BUCKET, OWN_LOG_GROUP))
+    assert (result.status, result.detail) == (Status.OK, "managed by this stack")
+
+
+@pytest.mark.parametrize(
+    ("bucket", "log_group"),
+    [
+        ("security-central-bedrock-logs", "/org/bedrock"),
+        ("security-central-bedrock-logs", OWN_LOG_GROUP),
+        (OWN_BUCKET, "/aws/bedrock/modelinvocations"),
+        ("plinth-prod-bedrock-logs-9a8b7c6", "/plinth/prod/bedrock/model-invocations"),
+        ("plinth-prod-bedrock-logs-9a8b7c6", OWN_LOG_GROUP),
+    ],
+)
+def test_someone_elses_logging_configuration_blocks(bucket: str, log_group: str) -> None:
+    result = moto_logging(logging_config(bucket, log_group))
+    assert result.status is Status.BLOCKER
+    assert result.detail == (
+        f"an invocation logging configuration already exists (bucket {bucket}, log group "
+        f"{log_group}); `pulumi up` would overwrite it: it is account-wide per region"
+    )
+
+
+def test_logging_configuration_with_only_a_log_group_blocks() -> None:
+    result = moto_logging({"cloudWatchConfig": {"logGroupName": OWN_LOG_GROUP, "roleArn": ROLE}})
+    assert result.status is Status.BLOCKER
+    assert f"(bucket none, log group {OWN_LOG_GROUP})" in result.detail
+
+
+def test_logging_configuration_denied_warns(bedrock: Stubber) -> None:
+    bedrock.add_client_error(
+        "get_model_invocation_logging_configuration",
+        service_error_code="AccessDeniedException",
+        http_status_code=403,
+    )
+    result = check_invocation_logging(bedrock.client, "plinth-dev", "dev")
+    assert result.status is Status.WARN
+    assert "bedrock:GetModelInvocationLoggingConfiguration" in result.detail
+
+
+# The command
+
+
+@dataclass
+class FakeAws:
+    """Stubbed clients that `aws_session` hands out, and the regions it was asked for."""
+
+    sts: Stubber = field(default_factory=lambda: stubbed("sts"))
+    bedrock: Stubber = field(default_factory=lambda: stubbed("bedrock"))
+    regions: list[str] = field(default_factory=list)
+
+    def session(self, region: str) -> FakeAws:
+        self.regions.append(region)
+        return self
+
+    def client(self, service: str) -> Any:
+        stubber: Stubber = getattr(self, service)
+        return stubber.client
+
+    def expect(
+        self,
+        *,
+        titan_lifecycle: dict[str, Any] | None = None,
+        logging: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue, in call order, AWS's answers for the `BEDROCK` stack."""
+        self.sts.add_response("get_caller_identity", caller_identity(), {})
+        self.bedrock.add_response(
+            "list_foundation_models",
+            {
+                "modelSummaries": [
+                    summary(SONNET, types=("INFERENCE_PROFILE",)),
+                    summary(TITAN, types=("ON_DEMAND", "PROVISIONED"), lifecycle=titan_lifecycle),
+                    summary(HAIKU),
+                ]
+            },
+            {},
+        )
+        self.bedrock.add_response(
+            "get_inference_profile",
+            inference_profile(SONNET_PROFILE, ("us-east-1", "us-east-2", "us-west-2")),
+            {"inferenceProfileIdentifier": SONNET_PROFILE},
+        )
+        for model in (TITAN, SONNET):
+            self.bedrock.add_response(
+                "get_foundation_model_availability", availability(model), {"modelId": model}
+            )
+        self.bedrock.add_response(
+            "get_model_invocation_logging_configuration",
+            {"loggingConfig": logging} if logging else {},
+            {},
+        )
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
+    """Stubbed AWS for the command, printing to a terminal wide enough for whole rows."""
+    fake = FakeAws()
+    monkeypatch.setattr(preflight, "aws_session", fake.session)
+    monkeypatch.setattr(cli, "stdout", Console(width=200, soft_wrap=False))
+    with fake.sts, fake.bedrock:
+        yield fake
+        fake.sts.assert_no_pending_responses()
+        fake.bedrock.assert_no_pending_responses()
+
+
+BEDROCK = {"enabled": True, "models": [SONNET_PROFILE, TITAN]}
+
+
+def stack_file(tmp_path: Path, bedrock: dict[str, Any] = BEDROCK) -> Path:
+    """The dev stack file with this `plinth:bedrock` section."""
+    document = dev_stack_document()
+    document["config"]["plinth:bedrock"] = bedrock
+    path = tmp_path / "Pulumi.preflight.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["preflight", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_passing_stack_exits_0_with_the_table(tmp_path: Path, aws: FakeAws) -> None:
+    aws.expect()
+    code, out, err = invoke("--config", str(stack_file(tmp_path)), "--stack", "qa")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].rstrip() == (
+        f"Bedrock preflight: stack qa, us-east-1, account {MOTO_ACCOUNT}"
+    )
+    assert "inference profile" in out
+    assert "routes to us-east-1, us-east-2, us-west-2" in out
+    assert "BLOCKER" not in out
+    assert out.endswith("0 blocker(s), 0 warning(s)\n")
+    assert aws.regions == ["us-east-1"]
+
+
+def test_blocked_stack_exits_1(tmp_path: Path, aws: FakeAws) -> None:
+    aws.expect(
+        titan_lifecycle={"status": "LEGACY"},
+        logging=logging_config("security-central-bedrock-logs", "/org/bedrock"),
+    )
+    code, out, _ = invoke("--config", str(stack_file(tmp_path)))
+    assert code == 1
+    assert "│ BLOCKER │ an invocation logging configuration already exists" in out
+    assert "│ WARN    │ deprecated (legacy): move to a newer model" in out
+    assert out.endswith("1 blocker(s), 1 warning(s)\n")
+
+
+def test_json_format(tmp_path: Path, aws: FakeAws) -> None:
+    aws.expect(logging=logging_config(OWN_BUCKET, OWN_LOG_GROUP))
+    code, out, _ = invoke("--config", str(stack_file(tmp_path)), "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert {k: document[k] for k in ("stack", "region", "account", "blockers")} == {
+        "stack": "dev",
+        "region": "us-east-1",
+        "account": MOTO_ACCOUNT,
+        "blockers": 0,
+    }
+    assert [(c["check"], c["subject"], c["status"]) for c in document["checks"]] == [
+        ("account", MOTO_ACCOUNT, "OK"),
+        ("model", SONNET_PROFILE, "OK"),
+        ("inference profile", SONNET_PROFILE, "OK"),
+        ("model", TITAN, "OK"),
+        ("model access", TITAN, "OK"),
+        ("model access", SONNET, "OK"),
+        ("invocation logging", "account", "OK"),
+    ]
+    assert document["checks"][-1]["detail"] == "managed by this stack"
+
+
+def test_bedrock_region_and_provisioned_throughput(tmp_path: Path, aws: FakeAws) -> None:
+    bedrock = {
+        **BEDROCK,
+        "region": "us-west-2",
+        "endpoints": {"runtime": False},
+        "provisionedThroughput": [
+            {"name": "embed", "model": TITAN, "modelUnits": 1, "commitment": "none"}
+        ],
+    }
+    aws.expect()
+    code, out, _ = invoke("--config", str(stack_file(tmp_path, bedrock)), "--format", "json")
+    assert code == 0
+    assert aws.regions == ["us-west-2"]
+    document = json.loads(out)
+    assert document["region"] == "us-west-2"
+    assert {
+        "check": "provisioned throughput",
+        "subject": "embed",
+        "status": "OK",
+        "detail": f"{TITAN}: 1 model unit(s), no commitment",
+    } in document["checks"]
+
+
+def test_access_is_asked_only_for_offered_models(tmp_path: Path, aws: FakeAws) -> None:
+    command_r, llama = "cohere.command-r-v1:0", "meta.llama3-8b-instruct-v1:0"
+    bedrock = {
+        "enabled": True,
+        "models": [command_r, llama],
+        "provisionedThroughput": [
+            {"name": "chat", "model": command_r, "modelUnits": 1, "commitment": "SixMonths"}
+        ],
+    }
+    aws.sts.add_response("get_caller_identity", caller_identity(), {})
+    aws.bedrock.add_response(
+        "list_foundation_models",
+        {"modelSummaries": [summary(command_r, types=("PROVISIONED",))]},
+        {},
+    )
+    aws.bedrock.add_response(
+        "get_foundation_model_availability", availability(command_r), {"modelId": command_r}
+    )
+    aws.bedrock.add_response("get_model_invocation_logging_configuration", {}, {})
+    spec = preflight.load_stack_spec(ROOT / "infra", "dev", stack_file(tmp_path, bedrock))
+    report = preflight.run_preflight(spec, "dev")
+    assert [(c.check, c.subject, c.status) for c in report.checks] == [
+        ("account", MOTO_ACCOUNT, Status.OK),
+        ("model", command_r, Status.OK),
+        ("model", llama, Status.BLOCKER),
+        ("provisioned throughput", "chat", Status.OK),
+        ("model access", command_r, Status.OK),
+        ("invocation logging", "account", Status.OK),
+    ]
+    assert (report.blockers, report.warnings, report.exit_code) == (1, 0, 1)
+
+
+def test_refused_bedrock_call_exits_2_naming_it(tmp_path: Path, aws: FakeAws) -> None:
+    aws.sts.add_response("get_caller_identity", caller_identity(), {})
+    aws.bedrock.add_client_error(
+        "list_foundation_models",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform: bedrock:ListFoundationModels",
+        http_status_code=403,
+    )
+    code, out, err = invoke("--config", str(stack_file(tmp_path)))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "error: AWS refused ListFoundationModels in us-east-1",
+        "  AccessDeniedException: not authorized to perform: bedrock:ListFoundationModels",
+    ]
+
+
+def test_bedrock_off_has_nothing_to_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preflight, "aws_session", lambda region: pytest.fail("AWS was asked"))
+    path = str(stack_file(tmp_path, {"enabled": False}))
+    code, out, _ = invoke("--config", path)
+    assert code == 0
+    assert out == (
+        "Bedrock is not enabled in stack 'dev' (plinth:bedrock.enabled): nothing to check\n"
+    )
+    code, out, err = invoke("--config", path, "--format", "json")
+    assert code == 0
+    assert json.loads(out) == {
+        "stack": "dev",
+        "region": "us-east-1",
+        "account": None,
+        "checks": [],
+        "blockers": 0,
+        "warnings": 0,
+    }
+    assert "nothing to check" in err
+
+
+def test_bad_bedrock_config_exits_2_with_the_key_path(tmp_path: Path) -> None:
+    path = stack_file(tmp_path, {"enabled": True, "models": ["claude-sonnet"]})
+    code, out, err = invoke("--config", str(path))
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert lines[0] == "error: invalid stack configuration for stack 'dev'"
+    assert lines[1].startswith(
+        "  plinth:bedrock.models[0]: 'claude-sonnet' is not a Bedrock model ID"
+    )
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The real session, with every credential source boto3 reads switched off."""
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_missing_credentials_exit_2_without_a_traceback(tmp_path: Path) -> None:
+    code, out, err = invoke("--config", str(stack_file(tmp_path)))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "error: no AWS credentials found",
+        "  set AWS_PROFILE (after `aws configure` or `aws sso login`), or AWS_ACCESS_KEY_ID "
+        "and AWS_SECRET_ACCESS_KEY",
+    ]
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    code, _, err = invoke("--config", str(stack_file(tmp_path)), "--debug")
+    assert code == 2
+    assert "Traceback" in err
+    assert "NoCredentialsError" in err
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_unknown_profile_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    code, _, err = invoke("--config", str(stack_file(tmp_path)))
+    assert code == 2
+    assert err.splitlines() == [
+        "error: cannot call AWS in us-east-1",
+        "  The config profile (no-such-profile) could not be found",
+    ]
