@@ -13,6 +13,7 @@ from components.bedrock.grants import (
     ApprovedModelsPolicyArgs,
     GuardrailPin,
     ModelGrantArgs,
+    ProvisionedModel,
 )
 from components.bedrock.guardrail import (
     DEFAULT_CONTENT_STRENGTHS,
@@ -107,18 +108,26 @@ network = Network(
     on_aws,
 )
 
-access_logs = SecureBucket(
-    f"{prefix}-access-logs",
-    SecureBucketArgs(
-        scope=scope,
-        tags=spec.common_tags(),
-        accepts_access_logs=True,
-        expire_objects_after_days=spec.storage.access_log_retention_days,
-        noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
-        protect=spec.protect,
-    ),
-    on_aws,
-)
+
+def access_log_bucket(
+    name: str, bucket_scope: AwsScope, opts: pulumi.ResourceOptions
+) -> SecureBucket:
+    """The S3 server access-log target of a region (S3 delivers only within a region)."""
+    return SecureBucket(
+        name,
+        SecureBucketArgs(
+            scope=bucket_scope,
+            tags=spec.common_tags(),
+            accepts_access_logs=True,
+            expire_objects_after_days=spec.storage.access_log_retention_days,
+            noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
+            protect=spec.protect,
+        ),
+        opts,
+    )
+
+
+access_logs = access_log_bucket(f"{prefix}-access-logs", scope, on_aws)
 
 data_buckets = {
     key: SecureBucket(
@@ -170,18 +179,7 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
             ),
             on_bedrock,
         )
-        log_access = SecureBucket(
-            f"{prefix}-bedrock-access-logs",
-            SecureBucketArgs(
-                scope=bedrock_scope,
-                tags=tags,
-                accepts_access_logs=True,
-                expire_objects_after_days=spec.storage.access_log_retention_days,
-                noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
-                protect=spec.protect,
-            ),
-            on_bedrock,
-        )
+        log_access = access_log_bucket(f"{prefix}-bedrock-access-logs", bedrock_scope, on_bedrock)
     logging = InvocationLogging(
         f"{prefix}-bedrock",
         InvocationLoggingArgs(
@@ -254,7 +252,10 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
                     if settings.required
                     else None
                 ),
-                provisioned_models=[t.arn for t in throughputs.values()],
+                provisioned_models=[
+                    ProvisionedModel(entry.model, throughputs[entry.name].arn)
+                    for entry in bedrock.provisioned_throughput
+                ],
             ),
             policy_name=f"{prefix}-bedrock-approved-models",
             tags=tags,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,53 @@ def parliament_findings_above_low(policy_json: str) -> list[str]:
         if enhanced.severity not in ("LOW", "MUTE"):
             findings.append(f"{enhanced.severity} {enhanced.issue}: {enhanced.detail}")
     return findings
+
+
+_BEDROCK_MODEL_ARN = re.compile(
+    r"^(?P<head>arn:[\w-]+:bedrock:[^:]*:[^:]*:(?:foundation-model|inference-profile)/)"
+    r"(?P<model>.+)$"
+)
+_PARLIAMENT_UNKNOWN_KEY = "bedrock:GuardrailIdentifier"
+_PARLIAMENT_STAND_IN_KEY = "bedrock:InferenceProfileArn"
+
+
+def bedrock_for_parliament(policy_json: str) -> str:
+    """An IAM policy with the two things parliament 1.6.4 wrongly rejects in Bedrock grants
+    rewritten, so that every other check still runs on the rest of it:
+
+    - its `is_arn_strictly_valid` rejects any ':' in an ARN's resource ID after the resource
+      type (RESOURCE_MISMATCH), but Bedrock model IDs contain one
+      (`foundation-model/amazon.titan-embed-text-v2:0`): inside the model ID of
+      `foundation-model/` and `inference-profile/` ARNs, ':' becomes the one-character
+      wildcard '?', which matches the same ARN and that check accepts;
+    - its IAM database predates the condition key `bedrock:GuardrailIdentifier`
+      (UNKNOWN_CONDITION_FOR_ACTION): the key is renamed to `bedrock:InferenceProfileArn`,
+      which parliament knows for the same actions and which has the same type (ARN), so the
+      operator and value are still type-checked.
+
+    Nothing else changes: actions, effects, other resources, other condition keys.
+    """
+    policy = json.loads(policy_json)
+    entries = policy["Statement"]
+    for entry in entries if isinstance(entries, list) else [entries]:
+        for key in ("Resource", "NotResource"):
+            if key in entry:
+                value = entry[key]
+                entry[key] = (
+                    [_mask_model_id(v) for v in value]
+                    if isinstance(value, list)
+                    else _mask_model_id(value)
+                )
+        for keys in (entry.get("Condition") or {}).values():
+            if _PARLIAMENT_UNKNOWN_KEY in keys:
+                if _PARLIAMENT_STAND_IN_KEY in keys:
+                    raise ValueError(f"both condition keys under one operator: {keys}")
+                keys[_PARLIAMENT_STAND_IN_KEY] = keys.pop(_PARLIAMENT_UNKNOWN_KEY)
+    return json.dumps(policy)
+
+
+def _mask_model_id(arn: str) -> str:
+    match = _BEDROCK_MODEL_ARN.match(arn)
+    if match is None:
+        return arn
+    return match["head"] + match["model"].replace(":", "?")

@@ -41,6 +41,14 @@ class GuardrailPin:
 
 
 @dataclass(frozen=True)
+class ProvisionedModel:
+    """A provisioned throughput (`provisioned-model/...` ARN) and the model it serves."""
+
+    model_id: str
+    arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class ModelGrantArgs:
     """What a principal may invoke, and under which guardrail.
 
@@ -54,8 +62,8 @@ class ModelGrantArgs:
     providers: Sequence[str] = ()
     guardrail: GuardrailPin | None = None
     application_profiles: Mapping[str, aws.bedrock.InferenceProfile] | None = None
-    provisioned_models: Sequence[pulumi.Input[str]] = ()
-    """Provisioned throughput ARNs (`provisioned-model/...`) the principal may call."""
+    provisioned_models: Sequence[ProvisionedModel] = ()
+    """Provisioned throughput the principal may call."""
 
 
 class _RoutedModel(Protocol):
@@ -141,12 +149,18 @@ def model_grant_statements(args: ModelGrantArgs, parent: pulumi.Resource) -> lis
     guarded = [ref for ref in args.models if supports_guardrails(ref.model_id)]
     unguardable = [ref for ref in args.models if not supports_guardrails(ref.model_id)]
     approved = _targets(args, guarded, parent)
-    approved.direct.extend(args.provisioned_models)
+    approved.direct.extend(
+        p.arn for p in args.provisioned_models if supports_guardrails(p.model_id)
+    )
     for provider in args.providers:
         approved.direct.append(foundation_model_arn(scope, f"{provider}.*"))
         approved.profiles.append(system_profile_arn(scope, f"*.{provider}.*"))
         approved.routed.append([foundation_model_arn(scope, f"{provider}.*", region="*")])
     exempt = _targets(args, unguardable, parent)
+    exempt_throughput = [
+        p.arn for p in args.provisioned_models if not supports_guardrails(p.model_id)
+    ]
+    exempt.direct.extend(exempt_throughput)
 
     condition = (
         {"StringEquals": {GUARDRAIL_KEY: args.guardrail.version_arn}} if args.guardrail else {}
@@ -154,7 +168,12 @@ def model_grant_statements(args: ModelGrantArgs, parent: pulumi.Resource) -> lis
     statements = _allow_statements("ApprovedModels", approved, condition)
     statements += _allow_statements("ModelsWithoutGuardrailSupport", exempt, {})
     if args.guardrail:
-        statements.extend(_guardrail_statements(scope, args.guardrail, unguardable, exempt))
+        exempt_models = [
+            *(foundation_model_arn(scope, ref.model_id, region="*") for ref in unguardable),
+            *exempt.profiles,
+            *exempt_throughput,
+        ]
+        statements.extend(_guardrail_statements(scope, args.guardrail, exempt_models))
     return statements
 
 
@@ -163,8 +182,10 @@ def _flatten(groups: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _guardrail_statements(
-    scope: AwsScope, guardrail: GuardrailPin, unguardable: Sequence[ModelRef], exempt: _Targets
+    scope: AwsScope, guardrail: GuardrailPin, exempt_models: Sequence[pulumi.Input[str]]
 ) -> list[Statement]:
+    """ApplyGuardrail on the guardrail, and a Deny on every model call without its version
+    except those of `exempt_models` (models Bedrock cannot guard, wherever they are routed)."""
     any_region = f"arn:{scope.partition}:bedrock:*"
     deny: dict[str, Any] = {
         "Sid": "DenyModelCallsWithoutPlatformGuardrail",
@@ -172,12 +193,8 @@ def _guardrail_statements(
         "Action": list(INVOKE_ACTIONS),
         "Condition": {"StringNotEquals": {GUARDRAIL_KEY: guardrail.version_arn}},
     }
-    if unguardable:
-        # Every model call but those of the unguardable models, wherever they are routed.
-        deny["NotResource"] = [
-            *(foundation_model_arn(scope, ref.model_id, region="*") for ref in unguardable),
-            *exempt.profiles,
-        ]
+    if exempt_models:
+        deny["NotResource"] = list(exempt_models)
     else:
         deny["Resource"] = [
             f"{any_region}::foundation-model/*",
@@ -215,7 +232,9 @@ class ProjectModelAccess(pulumi.ComponentResource):
     - one application inference profile per approved model, named `<project>-<model>` and
       tagged with the project's tags (project, cost-center), so Bedrock usage is billed and
       reported per project; it copies the system inference profile when the model is called
-      cross-region, keeping that routing;
+      cross-region, keeping that routing. Models Bedrock cannot guard (embeddings) get none:
+      their grant carries no guardrail condition, and an opaque profile ARN in it would hide
+      from reviewers and the policy pack which model the unconditioned grant is for;
     - `statements`: IAM statements for the project's workload roles allowing the models
       directly, through their system profiles and through the project's own profiles (with
       the foundation models they route to), pinned to the platform guardrail.
@@ -241,6 +260,7 @@ class ProjectModelAccess(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for ref in args.models
+            if supports_guardrails(ref.model_id)
         }
         self.statements = model_grant_statements(
             ModelGrantArgs(

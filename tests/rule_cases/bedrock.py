@@ -23,6 +23,8 @@ CLAUDE = "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-5-sonne
 ALL_ANTHROPIC = "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.*"
 ALL_MODELS = "arn:aws:bedrock:eu-west-1::foundation-model/*"
 EU_PROFILE = "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-v1:0"
+TITAN_EMBED = "arn:aws:bedrock:eu-west-1::foundation-model/amazon.titan-embed-text-v2:0"
+ALL_TITAN_EMBED = "arn:aws:bedrock:eu-west-1::foundation-model/amazon.titan-embed-*"
 GUARDED = {"StringEquals": {"bedrock:GuardrailIdentifier": f"{GUARDRAIL_ARN}:1"}}
 
 log_bucket = res(BUCKET, "invocation-logs")
@@ -354,6 +356,23 @@ CASES = [
             )
         ),
         profiles=("hipaa",),
+        expect="without a guardrail",
+    ),
+    complies(
+        "bedrock-invoke-requires-guardrail",
+        "a grant naming only an embedding model, which Bedrock cannot guard",
+        policy(invoke(TITAN_EMBED)),
+    ),
+    violates(
+        "bedrock-invoke-requires-guardrail",
+        "an embedding model and a Claude model in one unguarded grant",
+        policy(invoke(TITAN_EMBED, CLAUDE)),
+        expect="without a guardrail",
+    ),
+    violates(
+        "bedrock-invoke-requires-guardrail",
+        "a wildcard over embedding models may match models Bedrock can guard",
+        policy(invoke(ALL_TITAN_EMBED)),
         expect="without a guardrail",
     ),
 ]
