@@ -88,6 +88,34 @@ def statement(policy: Mapping[str, Any], sid: str) -> dict[str, Any]:
     return found
 
 
+def named(preview: Preview, type_: str, name: str) -> ResourceRecord:
+    found = [r for r in preview.of_type(type_) if r.name == name]
+    assert len(found) == 1, f"expected one {type_} named {name}, got {len(found)}"
+    return found[0]
+
+
+def role_arn(role: ResourceRecord) -> str:
+    """A role's ARN from its physical name (the role record's ID)."""
+    return f"arn:aws:iam::{EXAMPLE_ACCOUNT_ID}:role/{role.id}"
+
+
+def provider_urn(record: ResourceRecord) -> str:
+    """The URN part of a resource's provider reference (`urn::id`)."""
+    return record.provider.rsplit("::", 1)[0]
+
+
+def trust_policy_with_resource(role: ResourceRecord) -> str:
+    """A role's trust policy with its implicit resource (the role) written out: parliament
+    reads every document as an identity policy, stops at a statement without Resource, and
+    would check nothing else in it."""
+    policy = document(role, "assumeRolePolicy")
+    for entry in policy["Statement"]:
+        assert "Resource" not in entry, entry
+        assert "NotResource" not in entry, entry
+        entry["Resource"] = role_arn(role)
+    return json.dumps(policy)
+
+
 def parliament_findings_above_low(policy_json: str) -> list[str]:
     """parliament's findings (with its own severities) worse than LOW, for an IAM policy."""
     import parliament

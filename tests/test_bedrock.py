@@ -35,12 +35,16 @@ from support import (
     bedrock_for_parliament,
     dev_stack_document,
     document,
+    named,
     of_type,
     one,
     parliament_findings_above_low,
     preview_dev,
+    provider_urn,
+    role_arn,
     run_components,
     scope,
+    trust_policy_with_resource,
 )
 
 from components.bedrock.grants import GuardrailPin, ProjectModelAccess, ProjectModelAccessArgs
@@ -213,20 +217,6 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def named(preview: Preview, type_: str, name: str) -> ResourceRecord:
-    found = [r for r in preview.of_type(type_) if r.name == name]
-    assert len(found) == 1, f"expected one {type_} named {name}, got {len(found)}"
-    return found[0]
-
-
-def role_arn(role: ResourceRecord) -> str:
-    return f"arn:aws:iam::{ACCOUNT}:role/{role.id}"
-
-
-def provider_urn(record: ResourceRecord) -> str:
-    return record.provider.rsplit("::", 1)[0]
-
-
 def platform_key_arn(preview: Preview) -> str:
     key = named(preview, KMS_KEY, "plinth-dev-platform")
     arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key.id}"
@@ -309,17 +299,6 @@ def pii(preview: Preview) -> dict[str, str]:
     found = {entry["type"]: entry["action"] for entry in configs}
     assert len(found) == len(configs), configs
     return found
-
-
-def trust_policy_with_resource(role: ResourceRecord) -> str:
-    """A role's trust policy with its implicit resource (the role) written out: parliament
-    reads every document as an identity policy and stops at a statement without Resource."""
-    policy = document(role, "assumeRolePolicy")
-    for entry in policy["Statement"]:
-        assert "Resource" not in entry, entry
-        assert "NotResource" not in entry, entry
-        entry["Resource"] = role_arn(role)
-    return json.dumps(policy)
 
 
 def issues(findings: list[str]) -> set[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -27,10 +26,14 @@ from support import (
     ROOT,
     dev_stack_document,
     document,
+    named,
     of_type,
     one,
     parliament_findings_above_low,
     preview_dev,
+    provider_urn,
+    role_arn,
+    trust_policy_with_resource,
 )
 
 from components.cluster.eks_compute import ADDON_VERSIONS
@@ -200,22 +203,6 @@ def auto_variant(request: pytest.FixtureRequest) -> tuple[Preview, dict[str, Any
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def named(preview: Preview, type_: str, name: str) -> ResourceRecord:
-    found = [r for r in preview.of_type(type_) if r.name == name]
-    assert len(found) == 1, f"expected one {type_} named {name}, got {len(found)}"
-    return found[0]
-
-
-def role_arn(role: ResourceRecord) -> str:
-    """A role's ARN from its physical name (the role record's ID)."""
-    return f"arn:aws:iam::{EXAMPLE_ACCOUNT_ID}:role/{role.id}"
-
-
-def provider_urn(record: ResourceRecord) -> str:
-    """The URN part of a resource's provider reference (`urn::id`)."""
-    return record.provider.rsplit("::", 1)[0]
-
-
 def platform_key_arn(preview: Preview) -> str:
     """The platform key's ARN as the stack exports it, checked against the key record."""
     key = one(preview, KMS_KEY, "platform")
@@ -380,18 +367,6 @@ def test_eks_secrets_key_policy_is_scoped_to_the_key_and_grants_only_for_aws_res
         for a in ([entry["Action"]] if isinstance(entry["Action"], str) else entry["Action"])
     }
     assert {"kms:Encrypt", "kms:Decrypt", "kms:CreateGrant"} <= granted
-
-
-def trust_policy_with_resource(role: ResourceRecord) -> str:
-    """A role's trust policy with its implicit resource (the role) written out: parliament
-    reads every document as an identity policy, stops at a statement without Resource, and
-    would check nothing else in it."""
-    policy = document(role, "assumeRolePolicy")
-    for entry in policy["Statement"]:
-        assert "Resource" not in entry, entry
-        assert "NotResource" not in entry, entry
-        entry["Resource"] = role_arn(role)
-    return json.dumps(policy)
 
 
 @pytest.mark.parametrize(
