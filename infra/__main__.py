@@ -27,6 +27,7 @@ from components.bedrock.logging import (
     InvocationLogging,
     InvocationLoggingArgs,
     invocation_log_group_name,
+    invocation_logging_name,
 )
 from components.bedrock.throughput import ProvisionedThroughput, ProvisionedThroughputArgs
 from components.cluster.contract import GpuCluster, GpuNodePool, Mig, TimeSlicing, pool_labels
@@ -181,7 +182,7 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
         )
         log_access = access_log_bucket(f"{prefix}-bedrock-access-logs", bedrock_scope, on_bedrock)
     logging = InvocationLogging(
-        f"{prefix}-bedrock",
+        invocation_logging_name(prefix),
         InvocationLoggingArgs(
             scope=bedrock_scope,
             key_arn=log_key.arn,

@@ -27,7 +27,11 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from components.bedrock.logging import invocation_log_group_name
+from components.bedrock.logging import (
+    invocation_log_group_name,
+    invocation_logging_name,
+    log_bucket_name_prefix,
+)
 from components.bedrock.models import PROFILE_GEOGRAPHIES, ModelRef
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import PlinthSpec, load_spec
@@ -405,7 +409,8 @@ def check_invocation_logging(bedrock: Client, name_prefix: str, environment: str
         )
     bucket = config.get("s3Config", {}).get("bucketName")
     log_group = config.get("cloudWatchConfig", {}).get("logGroupName")
-    own_bucket = bucket is not None and bucket.startswith(f"{name_prefix}-bedrock-logs")
+    own_prefix = log_bucket_name_prefix(invocation_logging_name(name_prefix))
+    own_bucket = bucket is not None and bucket.startswith(own_prefix)
     if own_bucket and log_group == invocation_log_group_name(environment):
         return CheckResult("invocation logging", "account", Status.OK, "managed by this stack")
     return CheckResult(

@@ -7,8 +7,6 @@ import pulumi
 from components.iam import policy_document
 from components.scope import AwsScope
 
-BEDROCK_ENDPOINT_SERVICES = ("bedrock-runtime", "bedrock-agent-runtime")
-
 
 def account_only_endpoint_policy(scope: AwsScope) -> pulumi.Output[str]:
     """Bedrock calls through the endpoint only by this account's principals.

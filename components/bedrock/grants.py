@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -146,21 +146,16 @@ def model_grant_statements(args: ModelGrantArgs, parent: pulumi.Resource) -> lis
     its provider), so the grant follows AWS when it adds destination regions.
     """
     scope = args.scope
-    guarded = [ref for ref in args.models if supports_guardrails(ref.model_id)]
-    unguardable = [ref for ref in args.models if not supports_guardrails(ref.model_id)]
+    guarded, unguardable = _by_guardrail_support(args.models)
+    guarded_throughput, exempt_throughput = _by_guardrail_support(args.provisioned_models)
     approved = _targets(args, guarded, parent)
-    approved.direct.extend(
-        p.arn for p in args.provisioned_models if supports_guardrails(p.model_id)
-    )
+    approved.direct.extend(p.arn for p in guarded_throughput)
     for provider in args.providers:
         approved.direct.append(foundation_model_arn(scope, f"{provider}.*"))
         approved.profiles.append(system_profile_arn(scope, f"*.{provider}.*"))
         approved.routed.append([foundation_model_arn(scope, f"{provider}.*", region="*")])
     exempt = _targets(args, unguardable, parent)
-    exempt_throughput = [
-        p.arn for p in args.provisioned_models if not supports_guardrails(p.model_id)
-    ]
-    exempt.direct.extend(exempt_throughput)
+    exempt.direct.extend(p.arn for p in exempt_throughput)
 
     condition = (
         {"StringEquals": {GUARDRAIL_KEY: args.guardrail.version_arn}} if args.guardrail else {}
@@ -171,10 +166,21 @@ def model_grant_statements(args: ModelGrantArgs, parent: pulumi.Resource) -> lis
         exempt_models = [
             *(foundation_model_arn(scope, ref.model_id, region="*") for ref in unguardable),
             *exempt.profiles,
-            *exempt_throughput,
+            *(p.arn for p in exempt_throughput),
         ]
         statements.extend(_guardrail_statements(scope, args.guardrail, exempt_models))
     return statements
+
+
+Served = TypeVar("Served", ModelRef, ProvisionedModel)
+
+
+def _by_guardrail_support(items: Sequence[Served]) -> tuple[list[Served], list[Served]]:
+    """(models Bedrock can guard, models it cannot)."""
+    return (
+        [item for item in items if supports_guardrails(item.model_id)],
+        [item for item in items if not supports_guardrails(item.model_id)],
+    )
 
 
 def _flatten(groups: Sequence[Sequence[str]]) -> list[str]:

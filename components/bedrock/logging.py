@@ -17,6 +17,17 @@ LOG_STREAM = "aws/bedrock/modelinvocations"
 S3_PREFIX = "bedrock/"
 
 
+def invocation_logging_name(name_prefix: str) -> str:
+    """The InvocationLogging component's name in a stack (`plinth preflight` recognises the
+    stack's log bucket by it)."""
+    return f"{name_prefix}-bedrock"
+
+
+def log_bucket_name_prefix(logging_name: str) -> str:
+    """How the log bucket's physical name starts (Pulumi appends a random suffix)."""
+    return f"{logging_name}-logs"
+
+
 def invocation_log_group_name(environment: str) -> str:
     """The log group of an environment's invocation logs (`plinth preflight` recognises it)."""
     return f"/plinth/{environment}/bedrock/model-invocations"
@@ -70,7 +81,7 @@ class InvocationLogging(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         any_bedrock_resource = scope.arn("bedrock", "*")
         self.bucket = SecureBucket(
-            f"{name}-logs",
+            log_bucket_name_prefix(name),
             SecureBucketArgs(
                 scope=scope,
                 tags=args.tags,

@@ -97,9 +97,6 @@ class ModelRef:
             return False
         return region.startswith(PROFILE_GEOGRAPHIES[self.geography])
 
-    def __str__(self) -> str:
-        return self.id
-
 
 def foundation_model_arn(scope: AwsScope, model_id: str, region: str | None = None) -> str:
     """arn:<partition>:bedrock:<region>::foundation-model/<model>: AWS owns foundation models,

@@ -291,6 +291,8 @@ def endpoint_services(bedrock: BedrockSpec) -> tuple[str, ...]:
     """The interface endpoint services the spec asks for."""
     if not bedrock.enabled:
         return ()
-    wanted = {"bedrock-runtime": bedrock.endpoints.runtime}
-    wanted["bedrock-agent-runtime"] = bedrock.endpoints.agent_runtime
-    return tuple(service for service, on in wanted.items() if on)
+    asked = (
+        ("bedrock-runtime", bedrock.endpoints.runtime),
+        ("bedrock-agent-runtime", bedrock.endpoints.agent_runtime),
+    )
+    return tuple(service for service, on in asked if on)
