@@ -35,12 +35,14 @@ from support import (
     bedrock_for_parliament,
     dev_stack_document,
     document,
+    iam_findings,
     named,
     of_type,
     one,
     parliament_findings_above_low,
     preview_dev,
     provider_urn,
+    required_formats,
     role_arn,
     run_components,
     scope,
@@ -959,52 +961,7 @@ def test_bedrock_elsewhere_has_no_bedrock_endpoint(elsewhere: Preview) -> None:
 #
 # parliament 1.6.4 misjudges Bedrock invoke grants three ways. bedrock_for_parliament (support)
 # rewrites away the first two, which are about the document's text; the third is about how
-# parliament reads its IAM database, so it is handled on the findings, here.
-
-
-def required_formats(action: str) -> set[str]:
-    """The ARN formats parliament's IAM database marks required (`*`) for an action."""
-    from parliament.statement import get_arn_format, get_privilege_info
-
-    service, name = action.split(":", 1)
-    info = get_privilege_info(service, name)
-    return {
-        get_arn_format(entry["resource_type"], info["service_resources"])
-        for entry in info["resource_types"]
-        if "*" in entry["resource_type"]
-    }
-
-
-def iam_findings(policy_json: str) -> list[str]:
-    """parliament's findings worse than LOW, with RESOURCE_MISMATCH judged the way IAM judges
-    it: an action with several resource types (bedrock:InvokeModel takes foundation models,
-    inference profiles, provisioned models...) needs a resource of one of them. parliament
-    1.6.4 asks for one of each (duo-labs/parliament#48, fix in the unmerged #208), so it would
-    report every grant of named models. A mismatch stays when no resource of the statement is
-    of any type the action takes."""
-    import parliament
-
-    findings = []
-    for finding in parliament.analyze_policy_string(
-        policy_json, include_community_auditors=False
-    ).findings:
-        enhanced = parliament.enhance_finding(finding)
-        if enhanced.severity in ("LOW", "MUTE"):
-            continue
-        detail = enhanced.detail
-        if enhanced.issue == "RESOURCE_MISMATCH":
-            unmatched: dict[str, set[str]] = {}
-            for item in detail:
-                unmatched.setdefault(item["action"], set()).add(item["required_format"])
-            detail = [
-                item
-                for item in detail
-                if unmatched[item["action"]] >= required_formats(item["action"])
-            ]
-            if not detail:
-                continue
-        findings.append(f"{enhanced.severity} {enhanced.issue}: {detail}")
-    return findings
+# parliament reads its IAM database, so iam_findings (support) handles it on the findings.
 
 
 def test_parliament_asks_for_every_resource_type_of_invoke_model() -> None:
