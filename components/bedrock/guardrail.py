@@ -16,6 +16,12 @@ Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 PiiAction = Literal["BLOCK", "ANONYMIZE", "NONE"]
 Classification = Literal["public", "internal", "confidential", "restricted"]
 
+BLOCKED_INPUT_MESSAGE = "This request was blocked by the platform's AI usage policy."
+BLOCKED_OUTPUT_MESSAGE = "The response was blocked by the platform's AI usage policy."
+GROUNDING_THRESHOLD = 0.75
+"""Default contextual grounding threshold: blocks answers clearly unsupported by the sources
+or off the question, without blocking paraphrase."""
+
 HARMFUL_CONTENT = ("HATE", "INSULTS", "SEXUAL", "VIOLENCE", "MISCONDUCT")
 """The content filter categories besides PROMPT_ATTACK (Bedrock's GuardrailContentFilterType)."""
 DEFAULT_CONTENT_STRENGTHS: Mapping[str, Strength] = dict.fromkeys(HARMFUL_CONTENT, "HIGH")
@@ -111,8 +117,8 @@ class ContextualGrounding:
     """Thresholds (0 to 0.99) below which a RAG answer is blocked: GROUNDING measures whether
     the answer is supported by the retrieved sources, RELEVANCE whether it answers the query."""
 
-    grounding: float = 0.75
-    relevance: float = 0.75
+    grounding: float = GROUNDING_THRESHOLD
+    relevance: float = GROUNDING_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -135,8 +141,8 @@ class PlatformGuardrailArgs:
     blocked_words: Sequence[str] = ()
     block_profanity: bool = True
     contextual_grounding: ContextualGrounding | None = None
-    blocked_input_message: str = "This request was blocked by the platform's AI usage policy."
-    blocked_output_message: str = "The response was blocked by the platform's AI usage policy."
+    blocked_input_message: str = BLOCKED_INPUT_MESSAGE
+    blocked_output_message: str = BLOCKED_OUTPUT_MESSAGE
     description: str = "Plinth platform guardrail"
 
 

@@ -4,12 +4,21 @@ private endpoints and provisioned throughput for Amazon Bedrock."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from components.bedrock.guardrail import HARMFUL_CONTENT, PII_ENTITY_TYPES
+from components.bedrock.guardrail import (
+    BLOCKED_INPUT_MESSAGE,
+    BLOCKED_OUTPUT_MESSAGE,
+    GROUNDING_THRESHOLD,
+    HARMFUL_CONTENT,
+    PII_ENTITY_TYPES,
+    PiiAction,
+    Strength,
+)
 from components.bedrock.models import PROVIDER, ModelIdError, ModelRef
+from components.bedrock.throughput import Commitment
 from plinth.spec.base import (
     AwsRegion,
     LogRetentionDays,
@@ -18,9 +27,6 @@ from plinth.spec.base import (
     name_fragment,
     without_duplicates,
 )
-
-Strength = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
-PiiAction = Literal["BLOCK", "ANONYMIZE", "NONE"]
 
 # Bedrock's own limits (CreateGuardrail API).
 _TOPIC_NAME = re.compile(r"^[0-9a-zA-Z\-_ !?.]{1,100}$")
@@ -102,9 +108,9 @@ Threshold = Annotated[float, Field(ge=0, le=0.99)]
 class ContextualGroundingSpec(SpecModel):
     """Checks RAG answers against their sources: blocked below the thresholds (0 to 0.99)."""
 
-    grounding: Threshold = 0.75
+    grounding: Threshold = GROUNDING_THRESHOLD
     """How well the answer must be supported by the retrieved sources."""
-    relevance: Threshold = 0.75
+    relevance: Threshold = GROUNDING_THRESHOLD
     """How well the answer must address the user's query."""
 
 
@@ -128,12 +134,12 @@ class GuardrailSpec(SpecModel):
     contextual_grounding: ContextualGroundingSpec | None = None
     """Turn on for RAG use: answers not grounded in the retrieved sources are blocked."""
     blocked_input_message: str = Field(
-        default="This request was blocked by the platform's AI usage policy.",
+        default=BLOCKED_INPUT_MESSAGE,
         min_length=1,
         max_length=MAX_MESSAGE_LENGTH,
     )
     blocked_output_message: str = Field(
-        default="The response was blocked by the platform's AI usage policy.",
+        default=BLOCKED_OUTPUT_MESSAGE,
         min_length=1,
         max_length=MAX_MESSAGE_LENGTH,
     )
@@ -190,7 +196,7 @@ class ProvisionedThroughputSpec(SpecModel):
     model: FoundationModelId
     """Foundation model ID; must be one of the approved models."""
     model_units: int = Field(ge=1, le=100)
-    commitment: Literal["none", "OneMonth", "SixMonths"]
+    commitment: Commitment
     """Term you commit to (and pay for even if deleted): none (hourly, where the model
     allows it), OneMonth or SixMonths. Committed capacity is protected from destroy."""
 
