@@ -34,8 +34,9 @@ preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credential
 audit: setup ## Offline policy audit of the dev stack under its compliance profiles
 	@$(VENV)/bin/plinth audit --stack $(STACK) --format $(FORMAT)
 
-schema: setup ## Regenerate plinth.schema.json (the JSON Schema of stack files)
+schema: setup ## Regenerate the JSON Schemas of stack files and tenant files
 	$(VENV)/bin/plinth schema > plinth.schema.json
+	$(VENV)/bin/plinth schema --tenant > plinth.tenant.schema.json
 
 docs: schema ## Regenerate the schema and the README's rules and controls matrix
 	$(VENV)/bin/python -m plinth.docs README.md

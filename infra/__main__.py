@@ -4,6 +4,9 @@ Run by `pulumi up` (real engine) and by `plinth preview` (offline engine) alike.
 validated first; nothing is registered when it has problems.
 """
 
+from collections.abc import Mapping
+from pathlib import Path
+
 import pulumi
 import pulumi_aws as aws
 
@@ -29,37 +32,56 @@ from components.bedrock.logging import (
     invocation_log_group_name,
     invocation_logging_name,
 )
+from components.bedrock.models import ModelRef
 from components.bedrock.throughput import ProvisionedThroughput, ProvisionedThroughputArgs
-from components.cluster.contract import GpuCluster, GpuNodePool, Mig, TimeSlicing, pool_labels
+from components.cluster.contract import GpuCluster
 from components.cluster.coreweave import (
     CoreWeaveGpuCluster,
     CoreWeaveGpuClusterArgs,
     CoreWeaveGpuPool,
 )
 from components.cluster.eks import EksGpuCluster, EksGpuClusterArgs, EksGpuPool
-from components.cluster.software import GpuSoftware, GpuSoftwareArgs
+from components.cluster.software import COHORT, GpuSoftware, GpuSoftwareArgs
 from components.network import Network, NetworkArgs
 from components.scope import AwsScope
 from components.storage import (
-    AccessLogDestination,
     EncryptionKey,
     EncryptionKeyArgs,
     ObjectLock,
     SecureBucket,
     SecureBucketArgs,
 )
-from plinth.spec import load_spec_from_pulumi
-from plinth.spec.bedrock import endpoint_services
-from plinth.spec.clusters import (
-    AwsGpuPoolSpec,
-    CoreWeaveClusterSpec,
-    CoreWeaveGpuPoolSpec,
-    EksClusterSpec,
-    MigSpec,
-    TimeSlicingSpec,
+from components.tenant import (
+    Tenant,
+    TenantArgs,
+    TenantBedrock,
+    TenantNetwork,
+    TenantPlacement,
 )
+from components.tenant.budget import PROJECT_TAG
+from components.tenant.contract import PERSONAS, PersonaMembers, TenantCluster
+from components.tenant.data import FeatureGroupDefinition, FeatureStore
+from components.tenant.identity import (
+    ClusterOidcProvider,
+    ClusterOidcProviderArgs,
+    IdentityCenter,
+    PlatformAuditor,
+    PlatformAuditorArgs,
+)
+from plinth.spec import Problem, SpecError, load_spec_from_pulumi
+from plinth.spec.bedrock import endpoint_services
+from plinth.spec.clusters import CoreWeaveClusterSpec, EksClusterSpec
+from plinth.spec.tenants import TenantSpec
 
-spec = load_spec_from_pulumi()
+spec = load_spec_from_pulumi(Path(__file__).resolve().parent.parent)
+if spec.platform is not None:
+    raise SpecError(
+        [
+            Problem(
+                "plinth:platform", "tenant stacks are validated but not built by this program yet"
+            )
+        ]
+    )
 prefix = spec.name_prefix
 
 # One explicit provider: the region comes from the spec, and a stack pinned to an account
@@ -137,7 +159,7 @@ data_buckets = {
             scope=scope,
             tags=spec.common_tags(bucket.data_classification),
             kms_key_arn=platform_key.arn,
-            access_logs=AccessLogDestination(bucket=access_logs, prefix=f"{key}/"),
+            access_logs=access_logs.log_destination(f"{key}/"),
             noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
             object_lock=(
                 ObjectLock(mode=bucket.object_lock.mode, days=bucket.object_lock.days)
@@ -152,9 +174,10 @@ data_buckets = {
 }
 
 
-def bedrock_platform() -> dict[str, pulumi.Input[object]]:
+def bedrock_platform() -> tuple[dict[str, pulumi.Input[object]], AwsScope, GuardrailPin | None]:
     """Bedrock for the account and region: invocation logging, the platform guardrail,
-    provisioned throughput and the approved-models policy. Returns the stack outputs."""
+    provisioned throughput and the approved-models policy. Returns the stack outputs, and
+    the scope and guardrail pin tenants' grants use."""
     bedrock = spec.bedrock
     tags = spec.common_tags()
     bedrock_scope, on_bedrock, log_key, log_access = scope, on_aws, platform_key, access_logs
@@ -188,7 +211,7 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
             key_arn=log_key.arn,
             log_group_name=invocation_log_group_name(spec.environment),
             retention_days=bedrock.logging.retention_days,
-            access_logs=AccessLogDestination(bucket=log_access, prefix="bedrock-logs/"),
+            access_logs=log_access.log_destination("bedrock-logs/"),
             tags=tags,
             image_data=bedrock.logging.image_data,
             embedding_data=bedrock.logging.embedding_data,
@@ -241,6 +264,7 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
         )
         for entry in bedrock.provisioned_throughput
     }
+    pin = GuardrailPin(guardrail.arn, guardrail.version_arn) if settings.required else None
     approved = ApprovedModelsPolicy(
         f"{prefix}-bedrock-approved-models",
         ApprovedModelsPolicyArgs(
@@ -248,11 +272,7 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
                 scope=bedrock_scope,
                 models=bedrock.refs(),
                 providers=bedrock.allow_providers,
-                guardrail=(
-                    GuardrailPin(guardrail.arn, guardrail.version_arn)
-                    if settings.required
-                    else None
-                ),
+                guardrail=pin,
                 provisioned_models=[
                     ProvisionedModel(entry.model, throughputs[entry.name].arn)
                     for entry in bedrock.provisioned_throughput
@@ -263,7 +283,7 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
         ),
         on_bedrock,
     )
-    return {
+    outputs: dict[str, pulumi.Input[object]] = {
         "region": bedrock_region,
         "models": [ref.id for ref in bedrock.refs()],
         "guardrailArn": guardrail.arn,
@@ -274,27 +294,7 @@ def bedrock_platform() -> dict[str, pulumi.Input[object]]:
         "invocationLogGroup": logging.log_group.name,
         "provisionedModels": {name: t.arn for name, t in throughputs.items()},
     }
-
-
-def gpu_node_pool(pool: AwsGpuPoolSpec | CoreWeaveGpuPoolSpec) -> GpuNodePool:
-    machines = pool.machines()
-    sharing = pool.sharing
-    return GpuNodePool(
-        name=pool.name,
-        gpu=machines[0].gpu,
-        # Pools mixing sizes are capped by their largest node.
-        gpus_per_node=max(machine.gpus for machine in machines),
-        min_nodes=pool.min_nodes,
-        max_nodes=pool.max_nodes,
-        labels=pool_labels(pool.name, pool.labels),
-        sharing=(
-            TimeSlicing(sharing.replicas)
-            if isinstance(sharing, TimeSlicingSpec)
-            else Mig(sharing.profile)
-            if isinstance(sharing, MigSpec)
-            else None
-        ),
-    )
+    return outputs, bedrock_scope, pin
 
 
 def eks_cluster(cluster: EksClusterSpec) -> GpuCluster:
@@ -312,7 +312,7 @@ def eks_cluster(cluster: EksClusterSpec) -> GpuCluster:
             log_retention_days=cluster.log_retention_days,
             pools=[
                 EksGpuPool(
-                    pool=gpu_node_pool(pool),
+                    pool=pool.node_pool(),
                     instance_types=pool.instance_types,
                     capacity_type=pool.capacity_type,
                     capacity_reservation_ids=pool.capacity_reservation_ids,
@@ -342,7 +342,7 @@ def coreweave_cluster(cluster: CoreWeaveClusterSpec) -> GpuCluster:
             vpc_prefix=cluster.vpc_prefix,
             public_endpoint=cluster.public_endpoint,
             pools=[
-                CoreWeaveGpuPool(pool=gpu_node_pool(pool), instance_type=pool.instance_type)
+                CoreWeaveGpuPool(pool=pool.node_pool(), instance_type=pool.instance_type)
                 for pool in cluster.gpu_pools
             ],
             protect=spec.protect,
@@ -368,8 +368,11 @@ pulumi.export("publicSubnetIds", [subnet.id for subnet in network.public_subnets
 pulumi.export("platformKeyArn", platform_key.arn)
 pulumi.export("accessLogBucket", access_logs.name)
 pulumi.export("dataBuckets", {key: bucket.name for key, bucket in data_buckets.items()})
+bedrock_grants: tuple[AwsScope, GuardrailPin | None] | None = None
 if spec.bedrock.enabled:
-    pulumi.export("bedrock", bedrock_platform())
+    bedrock_outputs, bedrock_scope, guardrail_pin = bedrock_platform()
+    bedrock_grants = (bedrock_scope, guardrail_pin)
+    pulumi.export("bedrock", bedrock_outputs)
 pulumi.export(
     "clusters",
     {
@@ -388,3 +391,161 @@ pulumi.export(
         for name, cluster in clusters.items()
     },
 )
+
+
+def tenant_clusters() -> dict[str, TenantCluster]:
+    """The stack's clusters as tenants see them. CoreWeave clusters some tenant runs on get
+    an IAM OIDC provider, through which the tenant's pods assume its workload role."""
+    on_coreweave = {
+        key
+        for tenant in spec.tenants
+        for key in tenant.clusters
+        if clusters[key].outputs.cloud == "coreweave"
+    }
+    federation = {
+        key: ClusterOidcProvider(
+            f"{prefix}-{key}-oidc",
+            ClusterOidcProviderArgs(
+                issuer_url=clusters[key].outputs.oidc_issuer_url, tags=spec.common_tags()
+            ),
+            on_aws,
+        )
+        for key in sorted(on_coreweave)
+    }
+    return {
+        key: TenantCluster(
+            key=key,
+            cloud=cluster.outputs.cloud,
+            cluster_name=cluster.outputs.cluster_name,
+            kubernetes_provider=cluster.outputs.kubernetes_provider,
+            gpu_flavors=gpu_software[key].flavor_names,
+            cohort=COHORT,
+            kueue_api_version=cluster.outputs.node_software.kueue_api_version,
+            oidc_issuer_url=cluster.outputs.oidc_issuer_url,
+            oidc_provider_arn=federation[key].arn if key in federation else None,
+            ready=(gpu_software[key].cluster_queue,),
+        )
+        for key, cluster in clusters.items()
+    }
+
+
+def tenant_args(tenant: TenantSpec, targets: Mapping[str, TenantCluster]) -> TenantArgs:
+    """What one tenant spec asks of the platform, as Tenant inputs."""
+    store = tenant.data_stores
+    bedrock = None
+    if bedrock_grants is not None and tenant.bedrock_models:
+        bedrock = TenantBedrock(
+            scope=bedrock_grants[0],
+            models=[ModelRef.parse(model) for model in tenant.bedrock_models],
+            guardrail=bedrock_grants[1],
+        )
+    return TenantArgs(
+        scope=scope,
+        name_prefix=prefix,
+        tenant=tenant.name,
+        tags={
+            **spec.common_tags(tenant.data_classification),
+            "owner": tenant.owners[0],
+            "cost-center": tenant.cost_center,
+            PROJECT_TAG: tenant.name,
+        },
+        classification=tenant.data_classification.value,
+        owners=tenant.owners,
+        monthly_budget_usd=tenant.budget.monthly_usd,
+        budget_thresholds=tenant.budget.alert_thresholds,
+        access_logs=access_logs.log_destination("tenants/"),
+        network=TenantNetwork(
+            vpc_id=network.vpc.id,
+            subnet_ids=[subnet.id for subnet in network.private_subnets],
+            cidr=spec.network.cidr,
+        ),
+        placements=[
+            TenantPlacement(
+                cluster=targets[key],
+                gpu_quota=wanted.gpu_quota,
+                cpu=wanted.cpu,
+                memory=wanted.memory,
+            )
+            for key, wanted in tenant.clusters.items()
+        ],
+        personas={
+            persona: PersonaMembers(
+                iam_principals=members.iam_principals,
+                sso_groups=members.sso_groups,
+                kubernetes_groups=members.kubernetes_groups,
+            )
+            for persona in PERSONAS
+            if not (members := getattr(tenant.personas, persona)).empty
+        },
+        identity_center=(
+            IdentityCenter(
+                spec.identity_center.instance_arn, spec.identity_center.identity_store_id
+            )
+            if spec.identity_center
+            else None
+        ),
+        bedrock=bedrock,
+        vector_store=store.vector_store is not None,
+        vector_store_standby_replicas=(
+            store.vector_store.standby_replicas if store.vector_store else True
+        ),
+        feature_store=(
+            FeatureStore(
+                groups=[
+                    FeatureGroupDefinition(
+                        name=group.name,
+                        record_identifier=group.record_identifier,
+                        event_time=group.event_time,
+                        features=group.features,
+                    )
+                    for group in store.feature_store.feature_groups
+                ]
+            )
+            if store.feature_store
+            else None
+        ),
+        kms_administrators=spec.kms.administrators,
+        noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
+        protect=spec.protect,
+    )
+
+
+if spec.tenants:
+    targets = tenant_clusters()
+    tenants = {
+        tenant.name: Tenant(f"{prefix}-{tenant.name}", tenant_args(tenant, targets), on_aws)
+        for tenant in spec.tenants
+    }
+    pulumi.export(
+        "tenants",
+        {
+            name: {
+                "workloadRoleArn": t.identity.workload_role.arn,
+                "personaRoleArns": {p: role.arn for p, role in t.identity.persona_roles.items()},
+                "buckets": {kind: bucket.name for kind, bucket in t.data.buckets.items()},
+                "keyArn": t.data.key.arn,
+                "namespaces": {key: ws.namespace_name for key, ws in t.workspaces.items()},
+                "vectorStoreEndpoint": (
+                    t.data.collection.collection_endpoint if t.data.collection else None
+                ),
+            }
+            for name, t in tenants.items()
+        },
+    )
+if spec.auditors:
+    auditor = PlatformAuditor(
+        f"{prefix}-auditor",
+        PlatformAuditorArgs(
+            scope=scope,
+            name_prefix=prefix,
+            principals=spec.auditors,
+            eks_clusters={
+                key: c.outputs.cluster_name
+                for key, c in clusters.items()
+                if c.outputs.cloud == "aws"
+            },
+            tags=spec.common_tags(),
+        ),
+        on_aws,
+    )
+    pulumi.export("auditorRoleArn", auditor.role.arn)

@@ -343,11 +343,55 @@ def _preflight_table(report: PreflightReport) -> Table:
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    tenant: Annotated[
+        bool, typer.Option("--tenant", help="The schema of tenant files (projects/<name>.yaml).")
+    ] = False,
+) -> None:
     """Print the JSON Schema of stack config files (Pulumi.<stack>.yaml), for editors."""
-    from plinth.spec.schema import stack_file_schema
+    from plinth.spec.schema import stack_file_schema, tenant_file_schema
 
-    sys.stdout.write(json.dumps(stack_file_schema(), indent=2) + "\n")
+    document = tenant_file_schema() if tenant else stack_file_schema()
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+tenant_app = typer.Typer(help="Tenants: one AI project each (projects/<name>.yaml).")
+app.add_typer(tenant_app, name="tenant")
+
+
+@tenant_app.command("new")
+def tenant_new(
+    name: Annotated[str, typer.Argument(help="The project's name: its namespace and prefix.")],
+    owner: Annotated[
+        str, typer.Option("--owner", help="Owner email (budget alerts).")
+    ] = "owner@example.com",
+    cost_center: Annotated[
+        str, typer.Option("--cost-center", help="The cost-center tag.")
+    ] = "cc-unassigned",
+    budget: Annotated[int, typer.Option("--budget", help="Monthly budget in USD.", min=1)] = 1000,
+    program: ProgramOption = PROJECT_ROOT / "infra",
+    debug: Debug = False,
+) -> None:
+    """Write a commented, valid projects/NAME.yaml; never overwrites an existing file."""
+    from plinth.engine.errors import ProjectError
+    from plinth.engine.project import find_project
+    from plinth.scaffold import tenant_file_text, write_tenant_file
+
+    try:
+        text = tenant_file_text(name, owner, cost_center, budget)
+        path = write_tenant_file(find_project(program).root, name, text)
+    except ProjectError as error:
+        _fail(str(error), [])
+    except SpecError as error:
+        _fail(
+            f"cannot scaffold tenant {name!r}",
+            [str(p) for p in error.problems],
+            debug_text=traceback.format_exc() if debug else None,
+        )
+    except FileExistsError as error:
+        _fail(f"{error.args[0]} exists; edit it, or remove it first", [])
+    stdout.print(f"wrote {path}", highlight=False)
+    stdout.print(f"next: list `{name}` under plinth:tenants, then `make preview`", markup=False)
 
 
 def main() -> None:

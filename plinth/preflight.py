@@ -134,8 +134,9 @@ class PreflightError(Exception):
 def load_stack_spec(program_dir: Path, stack: str, config_file: Path | None = None) -> PlinthSpec:
     """The stack's whole validated spec (a SpecError lists every problem), read the way
     `plinth preview` reads it."""
-    config = load_stack_config(find_project(program_dir), stack, config_file)
-    return load_spec(config.values)
+    project = find_project(program_dir)
+    config = load_stack_config(project, stack, config_file)
+    return load_spec(config.values, project.root)
 
 
 def bedrock_region(spec: PlinthSpec) -> str:

@@ -178,6 +178,8 @@ def restricted(tmp_path_factory: pytest.TempPathFactory) -> Preview:
     return preview_dev(
         tmp_path_factory.mktemp("restricted"),
         {"plinth:bedrock": bedrock, "plinth:dataClassification": "restricted"},
+        # The dev tenants use the embedding model this variant leaves out.
+        removals=("plinth:tenants",),
     )
 
 

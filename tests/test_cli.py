@@ -79,9 +79,10 @@ def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
     assert lines[0] == "error: invalid stack configuration for stack 'dev'"
     assert lines[1:] == [
         "  plinth:network.cidr: '10.0.0.0/33' is not an IPv4 network (CIDR such as 10.0.0.0/16)",
-        "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: aws, "
-        "bedrock, clusters, compliance, costCenter, dataClassification, environment, "
-        "extraTags, kms, network, owner, protect, storage",
+        "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: "
+        "auditors, aws, bedrock, clusters, compliance, costCenter, dataClassification, "
+        "environment, extraTags, identityCenter, kms, network, owner, platform, protect, "
+        "storage, tenants",
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -158,14 +159,18 @@ def coreweave_config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def nodegroups(tmp_path_factory: pytest.TempPathFactory) -> Preview:
     return preview_dev(
-        tmp_path_factory.mktemp("nodegroups"), {"plinth:clusters": [NODEGROUPS_CLUSTER]}
+        tmp_path_factory.mktemp("nodegroups"),
+        {"plinth:clusters": [NODEGROUPS_CLUSTER]},
+        removals=("plinth:tenants",),
     )
 
 
 @pytest.fixture(scope="module")
 def reserved(tmp_path_factory: pytest.TempPathFactory) -> Preview:
     return preview_dev(
-        tmp_path_factory.mktemp("reserved"), {"plinth:clusters": [RESERVED_AUTO_CLUSTER]}
+        tmp_path_factory.mktemp("reserved"),
+        {"plinth:clusters": [RESERVED_AUTO_CLUSTER]},
+        removals=("plinth:tenants",),
     )
 
 
@@ -570,6 +575,26 @@ def test_auto_mode_installs_no_addons_node_groups_or_autoscaler(
     ] == []
 
 
+def test_auto_mode_enforces_network_policies(
+    auto_variant: tuple[Preview, dict[str, Any]],
+) -> None:
+    # AWS (auto-net-pol): Auto Mode enforces NetworkPolicies once this ConfigMap exists.
+    preview, _ = auto_variant
+    (config_map,) = [
+        c
+        for c in of_type(preview, CONFIG_MAP)
+        if c.plain_inputs["metadata"] == {"name": "amazon-vpc-cni", "namespace": "kube-system"}
+    ]
+    assert config_map.plain_inputs["data"] == {"enable-network-policy-controller": "true"}
+    assert provider_urn(config_map) == one(preview, K8S_PROVIDER).urn
+    assert one(preview, CLUSTER).urn in config_map.depends_on
+    # The GPU layer (and so every tenant object after it) waits for enforcement to be on.
+    priority_classes = of_type(preview, "kubernetes:scheduling.k8s.io/v1:PriorityClass")
+    assert len(priority_classes) == 3
+    for priority_class in priority_classes:
+        assert config_map.urn in priority_class.depends_on, priority_class.name
+
+
 def test_auto_mode_without_reservations_uses_the_default_node_class(dev_preview: Preview) -> None:
     assert of_type(dev_preview, NODE_CLASS) == []
     assert of_type(dev_preview, ACCESS_ENTRY) == []
@@ -792,6 +817,23 @@ def test_nodegroups_addon_credentials_come_from_pod_identity(
         f"arn:aws:eks:{REGION}:{EXAMPLE_ACCOUNT_ID}:cluster/plinth-dev-train"
     )
     assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == EXAMPLE_ACCOUNT_ID
+
+
+def test_nodegroups_vpc_cni_enforces_network_policies(nodegroups: Preview) -> None:
+    # AWS (cni-network-policy-configure): the add-on's configuration value that turns on the
+    # network policy agent; no other add-on is configured.
+    cni = named(nodegroups, ADDON, "plinth-dev-train-compute-vpc-cni")
+    assert json.loads(cni.plain_inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    others = [a for a in nodegroups.of_type(ADDON) if a.plain_inputs["addonName"] != "vpc-cni"]
+    assert len(others) == 4
+    for addon in others:
+        assert "configurationValues" not in addon.plain_inputs, addon.name
+    # Node groups run the CNI add-on itself, so there is no Auto Mode ConfigMap to write.
+    assert [
+        c
+        for c in of_type(nodegroups, CONFIG_MAP)
+        if c.plain_inputs["metadata"]["name"] == "amazon-vpc-cni"
+    ] == []
 
 
 def test_nodegroups_other_addons_get_no_pod_identity(nodegroups: Preview) -> None:

@@ -16,7 +16,6 @@ from support import (
 )
 
 from components.storage import (
-    AccessLogDestination,
     EncryptionKey,
     EncryptionKeyArgs,
     ObjectLock,
@@ -77,7 +76,7 @@ def data_bucket(**overrides: object) -> Preview:
             "scope": scope(),
             "tags": TAGS,
             "kms_key_arn": KEY_ARN,
-            "access_logs": AccessLogDestination(bucket=access_log_bucket(), prefix="datasets/"),
+            "access_logs": access_log_bucket().log_destination("datasets/"),
             "noncurrent_version_days": 30,
             **overrides,
         }

@@ -6,6 +6,7 @@ taint on every GPU node), cap each pool's GPUs, and let idle GPU nodes go away.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,10 @@ class EksAutoCompute(pulumi.ComponentResource):
     after ten minutes (WhenEmpty, so running training pods are never moved to save cost).
     Pools on capacity reservations get their own NodeClass selecting the reservations, and
     the node role an EC2 access entry, as Auto Mode requires for custom NodeClasses.
+
+    It also turns on Auto Mode's network policy controller (the `amazon-vpc-cni` ConfigMap
+    AWS documents for Auto Mode), so NetworkPolicies are enforced on every node; NodeClasses
+    keep the default `networkPolicy: DefaultAllow`, leaving isolation to the policies.
     """
 
     def __init__(
@@ -156,7 +161,19 @@ class EksAutoCompute(pulumi.ComponentResource):
             )
             for pool in args.pools
         }
-        self.ready: list[pulumi.Resource] = [cluster.cluster, *self.node_policies]
+        # Auto Mode accepts NetworkPolicies either way but enforces them only once this is
+        # on; tenant namespaces' default-deny isolation depends on it.
+        self.network_policy = k8s.core.v1.ConfigMap(
+            f"{name}-network-policy",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="amazon-vpc-cni", namespace="kube-system"),
+            data={"enable-network-policy-controller": "true"},
+            opts=on_cluster,
+        )
+        self.ready: list[pulumi.Resource] = [
+            cluster.cluster,
+            *self.node_policies,
+            self.network_policy,
+        ]
         self.register_outputs({"nodePools": [f"gpu-{pool.pool.name}" for pool in args.pools]})
 
     def _node_pool_spec(self, pool: EksGpuPool) -> dict[str, Any]:
@@ -232,6 +249,9 @@ ADDON_VERSIONS: dict[str, dict[str, str]] = {
 }
 # Add-ons nodes need to become Ready (networking, pod credentials): installed before nodes.
 BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+# The VPC CNI enforces NetworkPolicies (its eBPF node agent) only when asked to; tenant
+# isolation depends on them.
+ADDON_CONFIGURATION: dict[str, dict[str, str]] = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
 CLUSTER_AUTOSCALER_CHART = (
     "cluster-autoscaler",
@@ -252,7 +272,8 @@ class EksNodeGroupCompute(pulumi.ComponentResource):
       with an EFA interface and a cluster placement group in one subnet, reserved pools
       launch into their reservation or Capacity Block;
     - the core add-ons at pinned versions, with IAM through EKS Pod Identity (the VPC CNI and
-      the EBS CSI driver get their own roles; the node role keeps only what nodes need);
+      the EBS CSI driver get their own roles; the node role keeps only what nodes need), and
+      the VPC CNI enforcing NetworkPolicies (`enableNetworkPolicy`);
     - the Cluster Autoscaler, which scales the GPU node groups from zero on demand and back.
     """
 
@@ -382,11 +403,13 @@ class EksNodeGroupCompute(pulumi.ComponentResource):
             if pod_identity
             else None
         )
+        configuration = ADDON_CONFIGURATION.get(addon)
         return aws.eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=self._cluster.cluster.name,
             addon_name=addon,
             addon_version=version,
+            configuration_values=json.dumps(configuration) if configuration else None,
             pod_identity_associations=associations,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",

@@ -31,14 +31,23 @@ DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 
 KUEUE_NAMESPACE = "kueue-system"
-TENANT_LABEL = "plinth.dev/tenant"
-"""Namespaces with this label may submit workloads to the shared GPU ClusterQueue."""
 CLUSTER_QUEUE = "plinth-gpu"
 COHORT = "plinth"
 ANY_FLAVOR = "plinth-any"
+"""The ResourceFlavor that covers CPU and memory, wherever they run."""
 
 # Kueue v1beta2 renamed the ClusterQueue's `cohort` field; nothing else Plinth sets changed.
 _COHORT_FIELD = {"kueue.x-k8s.io/v1beta1": "cohort", "kueue.x-k8s.io/v1beta2": "cohortName"}
+
+
+def kueue_cohort_field(api_version: str) -> str:
+    """The ClusterQueue field that names its cohort in Kueue API `api_version`."""
+    if api_version not in _COHORT_FIELD:
+        raise ValueError(
+            f"unsupported Kueue API version {api_version!r} (supported: {', '.join(_COHORT_FIELD)})"
+        )
+    return _COHORT_FIELD[api_version]
+
 
 # Charts that wrap the upstream Kueue chart as a subchart, with the key its values live under.
 _KUEUE_SUBCHART_KEY = {"cks-kueue": "kueue"}
@@ -109,7 +118,10 @@ class GpuSoftware(pulumi.ComponentResource):
     - Kueue from the chart the cloud names, with one ResourceFlavor per GPU pool (the pool's
       tolerations ride on it, so jobs need not spell them out), a `plinth-any` flavor for CPU
       and memory, and the `plinth-gpu` ClusterQueue in cohort `plinth`: every pool's full
-      GPU capacity, for tenant namespaces (label `plinth.dev/tenant`) to use and borrow from.
+      GPU capacity as nominal quota, lent to the cohort. It selects no namespace (Kueue reads
+      a null selector as none), so nothing is admitted to it directly, not even through a
+      LocalQueue pointing at it: each tenant's own ClusterQueue borrows from it, up to that
+      tenant's share.
 
     Controllers (GPU Operator, NFD master and GC, Kueue) never tolerate GPU taints; the
     per-node DaemonSets tolerate exactly the taints the pools carry.
@@ -266,11 +278,7 @@ class GpuSoftware(pulumi.ComponentResource):
 
     def _queues(self, cluster: GpuClusterOutputs) -> k8s.apiextensions.CustomResource:
         api_version = cluster.node_software.kueue_api_version
-        if api_version not in _COHORT_FIELD:
-            raise ValueError(
-                f"unsupported Kueue API version {api_version!r} "
-                f"(supported: {', '.join(_COHORT_FIELD)})"
-            )
+        cohort_field = kueue_cohort_field(api_version)
         # The Kueue CRDs and admission webhooks arrive with the release (Helm waits for them).
         after_kueue = self._opts(depends_on=[self.kueue])
         flavors = [
@@ -304,17 +312,16 @@ class GpuSoftware(pulumi.ComponentResource):
             }
             for pool in cluster.gpu_pools
         ]
+        # No namespaceSelector: Kueue reads a null selector as "no namespace", so workloads
+        # reach this capacity only through tenant queues that borrow it within their limits.
         spec = {
-            "namespaceSelector": {
-                "matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]
-            },
-            _COHORT_FIELD[api_version]: COHORT,
+            cohort_field: COHORT,
             "queueingStrategy": "BestEffortFIFO",
             "resourceGroups": [
                 {"coveredResources": [GPU_RESOURCE], "flavors": gpu_flavors},
                 # Kueue admits a workload only if the queue covers every resource it requests,
-                # and GPU pods request CPU and memory too. GPUs are the metered resource, so
-                # these quotas are set far above any cluster's size to never be the limit.
+                # and GPU pods request CPU and memory too. These quotas are set far above any
+                # cluster's size, so what caps a tenant is its own queue's borrowing limits.
                 {
                     "coveredResources": ["cpu", "memory"],
                     "flavors": [

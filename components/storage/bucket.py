@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -22,11 +22,18 @@ class ObjectLock:
 
 @dataclass(frozen=True)
 class AccessLogDestination:
-    """Where a bucket's S3 server access logs go: a SecureBucket made with
-    `accepts_access_logs=True`, and the key prefix for this bucket's logs."""
+    """Where a bucket's S3 server access logs go: a bucket that admits them (a SecureBucket
+    made with `accepts_access_logs=True`, here or in another stack) and the key prefix for
+    this bucket's logs. `ready` are the resources that make the target admit logs (its
+    policy), so logging starts only once delivery works."""
 
-    bucket: SecureBucket
+    bucket_name: pulumi.Input[str]
     prefix: str
+    ready: Sequence[pulumi.Resource] = ()
+
+    def under(self, prefix: str) -> AccessLogDestination:
+        """The same target with `prefix` appended to the key prefix."""
+        return AccessLogDestination(self.bucket_name, f"{self.prefix}{prefix}", self.ready)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ class SecureBucket(pulumi.ComponentResource):
         self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("plinth:storage:SecureBucket", name, None, opts)
+        self._accepts_access_logs = args.accepts_access_logs
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
         )
@@ -155,14 +163,13 @@ class SecureBucket(pulumi.ComponentResource):
             ),
         )
         if args.access_logs is not None:
-            target = args.access_logs.bucket
             aws.s3.BucketLogging(
                 f"{name}-logging",
                 bucket=bucket_id,
-                target_bucket=target.bucket.id,
+                target_bucket=args.access_logs.bucket_name,
                 target_prefix=args.access_logs.prefix,
                 # Logs are delivered from the start: the target must already admit them.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[target.policy]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.access_logs.ready)),
             )
         after_versioning = pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[versioning])
@@ -190,6 +197,13 @@ class SecureBucket(pulumi.ComponentResource):
         self.arn = self.bucket.arn
         self.name = self.bucket.bucket
         self.register_outputs({"arn": self.arn, "name": self.name})
+
+    def log_destination(self, prefix: str) -> AccessLogDestination:
+        """This bucket (made with `accepts_access_logs=True`) as the target of another
+        bucket's access logs, under `prefix`."""
+        if not self._accepts_access_logs:
+            raise ValueError("only a bucket made with accepts_access_logs=True takes access logs")
+        return AccessLogDestination(self.bucket.id, prefix, (self.policy,))
 
     @staticmethod
     def _encryption_rule(

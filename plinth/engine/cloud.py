@@ -142,6 +142,19 @@ def _iam_role_policy(resource: MockedResource) -> Computed:
     return f"{resource.inputs.get('role', '')}:{name}", {"name": name}
 
 
+def _oidc_provider(resource: MockedResource) -> Computed:
+    issuer = str(resource.inputs.get("url", "")).removeprefix("https://")
+    arn = resource.arn("iam", f"oidc-provider/{issuer}", regional=False)
+    return arn, {"arn": arn}
+
+
+def _permission_set(resource: MockedResource) -> Computed:
+    instance_arn = str(resource.inputs.get("instanceArn", ""))
+    instance = instance_arn.rsplit("/", 1)[-1]
+    arn = f"arn:{resource.partition}:sso:::permissionSet/{instance}/ps-{resource.digest(16)}"
+    return f"{arn},{instance_arn}", {"arn": arn}
+
+
 def _kms_key(resource: MockedResource) -> Computed:
     key_id = str(uuid.UUID(resource.digest(32)))
     return key_id, {"keyId": key_id, "arn": resource.arn("kms", f"key/{key_id}")}
@@ -305,6 +318,32 @@ def _invocation_logging(resource: MockedResource) -> Computed:
     return resource.region, {}
 
 
+def _aoss_collection(resource: MockedResource) -> Computed:
+    """OpenSearch Serverless collections are known by a random ID, not their name."""
+    collection_id = resource.digest(20)
+    endpoint = f"https://{collection_id}.{resource.region}.aoss.{dns_suffix(resource.partition)}"
+    return collection_id, {
+        "arn": resource.arn("aoss", f"collection/{collection_id}"),
+        "collectionEndpoint": endpoint,
+        "dashboardEndpoint": f"{endpoint}/_dashboards",
+    }
+
+
+def _aoss_vpc_endpoint(resource: MockedResource) -> Computed:
+    return f"vpce-{resource.digest(17)}", {}
+
+
+def _feature_group(resource: MockedResource) -> Computed:
+    name = resource.physical_name("featureGroupName")
+    return name, {"arn": resource.arn("sagemaker", f"feature-group/{name.lower()}")}
+
+
+def _budget(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    arn = f"arn:{resource.partition}:budgets::{resource.account}:budget/{name}"
+    return f"{resource.account}:{name}", {"name": name, "arn": arn}
+
+
 _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     **dict.fromkeys(_EC2_STYLE, _ec2),
     "aws:ec2/route:Route": _route,
@@ -312,6 +351,8 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:iam/role:Role": _iam_role,
     "aws:iam/policy:Policy": _iam_policy,
     "aws:iam/rolePolicy:RolePolicy": _iam_role_policy,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:ssoadmin/permissionSet:PermissionSet": _permission_set,
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
     "aws:s3/bucket:Bucket": _s3_bucket,
@@ -325,6 +366,10 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:bedrock/inferenceProfile:InferenceProfile": _inference_profile,
     "aws:bedrock/provisionedModelThroughput:ProvisionedModelThroughput": _provisioned_throughput,
     INVOCATION_LOGGING: _invocation_logging,
+    "aws:opensearch/serverlessCollection:ServerlessCollection": _aoss_collection,
+    "aws:opensearch/serverlessVpcEndpoint:ServerlessVpcEndpoint": _aoss_vpc_endpoint,
+    "aws:sagemaker/featureGroup:FeatureGroup": _feature_group,
+    "aws:budgets/budget:Budget": _budget,
     "coreweave:index/networkingVpc:NetworkingVpc": _coreweave_vpc,
     "coreweave:index/cksCluster:CksCluster": _cks_cluster,
 }
@@ -380,6 +425,18 @@ def invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str,
             "arn": f"arn:{partition}:iam::{EXAMPLE_ACCOUNT_ID}:user/plinth-offline",
             "userId": "AIDAEXAMPLEOFFLINE",
             "id": EXAMPLE_ACCOUNT_ID,
+        }
+    if token == "aws:identitystore/getGroup:getGroup":
+        unique = dict(dict(args.get("alternateIdentifier") or {}).get("uniqueAttribute") or {})
+        display_name = str(unique.get("attributeValue", ""))
+        group_id = str(uuid.UUID(hashlib.sha256(display_name.encode()).hexdigest()[:32]))
+        return {
+            "groupId": group_id,
+            "displayName": display_name,
+            "identityStoreId": args.get("identityStoreId", ""),
+            "externalIds": [],
+            "description": "",
+            "id": group_id,
         }
     if token == "aws:index/getRegion:getRegion":
         return {"name": region, "region": region, "id": region, "endpoint": ""}

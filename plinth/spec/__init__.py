@@ -7,13 +7,17 @@ registered and raises `SpecError` listing every problem at once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
+from plinth.spec.base import DataClassification
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
-from plinth.spec.model import DataClassification, PlinthSpec
+from plinth.spec.model import PlinthSpec
 
 NAMESPACE = "plinth"
 
@@ -54,18 +58,114 @@ def _decode(raw: Any) -> Any:
     return decoded if isinstance(decoded, dict | list) else raw
 
 
-def load_spec(config: Mapping[str, str]) -> PlinthSpec:
-    """Validate the `plinth:` keys of a Pulumi config mapping (`"plinth:<key>": value`)."""
+PROJECTS_DIR = "projects"
+"""Where tenant files live, relative to the project directory."""
+
+
+def load_spec(config: Mapping[str, str], project_dir: Path | None = None) -> PlinthSpec:
+    """Validate the `plinth:` keys of a Pulumi config mapping (`"plinth:<key>": value`).
+
+    `plinth:tenants` entries that are names are read from `<project_dir>/projects/<name>.yaml`
+    first; problems inside a file are reported under the file's name.
+    """
+    values = namespace_values(config)
+    files, problems = _read_tenant_files(values, project_dir)
     try:
-        return PlinthSpec.model_validate(namespace_values(config))
+        spec = PlinthSpec.model_validate(values)
     except ValidationError as error:
-        problems = problems_from_validation_error(error, PlinthSpec, prefix=f"{NAMESPACE}:")
-        raise SpecError(problems) from None
+        entries = values.get("tenants")
+        # Entries still naming a file are files that could not be read: reported already.
+        unread = {
+            f"{NAMESPACE}:tenants[{index}]"
+            for index, entry in enumerate(entries if isinstance(entries, list) else [])
+            if isinstance(entry, str)
+        }
+        problems += [
+            problem
+            for problem in problems_from_validation_error(error, PlinthSpec, prefix=f"{NAMESPACE}:")
+            if problem.path not in unread
+        ]
+        raise SpecError(_in_files(problems, files)) from None
+    problems += spec.problems()
+    if problems:
+        raise SpecError(_in_files(problems, files))
+    return spec
 
 
-def load_spec_from_pulumi() -> PlinthSpec:
+def load_spec_from_pulumi(project_dir: Path) -> PlinthSpec:
     """Validate the running Pulumi program's configuration (real engine or offline engine)."""
     from pulumi.runtime import config as runtime_config
 
     config = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return load_spec(config)
+    return load_spec(config, project_dir)
+
+
+def _read_tenant_files(
+    values: dict[str, Any], project_dir: Path | None
+) -> tuple[dict[int, str], list[Problem]]:
+    """Replace tenant names in `values["tenants"]` by their files' contents.
+
+    Returns the file of each replaced entry (by index) and the problems reading them.
+    """
+    entries = values.get("tenants")
+    if not isinstance(entries, list):
+        return {}, []
+    files: dict[int, str] = {}
+    problems: list[Problem] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, str):
+            continue
+        at = f"{NAMESPACE}:tenants[{index}]"
+        if not _FILE_STEM.match(entry):
+            problems.append(Problem(at, f"{entry!r} is not a tenant file name (such as ml-search)"))
+            continue
+        relative = f"{PROJECTS_DIR}/{entry}.yaml"
+        path = project_dir / relative if project_dir else None
+        if path is None or not path.is_file():
+            known = sorted(p.stem for p in path.parent.glob("*.yaml")) if path else []
+            problems.append(
+                Problem(
+                    at, f"no tenant file {relative} (files there: {', '.join(known) or 'none'})"
+                )
+            )
+            continue
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(relative, f"cannot be read: {error}"))
+            continue
+        except yaml.YAMLError as error:
+            problems.append(Problem(relative, f"is not valid YAML: {error}".replace("\n", " ")))
+            continue
+        if not isinstance(document, dict):
+            problems.append(
+                Problem(relative, "must be a mapping of tenant keys (name, owners, ...)")
+            )
+            continue
+        if document.get("name") != entry:
+            problems.append(
+                Problem(
+                    f"{relative}:name",
+                    f"{document.get('name')!r} must be the file's name, {entry!r}",
+                )
+            )
+        entries[index] = document
+        files[index] = relative
+    return files, problems
+
+
+_FILE_STEM = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TENANT_PATH = re.compile(rf"^{NAMESPACE}:tenants\[(\d+)\]\.?(.*)$")
+
+
+def _in_files(problems: list[Problem], files: dict[int, str]) -> list[Problem]:
+    """Problems inside a tenant read from a file are reported as `<file>:<key path>`."""
+    located = []
+    for problem in problems:
+        match = _TENANT_PATH.match(problem.path)
+        if match and int(match[1]) in files:
+            relative, rest = files[int(match[1])], match[2]
+            located.append(Problem(f"{relative}:{rest}" if rest else relative, problem.message))
+        else:
+            located.append(problem)
+    return sorted(set(located))

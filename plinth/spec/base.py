@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -94,3 +95,26 @@ def _region(value: str) -> str:
 
 
 AwsRegion = Annotated[str, AfterValidator(_region)]
+
+
+class DataClassification(StrEnum):
+    """How sensitive the data in a resource is; drives tags, object lock and later policies."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+
+TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+"""Characters AWS accepts in tag keys and values across services."""
+
+
+def tag_value(value: str) -> str:
+    """`value` if AWS accepts it as a tag value, else a spec error."""
+    if not value.strip() or len(value) > 256 or not TAG_TEXT.match(value):
+        raise invalid(
+            f"{value!r} is not a usable tag value "
+            "(1 to 256 letters, digits, spaces and _ . : / = + - @)"
+        )
+    return value

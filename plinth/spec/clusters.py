@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.cluster.contract import GpuNodePool, Mig, TimeSlicing, pool_labels
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES, GpuMachine
 from plinth.spec.base import (
     IamPrincipalArn,
@@ -177,6 +178,30 @@ class GpuPoolSpec(SpecModel):
         if isinstance(minimum, int) and value < minimum:
             raise invalid(f"{value} is less than minNodes ({minimum})")
         return value
+
+    def machines(self) -> tuple[GpuMachine, ...]:
+        raise NotImplementedError
+
+    def node_pool(self) -> GpuNodePool:
+        """The pool as components and quotas see it."""
+        machines = self.machines()
+        sharing = self.sharing
+        return GpuNodePool(
+            name=self.name,
+            gpu=machines[0].gpu,
+            # Pools mixing sizes are capped by their largest node.
+            gpus_per_node=max(machine.gpus for machine in machines),
+            min_nodes=self.min_nodes,
+            max_nodes=self.max_nodes,
+            labels=pool_labels(self.name, self.labels),
+            sharing=(
+                TimeSlicing(sharing.replicas)
+                if isinstance(sharing, TimeSlicingSpec)
+                else Mig(sharing.profile)
+                if isinstance(sharing, MigSpec)
+                else None
+            ),
+        )
 
 
 CapacityType = Literal["on-demand", "spot", "reserved", "capacity-block"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,35 +16,35 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic.alias_generators import to_camel
 
 from components.network.layout import LayoutError, SubnetLayout
 from plinth.spec.base import (
     NAME,
+    TAG_TEXT,
     AwsRegion,
+    DataClassification,
     IamPrincipalArn,
     LogRetentionDays,
     SpecModel,
     invalid,
     name_fragment,
+    tag_value,
     without_duplicates,
 )
 from plinth.spec.bedrock import BedrockSpec, check_bedrock
 from plinth.spec.clusters import AnyClusterSpec, check_clusters
+from plinth.spec.errors import Problem
+from plinth.spec.tenants import (
+    IdentityCenterSpec,
+    PlatformStackSpec,
+    TenantSpec,
+    tenant_problems,
+)
 from policies.rule import Profile
-
-
-class DataClassification(StrEnum):
-    """How sensitive the data in a resource is; drives tags, object lock and later policies."""
-
-    PUBLIC = "public"
-    INTERNAL = "internal"
-    CONFIDENTIAL = "confidential"
-    RESTRICTED = "restricted"
-
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
-_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
 
 
 class AwsSpec(SpecModel):
@@ -209,6 +208,14 @@ class PlinthSpec(SpecModel):
     clusters: tuple[AnyClusterSpec, ...] = ()
     """GPU Kubernetes clusters (EKS or CoreWeave), each with its GPU pools."""
     bedrock: BedrockSpec = BedrockSpec()
+    identity_center: IdentityCenterSpec | None = None
+    """IAM Identity Center, for tenant personas held by SSO groups."""
+    auditors: tuple[IamPrincipalArn, ...] = ()
+    """IAM roles or users that may assume the platform's read-only auditor role."""
+    platform: PlatformStackSpec | None = None
+    """Set in a stack that holds only tenants: the platform stack they run on."""
+    tenants: tuple[TenantSpec, ...] = ()
+    """AI projects on the platform: names of `projects/<name>.yaml` files, or tenants inline."""
 
     @field_validator("bedrock")
     @classmethod
@@ -237,12 +244,7 @@ class PlinthSpec(SpecModel):
     @field_validator("owner", "cost_center")
     @classmethod
     def _tag_value(cls, value: str) -> str:
-        if not value.strip() or len(value) > 256 or not _TAG_TEXT.match(value):
-            raise invalid(
-                f"{value!r} is not a usable tag value "
-                "(1 to 256 letters, digits, spaces and _ . : / = + - @)"
-            )
-        return value
+        return tag_value(value)
 
     @field_validator("extra_tags")
     @classmethod
@@ -251,15 +253,53 @@ class PlinthSpec(SpecModel):
         for key, value in tags.items():
             if key in COMMON_TAG_KEYS or key.lower().startswith("aws:"):
                 problems.append(f"{key!r} is reserved")
-            elif not key or len(key) > 128 or not _TAG_TEXT.match(key):
+            elif not key or len(key) > 128 or not TAG_TEXT.match(key):
                 problems.append(f"{key!r} is not a valid tag key")
-            elif len(value) > 256 or not _TAG_TEXT.match(value):
+            elif len(value) > 256 or not TAG_TEXT.match(value):
                 problems.append(f"{key!r} has an invalid value {value!r}")
         if problems:
             raise invalid(
                 "; ".join(problems) + f" (reserved keys: {', '.join(COMMON_TAG_KEYS)}, aws:*)"
             )
         return tags
+
+    def problems(self) -> list[Problem]:
+        """Problems across sections that single keys cannot show: tenants against the
+        stack's clusters and models, and platform sections set in a tenant stack."""
+        if self.platform is None:
+            return tenant_problems(
+                self.tenants,
+                self.clusters,
+                self.bedrock,
+                identity_center=self.identity_center is not None,
+            )
+        owned_by_platform = [
+            key
+            for key in ("kms", "network", "storage", "clusters", "bedrock", "auditors")
+            if key in self.model_fields_set
+        ]
+        problems = [
+            Problem(
+                f"plinth:{to_camel(key)}",
+                f"the platform stack {self.platform.stack} owns this; a tenant stack "
+                "sets only environment, owner, costCenter, aws, protect, compliance, "
+                "identityCenter, platform and tenants",
+            )
+            for key in owned_by_platform
+        ]
+        declared = ", ".join(self.platform.clusters) or "none"
+        problems += [
+            Problem(
+                f"plinth:tenants[{index}].clusters.{key}",
+                f"{key!r} is not in plinth:platform.clusters ({declared})",
+            )
+            for index, tenant in enumerate(self.tenants)
+            for key in tenant.clusters
+            if key not in self.platform.clusters
+        ]
+        return problems + tenant_problems(
+            self.tenants, (), None, identity_center=self.identity_center is not None
+        )
 
     @property
     def name_prefix(self) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from plinth.spec import NAMESPACE
+from plinth.spec import NAMESPACE, PROJECTS_DIR
 from plinth.spec.model import json_schema
+from plinth.spec.tenants import TenantSpec
 
 
 def stack_file_schema() -> dict[str, Any]:
@@ -15,6 +16,14 @@ def stack_file_schema() -> dict[str, Any]:
     """
     spec = json_schema()
     definitions = spec.pop("$defs", {})
+    # A tenant entry may also name its file, which the loader reads in before validation.
+    tenants = spec["properties"]["tenants"]
+    tenants["items"] = {
+        "anyOf": [
+            {"type": "string", "description": f"A tenant file: {PROJECTS_DIR}/<name>.yaml"},
+            tenants["items"],
+        ]
+    }
     # Pulumi reads an unqualified key in a stack file as the project's own: `owner` is
     # `plinth:owner`.
     properties = {}
@@ -39,4 +48,13 @@ def stack_file_schema() -> dict[str, Any]:
         },
         "additionalProperties": False,
         "$defs": definitions,
+    }
+
+
+def tenant_file_schema() -> dict[str, Any]:
+    """Schema of a tenant file (`projects/<name>.yaml`)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Plinth tenant file (projects/<name>.yaml)",
+        **TenantSpec.model_json_schema(by_alias=True),
     }

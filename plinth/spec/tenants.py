@@ -1,0 +1,385 @@
+"""Tenants: one AI project each, declared in `projects/<name>.yaml` or inline in a stack.
+
+Both forms are validated by `TenantSpec`. A tenant names the platform's clusters and Bedrock
+models it uses; those names are checked against the stack (`tenant_problems`) once the stack
+itself is valid, so every problem is reported at its exact key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator
+
+from components.bedrock.models import ModelIdError, ModelRef
+from plinth.spec.base import (
+    DataClassification,
+    IamPrincipalArn,
+    SpecModel,
+    invalid,
+    name_fragment,
+    tag_value,
+    without_duplicates,
+)
+from plinth.spec.bedrock import BedrockSpec
+from plinth.spec.clusters import AnyClusterSpec
+from plinth.spec.errors import Problem
+
+TENANT_NAME_LIMIT = 20
+"""Tenant names appear in namespaces, IAM role, permission-set, OpenSearch collection and
+Kueue queue names; 20 characters keeps every derived name within its service's limit."""
+RESERVED_TENANT_NAMES = ("default", "gpu", "gpu-operator", "kueue-system", "plinth")
+"""Namespaces and queues the platform itself uses (`plinth-gpu` is the shared GPU queue)."""
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$")
+_SSO_GROUP = re.compile(r"^[\w+=,.@ -]{1,128}$")
+_K8S_GROUP = re.compile(r"^[\w:.@/-]{1,253}$")
+_FEATURE = re.compile(r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$")
+
+
+def _tenant_name(value: str) -> str:
+    name_fragment(value, "a tenant name", TENANT_NAME_LIMIT, "fraud-detection")
+    if value in RESERVED_TENANT_NAMES or value.startswith("kube-"):
+        raise invalid(
+            f"{value!r} is reserved for the platform ({', '.join(RESERVED_TENANT_NAMES)}, kube-*)"
+        )
+    return value
+
+
+TenantName = Annotated[str, AfterValidator(_tenant_name)]
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise invalid(f"{value!r} is not an email address (budget alerts go to owners)")
+    return value
+
+
+def _quantity(value: str) -> str:
+    if not _QUANTITY.match(value):
+        raise invalid(f"{value!r} is not a Kubernetes quantity (such as 64, 500m, 256Gi or 1Ti)")
+    return value
+
+
+def _sso_group(value: str) -> str:
+    if not _SSO_GROUP.match(value):
+        raise invalid(f"{value!r} is not an IAM Identity Center group display name")
+    return value
+
+
+def _kubernetes_group(value: str) -> str:
+    if not _K8S_GROUP.match(value) or value.startswith(("system:", "plinth:")):
+        raise invalid(
+            f"{value!r} is not a usable Kubernetes group "
+            "(no spaces; system: and plinth: groups are reserved)"
+        )
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+SsoGroup = Annotated[str, AfterValidator(_sso_group)]
+KubernetesGroup = Annotated[str, AfterValidator(_kubernetes_group)]
+
+
+class PersonaSpec(SpecModel):
+    """Who holds a persona. Everyone listed may assume the persona's IAM role (or, with
+    `kubernetesGroups`, is bound in the namespace directly)."""
+
+    iam_principals: tuple[IamPrincipalArn, ...] = ()
+    """IAM role or user ARNs allowed to assume the persona's role."""
+    sso_groups: tuple[SsoGroup, ...] = ()
+    """IAM Identity Center groups (display names); needs `plinth:identityCenter`."""
+    kubernetes_groups: tuple[KubernetesGroup, ...] = ()
+    """Groups as the cluster's own sign-in presents them (CoreWeave: your organisation's
+    groups), bound to the persona's ClusterRole in the tenant namespace."""
+
+    @field_validator("iam_principals", "sso_groups", "kubernetes_groups")
+    @classmethod
+    def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return without_duplicates(values)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.iam_principals or self.sso_groups or self.kubernetes_groups)
+
+
+class PersonasSpec(SpecModel):
+    """The tenant's people: admin (manages the namespace), developer (deploys and runs
+    workloads), viewer (reads). A persona nobody holds gets no role."""
+
+    admin: PersonaSpec = PersonaSpec()
+    developer: PersonaSpec = PersonaSpec()
+    viewer: PersonaSpec = PersonaSpec()
+
+
+class TenantClusterSpec(SpecModel):
+    """What the tenant may use on one cluster."""
+
+    gpu_quota: dict[str, Annotated[int, Field(ge=0, le=100000)]] = Field(default_factory=dict)
+    """GPUs (nvidia.com/gpu units, i.e. slices on shared pools) per GPU pool of the cluster;
+    pools not listed are closed to the tenant."""
+    cpu: Quantity = "32"
+    """CPU the namespace's pods may request in total."""
+    memory: Quantity = "128Gi"
+    """Memory the namespace's pods may request (and be limited to) in total."""
+
+
+class VectorStoreSpec(SpecModel):
+    """An OpenSearch Serverless vector collection reachable only from the platform VPC."""
+
+    standby_replicas: bool = True
+    """Replicas in a second AZ; off halves the minimum capacity bill but loses zone
+    tolerance (fine for dev)."""
+
+
+FeatureType = Literal["Integral", "Fractional", "String"]
+
+
+def _feature_name(value: str) -> str:
+    if not _FEATURE.match(value):
+        raise invalid(
+            f"{value!r} is not a SageMaker feature name (letters, digits, - and _, "
+            "up to 64 characters, starting with a letter or digit)"
+        )
+    return value
+
+
+FeatureName = Annotated[str, AfterValidator(_feature_name)]
+
+
+class FeatureGroupSpec(SpecModel):
+    """A SageMaker feature group whose offline store lives in the tenant's datasets bucket."""
+
+    name: str
+    record_identifier: FeatureName
+    """The feature that identifies a record (must be one of `features`)."""
+    event_time: FeatureName
+    """The feature holding each record's event time (a String or Fractional feature)."""
+    features: dict[FeatureName, FeatureType] = Field(min_length=2)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return name_fragment(value, "a feature group name", 24, "transactions")
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        """(key, message) for keys naming features the group does not define."""
+        for key, feature in (
+            ("recordIdentifier", self.record_identifier),
+            ("eventTime", self.event_time),
+        ):
+            if feature not in self.features:
+                yield key, f"{feature!r} is not one of the features ({', '.join(self.features)})"
+        if self.features.get(self.event_time) == "Integral":
+            yield "eventTime", f"{self.event_time!r} must be a String or Fractional feature"
+
+
+class FeatureStoreSpec(SpecModel):
+    """SageMaker Feature Store, offline store only."""
+
+    feature_groups: tuple[FeatureGroupSpec, ...] = Field(min_length=1)
+
+
+class DataStoresSpec(SpecModel):
+    """Data stores beyond the datasets, models and artifacts buckets every tenant gets."""
+
+    vector_store: VectorStoreSpec | None = None
+    feature_store: FeatureStoreSpec | None = None
+
+
+class BudgetSpec(SpecModel):
+    """The tenant's monthly AWS budget, over costs tagged with its project tag."""
+
+    monthly_usd: int = Field(ge=1, le=100_000_000)
+    alert_thresholds: tuple[Annotated[int, Field(ge=1, le=1000)], ...] = (50, 80, 100)
+    """Percentages of the budget at which actual spend alerts the owners (a forecast over
+    100% alerts too)."""
+
+    @field_validator("alert_thresholds")
+    @classmethod
+    def _thresholds(cls, values: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(values)) != len(values):
+            raise invalid(f"{list(values)} lists a threshold more than once")
+        return tuple(sorted(values))
+
+
+class TenantSpec(SpecModel):
+    """One AI project: a `projects/<name>.yaml` file or an entry of `plinth:tenants`."""
+
+    name: TenantName
+    """The project's name: its namespace, and part of its roles', buckets' and queues' names."""
+    owners: tuple[Email, ...] = Field(min_length=1)
+    """Accountable people (emails); budget alerts go to them."""
+    cost_center: str
+    """The `cost-center` tag on everything the tenant owns."""
+    data_classification: DataClassification = DataClassification.INTERNAL
+    """The most sensitive data the project holds; restricted turns on object lock."""
+    clusters: dict[str, TenantClusterSpec] = Field(default_factory=dict)
+    """Platform clusters (by name) the project runs on, with its quotas there."""
+    bedrock_models: tuple[str, ...] = ()
+    """Bedrock models (from the platform's allowlist) the project's roles may invoke."""
+    data_stores: DataStoresSpec = DataStoresSpec()
+    budget: BudgetSpec
+    personas: PersonasSpec = PersonasSpec()
+
+    @field_validator("cost_center")
+    @classmethod
+    def _cost_center(cls, value: str) -> str:
+        return tag_value(value)
+
+    @field_validator("owners", "bedrock_models")
+    @classmethod
+    def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return without_duplicates(values)
+
+
+TenantEntry = str | TenantSpec
+"""A `plinth:tenants` entry: a project file's name (`projects/<name>.yaml`) or the tenant."""
+
+
+_SSO_INSTANCE = re.compile(r"^arn:aws(?:-us-gov|-cn)?:sso:::instance/ssoins-[0-9a-f]{16}$")
+_IDENTITY_STORE = re.compile(r"^d-[0-9a-f]{10}$")
+_STACK_NAME = re.compile(r"^[\w.-]+/[\w.-]+/[\w.-]+$")
+
+
+class IdentityCenterSpec(SpecModel):
+    """The IAM Identity Center instance whose groups can hold tenant personas. The stack's
+    credentials must be allowed to manage it (management or delegated-admin account)."""
+
+    instance_arn: str
+    """arn:aws:sso:::instance/ssoins-<16 hex digits> (`aws sso-admin list-instances`)."""
+    identity_store_id: str
+    """d-<10 hex digits>, the instance's identity store."""
+
+    @field_validator("instance_arn")
+    @classmethod
+    def _instance(cls, value: str) -> str:
+        if not _SSO_INSTANCE.match(value):
+            raise invalid(
+                f"{value!r} is not an IAM Identity Center instance ARN "
+                "(arn:aws:sso:::instance/ssoins-<16 hex digits>)"
+            )
+        return value
+
+    @field_validator("identity_store_id")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        if not _IDENTITY_STORE.match(value):
+            raise invalid(f"{value!r} is not an identity store ID (d- and 10 hex digits)")
+        return value
+
+
+class PlatformStackSpec(SpecModel):
+    """For a stack holding only tenants: the platform stack they run on. Its outputs (the
+    contract in the README) supply the clusters, keys, buckets and Bedrock settings; only the
+    clusters' clouds are needed before those outputs arrive."""
+
+    stack: str
+    """The platform stack's fully qualified name: <organization>/<project>/<stack>."""
+    clusters: dict[str, Literal["aws", "coreweave"]] = Field(default_factory=dict)
+    """Cloud of each platform cluster the tenants use, e.g. {gpu: aws}."""
+
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, value: str) -> str:
+        if not _STACK_NAME.match(value):
+            raise invalid(f"{value!r} is not a stack name (<organization>/<project>/<stack>)")
+        return value
+
+
+def tenant_problems(
+    tenants: tuple[TenantSpec, ...],
+    clusters: tuple[AnyClusterSpec, ...],
+    bedrock: BedrockSpec | None,
+    *,
+    identity_center: bool,
+    prefix: str = "plinth:tenants",
+) -> list[Problem]:
+    """Problems between tenants and the stack: unknown clusters, pools and models, quotas over
+    a pool's capacity, SSO groups without Identity Center, duplicate names. `clusters` and
+    `bedrock` are None-like (empty, None) for a tenant stack, whose platform is checked when
+    its outputs arrive."""
+    problems: list[Problem] = []
+    by_name = {cluster.name: cluster for cluster in clusters}
+    seen: dict[str, int] = {}
+    for index, tenant in enumerate(tenants):
+        at = f"{prefix}[{index}]"
+        if tenant.name in seen:
+            problems.append(
+                Problem(f"{at}.name", f"{tenant.name!r} is also tenant [{seen[tenant.name]}]")
+            )
+        seen.setdefault(tenant.name, index)
+        if by_name:
+            problems += _cluster_problems(tenant, by_name, at)
+        if bedrock is not None:
+            problems += _model_problems(tenant, bedrock, at)
+        for persona in PERSONA_KEYS:
+            if getattr(tenant.personas, persona).sso_groups and not identity_center:
+                problems.append(
+                    Problem(
+                        f"{at}.personas.{persona}.ssoGroups",
+                        "SSO groups need plinth:identityCenter (instanceArn, identityStoreId)",
+                    )
+                )
+        store = tenant.data_stores.feature_store
+        for g, group in enumerate(store.feature_groups if store else ()):
+            for key, message in group.problems():
+                problems.append(
+                    Problem(f"{at}.dataStores.featureStore.featureGroups[{g}].{key}", message)
+                )
+    return problems
+
+
+PERSONA_KEYS = ("admin", "developer", "viewer")
+
+
+def _cluster_problems(
+    tenant: TenantSpec, clusters: dict[str, AnyClusterSpec], at: str
+) -> Iterator[Problem]:
+    for key, wanted in tenant.clusters.items():
+        cluster = clusters.get(key)
+        if cluster is None:
+            yield Problem(
+                f"{at}.clusters.{key}",
+                f"{key!r} is not a cluster of this stack (clusters: {', '.join(clusters)})",
+            )
+            continue
+        pools = {pool.name: pool.node_pool() for pool in cluster.gpu_pools}
+        for pool_name, gpus in wanted.gpu_quota.items():
+            pool = pools.get(pool_name)
+            path = f"{at}.clusters.{key}.gpuQuota.{pool_name}"
+            if pool is None:
+                yield Problem(
+                    path, f"{pool_name!r} is not a GPU pool of {key!r} (pools: {', '.join(pools)})"
+                )
+            elif gpus > pool.max_schedulable_gpus:
+                yield Problem(
+                    path,
+                    f"{gpus} GPUs is more than pool {pool_name!r} can ever hold "
+                    f"({pool.max_schedulable_gpus} at maxNodes)",
+                )
+
+
+def _model_problems(tenant: TenantSpec, bedrock: BedrockSpec, at: str) -> Iterator[Problem]:
+    if tenant.bedrock_models and not bedrock.enabled:
+        yield Problem(
+            f"{at}.bedrockModels", "Bedrock is not enabled in this stack (plinth:bedrock)"
+        )
+        return
+    approved = set(bedrock.models)
+    for index, model in enumerate(tenant.bedrock_models):
+        try:
+            provider = ModelRef.parse(model).provider
+        except ModelIdError as error:
+            yield Problem(f"{at}.bedrockModels[{index}]", str(error))
+            continue
+        if model not in approved and provider not in bedrock.allow_providers:
+            yield Problem(
+                f"{at}.bedrockModels[{index}]",
+                f"{model!r} is not approved by plinth:bedrock.models "
+                f"({', '.join(bedrock.models) or 'none'})",
+            )
