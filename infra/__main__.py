@@ -70,7 +70,7 @@ from components.tenant.identity import (
 )
 from plinth.spec import Problem, SpecError, load_spec_from_pulumi
 from plinth.spec.bedrock import endpoint_services
-from plinth.spec.clusters import CoreWeaveClusterSpec, EksClusterSpec
+from plinth.spec.clusters import CoreWeaveClusterSpec, EksClusterSpec, node_pool
 from plinth.spec.tenants import TenantSpec
 
 spec = load_spec_from_pulumi(Path(__file__).resolve().parent.parent)
@@ -312,7 +312,7 @@ def eks_cluster(cluster: EksClusterSpec) -> GpuCluster:
             log_retention_days=cluster.log_retention_days,
             pools=[
                 EksGpuPool(
-                    pool=pool.node_pool(),
+                    pool=node_pool(pool),
                     instance_types=pool.instance_types,
                     capacity_type=pool.capacity_type,
                     capacity_reservation_ids=pool.capacity_reservation_ids,
@@ -342,7 +342,7 @@ def coreweave_cluster(cluster: CoreWeaveClusterSpec) -> GpuCluster:
             vpc_prefix=cluster.vpc_prefix,
             public_endpoint=cluster.public_endpoint,
             pools=[
-                CoreWeaveGpuPool(pool=pool.node_pool(), instance_type=pool.instance_type)
+                CoreWeaveGpuPool(pool=node_pool(pool), instance_type=pool.instance_type)
                 for pool in cluster.gpu_pools
             ],
             protect=spec.protect,

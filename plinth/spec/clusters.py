@@ -179,30 +179,6 @@ class GpuPoolSpec(SpecModel):
             raise invalid(f"{value} is less than minNodes ({minimum})")
         return value
 
-    def machines(self) -> tuple[GpuMachine, ...]:
-        raise NotImplementedError
-
-    def node_pool(self) -> GpuNodePool:
-        """The pool as components and quotas see it."""
-        machines = self.machines()
-        sharing = self.sharing
-        return GpuNodePool(
-            name=self.name,
-            gpu=machines[0].gpu,
-            # Pools mixing sizes are capped by their largest node.
-            gpus_per_node=max(machine.gpus for machine in machines),
-            min_nodes=self.min_nodes,
-            max_nodes=self.max_nodes,
-            labels=pool_labels(self.name, self.labels),
-            sharing=(
-                TimeSlicing(sharing.replicas)
-                if isinstance(sharing, TimeSlicingSpec)
-                else Mig(sharing.profile)
-                if isinstance(sharing, MigSpec)
-                else None
-            ),
-        )
-
 
 CapacityType = Literal["on-demand", "spot", "reserved", "capacity-block"]
 
@@ -289,6 +265,28 @@ class CoreWeaveGpuPoolSpec(GpuPoolSpec):
 
     def machines(self) -> tuple[GpuMachine, ...]:
         return (COREWEAVE_GPU_MACHINES[self.instance_type],)
+
+
+def node_pool(pool: AwsGpuPoolSpec | CoreWeaveGpuPoolSpec) -> GpuNodePool:
+    """A pool spec as components and quotas see it."""
+    machines = pool.machines()
+    sharing = pool.sharing
+    return GpuNodePool(
+        name=pool.name,
+        gpu=machines[0].gpu,
+        # Pools mixing sizes are capped by their largest node.
+        gpus_per_node=max(machine.gpus for machine in machines),
+        min_nodes=pool.min_nodes,
+        max_nodes=pool.max_nodes,
+        labels=pool_labels(pool.name, pool.labels),
+        sharing=(
+            TimeSlicing(sharing.replicas)
+            if isinstance(sharing, TimeSlicingSpec)
+            else Mig(sharing.profile)
+            if isinstance(sharing, MigSpec)
+            else None
+        ),
+    )
 
 
 def _unique_pool_names(pools: tuple[GpuPoolSpec, ...]) -> None:

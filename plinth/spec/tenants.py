@@ -24,7 +24,7 @@ from plinth.spec.base import (
     without_duplicates,
 )
 from plinth.spec.bedrock import BedrockSpec
-from plinth.spec.clusters import AnyClusterSpec
+from plinth.spec.clusters import AnyClusterSpec, node_pool
 from plinth.spec.errors import Problem
 
 TENANT_NAME_LIMIT = 20
@@ -348,7 +348,7 @@ def _cluster_problems(
                 f"{key!r} is not a cluster of this stack (clusters: {', '.join(clusters)})",
             )
             continue
-        pools = {pool.name: pool.node_pool() for pool in cluster.gpu_pools}
+        pools = {pool.name: node_pool(pool) for pool in cluster.gpu_pools}
         for pool_name, gpus in wanted.gpu_quota.items():
             pool = pools.get(pool_name)
             path = f"{at}.clusters.{key}.gpuQuota.{pool_name}"
