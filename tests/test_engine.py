@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import pytest_socket
 from support import BUCKET, PROGRAMS, ROOT, one, preview_dev
@@ -18,6 +19,7 @@ from plinth.engine import (
     ProgramError,
     ProjectError,
     preview_stack,
+    run_callable,
     run_program,
 )
 from plinth.engine.project import SECRET_PLACEHOLDER
@@ -139,6 +141,32 @@ def test_program_error_points_at_the_program_s_file_and_line() -> None:
     assert caught.value.location == f"{helpers}:{line}"
     assert caught.value.lines == ["ValueError: need at least one AZ, got 0"]
     assert "Traceback" in caught.value.traceback_text
+
+
+@pytest.mark.timeout(60)  # the regression was a hang
+def test_a_run_that_fails_in_an_apply_leaves_nothing_for_the_next_run() -> None:
+    """A failure inside an apply leaves other outputs pending; the next run in the same
+    process (the test suite, `plinth diff`) must not wait on them."""
+    import pulumi_aws as aws
+
+    def too_large(arn: str) -> str:
+        raise ValueError(f"policy for {arn} too large")
+
+    def failing() -> None:
+        aws.s3.BucketPolicy(
+            "data-policy", bucket="data", policy=pulumi.Output.from_input("data").apply(too_large)
+        )
+        for index in range(100):
+            pulumi.export(f"data-{index}", aws.s3.Bucket(f"data-{index}").arn)
+
+    def healthy() -> None:
+        pulumi.export("name", aws.s3.Bucket("logs").bucket)
+
+    with pytest.raises(ProgramError, match="too large"):
+        run_callable(failing, project="test", stack="test", config={})
+    preview = run_callable(healthy, project="test", stack="test", config={})
+    assert [record.name for record in preview.resources] == ["test-test", "logs"]
+    assert preview.outputs["name"].startswith("logs")
 
 
 def test_program_modules_do_not_leak_between_runs() -> None:

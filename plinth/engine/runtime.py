@@ -263,6 +263,7 @@ def run_callable(
             raise _unresolved_references(cloud.problems) from error
         raise _program_error(error, program_root) from error
     finally:
+        _discard_unfinished_work(loop)
         loop.close()
         asyncio.set_event_loop(None)
         settings.ROOT.set(None)
@@ -286,6 +287,24 @@ def run_callable(
         outputs=monitor.stack_outputs,
         diagnostics=diagnostics.messages + notes,
     )
+
+
+def _discard_unfinished_work(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a failed program left pending and empty the SDK's trackers.
+
+    The SDK keeps its pending outputs and RPCs in context variables whose fallback value is a
+    process-wide set, which the SDK's worker threads (started with an empty context) share. A
+    program that fails mid-run leaves tasks of this, soon closed, loop in them; the next run in
+    the same process would then wait on those forever.
+    """
+    leftovers = asyncio.all_tasks(loop)
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+    with settings.SETTINGS.lock:
+        settings.SETTINGS.outputs.clear()
+    settings.SETTINGS.rpc_manager.clear()
 
 
 def _unresolved_references(problems: list[str]) -> EngineRejection:
