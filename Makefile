@@ -13,10 +13,10 @@ VENV := .venv
 STACK ?= dev
 FORMAT ?= table
 
-.PHONY: help setup preview audit test lint typecheck pytest bench schema docs clean
+.PHONY: help setup preview preview-tenant-stack audit test lint typecheck pytest bench schema docs clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -30,6 +30,11 @@ setup: $(VENV)/.synced ## Create .venv with the locked dependencies
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
+
+preview-tenant-stack: setup ## Offline preview of dev-vision, a tenant stack on dev's outputs
+	@mkdir -p .plinth
+	@$(VENV)/bin/plinth preview --stack dev --save-outputs .plinth/dev-outputs.json --format json >/dev/null
+	@$(VENV)/bin/plinth preview --stack dev-vision --stack-outputs .plinth/dev-outputs.json --format $(FORMAT)
 
 audit: setup ## Offline policy audit of the dev stack under its compliance profiles
 	@$(VENV)/bin/plinth audit --stack $(STACK) --format $(FORMAT)
@@ -56,6 +61,7 @@ test: lint typecheck pytest ## Lint, type-check and run the tests
 bench: setup ## Preview speed against the mock-runtime floor; audit speed against preview
 	$(VENV)/bin/python bench/preview_bench.py
 	$(VENV)/bin/python bench/audit_bench.py
+	$(VENV)/bin/python bench/tenant_bench.py
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .plinth .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input (flags, stack config, program error, engine r
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -42,6 +43,7 @@ stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True, soft_wrap=True)
 
 BAD_INPUT = 2
+ORGANIZATION = re.compile(r"^[\w.-]+$")
 
 
 class OutputFormat(StrEnum):
@@ -142,6 +144,22 @@ def preview(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.TABLE,
+    save_outputs: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-outputs",
+            help="Also write the stack's outputs as a --stack-outputs file, for previewing "
+            "stacks that reference this one (tenant stacks).",
+        ),
+    ] = None,
+    organization: Annotated[
+        str,
+        typer.Option(
+            "--organization",
+            help="Organization the saved outputs are filed under: <organization>/<project>/"
+            "<stack>, as the referencing stack names it.",
+        ),
+    ] = "organization",
     debug: Debug = False,
 ) -> None:
     """Show what `pulumi up` would create, with no Pulumi CLI, plugins or credentials.
@@ -149,6 +167,11 @@ def preview(
     The policy pack runs on the result too (the stack's profiles and waivers); its summary
     follows the resources. `plinth audit` shows the findings and gates on them.
     """
+    if not ORGANIZATION.match(organization):
+        _fail(
+            "invalid --organization",
+            [f"{organization!r}: letters, digits, '-', '_' and '.' only (such as acme)"],
+        )
     from plinth.audit import audit_preview, stack_compliance
     from plinth.audit import render as audit_render
     from plinth.engine import preview_stack, render
@@ -159,6 +182,12 @@ def preview(
         return result, audit_preview(result, compliance)
 
     result, report = _run_guarded(run, stack, debug)
+    if save_outputs is not None:
+        saved = json.dumps(result.as_stack_outputs(organization), indent=2, default=str)
+        try:
+            save_outputs.write_text(saved + "\n", encoding="utf-8")
+        except OSError as error:
+            _fail("cannot write --save-outputs", [f"{save_outputs}: {error.strerror}"])
     if output_format is OutputFormat.JSON:
         document = {**result.to_json(), "policy": report.summary()}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")

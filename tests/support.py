@@ -32,12 +32,59 @@ ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+TENANT = "plinth:tenant:Tenant"
+TENANT_BUCKETS = ("datasets", "models", "artifacts")
+"""The buckets every tenant gets (its data layer, components/tenant/data.py)."""
 
 
 def dev_stack_document() -> dict[str, Any]:
     """The built-in dev stack file, parsed (a fresh copy each call)."""
     document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
     return copy.deepcopy(document)
+
+
+def dev_tenants() -> dict[str, dict[str, Any]]:
+    """The dev stack's tenants by name, each parsed from its `projects/<name>.yaml` file."""
+    names: list[str] = dev_stack_document()["config"]["plinth:tenants"]
+    tenants: dict[str, dict[str, Any]] = {}
+    for name in names:
+        tenant = yaml.safe_load((ROOT / "projects" / f"{name}.yaml").read_text())
+        assert tenant["name"] == name, f"projects/{name}.yaml names {tenant['name']!r}"
+        tenants[name] = tenant
+    assert tenants, "the dev stack lists no tenants"
+    return tenants
+
+
+def dev_bucket_names() -> set[str]:
+    """The S3 buckets (logical names) the dev stack file asks for: the access-log bucket, one
+    per `plinth:storage.buckets` key, the Bedrock invocation-log bucket when Bedrock is on,
+    and each tenant's own buckets."""
+    config = dev_stack_document()["config"]
+    names = {
+        "plinth-dev-access-logs",
+        *(f"plinth-dev-{key}" for key in config["plinth:storage"]["buckets"]),
+        *(f"plinth-dev-{tenant}-{kind}" for tenant in dev_tenants() for kind in TENANT_BUCKETS),
+    }
+    if config["plinth:bedrock"]["enabled"]:
+        names.add("plinth-dev-bedrock-logs")
+    return names
+
+
+def tenant_members(preview: Preview) -> dict[str, str]:
+    """Every resource inside a tenant (under a `plinth:tenant:Tenant` component, at any depth):
+    its URN -> that Tenant component's name. The platform's own resources are not keys.
+
+    Follows parent links rather than reading URNs: offline, a URN names only the type of its
+    nearest parent."""
+    by_urn = {r.urn: r for r in preview.resources}
+    members: dict[str, str] = {}
+    for record in preview.resources:
+        parent = by_urn.get(record.parent)
+        while parent is not None and parent.type != TENANT:
+            parent = by_urn.get(parent.parent)
+        if parent is not None:
+            members[record.urn] = parent.name
+    return members
 
 
 def preview_dev(

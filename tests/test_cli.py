@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import PROGRAMS, dev_stack_document
+from support import PROGRAMS, dev_bucket_names, dev_stack_document
 from typer.testing import CliRunner
 
 from plinth.cli import app
@@ -54,7 +54,8 @@ def test_markdown_format_is_a_pr_comment() -> None:
     assert code == 0
     assert out.startswith("### Plinth preview: `plinth` / `dev`\n")
     assert "| Type | Count | Options |" in out
-    assert "| `aws:s3:Bucket` | 4 | retain |" in out
+    # Every bucket the stack file asks for (platform and tenants'), all retained on delete.
+    assert f"| `aws:s3:Bucket` | {len(dev_bucket_names())} | retain |" in out
     assert "<details><summary>Resources by component</summary>" in out
 
 
@@ -137,4 +138,5 @@ def test_console_script_end_to_end(tmp_path: Path, debug: bool) -> None:
         cwd=tmp_path, check=False,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["summary"]["byType"]["aws:s3/bucket:Bucket"] == 4
+    by_type = json.loads(ok.stdout)["summary"]["byType"]
+    assert by_type["aws:s3/bucket:Bucket"] == len(dev_bucket_names())

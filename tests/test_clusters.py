@@ -221,6 +221,14 @@ def in_cluster_component(record: ResourceRecord) -> bool:
     return "plinth:cluster:Eks" in record.urn or "plinth:cluster:CoreWeave" in record.urn
 
 
+def one_in_cluster(preview: Preview, type_: str) -> ResourceRecord:
+    """The one resource of a type the cluster components create. Tenants' personas and the
+    platform auditor get EKS access entries too, from their own (plinth:tenant) components."""
+    found = [r for r in of_type(preview, type_) if in_cluster_component(r)]
+    assert len(found) == 1, f"expected one {type_} in the cluster, got {len(found)}"
+    return found[0]
+
+
 def taints_of(items: list[dict[str, str]] | None) -> list[tuple[str, str, str]]:
     return [(t["key"], t.get("value", ""), t["effect"]) for t in items or []]
 
@@ -597,7 +605,17 @@ def test_auto_mode_enforces_network_policies(
 
 def test_auto_mode_without_reservations_uses_the_default_node_class(dev_preview: Preview) -> None:
     assert of_type(dev_preview, NODE_CLASS) == []
-    assert of_type(dev_preview, ACCESS_ENTRY) == []
+    # Nodes on the default node class need no access entry: the cluster creates none, and
+    # the entries there are (the tenants' personas, the auditor) are for people, not nodes.
+    assert in_cluster_component(one(dev_preview, CLUSTER))
+    entries = of_type(dev_preview, ACCESS_ENTRY)
+    assert [e.name for e in entries if in_cluster_component(e)] == []
+    node_role_arn = role_arn(one(dev_preview, ROLE, "-gpu-node"))
+    assert [
+        e.name
+        for e in entries
+        if e.plain_inputs["type"] != "STANDARD" or e.plain_inputs["principalArn"] == node_role_arn
+    ] == []
     node_pool = one(dev_preview, KARPENTER_NODE_POOL)
     assert node_pool.plain_inputs["spec"]["template"]["spec"]["nodeClassRef"] == {
         "group": "eks.amazonaws.com",
@@ -636,11 +654,11 @@ def test_auto_mode_reserved_pools_get_a_node_class_selecting_their_reservation(
 
 def test_auto_mode_custom_node_class_nodes_get_an_ec2_access_entry(reserved: Preview) -> None:
     node_role_arn = role_arn(one(reserved, ROLE, "-gpu-node"))
-    entry = one(reserved, ACCESS_ENTRY)
+    entry = one_in_cluster(reserved, ACCESS_ENTRY)
     assert entry.plain_inputs["type"] == "EC2"
     assert entry.plain_inputs["principalArn"] == node_role_arn
     assert entry.plain_inputs["clusterName"] == "plinth-dev-gpu"
-    association = one(reserved, ACCESS_POLICY)
+    association = one_in_cluster(reserved, ACCESS_POLICY)
     assert association.plain_inputs["principalArn"] == node_role_arn
     assert (
         association.plain_inputs["policyArn"]
@@ -867,9 +885,9 @@ def test_nodegroups_cluster_role_has_only_the_cluster_policy(nodegroups: Preview
 
 def test_nodegroups_admins_get_cluster_admin_through_access_entries(nodegroups: Preview) -> None:
     (admin,) = NODEGROUPS_CLUSTER["admins"]
-    entry = one(nodegroups, ACCESS_ENTRY)
+    entry = one_in_cluster(nodegroups, ACCESS_ENTRY)
     assert entry.plain_inputs == {**entry.plain_inputs, "type": "STANDARD", "principalArn": admin}
-    association = one(nodegroups, ACCESS_POLICY).plain_inputs
+    association = one_in_cluster(nodegroups, ACCESS_POLICY).plain_inputs
     assert association["principalArn"] == admin
     assert (
         association["policyArn"]

@@ -4,14 +4,51 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from support import BUCKET, KMS_KEY, LOG_GROUP, of_type, one, preview_dev
+from support import (
+    BUCKET,
+    KMS_KEY,
+    LOG_GROUP,
+    ROLE,
+    TENANT_BUCKETS,
+    dev_bucket_names,
+    dev_tenants,
+    named,
+    of_type,
+    one,
+    preview_dev,
+    tenant_members,
+)
 
 from plinth.engine import Preview
 from policies.rules.cost import REQUIRED_TAG_KEYS, is_taggable
 
 STATEFUL = (BUCKET, KMS_KEY, LOG_GROUP)
+
+
+def tenants_by_component() -> dict[str, dict[str, Any]]:
+    """The dev tenants' files by the name of their Tenant component (`plinth-dev-<name>`)."""
+    return {f"plinth-dev-{name}": tenant for name, tenant in dev_tenants().items()}
+
+
+def key_arn_of(key: Any) -> str:
+    return f"arn:aws:kms:us-east-1:123456789012:key/{key.id}"
+
+
+def encryption_by_bucket(preview: Preview) -> dict[str, dict[str, Any]]:
+    """Each bucket's default encryption, by the bucket's logical name."""
+    encryption = preview.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    return {
+        r.name.removesuffix("-encryption"): r.inputs["rules"][0][
+            "applyServerSideEncryptionByDefault"
+        ]
+        for r in encryption
+    }
 
 
 def test_composes_network_key_and_buckets(dev_preview: Preview) -> None:
@@ -26,16 +63,28 @@ def test_composes_network_key_and_buckets(dev_preview: Preview) -> None:
 
 
 def test_every_taggable_resource_carries_the_common_tags(dev_preview: Preview) -> None:
+    """The platform's resources carry the stack's owner and cost center; a tenant's carry its
+    file's (first) owner, cost center, data classification and its project name."""
+    tenants = tenants_by_component()
+    members = tenant_members(dev_preview)
     taggable = [r for r in dev_preview.resources if is_taggable(r.type)]
-    assert len(taggable) >= 25
+    assert len([r for r in taggable if r.urn not in members]) >= 25
+    assert {members[r.urn] for r in taggable if r.urn in members} == set(tenants)
     for record in taggable:
         tags = record.plain_inputs.get("tags") or {}
         missing = [key for key in REQUIRED_TAG_KEYS if key not in tags]
         assert not missing, f"{record.urn} lacks {missing}"
-        assert tags["owner"] == "platform-team@example.com"
-        assert tags["cost-center"] == "cc-ai-platform"
         assert tags["environment"] == "dev"
         assert tags["managed-by"] == "plinth"
+        if record.urn in members:
+            tenant = tenants[members[record.urn]]
+            assert tags["owner"] == tenant["owners"][0], record.urn
+            assert tags["cost-center"] == tenant["costCenter"], record.urn
+            assert tags["data-classification"] == tenant["dataClassification"], record.urn
+            assert tags["project"] == tenant["name"], record.urn
+        else:
+            assert tags["owner"] == "platform-team@example.com", record.urn
+            assert tags["cost-center"] == "cc-ai-platform", record.urn
 
 
 def test_bucket_classification_tags_follow_the_spec(dev_preview: Preview) -> None:
@@ -47,20 +96,27 @@ def test_bucket_classification_tags_follow_the_spec(dev_preview: Preview) -> Non
         "plinth-dev-bedrock-logs": "internal",
         "plinth-dev-datasets": "confidential",
         "plinth-dev-models": "internal",
+        # Each tenant's buckets carry the classification its file declares.
+        **{
+            f"plinth-dev-{name}-{kind}": tenant["dataClassification"]
+            for name, tenant in dev_tenants().items()
+            for kind in TENANT_BUCKETS
+        },
     }
 
 
 def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview) -> None:
     key_arn = dev_preview.outputs["platformKeyArn"]
-    assert key_arn == f"arn:aws:kms:us-east-1:123456789012:key/{one(dev_preview, KMS_KEY).id}"
-    encryption = dev_preview.of_type(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    )
-    by_bucket = {
-        r.name.removesuffix("-encryption"): r.inputs["rules"][0][
-            "applyServerSideEncryptionByDefault"
-        ]
-        for r in encryption
+    platform_key = named(dev_preview, KMS_KEY, "plinth-dev-platform")
+    assert platform_key.urn not in tenant_members(dev_preview)
+    assert key_arn == key_arn_of(platform_key)
+    by_bucket = encryption_by_bucket(dev_preview)
+    assert set(by_bucket) == dev_bucket_names()
+    # The platform key encrypts the platform's data only, never a tenant's.
+    assert {name for name, rule in by_bucket.items() if rule.get("kmsMasterKeyId") == key_arn} == {
+        "plinth-dev-datasets",
+        "plinth-dev-models",
+        "plinth-dev-bedrock-logs",
     }
     assert by_bucket["plinth-dev-datasets"] == {
         "sseAlgorithm": "aws:kms",
@@ -81,6 +137,25 @@ def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview)
     assert all(r.inputs["kmsKeyId"] == key_arn for r in log_groups)
 
 
+def test_tenant_data_is_encrypted_with_the_tenant_s_own_key(dev_preview: Preview) -> None:
+    by_bucket = encryption_by_bucket(dev_preview)
+    members = tenant_members(dev_preview)
+    tenant_keys = {}
+    for name in dev_tenants():
+        key = named(dev_preview, KMS_KEY, f"plinth-dev-{name}")
+        assert members[key.urn] == f"plinth-dev-{name}"
+        arn = key_arn_of(key)
+        assert dev_preview.outputs["tenants"][name]["keyArn"] == arn
+        for kind in TENANT_BUCKETS:
+            assert by_bucket[f"plinth-dev-{name}-{kind}"] == {
+                "sseAlgorithm": "aws:kms",
+                "kmsMasterKeyId": arn,
+            }
+        tenant_keys[name] = arn
+    assert len(set(tenant_keys.values())) == len(dev_tenants())
+    assert dev_preview.outputs["platformKeyArn"] not in tenant_keys.values()
+
+
 def test_data_buckets_log_to_the_access_log_bucket(dev_preview: Preview) -> None:
     log_bucket = one(dev_preview, BUCKET, "access-logs").id
     targets = {
@@ -91,6 +166,12 @@ def test_data_buckets_log_to_the_access_log_bucket(dev_preview: Preview) -> None
         "plinth-dev-datasets-logging": (log_bucket, "datasets/"),
         "plinth-dev-models-logging": (log_bucket, "models/"),
         "plinth-dev-bedrock-logs-logging": (log_bucket, "bedrock-logs/"),
+        # Tenants' buckets log there too, each under tenants/<tenant>/<bucket>/.
+        **{
+            f"plinth-dev-{name}-{kind}-logging": (log_bucket, f"tenants/{name}/{kind}/")
+            for name in dev_tenants()
+            for kind in TENANT_BUCKETS
+        },
     }
 
 
@@ -104,9 +185,14 @@ def test_every_aws_resource_uses_the_stack_s_explicit_provider(dev_preview: Prev
 
 def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Preview) -> None:
     stateful = [r for r in dev_preview.resources if r.type in STATEFUL]
-    # the key, four buckets (access logs, datasets, models, Bedrock logs), the flow-log,
-    # control-plane and Bedrock invocation log groups
-    assert len(stateful) == 8
+    members = tenant_members(dev_preview)
+    # the platform key, four buckets (access logs, datasets, models, Bedrock logs), the
+    # flow-log, control-plane and Bedrock invocation log groups
+    assert len([r for r in stateful if r.urn not in members]) == 8
+    # each tenant's own key and buckets
+    assert Counter(members[r.urn] for r in stateful if r.urn in members) == {
+        component: 1 + len(TENANT_BUCKETS) for component in tenants_by_component()
+    }
     assert all(r.retain_on_delete for r in stateful)
     assert not any(r.protect for r in dev_preview.resources)
 
@@ -136,6 +222,8 @@ def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
                 "buckets": {"audit": {"objectLock": {"mode": "COMPLIANCE", "days": 365}}}
             },
         },
+        # The dev tenants use us-east-1 models this variant does not approve.
+        removals=("plinth:tenants",),
     )
     (provider,) = preview.of_type("pulumi:providers:aws")
     # Provider configuration reaches the engine JSON-encoded, as in a real deployment.
@@ -171,11 +259,21 @@ def test_stack_outputs(dev_preview: Preview) -> None:
 
 
 def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> None:
-    for bucket in dev_preview.of_type(BUCKET):
+    buckets = dev_preview.of_type(BUCKET)
+    assert {bucket.name for bucket in buckets} == dev_bucket_names()
+    for bucket in buckets:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket.id), bucket.id
-    roles = dev_preview.of_type("aws:iam/role:Role")
-    assert len(roles) == 4  # flow logs, EKS cluster, EKS nodes, Bedrock log delivery
-    assert all(len(role.id) <= 64 for role in roles)
+    roles = dev_preview.of_type(ROLE)
+    members = tenant_members(dev_preview)
+    # flow logs, EKS cluster, EKS nodes, Bedrock log delivery, the auditor (plinth:auditors)
+    assert len([role for role in roles if role.urn not in members]) == 5
+    # each tenant: its workload role, one per persona in its file, and the feature store's
+    assert Counter(members[role.urn] for role in roles if role.urn in members) == {
+        component: 1 + len(tenant["personas"]) + ("featureStore" in tenant.get("dataStores", {}))
+        for component, tenant in tenants_by_component().items()
+    }
+    for role in roles:
+        assert re.fullmatch(r"[\w+=,.@-]{1,64}", role.id), role.id
 
 
 def test_no_warnings_from_the_program(dev_preview: Preview) -> None:

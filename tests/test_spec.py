@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from support import ROOT, dev_stack_document
+from support import ROOT, dev_stack_document, dev_tenants
 
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import DataClassification, SpecError, load_spec
@@ -49,9 +49,20 @@ def test_minimal_config_gets_secure_defaults() -> None:
 
 def test_dev_stack_file_is_valid() -> None:
     project = find_project(ROOT)
-    spec = load_spec(load_stack_config(project, "dev").values)
+    # Tenants listed by name are read from the project's projects/<name>.yaml files.
+    spec = load_spec(load_stack_config(project, "dev").values, project.root)
     assert spec.aws.region == "us-east-1"
     assert spec.storage.buckets["datasets"].data_classification is DataClassification.CONFIDENTIAL
+    files = dev_tenants()
+    assert [tenant.name for tenant in spec.tenants] == list(files)
+    assert {
+        tenant.name: (tenant.owners, tenant.cost_center, tenant.data_classification.value)
+        for tenant in spec.tenants
+    } == {
+        name: (tuple(file["owners"]), file["costCenter"], file["dataClassification"])
+        for name, file in files.items()
+    }
+    assert spec.auditors == tuple(dev_stack_document()["config"]["plinth:auditors"])
 
 
 def test_scalars_arrive_as_strings_and_are_coerced() -> None:

@@ -281,7 +281,9 @@ def test_network_policies_sit_in_the_namespace(built: Built) -> None:
 
 
 def test_node_local_dns_addresses_join_the_dns_allow() -> None:
-    built = build(EKS, lambda a: replace(a, dns_cidrs=("172.20.0.10/32",)))
+    built = build(
+        EKS, lambda a: replace(a, cluster=replace(a.cluster, dns_cidrs=("172.20.0.10/32",)))
+    )
     assert built.policies()["allow-dns"]["egress"] == [
         {"to": [KUBE_DNS_PEER, {"ipBlock": {"cidr": "172.20.0.10/32"}}], "ports": DNS_PORTS}
     ]

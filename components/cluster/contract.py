@@ -139,6 +139,13 @@ class GpuClusterOutputs:
     node_software: NodeGpuSoftware
     ready: list[pulumi.Resource] = field(default_factory=list)
     """Resources Kubernetes objects must wait for (node compute, core add-ons)."""
+    certificate_authority: pulumi.Output[str] | None = None
+    """The API server's CA bundle (base64), where it is not publicly trusted (EKS)."""
+    service_cidr: pulumi.Output[str] | None = None
+    """The Service CIDR: the kube-dns ClusterIP is in it."""
+    node_local_dns: bool = False
+    """DNS is served on each node rather than by kube-dns pods (EKS Auto Mode), so a
+    NetworkPolicy must allow DNS by address instead of by pod selector."""
 
 
 class GpuCluster(pulumi.ComponentResource):

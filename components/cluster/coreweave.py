@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from components.cluster.contract import (
     NodeGpuSoftware,
 )
 from components.cluster.instances import COREWEAVE_GPU_MACHINES
+from components.cluster.kubeconfig import cluster_provider
 
 # CoreWeave's own Kueue chart: upstream Kueue's webhooks would intercept CKS system pods.
 # cks-kueue 1.4.0 serves the v1beta1 Kueue API.
@@ -37,13 +38,6 @@ AUDIT_POLICY = {
     "omitStages": ["RequestReceived"],
     "rules": [{"level": "Metadata"}],
 }
-
-# An exec credential plugin that hands the CoreWeave API token (also a CKS bearer token) to
-# the Kubernetes provider from the environment, so the token never lands in the state file.
-TOKEN_FROM_ENVIRONMENT = (
-    'printf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",'
-    '"status":{"token":"%s"}}\' "$COREWEAVE_API_TOKEN"'
-)
 
 
 @dataclass(frozen=True)
@@ -136,11 +130,11 @@ class CoreWeaveGpuCluster(GpuCluster):
             opts=stateful,
         )
         endpoint = pulumi.Output.concat("https://", self.cluster.api_server_endpoint)
-        self.provider = k8s.Provider(
+        self.provider = cluster_provider(
             f"{name}-k8s",
-            kubeconfig=pulumi.Output.all(endpoint, self.cluster.name).apply(
-                lambda values: _kubeconfig(*values)
-            ),
+            cloud="coreweave",
+            endpoint=endpoint,
+            cluster_name=self.cluster.name,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.node_pools = {
@@ -199,25 +193,3 @@ def node_pool_spec(pool: CoreWeaveGpuPool) -> dict[str, Any]:
             for taint in gpu_pool.taints
         ],
     }
-
-
-def _kubeconfig(server: str, cluster: str) -> str:
-    user: Mapping[str, Any] = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1",
-            "command": "sh",
-            "args": ["-c", TOKEN_FROM_ENVIRONMENT],
-            "interactiveMode": "Never",
-        }
-    }
-    # The CKS API server presents a publicly trusted certificate: no CA data needed.
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": cluster, "cluster": {"server": server}}],
-            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
-            "current-context": cluster,
-            "users": [{"name": cluster, "user": user}],
-        }
-    )

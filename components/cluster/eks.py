@@ -7,14 +7,12 @@ Mode (GPU NodePools, see `eks_auto`) or from managed node groups (see `eks_nodeg
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from components.cluster.contract import (
     GpuCluster,
@@ -24,6 +22,7 @@ from components.cluster.contract import (
     NodeGpuSoftware,
 )
 from components.cluster.eks_compute import EksAutoCompute, EksNodeGroupCompute, cluster_access
+from components.cluster.kubeconfig import cluster_provider
 from components.iam import policy_document, service_trust_policy
 from components.scope import AwsScope
 
@@ -223,9 +222,13 @@ class EksGpuCluster(GpuCluster):
         )
 
         self.admin_access = [self._admin(name, index, arn) for index, arn in enumerate(args.admins)]
-        self.provider = k8s.Provider(
+        self.provider = cluster_provider(
             f"{name}-k8s",
-            kubeconfig=self._kubeconfig(),
+            cloud="aws",
+            endpoint=self.cluster.endpoint,
+            certificate_authority=self.cluster.certificate_authority.data,
+            cluster_name=self.cluster.name,
+            region=args.scope.region,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.admin_access),
         )
 
@@ -255,6 +258,9 @@ class EksGpuCluster(GpuCluster):
                 gpu_pools=tuple(pool.pool for pool in args.pools),
                 node_software=software,
                 ready=compute.ready,
+                certificate_authority=self.cluster.certificate_authority.data,
+                service_cidr=self.cluster.kubernetes_network_config.apply(_service_cidr),
+                node_local_dns=args.mode == "auto",
             )
         )
 
@@ -301,58 +307,13 @@ class EksGpuCluster(GpuCluster):
             parent=self,
         )
 
-    def _kubeconfig(self) -> pulumi.Output[str]:
-        """A kubeconfig that gets short-lived tokens from `aws eks get-token` (AWS CLI v2)."""
-        region = self._args.scope.region
 
-        def render(endpoint: str, certificate: str, cluster: str) -> str:
-            return json.dumps(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Config",
-                    "clusters": [
-                        {
-                            "name": cluster,
-                            "cluster": {
-                                "server": endpoint,
-                                "certificate-authority-data": certificate,
-                            },
-                        }
-                    ],
-                    "contexts": [
-                        {"name": cluster, "context": {"cluster": cluster, "user": cluster}}
-                    ],
-                    "current-context": cluster,
-                    "users": [
-                        {
-                            "name": cluster,
-                            "user": {
-                                "exec": {
-                                    "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                    "command": "aws",
-                                    "args": [
-                                        "eks",
-                                        "get-token",
-                                        "--cluster-name",
-                                        cluster,
-                                        "--region",
-                                        region,
-                                        "--output",
-                                        "json",
-                                    ],
-                                    "interactiveMode": "Never",
-                                }
-                            },
-                        }
-                    ],
-                }
-            )
-
-        return pulumi.Output.all(
-            self.cluster.endpoint,
-            self.cluster.certificate_authority.data,
-            self.cluster.name,
-        ).apply(lambda values: render(*values))
+def _service_cidr(config: aws.eks.outputs.ClusterKubernetesNetworkConfig | None) -> str:
+    """The Service CIDR EKS chose (10.100.0.0/16 or 172.20.0.0/16, whichever does not overlap
+    the VPC) or was given."""
+    if config is None or not config.service_ipv4_cidr:
+        raise ValueError("the EKS cluster reports no kubernetesNetworkConfig.serviceIpv4Cidr")
+    return config.service_ipv4_cidr
 
 
 def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:

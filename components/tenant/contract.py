@@ -82,3 +82,7 @@ class TenantCluster:
     oidc_provider_arn: pulumi.Input[str] | None = None
     ready: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """Resources Kubernetes objects must wait for (the GPU layer's queues)."""
+    dns_cidrs: Sequence[pulumi.Input[str]] = ()
+    """Where pods' DNS queries go when the cluster has no kube-dns pods to select (EKS Auto
+    Mode runs CoreDNS on each node): the Service CIDR holding the DNS ClusterIP and the node
+    network. Empty where kube-dns pods in kube-system answer."""

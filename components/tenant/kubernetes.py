@@ -102,9 +102,6 @@ class TenantWorkspaceArgs:
       tenants' pods accept no traffic anyway. The link-local range is excepted: pods reach
       no node-local service over it (the instance metadata service among them); the Pod
       Identity agent has its own rule.
-    - `dns_cidrs`: resolver addresses for clusters whose DNS is not a kube-dns pod in
-      kube-system. EKS Auto Mode runs CoreDNS on each node: pass the cluster DNS address
-      pods' resolv.conf names (the kube-dns ClusterIP, e.g. `172.20.0.10/32`).
     - `pod_security_version`: the Pod Security Standards release `restricted` is enforced
       as: pinned, so a cluster upgrade never starts rejecting pods that ran the day before;
       warnings and audit entries follow the latest release to show what the next pin would
@@ -125,7 +122,6 @@ class TenantWorkspaceArgs:
     max_persistent_volume_claims: int = 50
     https_egress_cidr: str = "0.0.0.0/0"
     https_egress_except: Sequence[str] = (LINK_LOCAL,)
-    dns_cidrs: Sequence[str] = ()
     pod_security_version: str = "v1.33"
 
 
@@ -302,7 +298,7 @@ class TenantWorkspace(pulumi.ComponentResource):
                 ),
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=KUBE_DNS["pods"]),
             ),
-            *(_ip_block(cidr) for cidr in args.dns_cidrs),
+            *(_ip_block(cidr) for cidr in args.cluster.dns_cidrs),
         ]
         both, egress = ["Ingress", "Egress"], ["Egress"]
         policies: dict[str, dict[str, Any]] = {
@@ -505,7 +501,9 @@ def _port(protocol: str, port: int) -> k8s.networking.v1.NetworkPolicyPortArgs:
     return k8s.networking.v1.NetworkPolicyPortArgs(protocol=protocol, port=port)
 
 
-def _ip_block(cidr: str, excepted: Sequence[str] = ()) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+def _ip_block(
+    cidr: pulumi.Input[str], excepted: Sequence[str] = ()
+) -> k8s.networking.v1.NetworkPolicyPeerArgs:
     return k8s.networking.v1.NetworkPolicyPeerArgs(
         ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr, except_=list(excepted) or None)
     )

@@ -206,6 +206,12 @@ def _eks_cluster(resource: MockedResource) -> Computed:
             {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}
         ],
         "vpcConfig": vpc_config,
+        # EKS picks 172.20.0.0/16 when the VPC is in 10.0.0.0/8 (as Plinth's defaults are).
+        "kubernetesNetworkConfig": {
+            "ipFamily": "ipv4",
+            "serviceIpv4Cidr": "172.20.0.0/16",
+            **dict(resource.inputs.get("kubernetesNetworkConfig") or {}),
+        },
         "status": "ACTIVE",
     }
 

@@ -72,6 +72,12 @@ class Preview:
     def root(self) -> ResourceRecord | None:
         return next((r for r in self.resources if r.type == STACK_TYPE), None)
 
+    def as_stack_outputs(self, organization: str = "organization") -> dict[str, Any]:
+        """These outputs as a `--stack-outputs` file for stacks referencing this one. The
+        offline engine's secrets are placeholders, so they are written as they are.
+        "organization" is what self-managed backends call every stack's organization."""
+        return {f"{organization}/{self.project}/{self.stack}": reveal(self.outputs)}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "project": self.project,

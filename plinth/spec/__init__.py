@@ -18,15 +18,19 @@ from pydantic import ValidationError
 from plinth.spec.base import DataClassification
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
 from plinth.spec.model import PlinthSpec
+from plinth.spec.platform import PLATFORM_OUTPUT, PlatformContract, contract_problems
 
 NAMESPACE = "plinth"
 
 __all__ = [
     "NAMESPACE",
+    "PLATFORM_OUTPUT",
     "DataClassification",
+    "PlatformContract",
     "PlinthSpec",
     "Problem",
     "SpecError",
+    "check_platform_contract",
     "load_spec",
     "load_spec_from_pulumi",
     "namespace_values",
@@ -89,7 +93,38 @@ def load_spec(config: Mapping[str, str], project_dir: Path | None = None) -> Pli
     problems += spec.problems()
     if problems:
         raise SpecError(_in_files(problems, files))
+    spec._tenant_files = files
     return spec
+
+
+def check_platform_contract(spec: PlinthSpec, published: Any) -> PlatformContract:
+    """Validate what a tenant stack's platform stack published (its `plinthPlatform` output,
+    None when absent) and the stack's tenants against it; SpecError lists every problem."""
+    assert spec.platform is not None
+    stack = spec.platform.stack
+    if published is None:
+        raise SpecError(
+            [
+                Problem(
+                    f"{NAMESPACE}:platform.stack",
+                    f"{stack} has no output {PLATFORM_OUTPUT!r}: is it a Plinth platform "
+                    "stack, updated since tenant stacks were introduced?",
+                )
+            ]
+        )
+    try:
+        contract = PlatformContract.model_validate(published)
+    except ValidationError as error:
+        raise SpecError(
+            problems_from_validation_error(
+                error, PlatformContract, prefix=f"{stack} output {PLATFORM_OUTPUT}."
+            ),
+            source=f"platform contract of {stack}",
+        ) from None
+    problems = contract_problems(spec, contract)
+    if problems:
+        raise SpecError(_in_files(problems, spec._tenant_files))
+    return contract
 
 
 def load_spec_from_pulumi(project_dir: Path) -> PlinthSpec:

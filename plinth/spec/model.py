@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
 )
@@ -39,6 +40,7 @@ from plinth.spec.tenants import (
     IdentityCenterSpec,
     PlatformStackSpec,
     TenantSpec,
+    spec_offer,
     tenant_problems,
 )
 from policies.rule import Profile
@@ -217,6 +219,9 @@ class PlinthSpec(SpecModel):
     tenants: tuple[TenantSpec, ...] = ()
     """AI projects on the platform: names of `projects/<name>.yaml` files, or tenants inline."""
 
+    _tenant_files: dict[int, str] = PrivateAttr(default_factory=dict)
+    """The file each tenant entry was read from (by index), for locating problems."""
+
     @field_validator("bedrock")
     @classmethod
     def _bedrock(cls, bedrock: BedrockSpec, info: ValidationInfo) -> BedrockSpec:
@@ -269,8 +274,7 @@ class PlinthSpec(SpecModel):
         if self.platform is None:
             return tenant_problems(
                 self.tenants,
-                self.clusters,
-                self.bedrock,
+                spec_offer(self.clusters, self.bedrock),
                 identity_center=self.identity_center is not None,
             )
         owned_by_platform = [
@@ -298,7 +302,7 @@ class PlinthSpec(SpecModel):
             if key not in self.platform.clusters
         ]
         return problems + tenant_problems(
-            self.tenants, (), None, identity_center=self.identity_center is not None
+            self.tenants, None, identity_center=self.identity_center is not None
         )
 
     @property

@@ -8,7 +8,8 @@ itself is valid, so every problem is reported at its exact key.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
@@ -291,20 +292,33 @@ class PlatformStackSpec(SpecModel):
         return value
 
 
+@dataclass(frozen=True)
+class PlatformOffer:
+    """What a platform offers its tenants, from its spec (platform stack) or its outputs
+    (tenant stack): schedulable GPU units per cluster and pool, and approved Bedrock models."""
+
+    where: str
+    """How problems name the platform: "this stack" or "platform stack <name>"."""
+    gpu_units: Mapping[str, Mapping[str, int]]
+    bedrock_models: Sequence[str] | None
+    """Approved model IDs; None when the platform has no Bedrock."""
+    bedrock_providers: Sequence[str] = ()
+    """Providers all of whose models are approved."""
+    bedrock_source: str = "plinth:bedrock"
+    """Where the approved models are set, for messages."""
+
+
 def tenant_problems(
     tenants: tuple[TenantSpec, ...],
-    clusters: tuple[AnyClusterSpec, ...],
-    bedrock: BedrockSpec | None,
+    offer: PlatformOffer | None,
     *,
     identity_center: bool,
     prefix: str = "plinth:tenants",
 ) -> list[Problem]:
-    """Problems between tenants and the stack: unknown clusters, pools and models, quotas over
-    a pool's capacity, SSO groups without Identity Center, duplicate names. `clusters` and
-    `bedrock` are None-like (empty, None) for a tenant stack, whose platform is checked when
-    its outputs arrive."""
+    """Problems of tenants in a stack: duplicate names, SSO groups without Identity Center,
+    feature-group keys and, given the platform's `offer`, what they ask of it (None in a
+    tenant stack, whose platform outputs arrive later: see `offer_problems`)."""
     problems: list[Problem] = []
-    by_name = {cluster.name: cluster for cluster in clusters}
     seen: dict[str, int] = {}
     for index, tenant in enumerate(tenants):
         at = f"{prefix}[{index}]"
@@ -313,10 +327,6 @@ def tenant_problems(
                 Problem(f"{at}.name", f"{tenant.name!r} is also tenant [{seen[tenant.name]}]")
             )
         seen.setdefault(tenant.name, index)
-        if by_name:
-            problems += _cluster_problems(tenant, by_name, at)
-        if bedrock is not None:
-            problems += _model_problems(tenant, bedrock, at)
         for persona in PERSONA_KEYS:
             if getattr(tenant.personas, persona).sso_groups and not identity_center:
                 problems.append(
@@ -331,55 +341,87 @@ def tenant_problems(
                 problems.append(
                     Problem(f"{at}.dataStores.featureStore.featureGroups[{g}].{key}", message)
                 )
+    return problems + (offer_problems(tenants, offer, prefix=prefix) if offer else [])
+
+
+def offer_problems(
+    tenants: tuple[TenantSpec, ...],
+    offer: PlatformOffer,
+    *,
+    prefix: str = "plinth:tenants",
+    unknown_clusters: bool = True,
+) -> list[Problem]:
+    """Tenants asking for clusters, pools, GPUs or models the platform does not offer.
+    `unknown_clusters=False` leaves out clusters the platform lacks (reported elsewhere)."""
+    problems: list[Problem] = []
+    for index, tenant in enumerate(tenants):
+        at = f"{prefix}[{index}]"
+        problems += _cluster_problems(tenant, offer, at, unknown_clusters)
+        problems += _model_problems(tenant, offer, at)
     return problems
+
+
+def spec_offer(clusters: Sequence[AnyClusterSpec], bedrock: BedrockSpec) -> PlatformOffer:
+    """What a platform stack's own clusters and Bedrock section offer its tenants."""
+    return PlatformOffer(
+        where="this stack",
+        gpu_units={
+            cluster.name: {
+                pool.name: node_pool(pool).max_schedulable_gpus for pool in cluster.gpu_pools
+            }
+            for cluster in clusters
+        },
+        bedrock_models=bedrock.models if bedrock.enabled else None,
+        bedrock_providers=bedrock.allow_providers,
+    )
 
 
 PERSONA_KEYS = ("admin", "developer", "viewer")
 
 
 def _cluster_problems(
-    tenant: TenantSpec, clusters: dict[str, AnyClusterSpec], at: str
+    tenant: TenantSpec, offer: PlatformOffer, at: str, unknown_clusters: bool
 ) -> Iterator[Problem]:
     for key, wanted in tenant.clusters.items():
-        cluster = clusters.get(key)
-        if cluster is None:
+        pools = offer.gpu_units.get(key)
+        if pools is None:
+            if not unknown_clusters:
+                continue
             yield Problem(
                 f"{at}.clusters.{key}",
-                f"{key!r} is not a cluster of this stack (clusters: {', '.join(clusters)})",
+                f"{key!r} is not a cluster of {offer.where} "
+                f"(clusters: {', '.join(offer.gpu_units) or 'none'})",
             )
             continue
-        pools = {pool.name: node_pool(pool) for pool in cluster.gpu_pools}
         for pool_name, gpus in wanted.gpu_quota.items():
-            pool = pools.get(pool_name)
             path = f"{at}.clusters.{key}.gpuQuota.{pool_name}"
-            if pool is None:
+            if pool_name not in pools:
                 yield Problem(
                     path, f"{pool_name!r} is not a GPU pool of {key!r} (pools: {', '.join(pools)})"
                 )
-            elif gpus > pool.max_schedulable_gpus:
+            elif gpus > pools[pool_name]:
                 yield Problem(
                     path,
                     f"{gpus} GPUs is more than pool {pool_name!r} can ever hold "
-                    f"({pool.max_schedulable_gpus} at maxNodes)",
+                    f"({pools[pool_name]} at maxNodes)",
                 )
 
 
-def _model_problems(tenant: TenantSpec, bedrock: BedrockSpec, at: str) -> Iterator[Problem]:
-    if tenant.bedrock_models and not bedrock.enabled:
-        yield Problem(
-            f"{at}.bedrockModels", "Bedrock is not enabled in this stack (plinth:bedrock)"
-        )
+def _model_problems(tenant: TenantSpec, offer: PlatformOffer, at: str) -> Iterator[Problem]:
+    if tenant.bedrock_models and offer.bedrock_models is None:
+        where = f"{offer.where} ({offer.bedrock_source})"
+        yield Problem(f"{at}.bedrockModels", f"Bedrock is not enabled in {where}")
         return
-    approved = set(bedrock.models)
+    approved = offer.bedrock_models or ()
     for index, model in enumerate(tenant.bedrock_models):
         try:
             provider = ModelRef.parse(model).provider
         except ModelIdError as error:
             yield Problem(f"{at}.bedrockModels[{index}]", str(error))
             continue
-        if model not in approved and provider not in bedrock.allow_providers:
+        if model not in approved and provider not in offer.bedrock_providers:
             yield Problem(
                 f"{at}.bedrockModels[{index}]",
-                f"{model!r} is not approved by plinth:bedrock.models "
-                f"({', '.join(bedrock.models) or 'none'})",
+                f"{model!r} is not approved by {offer.bedrock_source}.models "
+                f"({', '.join(approved) or 'none'})",
             )

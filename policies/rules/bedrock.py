@@ -149,11 +149,16 @@ def _model_family(pattern: str) -> str:
     return ""
 
 
+PLATFORM_REFERENCE = "platform"
+"""The StackReference through which a Plinth tenant stack reads its platform stack."""
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 @stack_rule(
     id="bedrock-invocation-logging",
     area="bedrock",
     description="A stack that uses Bedrock logs model invocations (prompts and completions) to "
-    "S3 or CloudWatch Logs.",
+    "S3 or CloudWatch Logs (a tenant stack: its platform stack does).",
     severity="high",
     remediation="Add an aws.bedrockmodel.InvocationLoggingConfiguration with logging_config "
     "text_data_delivery_enabled=True and an s3_config and/or cloudwatch_config destination.",
@@ -167,7 +172,10 @@ def _model_family(pattern: str) -> str:
 def invocation_logging(args: StackValidationArgs, report: Report, _: Config) -> None:
     users = _bedrock_users(args)
     configs = of_type(args, INVOCATION_LOGGING)
-    if users and not configs:
+    # Logging is one configuration per account and region: a Plinth tenant stack's calls are
+    # logged by the platform stack it references, whose own audit checks the configuration.
+    tenant_stack = any(ref.name == PLATFORM_REFERENCE for ref in of_type(args, STACK_REFERENCE))
+    if users and not configs and not tenant_stack:
         report("the stack uses Bedrock but configures no model invocation logging", users[0].urn)
     for config in configs:
         logging = dig(config.props, "loggingConfig", default={})

@@ -16,6 +16,7 @@ SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryption
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 POLICY = "aws:iam/policy:Policy"
 ROLE = "aws:iam/role:Role"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROLE_ARN = "arn:aws:iam::123456789012:role/bedrock-logging"
 GUARDRAIL_ARN = "arn:aws:bedrock:eu-west-1:123456789012:guardrail/abc123"
@@ -148,6 +149,19 @@ CASES = [
         guarded_policy,
         log_bucket,
         logging_config(True, log_bucket),
+    ),
+    complies(
+        "bedrock-invocation-logging",
+        "tenant stack: its platform stack logs",
+        guarded_policy,
+        res(STACK_REFERENCE, "platform", {"name": "acme/plinth/prod"}),
+    ),
+    violates(
+        "bedrock-invocation-logging",
+        "a reference to some other stack does not log",
+        guarded_policy,
+        res(STACK_REFERENCE, "network", {"name": "acme/network/prod"}),
+        expect="no model invocation logging",
     ),
     complies(
         "bedrock-invocation-logging",
