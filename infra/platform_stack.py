@@ -49,6 +49,7 @@ from components.storage import (
 from components.tenant import (
     TenantNetwork,
 )
+from components.tenant.budget import CostAllocationTags, CostAllocationTagsArgs
 from components.tenant.contract import TenantCluster
 from components.tenant.identity import (
     ClusterOidcProvider,
@@ -440,6 +441,9 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
             ),
             on_aws,
         )
+
+    if spec.activate_cost_allocation_tags:
+        CostAllocationTags(f"{prefix}-cost-allocation-tags", CostAllocationTagsArgs(), on_aws)
 
     # The contract tenant stacks read through a StackReference (README: "Tenant stacks").
     pin = bedrock_access.guardrail if bedrock_access else None

@@ -69,7 +69,7 @@ def test_unknown_stack_exits_2_and_lists_stacks() -> None:
     code, _, err = invoke("preview", "--stack", "prod")
     assert code == 2
     assert "stack 'prod' has no config file Pulumi.prod.yaml" in err
-    assert "(stacks with config files: coreweave, dev)" in err
+    assert "(stacks with config files: coreweave, dev, dev-vision)" in err
 
 
 def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
@@ -81,9 +81,9 @@ def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
     assert lines[1:] == [
         "  plinth:network.cidr: '10.0.0.0/33' is not an IPv4 network (CIDR such as 10.0.0.0/16)",
         "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: "
-        "auditors, aws, bedrock, clusters, compliance, costCenter, dataClassification, "
-        "environment, extraTags, identityCenter, kms, network, owner, platform, protect, "
-        "storage, tenants",
+        "activateCostAllocationTags, auditors, aws, bedrock, clusters, compliance, costCenter, "
+        "dataClassification, environment, extraTags, identityCenter, kms, network, owner, "
+        "platform, protect, storage, tenants",
     ]
 
 

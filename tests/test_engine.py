@@ -220,7 +220,7 @@ def test_missing_stack_names_the_stacks_that_exist() -> None:
         preview_stack(ROOT, "prod")
     assert str(caught.value) == (
         f"stack 'prod' has no config file Pulumi.prod.yaml in '{ROOT}' "
-        "(stacks with config files: coreweave, dev)"
+        "(stacks with config files: coreweave, dev, dev-vision)"
     )
 
 

@@ -229,7 +229,7 @@ def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
     # Provider configuration reaches the engine JSON-encoded, as in a real deployment.
     assert json.loads(provider.inputs["allowedAccountIds"]) == ["210987654321"]
     assert provider.inputs["region"] == "eu-central-1"
-    assert [r.name for r in preview.of_type(BUCKET)] == [
+    assert sorted(r.name for r in preview.of_type(BUCKET)) == [
         "plinth-dev-access-logs",
         "plinth-dev-audit",
         "plinth-dev-bedrock-logs",
@@ -243,6 +243,18 @@ def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
     # The AZ lookup goes through the stack's provider (the engine's fallback is us-east-1).
     zones = sorted({s.inputs["availabilityZone"] for s in preview.of_type("aws:ec2/subnet:Subnet")})
     assert zones == ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
+
+
+def test_cost_allocation_tags_are_activated_only_when_asked(
+    tmp_path: Path, dev_preview: Preview
+) -> None:
+    tag = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+    assert not dev_preview.of_type(tag)
+    preview = preview_dev(tmp_path, {"plinth:activateCostAllocationTags": True})
+    assert sorted((r.inputs["tagKey"], r.inputs["status"]) for r in preview.of_type(tag)) == [
+        ("cost-center", "Active"),
+        ("project", "Active"),
+    ]
 
 
 def test_stack_outputs(dev_preview: Preview) -> None:

@@ -197,9 +197,9 @@ def test_common_tags() -> None:
         (
             {"netwrk": {}},
             "plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: "
-            "auditors, aws, bedrock, clusters, compliance, costCenter, dataClassification, "
-            "environment, extraTags, identityCenter, kms, network, owner, platform, protect, "
-            "storage, tenants",
+            "activateCostAllocationTags, auditors, aws, bedrock, clusters, compliance, "
+            "costCenter, dataClassification, environment, extraTags, identityCenter, kms, "
+            "network, owner, platform, protect, storage, tenants",
         ),
         (
             {"compliance": {"profiles": ["baseline", "iso27001"]}},

@@ -256,8 +256,16 @@ ON_DEV_GPU = "plinth:tenants[0].clusters.gpu"
         ),
         (
             {"costCenter": "cc#risk"},
-            "plinth:tenants[0].costCenter: 'cc#risk' is not a usable tag value (1 to 256 "
-            "letters, digits, spaces and _ . : / = + - @)",
+            "plinth:tenants[0].costCenter: 'cc#risk' is not usable as a tag and Kubernetes label "
+            "value (1 to 63 letters, digits, '-', '_' and '.', starting and ending with a "
+            "letter or digit, such as cc-search)",
+        ),
+        (
+            # A fine AWS tag value, but also the tenant's Kubernetes label, which has no spaces.
+            {"costCenter": "cc risk"},
+            "plinth:tenants[0].costCenter: 'cc risk' is not usable as a tag and Kubernetes label "
+            "value (1 to 63 letters, digits, '-', '_' and '.', starting and ending with a "
+            "letter or digit, such as cc-search)",
         ),
         (
             {"dataClassification": "secret"},
@@ -388,6 +396,19 @@ GROUP = "plinth:tenants[0].dataStores.featureStore.featureGroups[0]"
 )
 def test_feature_group_mistakes(changes: dict[str, Any], expected: str) -> None:
     assert problems(dev_config(tenants=[tenant(**feature_group(**changes))])) == [expected]
+
+
+def test_feature_group_names_may_not_meet_across_tenants() -> None:
+    # <prefix>-fraud-detection-transactions twice: tenant fraud-detection's group
+    # transactions and tenant fraud's group detection-transactions.
+    first = tenant(name="fraud-detection", **feature_group())
+    second = tenant(name="fraud", **feature_group(name="detection-transactions"))
+    assert problems(dev_config(tenants=[first, second])) == [
+        "plinth:tenants[1].dataStores.featureStore.featureGroups[0].name: "
+        "'detection-transactions' makes the feature group name "
+        "<prefix>-fraud-detection-transactions, which "
+        f"{GROUP}.name has already; rename the group"
+    ]
 
 
 def test_a_feature_group_is_valid_as_written() -> None:
@@ -796,8 +817,9 @@ def test_tenant_new_names_every_bad_flag_and_writes_nothing(project: Path) -> No
     lines = err.splitlines()
     assert lines[0] == "error: cannot scaffold tenant 'Fraud'"
     assert sorted(lines[1:]) == [
-        "  --cost-center: 'cc#risk' is not a usable tag value (1 to 256 letters, digits, "
-        "spaces and _ . : / = + - @)",
+        "  --cost-center: 'cc#risk' is not usable as a tag and Kubernetes label value (1 to 63 "
+        "letters, digits, '-', '_' and '.', starting and ending with a letter or digit, such as "
+        "cc-search)",
         "  --owner: 'risk-lead' is not an email address (budget alerts go to owners)",
         "  NAME: 'Fraud' is not a tenant name (lowercase letters, digits and '-', 2 to 20 "
         "characters, such as fraud-detection)",

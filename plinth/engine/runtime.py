@@ -106,11 +106,12 @@ class CapturingMonitor(mocks.MockMonitor):
         self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        """URNs as the real engine forms them: children of the stack itself carry no
-        `pulumi:pulumi:Stack$` prefix (the SDK's plain mock adds one)."""
-        if parent.split("::")[2:3] == [STACK_TYPE]:
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        """URNs as the real engine forms them: the type is qualified by the parent's whole
+        qualified type (the SDK's plain mock keeps only the nearest parent's), and children
+        of the stack itself carry no `pulumi:pulumi:Stack$` prefix."""
+        parent_type = parent.split("::")[2] if parent else STACK_TYPE
+        qualified = type_ if parent_type == STACK_TYPE else f"{parent_type}${type_}"
+        return f"urn:pulumi:{settings.get_stack()}::{settings.get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self._claim(request)
@@ -256,7 +257,9 @@ def run_callable(
     try:
         with linear_wait():
             loop.run_until_complete(run_in_stack(body))
-    except SpecError:
+    except SpecError as error:
+        if cloud.problems:  # the spec found what a missing --stack-outputs entry left out
+            raise _unresolved_references(cloud.problems) from error
         raise
     except Exception as error:
         if cloud.problems:  # the program failed on what it could not read offline

@@ -214,6 +214,10 @@ class PlinthSpec(SpecModel):
     """IAM Identity Center, for tenant personas held by SSO groups."""
     auditors: tuple[IamPrincipalArn, ...] = ()
     """IAM roles or users that may assume the platform's read-only auditor role."""
+    activate_cost_allocation_tags: bool = False
+    """Activate the `project` and `cost-center` tag keys for cost allocation, which tenants'
+    budgets filter on. Account-wide, and only the management account of an AWS Organization
+    may do it: leave off where the billing team activates them."""
     platform: PlatformStackSpec | None = None
     """Set in a stack that holds only tenants: the platform stack they run on."""
     tenants: tuple[TenantSpec, ...] = ()
@@ -279,7 +283,15 @@ class PlinthSpec(SpecModel):
             )
         owned_by_platform = [
             key
-            for key in ("kms", "network", "storage", "clusters", "bedrock", "auditors")
+            for key in (
+                "kms",
+                "network",
+                "storage",
+                "clusters",
+                "bedrock",
+                "auditors",
+                "activate_cost_allocation_tags",
+            )
             if key in self.model_fields_set
         ]
         problems = [

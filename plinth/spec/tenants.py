@@ -38,6 +38,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$")
 _SSO_GROUP = re.compile(r"^[\w+=,.@ -]{1,128}$")
 _K8S_GROUP = re.compile(r"^[\w:.@/-]{1,253}$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _FEATURE = re.compile(r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$")
 
 
@@ -230,6 +231,13 @@ class TenantSpec(SpecModel):
     @field_validator("cost_center")
     @classmethod
     def _cost_center(cls, value: str) -> str:
+        # Also a label on the tenant's Kubernetes objects, which allow less than AWS tags.
+        if not _LABEL_VALUE.match(value):
+            raise invalid(
+                f"{value!r} is not usable as a tag and Kubernetes label value (1 to 63 "
+                "letters, digits, '-', '_' and '.', starting and ending with a letter or "
+                "digit, such as cc-search)"
+            )
         return tag_value(value)
 
     @field_validator("owners", "bedrock_models")
@@ -320,6 +328,7 @@ def tenant_problems(
     tenant stack, whose platform outputs arrive later: see `offer_problems`)."""
     problems: list[Problem] = []
     seen: dict[str, int] = {}
+    feature_groups: dict[str, str] = {}
     for index, tenant in enumerate(tenants):
         at = f"{prefix}[{index}]"
         if tenant.name in seen:
@@ -337,10 +346,21 @@ def tenant_problems(
                 )
         store = tenant.data_stores.feature_store
         for g, group in enumerate(store.feature_groups if store else ()):
+            group_at = f"{at}.dataStores.featureStore.featureGroups[{g}]"
             for key, message in group.problems():
+                problems.append(Problem(f"{group_at}.{key}", message))
+            # SageMaker names a group <prefix>-<tenant>-<group>: tenant a-b's group c and
+            # tenant a's group b-c would both be <prefix>-a-b-c.
+            full_name = f"{tenant.name}-{group.name}"
+            if full_name in feature_groups:
                 problems.append(
-                    Problem(f"{at}.dataStores.featureStore.featureGroups[{g}].{key}", message)
+                    Problem(
+                        f"{group_at}.name",
+                        f"{group.name!r} makes the feature group name <prefix>-{full_name}, "
+                        f"which {feature_groups[full_name]} has already; rename the group",
+                    )
                 )
+            feature_groups.setdefault(full_name, f"{group_at}.name")
     return problems + (offer_problems(tenants, offer, prefix=prefix) if offer else [])
 
 
