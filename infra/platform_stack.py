@@ -4,6 +4,7 @@ contract tenant stacks build on (README: "Tenant stacks")."""
 
 import pulumi
 import pulumi_aws as aws
+from account import stack_account
 from tenancy import TENANT_LOG_PREFIX, BedrockAccess, TenantPlatform, add_tenants
 
 from components.bedrock.endpoints import account_only_endpoint_policy
@@ -70,16 +71,8 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
     """Register the platform the validated spec describes."""
     prefix = spec.name_prefix
 
-    # One explicit provider: the region comes from the spec, and a stack pinned to an account
-    # refuses credentials for any other.
-    provider = aws.Provider(
-        "aws",
-        region=spec.aws.region,
-        allowed_account_ids=[spec.aws.account_id] if spec.aws.account_id else None,
-    )
-    on_aws = pulumi.ResourceOptions(provider=provider)
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
-    scope = AwsScope(account_id=identity.account_id, region=spec.aws.region)
+    account = stack_account(spec)
+    on_aws, scope = account.on_aws, account.scope
     bedrock_region = spec.bedrock.region or spec.aws.region
     bedrock_endpoints = endpoint_services(spec.bedrock)
 
@@ -172,7 +165,7 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
                 allowed_account_ids=[spec.aws.account_id] if spec.aws.account_id else None,
             )
             on_bedrock = pulumi.ResourceOptions(provider=bedrock_provider)
-            bedrock_scope = AwsScope(account_id=identity.account_id, region=bedrock_region)
+            bedrock_scope = AwsScope(account_id=scope.account_id, region=bedrock_region)
             log_key = EncryptionKey(
                 f"{prefix}-bedrock-key",
                 EncryptionKeyArgs(

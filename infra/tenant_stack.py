@@ -8,7 +8,7 @@ kubeconfigs that hold no credential.
 """
 
 import pulumi
-import pulumi_aws as aws
+from account import stack_account
 from tenancy import TENANT_LOG_PREFIX, BedrockAccess, TenantPlatform, add_tenants
 
 from components.bedrock.grants import GuardrailPin
@@ -29,19 +29,12 @@ async def build(spec: PlinthSpec) -> None:
     published = await reference.get_output_details(PLATFORM_OUTPUT)
     contract = check_platform_contract(spec, published.value or published.secret_value)
 
-    provider = aws.Provider(
-        "aws",
-        region=spec.aws.region,
-        allowed_account_ids=[spec.aws.account_id] if spec.aws.account_id else None,
-    )
-    on_aws = pulumi.ResourceOptions(provider=provider)
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
-    scope = AwsScope(account_id=identity.account_id, region=spec.aws.region)
+    account = stack_account(spec)
     used = {key for tenant in spec.tenants for key in tenant.clusters}
     add_tenants(
         spec.tenants,
         TenantPlatform(
-            scope=scope,
+            scope=account.scope,
             name_prefix=spec.name_prefix,
             common_tags=spec.common_tags,
             access_logs=AccessLogDestination(contract.access_log_bucket, TENANT_LOG_PREFIX),
@@ -55,7 +48,7 @@ async def build(spec: PlinthSpec) -> None:
                 for key, cluster in contract.clusters.items()
                 if key in used
             },
-            bedrock=bedrock_access(contract, identity.account_id),
+            bedrock=bedrock_access(contract, account.scope.account_id),
             identity_center=(
                 IdentityCenter(
                     spec.identity_center.instance_arn, spec.identity_center.identity_store_id
@@ -67,7 +60,7 @@ async def build(spec: PlinthSpec) -> None:
             noncurrent_version_days=contract.noncurrent_version_retention_days,
             protect=spec.protect,
         ),
-        on_aws,
+        account.on_aws,
     )
 
 
