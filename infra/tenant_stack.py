@@ -16,7 +16,7 @@ from components.cluster.kubeconfig import cluster_provider
 from components.scope import AwsScope
 from components.storage import AccessLogDestination
 from components.tenant import TenantNetwork
-from components.tenant.contract import TenantCluster
+from components.tenant.contract import PLATFORM_REFERENCE, TenantCluster
 from components.tenant.identity import IdentityCenter
 from plinth.spec import PLATFORM_OUTPUT, PlatformContract, PlinthSpec, check_platform_contract
 from plinth.spec.platform import ClusterContract
@@ -25,7 +25,7 @@ from plinth.spec.platform import ClusterContract
 async def build(spec: PlinthSpec) -> None:
     """Register the spec's tenants on the platform stack `plinth:platform.stack` names."""
     assert spec.platform is not None
-    reference = pulumi.StackReference("platform", stack_name=spec.platform.stack)
+    reference = pulumi.StackReference(PLATFORM_REFERENCE, stack_name=spec.platform.stack)
     published = await reference.get_output_details(PLATFORM_OUTPUT)
     contract = check_platform_contract(spec, published.value or published.secret_value)
 

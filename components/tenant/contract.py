@@ -30,6 +30,9 @@ and leaves tenant namespaces besides DNS and the cloud's APIs."""
 PERSONA_GROUP_PREFIX = "plinth"
 WORKLOAD_SERVICE_ACCOUNT = "workload"
 """The service account in the tenant namespace that carries the tenant's workload identity."""
+PLATFORM_REFERENCE = "platform"
+"""The StackReference through which a tenant stack reads its platform stack's outputs; the
+policy pack recognises a tenant stack by it."""
 LOCAL_QUEUE = "gpu"
 """The Kueue LocalQueue in each tenant namespace (`kueue.x-k8s.io/queue-name: gpu`)."""
 

@@ -20,6 +20,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from components.bedrock.models import supports_guardrails
+from components.tenant.contract import PLATFORM_REFERENCE
 from policies.props import (
     IDENTITY_POLICY_TYPES,
     ROLE_TYPE,
@@ -149,8 +150,6 @@ def _model_family(pattern: str) -> str:
     return ""
 
 
-PLATFORM_REFERENCE = "platform"
-"""The StackReference through which a Plinth tenant stack reads its platform stack."""
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
