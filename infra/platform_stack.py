@@ -5,7 +5,7 @@ contract tenant stacks build on (README: "Tenant stacks")."""
 import pulumi
 import pulumi_aws as aws
 from account import stack_account
-from tenancy import TENANT_LOG_PREFIX, BedrockAccess, TenantPlatform, add_tenants
+from tenancy import TENANT_LOG_PREFIX, BedrockAccess, TenantPlatform, add_tenants, identity_center
 
 from components.bedrock.endpoints import account_only_endpoint_policy
 from components.bedrock.grants import (
@@ -55,7 +55,6 @@ from components.tenant.contract import TenantCluster
 from components.tenant.identity import (
     ClusterOidcProvider,
     ClusterOidcProviderArgs,
-    IdentityCenter,
     PlatformAuditor,
     PlatformAuditorArgs,
 )
@@ -421,13 +420,7 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
                 network=tenant_network,
                 clusters=tenant_clusters,
                 bedrock=bedrock_access,
-                identity_center=(
-                    IdentityCenter(
-                        spec.identity_center.instance_arn, spec.identity_center.identity_store_id
-                    )
-                    if spec.identity_center
-                    else None
-                ),
+                identity_center=identity_center(spec),
                 kms_administrators=spec.kms.administrators,
                 noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
                 protect=spec.protect,

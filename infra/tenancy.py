@@ -15,7 +15,7 @@ from components.tenant.budget import PROJECT_TAG
 from components.tenant.contract import PERSONAS, PersonaMembers, TenantCluster
 from components.tenant.data import FeatureGroupDefinition, FeatureStore
 from components.tenant.identity import IdentityCenter
-from plinth.spec import DataClassification
+from plinth.spec import DataClassification, PlinthSpec
 from plinth.spec.tenants import TenantSpec
 
 TENANT_LOG_PREFIX = "tenants/"
@@ -121,26 +121,17 @@ def tenant_args(tenant: TenantSpec, platform: TenantPlatform) -> TenantArgs:
 def add_tenants(
     tenants: Sequence[TenantSpec], platform: TenantPlatform, opts: pulumi.ResourceOptions
 ) -> None:
-    """One Tenant per spec, exported as `tenants` (roles, buckets, key, namespaces)."""
+    """One Tenant per spec, each one's summary exported under `tenants`."""
     built = {
         tenant.name: Tenant(
             f"{platform.name_prefix}-{tenant.name}", tenant_args(tenant, platform), opts
         )
         for tenant in tenants
     }
-    pulumi.export(
-        "tenants",
-        {
-            name: {
-                "workloadRoleArn": t.identity.workload_role.arn,
-                "personaRoleArns": {p: role.arn for p, role in t.identity.persona_roles.items()},
-                "buckets": {kind: bucket.name for kind, bucket in t.data.buckets.items()},
-                "keyArn": t.data.key.arn,
-                "namespaces": {key: ws.namespace_name for key, ws in t.workspaces.items()},
-                "vectorStoreEndpoint": (
-                    t.data.collection.collection_endpoint if t.data.collection else None
-                ),
-            }
-            for name, t in built.items()
-        },
-    )
+    pulumi.export("tenants", {name: tenant.summary for name, tenant in built.items()})
+
+
+def identity_center(spec: PlinthSpec) -> IdentityCenter | None:
+    """The stack's IAM Identity Center, for personas held by SSO groups."""
+    found = spec.identity_center
+    return IdentityCenter(found.instance_arn, found.identity_store_id) if found else None

@@ -9,7 +9,7 @@ kubeconfigs that hold no credential.
 
 import pulumi
 from account import stack_account
-from tenancy import TENANT_LOG_PREFIX, BedrockAccess, TenantPlatform, add_tenants
+from tenancy import TENANT_LOG_PREFIX, BedrockAccess, TenantPlatform, add_tenants, identity_center
 
 from components.bedrock.grants import GuardrailPin
 from components.cluster.kubeconfig import cluster_provider
@@ -17,7 +17,6 @@ from components.scope import AwsScope
 from components.storage import AccessLogDestination
 from components.tenant import TenantNetwork
 from components.tenant.contract import PLATFORM_REFERENCE, TenantCluster
-from components.tenant.identity import IdentityCenter
 from plinth.spec import PLATFORM_OUTPUT, PlatformContract, PlinthSpec, check_platform_contract
 from plinth.spec.platform import ClusterContract
 
@@ -49,13 +48,7 @@ async def build(spec: PlinthSpec) -> None:
                 if key in used
             },
             bedrock=bedrock_access(contract, account.scope.account_id),
-            identity_center=(
-                IdentityCenter(
-                    spec.identity_center.instance_arn, spec.identity_center.identity_store_id
-                )
-                if spec.identity_center
-                else None
-            ),
+            identity_center=identity_center(spec),
             kms_administrators=contract.kms_administrators,
             noncurrent_version_days=contract.noncurrent_version_retention_days,
             protect=spec.protect,

@@ -226,12 +226,15 @@ class Tenant(pulumi.ComponentResource):
             ),
             child,
         )
-        self.register_outputs(
-            {
-                "workloadRoleArn": self.identity.workload_role.arn,
-                "personaRoleArns": {p: role.arn for p, role in roles.items()},
-                "buckets": {kind: bucket.name for kind, bucket in self.data.buckets.items()},
-                "keyArn": self.data.key.arn,
-                "namespaces": {key: ws.namespace_name for key, ws in self.workspaces.items()},
-            }
-        )
+        self.summary: dict[str, pulumi.Input[object]] = {
+            "workloadRoleArn": self.identity.workload_role.arn,
+            "personaRoleArns": {p: role.arn for p, role in roles.items()},
+            "buckets": {kind: bucket.name for kind, bucket in self.data.buckets.items()},
+            "keyArn": self.data.key.arn,
+            "namespaces": {key: ws.namespace_name for key, ws in self.workspaces.items()},
+            "vectorStoreEndpoint": (
+                self.data.collection.collection_endpoint if self.data.collection else None
+            ),
+        }
+        """What the tenant's users need: its roles, buckets, key, namespaces and vector store."""
+        self.register_outputs(self.summary)
