@@ -17,6 +17,17 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+def dns_suffix(partition: str) -> str:
+    """The domain of AWS endpoints in a partition (China has its own)."""
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+
+
+def via_service(service: str, region: str) -> str:
+    """The `kms:ViaService` value of calls a service makes in `region`, e.g.
+    `s3.us-east-1.amazonaws.com`."""
+    return f"{service}.{region}.{dns_suffix(partition_of(region))}"
+
+
 @dataclass(frozen=True)
 class AwsScope:
     """The account, region and ARN partition a component builds ARNs and policies for.

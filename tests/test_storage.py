@@ -15,6 +15,7 @@ from support import (
     statement,
 )
 
+from components.scope import via_service
 from components.storage import (
     EncryptionKey,
     EncryptionKeyArgs,
@@ -305,3 +306,8 @@ def test_arns_follow_the_region_s_partition() -> None:
 )
 def test_scope_partition_follows_the_region(region: str, partition: str) -> None:
     assert scope(region).partition == partition
+
+
+def test_kms_via_service_uses_the_partition_s_domain() -> None:
+    assert via_service("s3", "eu-west-1") == "s3.eu-west-1.amazonaws.com"
+    assert via_service("s3", "cn-north-1") == "s3.cn-north-1.amazonaws.com.cn"

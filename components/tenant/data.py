@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import Statement, policy_document, service_trust_policy
-from components.scope import AwsScope
+from components.scope import AwsScope, via_service
 from components.storage import (
     AccessLogDestination,
     EncryptionKey,
@@ -468,9 +468,7 @@ class TenantData(pulumi.ComponentResource):
                 "Effect": "Allow",
                 "Action": "kms:GenerateDataKey",
                 "Resource": self.key.arn,
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": f"s3.{scope.region}.amazonaws.com"}
-                },
+                "Condition": {"StringEquals": {"kms:ViaService": via_service("s3", scope.region)}},
             },
             {
                 # Feature Store names each table `<feature group>-<creation time>`.

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import Statement, policy_document
-from components.scope import AwsScope, partition_of
+from components.scope import AwsScope, via_service
 from components.tenant.contract import Persona
 
 INLINE_POLICY_LIMIT = 10_240
@@ -38,10 +38,6 @@ OBJECT_WRITE_ACTIONS = (
 KEY_READ_ACTIONS = ("kms:Decrypt",)
 KEY_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 VECTOR_STORE_ACTIONS = ("aoss:APIAccessAll",)
-
-
-def _amazonaws(region: str) -> str:
-    return "amazonaws.com.cn" if partition_of(region) == "aws-cn" else "amazonaws.com"
 
 
 def _objects_of(bucket_arn: pulumi.Input[str]) -> pulumi.Input[str]:
@@ -98,7 +94,7 @@ def data_statements(
             "Effect": "Allow",
             "Action": list(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS),
             "Resource": key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.{_amazonaws(region)}"}},
+            "Condition": {"StringEquals": {"kms:ViaService": via_service("s3", region)}},
         }
     )
     return statements

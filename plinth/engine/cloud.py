@@ -15,17 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.scope import partition_of
+from components.scope import dns_suffix, partition_of
 
 EXAMPLE_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 INVOCATION_LOGGING = (
     "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
 )
-
-
-def dns_suffix(partition: str) -> str:
-    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
 @dataclass(frozen=True)
