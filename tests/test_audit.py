@@ -166,6 +166,15 @@ def test_bad_waivers_are_all_reported_before_anything_runs(tmp_path: Path) -> No
     assert "waivers[3].expires" in err
 
 
+def test_a_waivers_file_that_is_a_list_is_one_clear_error(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(yaml.safe_dump([waiver("kms-key-rotation", "data")]))
+    code, out, err = invoke("audit", "--waivers", str(waivers))
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    assert "waivers: the file must be a mapping with one key, waivers: a list" in err
+
+
 def test_stack_config_names_the_waivers_file(tmp_path: Path) -> None:
     document = dev_stack_document()
     document["config"]["plinth:compliance"] = {"profiles": ["gdpr"], "waivers": "missing.yaml"}

@@ -26,6 +26,7 @@ from components.tenant.contract import (
     TenantCluster,
     persona_group,
 )
+from components.tenant.permissions import cluster_statements
 
 ROLE_NAME_LIMIT = 64
 PERMISSION_SET_NAME_LIMIT = 32
@@ -345,16 +346,8 @@ class TenantIdentity(pulumi.ComponentResource):
                 "Resource": role.arn,
             }
         ]
-        if eks_arns:
-            # `aws eks update-kubeconfig` reads the cluster endpoint before assuming the role.
-            statements.append(
-                {
-                    "Sid": "DescribeTenantClusters",
-                    "Effect": "Allow",
-                    "Action": "eks:DescribeCluster",
-                    "Resource": list(eks_arns),
-                }
-            )
+        # `aws eks update-kubeconfig` reads the cluster endpoint before assuming the role.
+        statements += cluster_statements(eks_arns)
         inline = aws.ssoadmin.PermissionSetInlinePolicy(
             name,
             instance_arn=center.instance_arn,

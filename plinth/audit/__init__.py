@@ -47,7 +47,7 @@ def load_waivers(path: Path, today: dt.date | None = None) -> list[Waiver]:
     except yaml.YAMLError as error:
         raise SpecError([Problem(str(path), f"not valid YAML: {error}")], source) from None
     entries = raw.get("waivers") if isinstance(raw, dict) else None
-    if set(raw) - {"waivers"} or not isinstance(entries, list):
+    if not isinstance(raw, dict) or set(raw) - {"waivers"} or not isinstance(entries, list):
         raise SpecError(
             [Problem("waivers", "the file must be a mapping with one key, waivers: a list")], source
         )

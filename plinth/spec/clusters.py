@@ -78,9 +78,7 @@ def _label_key_problem(key: str) -> str | None:
         return f"{key!r} is not a Kubernetes label key ([prefix/]name, name up to 63 characters)"
     if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
         return f"{key!r} has a prefix that is not a DNS subdomain"
-    if any(f"{prefix}/".endswith(reserved) for reserved in RESERVED_LABEL_PREFIXES) or any(
-        f"{prefix}/" == reserved for reserved in RESERVED_LABEL_PREFIXES
-    ):
+    if any(f"{prefix}/".endswith(reserved) for reserved in RESERVED_LABEL_PREFIXES):
         return f"{key!r} uses a reserved prefix ({', '.join(RESERVED_LABEL_PREFIXES)})"
     return None
 

@@ -183,8 +183,6 @@ def _step(annotation: Any, part: int | str) -> Any:
         return None
     args = typing.get_args(annotation)
     origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _step(args[0], part)
     if origin is dict and args:
         return args[1]
     if origin in (list, tuple) and args:

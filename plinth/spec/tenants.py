@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from components.bedrock.models import ModelIdError, ModelRef
+from components.tenant.contract import PERSONAS
 from plinth.spec.base import (
     DataClassification,
     IamPrincipalArn,
@@ -336,7 +337,7 @@ def tenant_problems(
                 Problem(f"{at}.name", f"{tenant.name!r} is also tenant [{seen[tenant.name]}]")
             )
         seen.setdefault(tenant.name, index)
-        for persona in PERSONA_KEYS:
+        for persona in PERSONAS:
             if getattr(tenant.personas, persona).sso_groups and not identity_center:
                 problems.append(
                     Problem(
@@ -394,9 +395,6 @@ def spec_offer(clusters: Sequence[AnyClusterSpec], bedrock: BedrockSpec) -> Plat
         bedrock_models=bedrock.models if bedrock.enabled else None,
         bedrock_providers=bedrock.allow_providers,
     )
-
-
-PERSONA_KEYS = ("admin", "developer", "viewer")
 
 
 def _cluster_problems(

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.props import dig
+from policies.props import dig, known
 from policies.rule import Config, Report, resource_rule
 
 # Patterns with a fixed, documented prefix only: generic "long random string" detectors (an
@@ -50,30 +50,16 @@ def _store_inputs(args: ResourceValidationArgs) -> tuple[str, ...]:
     return SECRET_STORE_INPUTS.get(args.resource_type, ())
 
 
-def _known(container: Any, key: str | int) -> Any:
-    """The item, or None when its value is unknown until deployment.
-
-    This rule reads every input, so letting one unknown raise (as other rules do) would stop
-    it for nearly every new resource in a preview. An unknown value is computed from another
-    resource's outputs, not text written in the program, and `pulumi up` runs the rule again
-    with the value known, so skipping it here loses nothing.
-    """
-    try:
-        return container[key]
-    except UnknownValueError:
-        return None
-
-
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     """(input path, text) for every known string inside an input value."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, Mapping):
         for key in value:
-            yield from _strings(_known(value, key), f"{path}.{key}")
+            yield from _strings(known(value, key), f"{path}.{key}")
     elif isinstance(value, Sequence):
         for index in range(len(value)):
-            yield from _strings(_known(value, index), f"{path}[{index}]")
+            yield from _strings(known(value, index), f"{path}[{index}]")
 
 
 @resource_rule(
@@ -96,7 +82,10 @@ def no_embedded_credentials(args: ResourceValidationArgs, report: Report, _: Con
     for name in args.props:
         if name in skipped:
             continue
-        for path, text in _strings(_known(args.props, name), name):
+        # This rule reads every input: an unknown one (computed from another resource's
+        # outputs, not text in the program) is skipped rather than stopping the rule, and
+        # `pulumi up` runs the rule again with it known.
+        for path, text in _strings(known(args.props, name), name):
             for kind, pattern in CREDENTIAL_PATTERNS.items():
                 if pattern.search(text):
                     report(f"input {path} holds {kind}")  # never the value itself
