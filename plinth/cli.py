@@ -24,8 +24,6 @@ from policies.rule import Profile
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from plinth.audit import AuditReport
-    from plinth.engine import Preview
     from plinth.preflight import PreflightReport
 
 T = TypeVar("T")
@@ -172,16 +170,16 @@ def preview(
             "invalid --organization",
             [f"{organization!r}: letters, digits, '-', '_' and '.' only (such as acme)"],
         )
-    from plinth.audit import audit_preview, stack_compliance
+    from plinth.audit import audit_stack
     from plinth.audit import render as audit_render
-    from plinth.engine import preview_stack, render
+    from plinth.engine import render
 
-    def run() -> tuple[Preview, AuditReport]:
-        compliance = stack_compliance(program, stack, config_file=config)
-        result = preview_stack(program, stack, config_file=config, stack_outputs_file=stack_outputs)
-        return result, audit_preview(result, compliance)
-
-    result, report = _run_guarded(run, stack, debug)
+    report = _run_guarded(
+        lambda: audit_stack(program, stack, config_file=config, stack_outputs_file=stack_outputs),
+        stack,
+        debug,
+    )
+    result = report.preview
     if save_outputs is not None:
         saved = json.dumps(result.as_stack_outputs(organization), indent=2, default=str)
         try:
