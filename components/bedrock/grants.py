@@ -6,7 +6,6 @@ tenant composition, which also gets application inference profiles for cost attr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -22,6 +21,7 @@ from components.bedrock.models import (
     system_profile_arn,
 )
 from components.iam import Statement, policy_document
+from components.names import bounded_name
 from components.scope import AwsScope
 
 # Converse is authorised as InvokeModel and ConverseStream as InvokeModelWithResponseStream.
@@ -290,11 +290,7 @@ PROFILE_NAME_LIMIT = 64
 def _profile_name(project: str, ref: ModelRef) -> str:
     """`<project>-<model ID>`; shortened with a hash when over Bedrock's 64 characters, so
     two long model IDs never collide."""
-    name = f"{project}-{ref.id}"
-    if len(name) <= PROFILE_NAME_LIMIT:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: PROFILE_NAME_LIMIT - 9]}-{digest}"
+    return bounded_name(f"{project}-{ref.id}", PROFILE_NAME_LIMIT)
 
 
 def _slug(model_id: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -13,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import Statement, policy_document, service_trust_policy
+from components.names import bounded_name
 from components.scope import AwsScope, via_service
 from components.storage import (
     AccessLogDestination,
@@ -76,10 +76,7 @@ def opensearch_name(name_prefix: str, tenant: str) -> str:
     Names over 32 characters keep their first 23 and end with 8 hex digits of their SHA-256,
     so two long tenant names sharing a start still get different names.
     """
-    name = f"{name_prefix}-{tenant}"
-    if len(name) > OPENSEARCH_NAME_LIMIT:
-        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-        name = f"{name[: OPENSEARCH_NAME_LIMIT - 9].rstrip('-')}-{digest}"
+    name = bounded_name(f"{name_prefix}-{tenant}", OPENSEARCH_NAME_LIMIT, trim="-")
     if not _OPENSEARCH_NAME.match(name):
         raise ValueError(f"{name!r} is not an OpenSearch Serverless name ([a-z][a-z0-9-]+)")
     return name

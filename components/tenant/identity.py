@@ -8,7 +8,6 @@ exist before the tenant's data stores, which name the roles in their policies.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import Statement, policy_document
+from components.names import bounded_name
 from components.scope import AwsScope
 from components.tenant.contract import (
     PERSONAS,
@@ -56,15 +56,6 @@ POD_IDENTITY_TAGS = {
 }
 """Session tags EKS Pod Identity sets when it assumes a role (EKS User Guide, "Create IAM role
 with trust policy required by EKS Pod Identity")."""
-
-
-def _bounded_name(name: str, limit: int) -> str:
-    """`name`, or when longer than `limit` its start and a hash of the whole, so two long
-    names never shorten to the same one."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: limit - 9]}-{digest}"
 
 
 def _sso_role_arn_pattern(scope: AwsScope, permission_set: str) -> pulumi.Output[str]:
@@ -235,7 +226,7 @@ class TenantIdentity(pulumi.ComponentResource):
             members = args.personas.get(persona, PersonaMembers())
             if not (members.iam_principals or members.sso_groups):
                 continue
-            permission_set = _bounded_name(args.role_name(persona), PERMISSION_SET_NAME_LIMIT)
+            permission_set = bounded_name(args.role_name(persona), PERMISSION_SET_NAME_LIMIT)
             role = aws.iam.Role(
                 f"{name}-{persona}",
                 name=args.role_name(persona),
