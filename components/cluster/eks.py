@@ -299,9 +299,8 @@ class EksGpuCluster(GpuCluster):
     def _admin(self, name: str, index: int, principal_arn: str) -> pulumi.Resource:
         return cluster_access(
             f"{name}-admin-{index}",
-            self.cluster,
+            self.cluster.name,
             principal_arn,
-            entry_type="STANDARD",
             access_policy=self._args.scope.eks_access_policy_arn(CLUSTER_ADMIN_POLICY),
             tags=self._args.tags,
             parent=self,

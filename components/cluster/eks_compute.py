@@ -7,7 +7,7 @@ taint on every GPU node), cap each pool's GPUs, and let idle GPU nodes go away.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -44,29 +44,40 @@ AUTO_MODE_NODE_POLICIES = ("AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2Contain
 
 def cluster_access(
     name: str,
-    cluster: aws.eks.Cluster,
+    cluster_name: pulumi.Input[str],
     principal_arn: pulumi.Input[str],
     *,
-    entry_type: str,
     access_policy: str,
     tags: Mapping[str, str],
     parent: pulumi.Resource,
+    entry_type: str = "STANDARD",
+    namespaces: Sequence[str] | None = None,
+    kubernetes_groups: Sequence[str] = (),
 ) -> aws.eks.AccessPolicyAssociation:
-    """An access entry for `principal_arn` and its cluster-wide access policy."""
+    """An access entry for `principal_arn` (in `kubernetes_groups`) and its access policy,
+    limited to `namespaces` (cluster-wide when None)."""
     entry = aws.eks.AccessEntry(
         name,
-        cluster_name=cluster.name,
+        cluster_name=cluster_name,
         principal_arn=principal_arn,
         type=entry_type,
+        kubernetes_groups=list(kubernetes_groups) or None,
         tags=dict(tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    access_scope = (
+        aws.eks.AccessPolicyAssociationAccessScopeArgs(
+            type="namespace", namespaces=list(namespaces)
+        )
+        if namespaces is not None
+        else aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
+    )
     return aws.eks.AccessPolicyAssociation(
         name,
-        cluster_name=cluster.name,
+        cluster_name=cluster_name,
         principal_arn=entry.principal_arn,
         policy_arn=access_policy,
-        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+        access_scope=access_scope,
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -114,7 +125,7 @@ class EksAutoCompute(pulumi.ComponentResource):
             [
                 cluster_access(
                     f"{name}-nodes",
-                    cluster.cluster,
+                    cluster.cluster.name,
                     cluster.node_role.arn,
                     entry_type="EC2",
                     access_policy=args.scope.eks_access_policy_arn(AUTO_NODE_ACCESS_POLICY),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.cluster.eks_compute import cluster_access
 from components.iam import Statement, policy_document
 from components.names import bounded_name
 from components.scope import AwsScope
@@ -83,45 +84,6 @@ def _eks_cluster_arn(scope: AwsScope, cluster_name: pulumi.Input[str]) -> pulumi
 def _sid(text: str) -> str:
     """A statement ID fragment from a name (`cw-east` -> `CwEast`): Sids are alphanumeric."""
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text))
-
-
-def _eks_access(
-    name: str,
-    cluster_name: pulumi.Input[str],
-    principal_arn: pulumi.Input[str],
-    *,
-    policy_arn: str,
-    namespaces: Sequence[str] | None,
-    kubernetes_groups: Sequence[str],
-    tags: Mapping[str, str],
-    parent: pulumi.Resource,
-) -> aws.eks.AccessPolicyAssociation:
-    """An access entry for `principal_arn` and its access policy, limited to `namespaces`
-    (cluster-wide when None)."""
-    entry = aws.eks.AccessEntry(
-        name,
-        cluster_name=cluster_name,
-        principal_arn=principal_arn,
-        type="STANDARD",
-        kubernetes_groups=list(kubernetes_groups) or None,
-        tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    access_scope = (
-        aws.eks.AccessPolicyAssociationAccessScopeArgs(
-            type="namespace", namespaces=list(namespaces)
-        )
-        if namespaces is not None
-        else aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
-    )
-    return aws.eks.AccessPolicyAssociation(
-        name,
-        cluster_name=cluster_name,
-        principal_arn=entry.principal_arn,
-        policy_arn=policy_arn,
-        access_scope=access_scope,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
 
 
 @dataclass(frozen=True)
@@ -240,11 +202,13 @@ class TenantIdentity(pulumi.ComponentResource):
             if members.sso_groups:
                 self._single_sign_on(persona, members.sso_groups, permission_set, role, eks_arns)
             for cluster in args.eks_clusters:
-                _eks_access(
+                cluster_access(
                     f"{name}-{persona}-{cluster.key}",
                     cluster.cluster_name,
                     role.arn,
-                    policy_arn=args.scope.eks_access_policy_arn(PERSONA_ACCESS_POLICIES[persona]),
+                    access_policy=args.scope.eks_access_policy_arn(
+                        PERSONA_ACCESS_POLICIES[persona]
+                    ),
                     namespaces=[args.namespace],
                     kubernetes_groups=[persona_group(args.tenant, persona)],
                     tags=args.tags,
@@ -478,13 +442,11 @@ class PlatformAuditor(pulumi.ComponentResource):
                 opts=child,
             )
         for key, cluster_name in args.eks_clusters.items():
-            _eks_access(
+            cluster_access(
                 f"{name}-{key}",
                 cluster_name,
                 self.role.arn,
-                policy_arn=args.scope.eks_access_policy_arn(AUDITOR_ACCESS_POLICY),
-                namespaces=None,
-                kubernetes_groups=(),
+                access_policy=args.scope.eks_access_policy_arn(AUDITOR_ACCESS_POLICY),
                 tags=args.tags,
                 parent=self,
             )
