@@ -76,7 +76,9 @@ class AwsScope:
             opts=pulumi.InvokeOutputOptions(parent=parent),
         ).service_name
 
-    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
+    def arn(
+        self, service: str, resource: pulumi.Input[str], *, regional: bool = True
+    ) -> pulumi.Output[str]:
         """arn:<partition>:<service>:<region>:<account>:<resource>."""
         region = self.region if regional else ""
         return pulumi.Output.concat(

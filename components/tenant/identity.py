@@ -65,19 +65,10 @@ def _sso_role_arn_pattern(scope: AwsScope, permission_set: str) -> pulumi.Output
     region appears when the Identity Center instance is outside us-east-1; the suffix changes
     whenever the role is re-created, hence the wildcards; the `_` after the name keeps
     `<name>-other` permission sets out)."""
-    return pulumi.Output.concat(
-        "arn:",
-        scope.partition,
-        ":iam::",
-        scope.account_id,
-        f":role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*",
-    )
-
-
-def _eks_cluster_arn(scope: AwsScope, cluster_name: pulumi.Input[str]) -> pulumi.Output[str]:
-    """arn:<partition>:eks:<region>:<account>:cluster/<name>."""
-    return pulumi.Output.from_input(cluster_name).apply(
-        lambda name: scope.arn("eks", f"cluster/{name}")
+    return scope.arn(
+        "iam",
+        f"role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*",
+        regional=False,
     )
 
 
@@ -180,7 +171,10 @@ class TenantIdentity(pulumi.ComponentResource):
         super().__init__("plinth:tenant:TenantIdentity", name, None, opts)
         self._name, self._args = name, args
         child = pulumi.ResourceOptions(parent=self)
-        eks_arns = [_eks_cluster_arn(args.scope, c.cluster_name) for c in args.eks_clusters]
+        eks_arns = [
+            args.scope.arn("eks", pulumi.Output.concat("cluster/", c.cluster_name))
+            for c in args.eks_clusters
+        ]
         self.eks_cluster_arns = eks_arns
 
         self.persona_roles = {}
