@@ -23,10 +23,6 @@ class GpuMachine:
     rack_nodes: int | None = None
     """Rack-scale systems are sold in whole racks of this many nodes (no autoscaling)."""
 
-    @property
-    def family(self) -> str:
-        return self.name.split(".")[0]
-
 
 def _aws_family(family: str, gpu: str, sizes: dict[str, tuple[int, bool]]) -> list[GpuMachine]:
     return [GpuMachine(f"{family}.{size}", gpu, gpus, efa) for size, (gpus, efa) in sizes.items()]

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.bedrock.guardrail import Classification
 from components.iam import Statement, policy_document, service_trust_policy
 from components.names import bounded_name
 from components.scope import AwsScope, via_service
@@ -23,7 +24,6 @@ from components.storage import (
     SecureBucketArgs,
 )
 
-Classification = Literal["public", "internal", "confidential", "restricted"]
 FeatureType = Literal["Integral", "Fractional", "String"]
 
 BUCKETS = ("datasets", "models", "artifacts")
