@@ -17,13 +17,13 @@ from components.bedrock.grants import (
     ProjectModelAccess,
     ProjectModelAccessArgs,
 )
+from components.bedrock.guardrail import Classification
 from components.bedrock.models import ModelRef
 from components.scope import AwsScope
 from components.storage import AccessLogDestination
 from components.tenant.budget import PROJECT_TAG, TenantBudget, TenantBudgetArgs
 from components.tenant.contract import Persona, PersonaMembers, TenantCluster
 from components.tenant.data import (
-    Classification,
     FeatureStore,
     TenantData,
     TenantDataArgs,
