@@ -23,13 +23,18 @@ def service_trust_policy(
     service_principal: pulumi.Input[str],
     *,
     source_account: pulumi.Input[str],
-    source_arn_like: pulumi.Input[str],
+    source_arn_like: pulumi.Input[str] | None,
     actions: Sequence[str] = ("sts:AssumeRole",),
 ) -> pulumi.Output[str]:
     """Trust for one AWS service, pinned to this account and source ARN (confused deputy).
 
-    Services that pass session tags (EKS, EKS Pod Identity) also need `sts:TagSession`.
+    `source_arn_like=None` pins the account only, for services that do not send a source ARN
+    when they assume a role (AWS Config). Services that pass session tags (EKS, EKS Pod
+    Identity) also need `sts:TagSession`.
     """
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    if source_arn_like is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn_like}
     return policy_document(
         [
             {
@@ -37,10 +42,7 @@ def service_trust_policy(
                 "Effect": "Allow",
                 "Principal": {"Service": service_principal},
                 "Action": actions[0] if len(actions) == 1 else list(actions),
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": source_account},
-                    "ArnLike": {"aws:SourceArn": source_arn_like},
-                },
+                "Condition": condition,
             }
         ]
     )

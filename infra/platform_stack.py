@@ -38,6 +38,12 @@ from components.cluster.coreweave import (
 )
 from components.cluster.eks import EksGpuCluster, EksGpuClusterArgs, EksGpuPool
 from components.cluster.software import COHORT, GpuSoftware, GpuSoftwareArgs
+from components.guardrails import (
+    AccountGuardrail,
+    AccountGuardrails,
+    AccountGuardrailsArgs,
+    PlatformBudget,
+)
 from components.network import Network, NetworkArgs
 from components.scope import AwsScope
 from components.storage import (
@@ -62,6 +68,7 @@ from plinth.spec import PLATFORM_OUTPUT, PlinthSpec
 from plinth.spec.bedrock import endpoint_services
 from plinth.spec.clusters import CoreWeaveClusterSpec, EksClusterSpec, node_pool
 from plinth.spec.platform import CONTRACT_VERSION
+from policies.profiles import settings_for
 
 
 # One linear composition, read top to bottom in the order AWS needs things; splitting it would
@@ -149,6 +156,35 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
         for key, bucket in spec.storage.buckets.items()
     }
 
+    profile = settings_for(spec.compliance.profiles)
+    guardrails = spec.guardrails
+    AccountGuardrails(
+        f"{prefix}-guardrails",
+        AccountGuardrailsArgs(
+            scope=scope,
+            name_prefix=prefix,
+            tags=spec.common_tags(),
+            audit_log_days=profile.audit_log_days,
+            audit_log_lock=profile.audit_log_lock,
+            log_group_days=profile.log_group_days,
+            security_hub_standards=profile.security_hub_standards,
+            access_logs=access_logs.log_destination("audit-logs/"),
+            subscribers=guardrails.subscribers,
+            data_bucket_arns=[bucket.arn for bucket in data_buckets.values()],
+            kms_administrators=spec.kms.administrators,
+            budget=(
+                PlatformBudget(guardrails.budget.monthly_usd, guardrails.budget.alert_thresholds)
+                if guardrails.budget
+                else None
+            ),
+            anomaly_threshold_usd=guardrails.anomaly_threshold_usd,
+            external=frozenset(guardrails.external),
+            noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
+            protect=spec.protect,
+        ),
+        on_aws,
+    )
+
     def bedrock_platform() -> tuple[dict[str, pulumi.Input[object]], AwsScope, GuardrailPin | None]:
         """Bedrock for the account and region: invocation logging, the platform guardrail,
         provisioned throughput and the approved-models policy. Returns the stack outputs, and
@@ -181,23 +217,25 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
             log_access = access_log_bucket(
                 f"{prefix}-bedrock-access-logs", bedrock_scope, on_bedrock
             )
-        logging = InvocationLogging(
-            invocation_logging_name(prefix),
-            InvocationLoggingArgs(
-                scope=bedrock_scope,
-                key_arn=log_key.arn,
-                log_group_name=invocation_log_group_name(spec.environment),
-                retention_days=bedrock.logging.retention_days,
-                access_logs=log_access.log_destination("bedrock-logs/"),
-                tags=tags,
-                image_data=bedrock.logging.image_data,
-                embedding_data=bedrock.logging.embedding_data,
-                video_data=bedrock.logging.video_data,
-                noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
-                protect=spec.protect,
-            ),
-            on_bedrock,
-        )
+        logging = None
+        if AccountGuardrail.INVOCATION_LOGGING not in spec.guardrails.external:
+            logging = InvocationLogging(
+                invocation_logging_name(prefix),
+                InvocationLoggingArgs(
+                    scope=bedrock_scope,
+                    key_arn=log_key.arn,
+                    log_group_name=invocation_log_group_name(spec.environment),
+                    retention_days=bedrock.logging.retention_days,
+                    access_logs=log_access.log_destination("bedrock-logs/"),
+                    tags=tags,
+                    image_data=bedrock.logging.image_data,
+                    embedding_data=bedrock.logging.embedding_data,
+                    video_data=bedrock.logging.video_data,
+                    noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
+                    protect=spec.protect,
+                ),
+                on_bedrock,
+            )
         settings = bedrock.guardrail
         guardrail = PlatformGuardrail(
             f"{prefix}-guardrail",
@@ -267,8 +305,8 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
             "guardrailVersionArn": guardrail.version_arn,
             "guardrailRequired": settings.required,
             "approvedModelsPolicyArn": approved.arn,
-            "invocationLogBucket": logging.bucket.name,
-            "invocationLogGroup": logging.log_group.name,
+            "invocationLogBucket": logging.bucket.name if logging else None,
+            "invocationLogGroup": logging.log_group.name if logging else None,
             "provisionedModels": {name: t.arn for name, t in throughputs.items()},
         }
         return outputs, bedrock_scope, pin

@@ -289,10 +289,10 @@ def policy_config(
     ] = None,
     debug: Debug = False,
 ) -> None:
-    """Write the policy-pack config of a stack's profiles and waivers for the real engine:
+    """Write the policy-pack config of a stack's profiles, waivers and external guardrails
+    for the real engine:
     `pulumi preview --policy-pack policies --policy-pack-config FILE`."""
     from plinth.audit import stack_compliance
-    from policies.pack import pack_config
 
     compliance = _run_guarded(
         lambda: stack_compliance(
@@ -301,7 +301,7 @@ def policy_config(
         stack,
         debug,
     )
-    text = json.dumps(pack_config(compliance.profiles, compliance.waivers), indent=2) + "\n"
+    text = json.dumps(compliance.pack_config(), indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:

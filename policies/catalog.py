@@ -85,6 +85,7 @@ PCI = Framework(
             "1.3.1": "Inbound traffic to the CDE is restricted",
             "1.3.2": "Outbound traffic from the CDE is restricted",
             "1.4.2": "Inbound traffic from untrusted networks is restricted",
+            "2.2.1": "Configuration standards are developed, implemented and maintained",
             "3.5.1": "Stored account data is rendered unreadable (strong cryptography)",
             "3.6.1": "Cryptographic keys are protected against disclosure and misuse",
             "3.7.4": "Cryptographic keys are changed at the end of their cryptoperiod",
@@ -100,6 +101,7 @@ PCI = Framework(
             "10.3.2": "Audit log files are protected against modification",
             "10.3.4": "Change detection is used on audit logs",
             "10.5.1": "Audit log history is retained for at least 12 months",
+            "11.5.1": "Intrusion-detection techniques detect and alert on intrusions",
             "12.5.1": "An inventory of in-scope system components is maintained",
         }
     ),
@@ -123,6 +125,7 @@ NIST_800_53 = Framework(
             "AU-12": "Audit record generation",
             "CA-7": "Continuous monitoring",
             "CM-3": "Configuration change control",
+            "CM-6": "Configuration settings",
             "CM-7": "Least functionality",
             "CM-8": "System component inventory",
             "CP-10": "System recovery and reconstitution",

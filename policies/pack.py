@@ -15,6 +15,7 @@ from pulumi_policy import Policy
 
 from policies.rule import PROFILES
 from policies.rules import ALL_RULES
+from policies.rules.guardrails import EXTERNAL_GUARDRAILS
 from policies.waivers import CONFIG_KEY, WAIVERS_IN_EFFECT_POLICY, Waiver
 
 PACK_NAME = "plinth"
@@ -32,14 +33,21 @@ def check_profiles(profiles: Sequence[str]) -> list[str]:
     return [p for p in PROFILES if p == "baseline" or p in profiles]
 
 
-def pack_config(profiles: Sequence[str], waivers: Sequence[Waiver] = ()) -> dict[str, Any]:
+def pack_config(
+    profiles: Sequence[str],
+    waivers: Sequence[Waiver] = (),
+    external_guardrails: Sequence[str] = (),
+) -> dict[str, Any]:
     """The policy-pack config for a stack that claims `profiles`: every policy's strictest
-    enforcement and thresholds across those profiles, and its waivers."""
+    enforcement and thresholds across those profiles, its waivers, and the account guardrails
+    the stack declares provided outside it (`plinth:guardrails.external`)."""
     claimed = check_profiles(profiles)
     config: dict[str, Any] = {}
     for rule in ALL_RULES:
         entry: dict[str, Any] = {"enforcementLevel": rule.level(claimed).value}
         entry.update(rule.thresholds(claimed))
+        if EXTERNAL_GUARDRAILS in rule.params:
+            entry[EXTERNAL_GUARDRAILS.name] = list(external_guardrails)
         granted = [w.to_config() for w in waivers if w.policy == rule.id]
         if granted:
             entry[CONFIG_KEY] = granted

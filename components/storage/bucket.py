@@ -44,7 +44,9 @@ class ServiceWriter:
     service: str
     """Service principal name without the domain, e.g. `bedrock` or `logging.s3`."""
     source_arn_like: pulumi.Input[str]
-    key_prefix: str = ""
+    key_prefix: pulumi.Input[str] = ""
+    reads_bucket_acl: bool = False
+    """CloudTrail reads the bucket ACL (s3:GetBucketAcl) before it delivers."""
 
 
 @dataclass(frozen=True)
@@ -255,19 +257,31 @@ class SecureBucket(pulumi.ComponentResource):
                 ServiceWriter("logging.s3", source_arn_like=f"arn:{args.scope.partition}:s3:::*")
             )
         for writer in writers:
+            principal = {"Service": args.scope.service_principal(writer.service, parent=self)}
+            condition = {
+                "StringEquals": {"aws:SourceAccount": args.scope.account_id},
+                "ArnLike": {"aws:SourceArn": writer.source_arn_like},
+            }
+            word = _sid_word(writer.service)
+            if writer.reads_bucket_acl:
+                statements.append(
+                    {
+                        "Sid": f"AclCheckBy{word}ForThisAccount",
+                        "Effect": "Allow",
+                        "Principal": principal,
+                        "Action": "s3:GetBucketAcl",
+                        "Resource": arn,
+                        "Condition": condition,
+                    }
+                )
             statements.append(
                 {
-                    "Sid": f"WritesFrom{_sid_word(writer.service)}ForThisAccount",
+                    "Sid": f"WritesFrom{word}ForThisAccount",
                     "Effect": "Allow",
-                    "Principal": {
-                        "Service": args.scope.service_principal(writer.service, parent=self)
-                    },
+                    "Principal": principal,
                     "Action": "s3:PutObject",
                     "Resource": pulumi.Output.concat(arn, "/", writer.key_prefix, "*"),
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": args.scope.account_id},
-                        "ArnLike": {"aws:SourceArn": writer.source_arn_like},
-                    },
+                    "Condition": condition,
                 }
             )
         return statements

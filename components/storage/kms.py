@@ -61,6 +61,7 @@ class EncryptionKeyArgs:
     administrators: Sequence[str] = ()
     allow_cloudwatch_logs: bool = False
     allow_bedrock_logging: bool = False
+    cloudtrail_trails: Sequence[str] = ()
     deletion_window_days: int = 30
     retain_on_delete: bool = True
     protect: bool = False
@@ -76,7 +77,9 @@ class EncryptionKey(pulumi.ComponentResource):
     - when asked, lets CloudWatch Logs use it only for log groups of this account and region
       (scoped by the `kms:EncryptionContext:aws:logs:arn` condition);
     - when asked, lets Bedrock generate data keys for invocation logs it writes to SSE-KMS
-      buckets, only on behalf of this account's Bedrock resources.
+      buckets, only on behalf of this account's Bedrock resources;
+    - when given `cloudtrail_trails` (names), lets CloudTrail encrypt log files for those
+      trails of this account only, and describe the key (it checks the key on create).
     """
 
     key: aws.kms.Key

@@ -25,6 +25,34 @@ def tag_cost_filter(key: str, value: str) -> str:
     return f"user:{key}${value}"
 
 
+def budget_notifications(
+    thresholds_percent: Sequence[int], emails: Sequence[str]
+) -> list[aws.budgets.BudgetNotificationArgsDict]:
+    """An email alert as actual spend passes each threshold, and one when the month's forecast
+    passes the limit (warning days before the actual spend does)."""
+    subscribers = list(emails)
+    notifications: list[aws.budgets.BudgetNotificationArgsDict] = [
+        {
+            "notification_type": "ACTUAL",
+            "comparison_operator": "GREATER_THAN",
+            "threshold": float(threshold),
+            "threshold_type": "PERCENTAGE",
+            "subscriber_email_addresses": subscribers,
+        }
+        for threshold in sorted(thresholds_percent)
+    ]
+    notifications.append(
+        {
+            "notification_type": "FORECASTED",
+            "comparison_operator": "GREATER_THAN",
+            "threshold": 100.0,
+            "threshold_type": "PERCENTAGE",
+            "subscriber_email_addresses": subscribers,
+        }
+    )
+    return notifications
+
+
 @dataclass(frozen=True)
 class TenantBudgetArgs:
     """Inputs of a TenantBudget.
@@ -80,26 +108,6 @@ class TenantBudget(pulumi.ComponentResource):
         self, name: str, args: TenantBudgetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("plinth:tenant:TenantBudget", name, None, opts)
-        owners = list(args.owners)
-        notifications: list[aws.budgets.BudgetNotificationArgsDict] = [
-            {
-                "notification_type": "ACTUAL",
-                "comparison_operator": "GREATER_THAN",
-                "threshold": float(threshold),
-                "threshold_type": "PERCENTAGE",
-                "subscriber_email_addresses": owners,
-            }
-            for threshold in sorted(args.thresholds_percent)
-        ]
-        notifications.append(
-            {
-                "notification_type": "FORECASTED",
-                "comparison_operator": "GREATER_THAN",
-                "threshold": 100.0,
-                "threshold_type": "PERCENTAGE",
-                "subscriber_email_addresses": owners,
-            }
-        )
         self.budget = aws.budgets.Budget(
             name,
             name=args.name,
@@ -111,7 +119,7 @@ class TenantBudget(pulumi.ComponentResource):
                 {"name": "TagKeyValue", "values": [tag_cost_filter(args.tag_key, args.tag_value)]}
             ],
             cost_types={"include_credit": False, "include_refund": False},
-            notifications=notifications,
+            notifications=budget_notifications(args.thresholds_percent, args.owners),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -7,12 +7,13 @@ before the program runs; every problem is reported at once as a SpecError.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from plinth.audit.analyzer import AuditResource, analyze
 from plinth.audit.findings import AuditReport, Finding, build_findings
@@ -20,6 +21,7 @@ from plinth.engine import Preview, preview_stack
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import NAMESPACE, namespace_values
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
+from plinth.spec.guardrails import GuardrailsSpec
 from plinth.spec.model import ComplianceSpec
 from policies.pack import PACK_NAME, check_profiles, pack_config, policies
 from policies.rules import ALL_RULES, RULES_BY_ID
@@ -30,10 +32,15 @@ __all__ = ["AuditReport", "Finding", "StackCompliance", "audit_preview", "audit_
 
 @dataclass(frozen=True)
 class StackCompliance:
-    """The profiles and waivers an audit applies."""
+    """The profiles, waivers and external account guardrails an audit applies."""
 
     profiles: list[str]
     waivers: list[Waiver]
+    external_guardrails: tuple[str, ...] = ()
+
+    def pack_config(self) -> dict[str, Any]:
+        """The policy-pack config these stand for (`plinth policy-config` writes it)."""
+        return pack_config(self.profiles, self.waivers, self.external_guardrails)
 
 
 def load_waivers(path: Path, today: dt.date | None = None) -> list[Waiver]:
@@ -93,22 +100,36 @@ def stack_compliance(
     waivers (flag, else `plinth:compliance.waivers`), all checked before anything runs."""
     project = find_project(program_dir)
     config = load_stack_config(project, stack, config_file)
-    raw = namespace_values(config.values).get("compliance", {})
-    try:
-        spec = ComplianceSpec.model_validate(raw)
-    except ValidationError as error:
-        problems = problems_from_validation_error(error, ComplianceSpec, f"{NAMESPACE}:compliance.")
-        raise SpecError(problems) from None
+    values = namespace_values(config.values)
+    spec = _section(ComplianceSpec, values, "compliance")
+    guardrails = _section(GuardrailsSpec, values, "guardrails")
     chosen = list(profiles) if profiles else [p.value for p in spec.profiles]
     if waivers_file is None and spec.waivers:
         waivers_file = project.root / spec.waivers
     waivers = load_waivers(waivers_file) if waivers_file else []
-    return StackCompliance(profiles=check_profiles(chosen), waivers=waivers)
+    return StackCompliance(
+        profiles=check_profiles(chosen),
+        waivers=waivers,
+        external_guardrails=tuple(g.value for g in guardrails.external),
+    )
+
+
+Section = TypeVar("Section", bound=BaseModel)
+
+
+def _section(model: type[Section], values: Mapping[str, Any], key: str) -> Section:
+    """One section of the stack's `plinth:` namespace, validated on its own (so `plinth audit
+    --program` works on programs whose other keys Plinth does not know)."""
+    try:
+        return model.model_validate(values.get(key, {}))
+    except ValidationError as error:
+        problems = problems_from_validation_error(error, model, f"{NAMESPACE}:{key}.")
+        raise SpecError(problems) from None
 
 
 def audit_preview(preview: Preview, compliance: StackCompliance) -> AuditReport:
     """Run every rule of the pack on a captured preview."""
-    config = pack_config(compliance.profiles, compliance.waivers)
+    config = compliance.pack_config()
     resources = [AuditResource.of(record) for record in preview.resources]
     analysis = analyze(resources, policies(), config, PACK_NAME)
     levels = {name: entry["enforcementLevel"] for name, entry in config.items()}

@@ -34,8 +34,9 @@ from plinth.spec.base import (
     without_duplicates,
 )
 from plinth.spec.bedrock import BedrockSpec, check_bedrock
-from plinth.spec.clusters import AnyClusterSpec, check_clusters
+from plinth.spec.clusters import AnyClusterSpec, EksClusterSpec, check_clusters
 from plinth.spec.errors import Problem
+from plinth.spec.guardrails import GuardrailsSpec
 from plinth.spec.tenants import (
     IdentityCenterSpec,
     PlatformStackSpec,
@@ -43,6 +44,7 @@ from plinth.spec.tenants import (
     spec_offer,
     tenant_problems,
 )
+from policies.profiles import settings_for
 from policies.rule import Profile
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -214,6 +216,7 @@ class PlinthSpec(SpecModel):
     """IAM Identity Center, for tenant personas held by SSO groups."""
     auditors: tuple[IamPrincipalArn, ...] = ()
     """IAM roles or users that may assume the platform's read-only auditor role."""
+    guardrails: GuardrailsSpec = GuardrailsSpec()
     activate_cost_allocation_tags: bool = False
     """Activate the `project` and `cost-center` tag keys for cost allocation, which tenants'
     budgets filter on. Account-wide, and only the management account of an AWS Organization
@@ -276,10 +279,14 @@ class PlinthSpec(SpecModel):
         """Problems across sections that single keys cannot show: tenants against the
         stack's clusters and models, and platform sections set in a tenant stack."""
         if self.platform is None:
-            return tenant_problems(
-                self.tenants,
-                spec_offer(self.clusters, self.bedrock),
-                identity_center=self.identity_center is not None,
+            return (
+                self._profile_problems()
+                + self._guardrail_problems()
+                + tenant_problems(
+                    self.tenants,
+                    spec_offer(self.clusters, self.bedrock),
+                    identity_center=self.identity_center is not None,
+                )
             )
         owned_by_platform = [
             key
@@ -290,6 +297,7 @@ class PlinthSpec(SpecModel):
                 "clusters",
                 "bedrock",
                 "auditors",
+                "guardrails",
                 "activate_cost_allocation_tags",
             )
             if key in self.model_fields_set
@@ -313,9 +321,61 @@ class PlinthSpec(SpecModel):
             for key in tenant.clusters
             if key not in self.platform.clusters
         ]
-        return problems + tenant_problems(
-            self.tenants, None, identity_center=self.identity_center is not None
+        return (
+            problems
+            + self._profile_problems()
+            + tenant_problems(self.tenants, None, identity_center=self.identity_center is not None)
         )
+
+    def _profile_problems(self) -> list[Problem]:
+        """Values the claimed compliance profiles forbid: regions outside their residency and
+        CloudWatch log retention under their minimum."""
+        profiles = [p.value for p in self.compliance.profiles]
+        settings = settings_for(profiles)
+        claimed = ", ".join(profiles)
+        problems: list[Problem] = []
+        if settings.allowed_regions:
+            regions = {"plinth:aws.region": self.aws.region}
+            if self.bedrock.region:
+                regions["plinth:bedrock.region"] = self.bedrock.region
+            problems += [
+                Problem(
+                    path,
+                    f"{region!r} is outside the regions the profiles ({claimed}) allow: "
+                    f"{', '.join(settings.allowed_regions)}",
+                )
+                for path, region in regions.items()
+                if region not in settings.allowed_regions
+            ]
+        retention = {"plinth:network.flowLogs.retentionDays": self.network.flow_logs.retention_days}
+        if self.bedrock.enabled:
+            retention["plinth:bedrock.logging.retentionDays"] = self.bedrock.logging.retention_days
+        retention |= {
+            f"plinth:clusters[{index}].logRetentionDays": cluster.log_retention_days
+            for index, cluster in enumerate(self.clusters)
+            if isinstance(cluster, EksClusterSpec)
+        }
+        problems += [
+            Problem(
+                path,
+                f"{days} days is under the {settings.log_group_days} days the profiles "
+                f"({claimed}) require for logs",
+            )
+            for path, days in retention.items()
+            if days < settings.log_group_days
+        ]
+        return problems
+
+    def _guardrail_problems(self) -> list[Problem]:
+        if self.guardrails.budget is not None and not self.guardrails.subscribers:
+            return [
+                Problem(
+                    "plinth:guardrails.subscribers",
+                    "plinth:guardrails.budget is set but no one is alerted: list at least one "
+                    "email",
+                )
+            ]
+        return []
 
     @property
     def name_prefix(self) -> str:

@@ -195,12 +195,13 @@ class DataStoresSpec(SpecModel):
 
 
 class BudgetSpec(SpecModel):
-    """The tenant's monthly AWS budget, over costs tagged with its project tag."""
+    """A monthly AWS budget: a tenant's covers costs tagged with its project tag, the
+    platform's (plinth:guardrails.budget) the whole account."""
 
     monthly_usd: int = Field(ge=1, le=100_000_000)
     alert_thresholds: tuple[Annotated[int, Field(ge=1, le=1000)], ...] = (50, 80, 100)
-    """Percentages of the budget at which actual spend alerts the owners (a forecast over
-    100% alerts too)."""
+    """Percentages of the budget at which actual spend alerts (a forecast over 100% alerts
+    too)."""
 
     @field_validator("alert_thresholds")
     @classmethod

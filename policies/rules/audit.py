@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
+from policies.profiles import PROFILE_SETTINGS, by_profile
 from policies.props import dig, of_type, referencing
 from policies.rule import (
     Config,
     Param,
+    Profile,
     Report,
     advisory,
     at_least,
@@ -156,9 +158,9 @@ def _valid_retention(minimum: int) -> int:
             name="minRetentionDays",
             description="Shortest log group retention, in days (0 or unset never expires).",
             schema={"type": "integer", "minimum": 1},
-            default=90,
+            default=PROFILE_SETTINGS[Profile.BASELINE].log_group_days,
             merge=at_least,
-            by_profile={"soc2": 365, "pci": 365, "hipaa": 2192},
+            by_profile=by_profile("log_group_days"),
         ),
     ),
 )

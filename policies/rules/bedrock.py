@@ -20,7 +20,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from components.bedrock.models import supports_guardrails
-from components.tenant.contract import PLATFORM_REFERENCE
+from components.guardrails.singletons import AccountGuardrail
 from policies.props import (
     IDENTITY_POLICY_TYPES,
     ROLE_TYPE,
@@ -36,6 +36,7 @@ from policies.props import (
     statements,
 )
 from policies.rule import Config, Param, Report, advisory, resource_rule, stack_rule
+from policies.rules.guardrails import EXTERNAL_GUARDRAILS, provided_elsewhere
 from policies.rules.storage import BUCKETS, ENCRYPTION, sse_kms_problem
 
 INVOCATION_LOGGING = (
@@ -150,14 +151,12 @@ def _model_family(pattern: str) -> str:
     return ""
 
 
-STACK_REFERENCE = "pulumi:pulumi:StackReference"
-
-
 @stack_rule(
     id="bedrock-invocation-logging",
     area="bedrock",
     description="A stack that uses Bedrock logs model invocations (prompts and completions) to "
-    "S3 or CloudWatch Logs (a tenant stack: its platform stack does).",
+    "S3 or CloudWatch Logs (a tenant stack: its platform stack does; or the stack declares it "
+    "provided outside, plinth:guardrails.external).",
     severity="high",
     remediation="Add an aws.bedrockmodel.InvocationLoggingConfiguration with logging_config "
     "text_data_delivery_enabled=True and an s3_config and/or cloudwatch_config destination.",
@@ -167,23 +166,29 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
         "soc2": ["CC7.2"],
         "hipaa": ["164.312(b)"],
     },
+    params=(EXTERNAL_GUARDRAILS,),
 )
-def invocation_logging(args: StackValidationArgs, report: Report, _: Config) -> None:
+def invocation_logging(args: StackValidationArgs, report: Report, config: Config) -> None:
     users = _bedrock_users(args)
     configs = of_type(args, INVOCATION_LOGGING)
     # Logging is one configuration per account and region: a Plinth tenant stack's calls are
-    # logged by the platform stack it references, whose own audit checks the configuration.
-    tenant_stack = any(ref.name == PLATFORM_REFERENCE for ref in of_type(args, STACK_REFERENCE))
-    if users and not configs and not tenant_stack:
+    # logged by the platform stack it references, whose own audit checks the configuration;
+    # a stack may also declare it provided outside (plinth:guardrails.external).
+    external = provided_elsewhere(args, config, AccountGuardrail.INVOCATION_LOGGING)
+    if users and not configs and not external:
         report("the stack uses Bedrock but configures no model invocation logging", users[0].urn)
-    for config in configs:
-        logging = dig(config.props, "loggingConfig", default={})
+    for configuration in configs:
+        logging = dig(configuration.props, "loggingConfig", default={})
         if dig(logging, "textDataDeliveryEnabled") is False:  # the provider defaults it to true
             report(
-                "text prompts and completions are not logged (textDataDeliveryEnabled)", config.urn
+                "text prompts and completions are not logged (textDataDeliveryEnabled)",
+                configuration.urn,
             )
         if not dig(logging, "s3Config") and not dig(logging, "cloudwatchConfig"):
-            report("invocation logging has no s3Config or cloudwatchConfig destination", config.urn)
+            report(
+                "invocation logging has no s3Config or cloudwatchConfig destination",
+                configuration.urn,
+            )
 
 
 def _bucket_uses_kms_key(args: StackValidationArgs, bucket: PolicyResource) -> bool:

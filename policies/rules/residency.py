@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from pulumi_policy import ResourceValidationArgs
 
+from policies.profiles import by_profile
 from policies.props import dig, resources
 from policies.rule import Config, Param, Report, advisory, narrowest, resource_rule
 from policies.rules.bedrock import (
@@ -28,8 +29,6 @@ from policies.rules.bedrock import (
 )
 
 AWS_PROVIDER = "pulumi:providers:aws"
-# AWS regions in EU member states (London and Zurich are in Europe but outside the EU).
-EU_REGIONS = ["eu-central-1", "eu-west-1", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1"]
 # The Regions each cross-region inference geography may route a request to, as documented for
 # AWS's predefined profiles (Bedrock user guide, "Supported Regions and models for inference
 # profiles"; AWS CDK CrossRegionInferenceProfileRegion), checked 2026-11. A model's own set is
@@ -72,7 +71,7 @@ ALLOWED_REGIONS = Param(
     schema={"type": "array", "items": {"type": "string"}},
     default=[],
     merge=narrowest,
-    by_profile={"gdpr": EU_REGIONS},
+    by_profile=by_profile("allowed_regions"),
 )
 
 

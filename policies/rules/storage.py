@@ -17,6 +17,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from policies.profiles import PROFILE_SETTINGS, by_profile
 from policies.props import (
     as_list,
     condition_values,
@@ -28,7 +29,16 @@ from policies.props import (
     sid,
     statements,
 )
-from policies.rule import Config, Param, Report, advisory, at_least, resource_rule, stack_rule
+from policies.rule import (
+    Config,
+    Param,
+    Profile,
+    Report,
+    advisory,
+    at_least,
+    resource_rule,
+    stack_rule,
+)
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
@@ -252,17 +262,18 @@ def bucket_access_logging(args: StackValidationArgs, report: Report, _: Config) 
     description="Buckets that receive CloudTrail logs use S3 Object Lock with a default "
     "retention, so audit logs cannot be altered or deleted early.",
     severity="high",
-    remediation="Create the bucket with object_lock_enabled=True and add an "
-    "aws.s3.BucketObjectLockConfiguration whose default retention meets the profile.",
+    remediation="Add an aws.s3.BucketObjectLockConfiguration with object_lock_enabled="
+    "'Enabled' (or create the bucket with object_lock_enabled=True) whose default retention "
+    "meets the profile.",
     controls={"pci": ["10.3.2"], "nist-800-53": ["AU-9", "AU-11"]},
     params=(
         Param(
             name="minRetentionDays",
             description="Shortest default object-lock retention for audit-log buckets, in days.",
             schema={"type": "integer", "minimum": 1},
-            default=90,
+            default=PROFILE_SETTINGS[Profile.BASELINE].audit_log_days,
             merge=at_least,
-            by_profile={"soc2": 365, "pci": 365, "hipaa": 2192},
+            by_profile=by_profile("audit_log_days"),
         ),
         Param(
             name="requireComplianceMode",
@@ -270,7 +281,7 @@ def bucket_access_logging(args: StackValidationArgs, report: Report, _: Config) 
             schema={"type": "boolean"},
             default=False,
             merge=any,
-            by_profile={"hipaa": True, "pci": True},
+            by_profile={p: s.audit_log_lock == "COMPLIANCE" for p, s in PROFILE_SETTINGS.items()},
         ),
     ),
 )
@@ -280,7 +291,12 @@ def audit_log_object_lock(args: StackValidationArgs, report: Report, config: Con
         if not referencing(trails, "s3BucketName", bucket):
             continue
         locks = _attached(args, bucket, OBJECT_LOCK)
-        if known(bucket.props, "objectLockEnabled") is not True or not locks:
+        # S3 turns object lock on at creation or, for a versioned bucket, through the lock
+        # configuration's ObjectLockEnabled (PutObjectLockConfiguration).
+        enabled = known(bucket.props, "objectLockEnabled") is True or any(
+            known(lock.props, "objectLockEnabled") == "Enabled" for lock in locks
+        )
+        if not enabled or not locks:
             report("audit-log bucket without object lock and a default retention", bucket.urn)
         for lock in locks:
             retention = dig(lock.props, "rule", "defaultRetention", default={})

@@ -235,6 +235,35 @@ CASES = [
         profiles=("hipaa",),
     ),
     complies("storage-audit-log-object-lock", "buckets without trails need no lock", data),
+    complies(
+        "storage-audit-log-object-lock",
+        "lock enabled by the lock configuration on a versioned bucket",
+        res(BUCKET, "audit"),
+        trail,
+        res(
+            LOCK,
+            "audit-lock",
+            {
+                "bucket": "audit",
+                "objectLockEnabled": "Enabled",
+                "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}},
+            },
+            deps={"bucket": [res(BUCKET, "audit")]},
+        ),
+    ),
+    violates(
+        "storage-audit-log-object-lock",
+        "a default retention on a bucket whose lock is not enabled",
+        res(BUCKET, "audit"),
+        trail,
+        res(
+            LOCK,
+            "audit-lock",
+            {"bucket": "audit", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}},
+            deps={"bucket": [res(BUCKET, "audit")]},
+        ),
+        expect="without object lock",
+    ),
     violates(
         "storage-no-public-acls", "public-read canned ACL", res(BUCKET, "b", {"acl": "public-read"})
     ),
