@@ -138,6 +138,17 @@ class Report(Protocol):
 
 Kind = Literal["resource", "stack"]
 
+
+def stack_urn(args: StackValidationArgs) -> str:
+    """The root stack's URN, which the engine does not hand to stack policies: a finding about
+    the stack as a whole is the root's, so a waiver names it by that URN (or its name,
+    `<project>-<stack>`) as for any resource. Every URN starts `urn:pulumi:<stack>::<project>`."""
+    if not args.resources:
+        return ""
+    stack, project = args.resources[0].urn.split("::")[0:2]
+    stack = stack.removeprefix("urn:pulumi:")
+    return f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+
 SEVERITIES = {
     "low": Severity.LOW,
     "medium": Severity.MEDIUM,
@@ -220,7 +231,7 @@ class Rule:
 
     def _validate_stack(self, args: StackValidationArgs, report: ReportViolation) -> None:
         config = args.get_config()
-        guarded = waivers.guard(self.id, config, report, default_urn="")
+        guarded = waivers.guard(self.id, config, report, default_urn=stack_urn(args))
         self.check(args, guarded, self._settings(config))
 
 

@@ -58,7 +58,8 @@ def dev_tenants() -> dict[str, dict[str, Any]]:
 def dev_bucket_names() -> set[str]:
     """The S3 buckets (logical names) the dev stack file asks for: the access-log bucket, one
     per `plinth:storage.buckets` key, the Bedrock invocation-log bucket when Bedrock is on,
-    and each tenant's own buckets."""
+    the audit-log bucket unless CloudTrail and Config are both external, and each tenant's
+    own buckets."""
     config = dev_stack_document()["config"]
     names = {
         "plinth-dev-access-logs",
@@ -67,6 +68,9 @@ def dev_bucket_names() -> set[str]:
     }
     if config["plinth:bedrock"]["enabled"]:
         names.add("plinth-dev-bedrock-logs")
+    external = config.get("plinth:guardrails", {}).get("external", [])
+    if not {"cloudTrail", "awsConfig"} <= set(external):
+        names.add("plinth-dev-audit-logs")
     return names
 
 

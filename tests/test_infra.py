@@ -93,6 +93,7 @@ def test_bucket_classification_tags_follow_the_spec(dev_preview: Preview) -> Non
     }
     assert classification == {
         "plinth-dev-access-logs": "internal",
+        "plinth-dev-audit-logs": "internal",
         "plinth-dev-bedrock-logs": "internal",
         "plinth-dev-datasets": "confidential",
         "plinth-dev-models": "internal",
@@ -128,6 +129,12 @@ def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview)
         "kmsMasterKeyId": key_arn,
     }
     assert by_bucket["plinth-dev-access-logs"] == {"sseAlgorithm": "AES256"}
+    # The audit trail has a key of its own (AccountGuardrails explains why).
+    audit_key = named(dev_preview, KMS_KEY, "plinth-dev-audit")
+    assert by_bucket["plinth-dev-audit-logs"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key_arn_of(audit_key),
+    }
     log_groups = dev_preview.of_type(LOG_GROUP)
     assert {r.name for r in log_groups} == {
         "plinth-dev-net-flow-logs",
@@ -166,6 +173,7 @@ def test_data_buckets_log_to_the_access_log_bucket(dev_preview: Preview) -> None
         "plinth-dev-datasets-logging": (log_bucket, "datasets/"),
         "plinth-dev-models-logging": (log_bucket, "models/"),
         "plinth-dev-bedrock-logs-logging": (log_bucket, "bedrock-logs/"),
+        "plinth-dev-audit-logs-logging": (log_bucket, "audit-logs/"),
         # Tenants' buckets log there too, each under tenants/<tenant>/<bucket>/.
         **{
             f"plinth-dev-{name}-{kind}-logging": (log_bucket, f"tenants/{name}/{kind}/")
@@ -186,9 +194,9 @@ def test_every_aws_resource_uses_the_stack_s_explicit_provider(dev_preview: Prev
 def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Preview) -> None:
     stateful = [r for r in dev_preview.resources if r.type in STATEFUL]
     members = tenant_members(dev_preview)
-    # the platform key, four buckets (access logs, datasets, models, Bedrock logs), the
-    # flow-log, control-plane and Bedrock invocation log groups
-    assert len([r for r in stateful if r.urn not in members]) == 8
+    # the platform and audit keys, five buckets (access logs, datasets, models, Bedrock logs,
+    # audit logs), the flow-log, control-plane and Bedrock invocation log groups
+    assert len([r for r in stateful if r.urn not in members]) == 10
     # each tenant's own key and buckets
     assert Counter(members[r.urn] for r in stateful if r.urn in members) == {
         component: 1 + len(TENANT_BUCKETS) for component in tenants_by_component()
@@ -232,9 +240,14 @@ def test_pinned_account_and_object_lock_from_config(tmp_path: Path) -> None:
     assert sorted(r.name for r in preview.of_type(BUCKET)) == [
         "plinth-dev-access-logs",
         "plinth-dev-audit",
+        "plinth-dev-audit-logs",
         "plinth-dev-bedrock-logs",
     ]
-    lock = one(preview, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    lock = one(
+        preview,
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "plinth-dev-audit-object-lock",
+    )
     assert lock.inputs["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}}
     assert (
         of_type(preview, "aws:ec2/vpcEndpoint:VpcEndpoint", "-s3")[0].inputs["serviceName"]
@@ -277,8 +290,9 @@ def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> No
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket.id), bucket.id
     roles = dev_preview.of_type(ROLE)
     members = tenant_members(dev_preview)
-    # flow logs, EKS cluster, EKS nodes, Bedrock log delivery, the auditor (plinth:auditors)
-    assert len([role for role in roles if role.urn not in members]) == 5
+    # flow logs, EKS cluster, EKS nodes, Bedrock log delivery, the auditor (plinth:auditors),
+    # the AWS Config recorder
+    assert len([role for role in roles if role.urn not in members]) == 6
     # each tenant: its workload role, one per persona in its file, and the feature store's
     assert Counter(members[role.urn] for role in roles if role.urn in members) == {
         component: 1 + len(tenant["personas"]) + ("featureStore" in tenant.get("dataStores", {}))

@@ -198,8 +198,8 @@ def test_common_tags() -> None:
             {"netwrk": {}},
             "plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: "
             "activateCostAllocationTags, auditors, aws, bedrock, clusters, compliance, "
-            "costCenter, dataClassification, environment, extraTags, identityCenter, kms, "
-            "network, owner, platform, protect, storage, tenants",
+            "costCenter, dataClassification, environment, extraTags, guardrails, identityCenter, "
+            "kms, network, owner, platform, protect, storage, tenants",
         ),
         (
             {"compliance": {"profiles": ["baseline", "iso27001"]}},

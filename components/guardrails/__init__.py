@@ -21,7 +21,12 @@ from components.guardrails.detection import (
     ThreatDetection,
     ThreatDetectionArgs,
 )
-from components.guardrails.singletons import AccountGuardrail
+from components.guardrails.singletons import (
+    AccountGuardrail,
+    analyzer_name,
+    recorder_name,
+    trail_name,
+)
 from components.guardrails.spend import PlatformBudget, PlatformSpend, PlatformSpendArgs
 from components.guardrails.trail import TRAIL_PREFIX, AuditTrail, AuditTrailArgs
 from components.scope import AwsScope
@@ -90,7 +95,7 @@ class AccountGuardrails(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         owned = set(AccountGuardrail) - set(args.external)
         scope, prefix, tags = args.scope, args.name_prefix, args.tags
-        trail_name = f"{prefix}-audit"
+        trail = trail_name(prefix)
 
         self.audit_bucket = self.trail = None
         recording: ConfigRecording | None = None
@@ -103,7 +108,7 @@ class AccountGuardrails(pulumi.ComponentResource):
                     description=f"{prefix}: audit trail and configuration history",
                     tags=tags,
                     administrators=args.kms_administrators,
-                    cloudtrail_trails=(trail_name,) if owns_trail else (),
+                    cloudtrail_trails=(trail,) if owns_trail else (),
                     protect=args.protect,
                 ),
                 child,
@@ -122,7 +127,7 @@ class AccountGuardrails(pulumi.ComponentResource):
                         (
                             ServiceWriter(
                                 "cloudtrail",
-                                source_arn_like=scope.arn("cloudtrail", f"trail/{trail_name}"),
+                                source_arn_like=scope.arn("cloudtrail", f"trail/{trail}"),
                                 key_prefix=pulumi.Output.concat(
                                     TRAIL_PREFIX, "/AWSLogs/", scope.account_id, "/"
                                 ),
@@ -140,7 +145,7 @@ class AccountGuardrails(pulumi.ComponentResource):
                 self.trail = AuditTrail(
                     f"{prefix}-audit",
                     AuditTrailArgs(
-                        trail_name=trail_name,
+                        trail_name=trail,
                         bucket_name=self.audit_bucket.name,
                         key_arn=key.arn,
                         data_bucket_arns=args.data_bucket_arns,
@@ -155,7 +160,7 @@ class AccountGuardrails(pulumi.ComponentResource):
                     f"{prefix}-config",
                     ConfigRecordingArgs(
                         scope=scope,
-                        recorder_name=f"{prefix}-recorder",
+                        recorder_name=recorder_name(prefix),
                         bucket_name=self.audit_bucket.name,
                         bucket_arn=self.audit_bucket.arn,
                         key_arn=key.arn,
@@ -191,7 +196,7 @@ class AccountGuardrails(pulumi.ComponentResource):
         AccountDefaults(
             f"{prefix}-account",
             AccountDefaultsArgs(
-                analyzer_name=f"{prefix}-external-access",
+                analyzer_name=analyzer_name(prefix),
                 tags=tags,
                 public_access_block=AccountGuardrail.S3_PUBLIC_ACCESS_BLOCK in owned,
                 ebs_encryption=AccountGuardrail.EBS_ENCRYPTION in owned,

@@ -37,3 +37,21 @@ class AccountGuardrail(StrEnum):
 
 
 ACCOUNT_GUARDRAILS: tuple[str, ...] = tuple(g.value for g in AccountGuardrail)
+
+
+# The physical names the guardrails get, so `plinth preflight` can tell this stack's own
+# (an earlier `pulumi up`) from someone else's.
+def trail_name(name_prefix: str) -> str:
+    return f"{name_prefix}-audit"
+
+
+def recorder_name(name_prefix: str) -> str:
+    return f"{name_prefix}-recorder"
+
+
+def analyzer_name(name_prefix: str) -> str:
+    return f"{name_prefix}-external-access"
+
+
+def anomaly_monitor_name(name_prefix: str) -> str:
+    return f"{name_prefix}-aws-services"

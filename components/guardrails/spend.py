@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.guardrails.singletons import anomaly_monitor_name
 from components.tenant.budget import budget_notifications
 
 
@@ -76,7 +77,7 @@ class PlatformSpend(pulumi.ComponentResource):
         if args.anomaly_monitor:
             monitor = aws.costexplorer.AnomalyMonitor(
                 f"{name}-anomalies",
-                name=f"{args.name_prefix}-aws-services",
+                name=anomaly_monitor_name(args.name_prefix),
                 monitor_type="DIMENSIONAL",
                 monitor_dimension="SERVICE",
                 tags=dict(args.tags),

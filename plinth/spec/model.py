@@ -34,7 +34,7 @@ from plinth.spec.base import (
     without_duplicates,
 )
 from plinth.spec.bedrock import BedrockSpec, check_bedrock
-from plinth.spec.clusters import AnyClusterSpec, EksClusterSpec, check_clusters
+from plinth.spec.clusters import AnyClusterSpec, check_clusters
 from plinth.spec.errors import Problem
 from plinth.spec.guardrails import GuardrailsSpec
 from plinth.spec.tenants import (
@@ -328,8 +328,9 @@ class PlinthSpec(SpecModel):
         )
 
     def _profile_problems(self) -> list[Problem]:
-        """Values the claimed compliance profiles forbid: regions outside their residency and
-        CloudWatch log retention under their minimum."""
+        """Regions outside the residency the claimed compliance profiles require (GDPR). Other
+        profile thresholds (log retention, lock modes) are the policy pack's, where a waiver
+        can grant a justified exception; data residency is not waivable."""
         profiles = [p.value for p in self.compliance.profiles]
         settings = settings_for(profiles)
         claimed = ", ".join(profiles)
@@ -347,23 +348,6 @@ class PlinthSpec(SpecModel):
                 for path, region in regions.items()
                 if region not in settings.allowed_regions
             ]
-        retention = {"plinth:network.flowLogs.retentionDays": self.network.flow_logs.retention_days}
-        if self.bedrock.enabled:
-            retention["plinth:bedrock.logging.retentionDays"] = self.bedrock.logging.retention_days
-        retention |= {
-            f"plinth:clusters[{index}].logRetentionDays": cluster.log_retention_days
-            for index, cluster in enumerate(self.clusters)
-            if isinstance(cluster, EksClusterSpec)
-        }
-        problems += [
-            Problem(
-                path,
-                f"{days} days is under the {settings.log_group_days} days the profiles "
-                f"({claimed}) require for logs",
-            )
-            for path, days in retention.items()
-            if days < settings.log_group_days
-        ]
         return problems
 
     def _guardrail_problems(self) -> list[Problem]:
