@@ -149,6 +149,7 @@ def stack_urn(args: StackValidationArgs) -> str:
     stack = stack.removeprefix("urn:pulumi:")
     return f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
 
+
 SEVERITIES = {
     "low": Severity.LOW,
     "medium": Severity.MEDIUM,

@@ -141,6 +141,7 @@ def audit_preview(preview: Preview, compliance: StackCompliance) -> AuditReport:
         levels=levels,
         findings=build_findings(analysis, preview, levels),
         preview=preview,
+        external_guardrails=compliance.external_guardrails,
     )
 
 

@@ -75,6 +75,8 @@ class AuditReport:
     """Each rule's enforcement level under the profiles."""
     findings: list[Finding]
     preview: Preview = field(repr=False)
+    external_guardrails: tuple[str, ...] = ()
+    """Account guardrails the stack declares provided outside it."""
 
     @property
     def blocking(self) -> list[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from plinth.audit.findings import AuditReport, Finding, rules_for_framework
 from plinth.engine.render import short_type
 from policies.catalog import FRAMEWORKS
 from policies.rule import PROFILES, Rule
+from policies.rules.guardrails import GUARDRAIL_EVIDENCE
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/plinth-platform/plinth#policy-pack"
@@ -267,6 +269,7 @@ def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
             }
         )
     return {
+        "guardrails": _guardrail_evidence(report, mapped),
         "framework": {
             "key": fw.key,
             "name": fw.name,
@@ -279,6 +282,42 @@ def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
         "controls": controls,
         "summary": report.summary(),
     }
+
+
+def _guardrail_evidence(
+    report: AuditReport, mapped: Mapping[str, Sequence[Rule]]
+) -> list[dict[str, Any]]:
+    """The account guardrails behind the framework's controls: who provides each (this stack,
+    outside it, or no one), the resources that make it up, and the controls its rules support."""
+    rules = {rule.id: rule for rule in report.rules}
+    evidence = []
+    for entry in GUARDRAIL_EVIDENCE:
+        controls = [
+            control
+            for control, supporting in mapped.items()
+            if any(rule.id in entry.rules for rule in supporting)
+        ]
+        if not controls:
+            continue
+        resources = [r for r in report.preview.resources if r.type in entry.types]
+        if entry.guardrail in report.external_guardrails:
+            provided = "outside this stack"
+        else:
+            provided = "this stack" if resources else "missing"
+        evidence.append(
+            {
+                "guardrail": entry.guardrail.value,
+                "providedBy": provided,
+                "resources": dict(Counter(r.type for r in resources)),
+                "controls": controls,
+                "status": _control_status([report.status(rules[r]) for r in entry.rules]),
+            }
+        )
+    return evidence
+
+
+def _resource_counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} × {short_type(type_)}" for type_, n in counts.items()) or "none"
 
 
 def _checked(rule: Mapping[str, Any]) -> str:
@@ -313,7 +352,22 @@ def evidence_table(report: AuditReport, framework: str) -> Group:
             Text(c["status"], style=STATUS_STYLE.get(c["status"], "")),
             rules,
         )
-    return Group(table, Text(verdict(report), style="bold green" if report.passed else "bold red"))
+    guardrails = Table(title="Account guardrails behind these controls", title_justify="left")
+    for column in ("guardrail", "provided by", "resources", "controls", "status"):
+        guardrails.add_column(column, overflow="fold")
+    for g in data["guardrails"]:
+        guardrails.add_row(
+            g["guardrail"],
+            g["providedBy"],
+            _resource_counts(g["resources"]),
+            ", ".join(g["controls"]),
+            Text(g["status"], style=STATUS_STYLE.get(g["status"], "")),
+        )
+    return Group(
+        table,
+        guardrails,
+        Text(verdict(report), style="bold green" if report.passed else "bold red"),
+    )
 
 
 def evidence_markdown(report: AuditReport, framework: str) -> str:
@@ -332,6 +386,18 @@ def evidence_markdown(report: AuditReport, framework: str) -> str:
     for c in data["controls"]:
         rules = "<br>".join(f"`{r['policy']}`: {r['status']} ({_checked(r)})" for r in c["rules"])
         lines.append(f"| {c['control']} | {_md(c['title'])} | {c['status']} | {rules} |")
+    lines += [
+        "",
+        "#### Account guardrails behind these controls",
+        "",
+        "| guardrail | provided by | resources | controls | status |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {g['guardrail']} | {g['providedBy']} | {_md(_resource_counts(g['resources']))} "
+        f"| {', '.join(g['controls'])} | {g['status']} |"
+        for g in data["guardrails"]
+    ]
     return "\n".join(lines) + "\n"
 
 

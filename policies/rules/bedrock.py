@@ -36,12 +36,13 @@ from policies.props import (
     statements,
 )
 from policies.rule import Config, Param, Report, advisory, resource_rule, stack_rule
-from policies.rules.guardrails import EXTERNAL_GUARDRAILS, provided_elsewhere
+from policies.rules.guardrails import (
+    EXTERNAL_GUARDRAILS,
+    INVOCATION_LOGGING,
+    provided_elsewhere,
+)
 from policies.rules.storage import BUCKETS, ENCRYPTION, sse_kms_problem
 
-INVOCATION_LOGGING = (
-    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
-)
 GUARDRAIL = "aws:bedrock/guardrail:Guardrail"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"

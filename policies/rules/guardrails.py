@@ -15,6 +15,8 @@ platform stack and skipped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pulumi_policy import PolicyResource, StackValidationArgs
 
 from components.guardrails.config import MANAGED_RULES
@@ -47,6 +49,9 @@ EBS_ENCRYPTION_BY_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 BUDGET = "aws:budgets/budget:Budget"
 ANOMALY_MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
 ANOMALY_SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
+INVOCATION_LOGGING = (
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+)
 
 EXTERNAL_GUARDRAILS = Param(
     name="externalGuardrails",
@@ -385,3 +390,64 @@ def spend_alerts(args: StackValidationArgs, report: Report, config: Config) -> N
         report("no cost anomaly monitor")
     elif not of_type(args, ANOMALY_SUBSCRIPTION):
         report("cost anomalies alert no one (no anomaly subscription)", monitors[0].urn)
+
+
+@dataclass(frozen=True)
+class GuardrailEvidence:
+    """What shows an account guardrail to an auditor: the resources that make it up and the
+    rules that check it (`plinth audit --framework` lists both per guardrail)."""
+
+    guardrail: AccountGuardrail
+    types: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+GUARDRAIL_EVIDENCE: tuple[GuardrailEvidence, ...] = (
+    GuardrailEvidence(
+        AccountGuardrail.CLOUDTRAIL,
+        (TRAIL,),
+        (
+            "guardrails-audit-trail",
+            "audit-cloudtrail-multi-region",
+            "audit-cloudtrail-log-validation",
+            "audit-cloudtrail-kms",
+            "storage-audit-log-object-lock",
+        ),
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.AWS_CONFIG,
+        (RECORDER, CONFIG_RULE),
+        ("guardrails-config-recorder", "audit-config-recording", "guardrails-config-rules"),
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.GUARDDUTY, (DETECTOR, DETECTOR_FEATURE), ("guardrails-threat-detection",)
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.SECURITY_HUB,
+        (SECURITY_HUB, STANDARDS_SUBSCRIPTION),
+        ("guardrails-security-hub-standards",),
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.ACCESS_ANALYZER, (ANALYZER,), ("guardrails-access-analyzer",)
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.S3_PUBLIC_ACCESS_BLOCK,
+        (ACCOUNT_PUBLIC_ACCESS_BLOCK,),
+        ("guardrails-account-public-access-block",),
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.EBS_ENCRYPTION,
+        (EBS_ENCRYPTION_BY_DEFAULT,),
+        ("guardrails-ebs-default-encryption",),
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.COST_ANOMALY_MONITOR,
+        (BUDGET, ANOMALY_MONITOR, ANOMALY_SUBSCRIPTION),
+        ("guardrails-spend-alerts",),
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.INVOCATION_LOGGING,
+        (INVOCATION_LOGGING,),
+        ("bedrock-invocation-logging", "bedrock-invocation-logs-encrypted"),
+    ),
+)

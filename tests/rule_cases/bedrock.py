@@ -156,6 +156,19 @@ CASES = [
         guarded_policy,
         res(STACK_REFERENCE, "platform", {"name": "acme/plinth/prod"}),
     ),
+    complies(
+        "bedrock-invocation-logging",
+        "declared provided outside the stack (plinth:guardrails.external)",
+        guarded_policy,
+        config={"externalGuardrails": ["invocationLogging"]},
+    ),
+    violates(
+        "bedrock-invocation-logging",
+        "another guardrail declared external does not cover logging",
+        guarded_policy,
+        config={"externalGuardrails": ["guardDuty"]},
+        expect="no model invocation logging",
+    ),
     violates(
         "bedrock-invocation-logging",
         "a reference to some other stack does not log",
