@@ -164,4 +164,37 @@ class EncryptionKey(pulumi.ComponentResource):
                     },
                 }
             )
+        if args.cloudtrail_trails:
+            statements += self._cloudtrail_statements(scope, args.cloudtrail_trails)
         return statements
+
+    def _cloudtrail_statements(self, scope: AwsScope, trails: Sequence[str]) -> list[Statement]:
+        """CloudTrail encrypts for the named trails of this account only (the source ARN and
+        the encryption context both name them), and reads the key when a trail is saved."""
+        cloudtrail = scope.service_principal("cloudtrail", parent=self)
+        trail_arns = [scope.arn("cloudtrail", f"trail/{trail}") for trail in trails]
+        return [
+            {
+                "Sid": "CloudTrailEncryptsLogsOfThisAccountsTrails",
+                "Effect": "Allow",
+                "Principal": {"Service": cloudtrail},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arns},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": pulumi.Output.concat(
+                            "arn:", scope.partition, ":cloudtrail:*:", scope.account_id, ":trail/*"
+                        )
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": cloudtrail},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arns}},
+            },
+        ]

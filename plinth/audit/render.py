@@ -300,17 +300,21 @@ def _guardrail_evidence(
         if not controls:
             continue
         resources = [r for r in report.preview.resources if r.type in entry.types]
+        status = _control_status([report.status(rules[r]) for r in entry.rules])
         if entry.guardrail in report.external_guardrails:
             provided = "outside this stack"
+        elif resources:
+            provided = "this stack"
         else:
-            provided = "this stack" if resources else "missing"
+            # e.g. invocation logging in a stack that does not use Bedrock
+            provided = "not needed" if status == "pass" else "missing"
         evidence.append(
             {
                 "guardrail": entry.guardrail.value,
                 "providedBy": provided,
                 "resources": dict(Counter(r.type for r in resources)),
                 "controls": controls,
-                "status": _control_status([report.status(rules[r]) for r in entry.rules]),
+                "status": status,
             }
         )
     return evidence

@@ -34,6 +34,7 @@ from policies.rule import (
     all_of,
     stack_rule,
 )
+from policies.rules.audit import ACTIVITY_LOGGING
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -74,13 +75,9 @@ def provided_elsewhere(
     return guardrail is not None and guardrail in config.get("externalGuardrails", ())
 
 
-ACTIVITY_LOGGING = {
-    "hipaa": ["164.312(b)", "164.308(a)(1)(ii)(D)"],
-    "soc2": ["CC7.2"],
-    "pci": ["10.2.1"],
-    "nist-800-53": ["AU-2", "AU-12"],
-    "nist-ai-rmf": ["MANAGE 4.1"],
-}
+# The trail is also the GDPR Art. 32 record of who processed what, and the AI RMF's
+# post-deployment monitoring of who changed or called the AI services.
+ACCOUNT_ACTIVITY = {**ACTIVITY_LOGGING, "gdpr": ["Art. 32"], "nist-ai-rmf": ["MANAGE 4.1"]}
 
 
 @stack_rule(
@@ -91,7 +88,7 @@ ACTIVITY_LOGGING = {
     severity="high",
     remediation="Keep Plinth's account guardrails (AuditTrail), or list cloudTrail in "
     "plinth:guardrails.external when an organization trail covers the account.",
-    controls=ACTIVITY_LOGGING,
+    controls=ACCOUNT_ACTIVITY,
     params=(EXTERNAL_GUARDRAILS,),
 )
 def audit_trail(args: StackValidationArgs, report: Report, config: Config) -> None:

@@ -1,0 +1,467 @@
+"""Account guardrails (components/guardrails, infra/platform_stack.py) on what the offline
+engine captures: the settings each compliance profile sets, what a stack provisions or leaves to
+others, and the policy pack's verdict when a guardrail is there, declared external or dropped."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from support import (
+    BUCKET,
+    KMS_KEY,
+    ROLE,
+    ROLE_POLICY,
+    ROOT,
+    dev_stack_document,
+    document,
+    iam_findings,
+    named,
+    one,
+    preview_dev,
+    statement,
+)
+from typer.testing import CliRunner
+
+from components.guardrails.config import MANAGED_RULES, rule_retention_days
+from plinth.audit import StackCompliance, audit_preview, stack_compliance
+from plinth.cli import app
+from plinth.engine import Preview, ResourceRecord, preview_stack
+from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID
+from plinth.spec import SpecError
+from policies.pack import pack_config
+from policies.rules import RULES_BY_ID
+
+ACCOUNT = EXAMPLE_ACCOUNT_ID
+TRAIL = "aws:cloudtrail/trail:Trail"
+LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+SUBSCRIPTION = "aws:securityhub/standardsSubscription:StandardsSubscription"
+CONFIG_RULE = "aws:cfg/rule:Rule"
+RECORDER = "aws:cfg/recorder:Recorder"
+CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
+RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+DETECTOR = "aws:guardduty/detector:Detector"
+FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+HUB = "aws:securityhub/account:Account"
+ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
+ACCOUNT_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+BUDGET = "aws:budgets/budget:Budget"
+MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+ANOMALY_ALERTS = "aws:costexplorer/anomalySubscription:AnomalySubscription"
+INVOCATION_LOGGING = (
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+)
+SINGLETON_TYPES = (
+    TRAIL,
+    RECORDER,
+    CHANNEL,
+    RECORDER_STATUS,
+    CONFIG_RULE,
+    DETECTOR,
+    FEATURE,
+    HUB,
+    SUBSCRIPTION,
+    ANALYZER,
+    ACCOUNT_BLOCK,
+    EBS_DEFAULT,
+    MONITOR,
+)
+
+FOUNDATIONAL = "aws-foundational-security-best-practices/v/1.0.0"
+CIS = "cis-aws-foundations-benchmark/v/3.0.0"
+NIST = "nist-800-53/v/5.0.0"
+PCI = "pci-dss/v/4.0.1"
+
+# What each profile must set (README, "Compliance profiles"): audit-log object lock mode and
+# days, Security Hub standards, and the minimum log retention the Config rule re-checks.
+PROFILE_EXPECTATIONS: dict[str, tuple[str, int, list[str], int]] = {
+    "baseline": ("GOVERNANCE", 365, [FOUNDATIONAL], 90),
+    "soc2": ("GOVERNANCE", 365, [FOUNDATIONAL, CIS], 365),
+    "hipaa": ("COMPLIANCE", 2192, [FOUNDATIONAL, NIST], 2192),
+    "pci": ("COMPLIANCE", 365, [FOUNDATIONAL, PCI], 365),
+    "gdpr": ("GOVERNANCE", 365, [FOUNDATIONAL], 90),
+}
+
+
+def bucket_arn(bucket: ResourceRecord) -> str:
+    return f"arn:aws:s3:::{bucket.id}"
+
+
+def key_arn(key: ResourceRecord) -> str:
+    return f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{key.id}"
+
+
+def profile_preview(tmp_path: Path, *profiles: str) -> Preview:
+    """The dev stack claiming `profiles`, without tenants; in the EU when GDPR is claimed."""
+    changes: dict[str, Any] = {"plinth:compliance": {"profiles": list(profiles)}}
+    if "gdpr" in profiles:
+        bedrock = dev_stack_document()["config"]["plinth:bedrock"]
+        changes["plinth:aws"] = {"region": "eu-central-1"}
+        changes["plinth:bedrock"] = {
+            **bedrock,
+            "models": ["eu.anthropic.claude-sonnet-4-5-20250929-v1:0"],
+        }
+    return preview_dev(tmp_path, changes, removals=("plinth:tenants",))
+
+
+def audit_bucket_settings(preview: Preview) -> tuple[str, int, int]:
+    lock = named(preview, LOCK, "plinth-dev-audit-logs-object-lock").plain_inputs
+    retention = lock["rule"]["defaultRetention"]
+    lifecycle = named(preview, LIFECYCLE, "plinth-dev-audit-logs-lifecycle").plain_inputs
+    [rule] = lifecycle["rules"]
+    return retention["mode"], retention["days"], rule["expiration"]["days"]
+
+
+def subscribed_standards(preview: Preview) -> list[str]:
+    arns = [r.plain_inputs["standardsArn"] for r in preview.of_type(SUBSCRIPTION)]
+    region = one(preview, "pulumi:providers:aws").inputs["region"]
+    prefix = f"arn:aws:securityhub:{region}::standards/"
+    assert all(arn.startswith(prefix) for arn in arns), arns
+    return [arn.removeprefix(prefix) for arn in arns]
+
+
+def retention_rule_minimum(preview: Preview) -> int:
+    rule = one(preview, CONFIG_RULE, "cw-loggroup-retention-period-check")
+    return int(json.loads(rule.plain_inputs["inputParameters"])["MinRetentionTime"])
+
+
+# ---- compliance profiles ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", list(PROFILE_EXPECTATIONS))
+def test_each_profile_sets_the_guardrails_and_the_pack_asks_the_same(
+    tmp_path: Path, profile: str
+) -> None:
+    mode, days, standards, log_days = PROFILE_EXPECTATIONS[profile]
+    preview = profile_preview(tmp_path, profile)
+    assert audit_bucket_settings(preview) == (mode, days, days)
+    assert subscribed_standards(preview) == standards
+    # AWS Config's rule accepts fewer retention values than CloudWatch: six years is checked
+    # as five on the live account, exactly by the pack before deploy.
+    assert retention_rule_minimum(preview) == rule_retention_days(log_days)
+    config = pack_config([profile])
+    assert config["storage-audit-log-object-lock"]["minRetentionDays"] == days
+    assert config["storage-audit-log-object-lock"]["requireComplianceMode"] == (
+        mode == "COMPLIANCE"
+    )
+    assert config["audit-log-retention"]["minRetentionDays"] == log_days
+    assert config["guardrails-security-hub-standards"]["requiredStandards"] == standards
+    # What is provisioned passes the guardrail rules under that profile.
+    report = audit_preview(preview, StackCompliance(profiles=[profile], waivers=[]))
+    guardrail_rules = [r for r in report.rules if r.area == "guardrails"]
+    guardrail_rules.append(RULES_BY_ID["storage-audit-log-object-lock"])
+    statuses = {rule.id: report.status(rule) for rule in guardrail_rules}
+    assert set(statuses.values()) <= {"pass", "advisory"}, statuses
+    assert statuses["storage-audit-log-object-lock"] == "pass"
+
+
+def test_several_profiles_take_the_strictest_of_each(tmp_path: Path) -> None:
+    preview = profile_preview(tmp_path, "soc2", "pci")
+    assert audit_bucket_settings(preview) == ("COMPLIANCE", 365, 365)
+    assert subscribed_standards(preview) == [FOUNDATIONAL, CIS, PCI]
+    assert retention_rule_minimum(preview) == 365
+
+
+def test_rule_retention_takes_the_longest_value_the_config_rule_accepts() -> None:
+    assert [rule_retention_days(d) for d in (90, 365, 1096, 2192, 3653)] == [
+        90,
+        365,
+        731,
+        1827,
+        3653,
+    ]
+
+
+def test_gdpr_refuses_regions_outside_the_eu(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as caught:
+        preview_dev(
+            tmp_path, {"plinth:compliance": {"profiles": ["gdpr"]}}, removals=("plinth:tenants",)
+        )
+    [problem] = caught.value.problems
+    assert problem.path == "plinth:aws.region"
+    assert problem.message == (
+        "'us-east-1' is outside the regions the profiles (gdpr) allow: eu-central-1, "
+        "eu-west-1, eu-west-3, eu-south-1, eu-south-2, eu-north-1"
+    )
+
+
+# ---- what the dev stack provisions ----------------------------------------------------------
+
+
+def test_the_trail_records_everything_into_the_locked_audit_bucket(dev_preview: Preview) -> None:
+    trail = one(dev_preview, TRAIL).plain_inputs
+    assert trail["name"] == "plinth-dev-audit"
+    assert (trail["isMultiRegionTrail"], trail["includeGlobalServiceEvents"]) == (True, True)
+    assert trail["enableLogFileValidation"] is True
+    audit_key = named(dev_preview, KMS_KEY, "plinth-dev-audit")
+    assert trail["kmsKeyId"] == key_arn(audit_key)
+    audit_bucket = named(dev_preview, BUCKET, "plinth-dev-audit-logs")
+    assert trail["s3BucketName"] == audit_bucket.id
+    management, data = trail["advancedEventSelectors"]
+    assert management["fieldSelectors"] == [{"field": "eventCategory", "equals": ["Management"]}]
+    # Object-level events on exactly the platform's data buckets (plinth:storage.buckets).
+    data_buckets = dev_stack_document()["config"]["plinth:storage"]["buckets"]
+    arns = {bucket_arn(named(dev_preview, BUCKET, f"plinth-dev-{key}")) for key in data_buckets}
+    [by_arn] = [s for s in data["fieldSelectors"] if s["field"] == "resources.ARN"]
+    assert set(by_arn["startsWiths"]) == {f"{arn}/" for arn in arns}
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/plinth-dev-audit"
+    bucket_policy = document(
+        one(dev_preview, "aws:s3/bucketPolicy:BucketPolicy", "audit-logs"), "policy"
+    )
+    write = statement(bucket_policy, "WritesFromCloudtrailForThisAccount")
+    assert write["Resource"] == f"{bucket_arn(audit_bucket)}/cloudtrail/AWSLogs/{ACCOUNT}/*"
+    assert write["Condition"]["ArnLike"]["aws:SourceArn"] == trail_arn
+    acl = statement(bucket_policy, "AclCheckByCloudtrailForThisAccount")
+    assert (acl["Action"], acl["Resource"]) == ("s3:GetBucketAcl", bucket_arn(audit_bucket))
+    key_policy = document(audit_key, "policy")
+    encrypt = statement(key_policy, "CloudTrailEncryptsLogsOfThisAccountsTrails")
+    assert encrypt["Condition"]["StringEquals"]["aws:SourceArn"] == [trail_arn]
+    # CloudTrail checks the bucket policy when the trail is created.
+    bucket_policy_urn = one(dev_preview, "aws:s3/bucketPolicy:BucketPolicy", "audit-logs").urn
+    assert bucket_policy_urn in one(dev_preview, TRAIL).depends_on
+
+
+def test_config_records_everything_through_its_own_role(dev_preview: Preview) -> None:
+    recorder = one(dev_preview, RECORDER).plain_inputs
+    assert recorder["recordingGroup"] == {"allSupported": True, "includeGlobalResourceTypes": True}
+    channel = one(dev_preview, CHANNEL)
+    audit_bucket = named(dev_preview, BUCKET, "plinth-dev-audit-logs")
+    audit_key = named(dev_preview, KMS_KEY, "plinth-dev-audit")
+    assert channel.plain_inputs["s3BucketName"] == audit_bucket.id
+    assert channel.plain_inputs["s3KmsKeyArn"] == key_arn(audit_key)
+    status = one(dev_preview, RECORDER_STATUS)
+    assert status.plain_inputs["isEnabled"] is True
+    assert channel.urn in status.depends_on
+    role = one(dev_preview, ROLE, "plinth-dev-config")
+    trust = document(role, "assumeRolePolicy")["Statement"][0]
+    assert trust["Principal"] == {"Service": "config.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    delivery = one(dev_preview, ROLE_POLICY, "plinth-dev-config")
+    assert iam_findings(delivery.plain_inputs["policy"]) == []
+    writes = statement(document(delivery, "policy"), "DeliverUnderConfigPrefix")
+    assert writes["Resource"] == f"{bucket_arn(audit_bucket)}/config/AWSLogs/{ACCOUNT}/*"
+    rules = {r.plain_inputs["source"]["sourceIdentifier"] for r in dev_preview.of_type(CONFIG_RULE)}
+    assert rules == {rule.identifier for rule in MANAGED_RULES}
+    # Every managed rule names a rule of the pack it re-checks on the live account.
+    assert {rule.mirrors for rule in MANAGED_RULES} <= set(RULES_BY_ID)
+
+
+def test_guardduty_security_hub_and_account_defaults(dev_preview: Preview) -> None:
+    assert one(dev_preview, DETECTOR).plain_inputs["findingPublishingFrequency"] == (
+        "FIFTEEN_MINUTES"
+    )
+    features = {r.plain_inputs["name"]: r.plain_inputs for r in dev_preview.of_type(FEATURE)}
+    assert set(features) == {"S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "RUNTIME_MONITORING"}
+    assert features["RUNTIME_MONITORING"]["additionalConfigurations"] == [
+        {"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"}
+    ]
+    assert all(f["status"] == "ENABLED" for f in features.values())
+    hub = one(dev_preview, HUB).plain_inputs
+    assert hub["enableDefaultStandards"] is False
+    assert hub["controlFindingGenerator"] == "SECURITY_CONTROL"
+    block = one(dev_preview, ACCOUNT_BLOCK).plain_inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy"))
+    assert all(block[k] is True for k in ("ignorePublicAcls", "restrictPublicBuckets"))
+    assert one(dev_preview, EBS_DEFAULT).plain_inputs["enabled"] is True
+    assert one(dev_preview, ANALYZER).plain_inputs["type"] == "ACCOUNT"
+
+
+def test_spend_alerts_follow_the_spec(dev_preview: Preview) -> None:
+    guardrails = dev_stack_document()["config"]["plinth:guardrails"]
+    budget = named(dev_preview, BUDGET, "plinth-dev-spend-budget").plain_inputs
+    assert budget["limitAmount"] == str(guardrails["budget"]["monthlyUsd"])
+    assert "costFilters" not in budget
+    thresholds = [n["threshold"] for n in budget["notifications"]]
+    assert thresholds == [*map(float, guardrails["budget"]["alertThresholds"]), 100.0]
+    assert all(
+        n["subscriberEmailAddresses"] == guardrails["subscribers"] for n in budget["notifications"]
+    )
+    monitor = one(dev_preview, MONITOR).plain_inputs
+    assert (monitor["monitorType"], monitor["monitorDimension"]) == ("DIMENSIONAL", "SERVICE")
+    alerts = one(dev_preview, ANOMALY_ALERTS).plain_inputs
+    assert alerts["frequency"] == "DAILY"  # email subscribers take DAILY or WEEKLY only
+    assert [s["address"] for s in alerts["subscribers"]] == guardrails["subscribers"]
+    assert alerts["thresholdExpression"]["dimension"]["values"] == [
+        str(guardrails["anomalyThresholdUsd"])
+    ]
+
+
+def test_guardrails_outlive_pulumi_destroy(dev_preview: Preview) -> None:
+    kept = [r for r in dev_preview.resources if r.type in SINGLETON_TYPES and r.type != CONFIG_RULE]
+    kept = [r for r in kept if r.type != MONITOR]
+    assert {r.type for r in kept} == set(SINGLETON_TYPES) - {CONFIG_RULE, MONITOR}
+    assert [r.name for r in kept if not r.retain_on_delete] == []
+    assert named(dev_preview, BUCKET, "plinth-dev-audit-logs").retain_on_delete
+    assert named(dev_preview, KMS_KEY, "plinth-dev-audit").retain_on_delete
+
+
+# ---- external guardrails, and the pack on every example stack -------------------------------
+
+
+def test_external_guardrails_are_not_created(tmp_path: Path) -> None:
+    coreweave = preview_stack(ROOT, "coreweave")
+    assert [r.type for r in coreweave.resources if r.type in SINGLETON_TYPES] == []
+    assert not [r for r in coreweave.of_type(BUCKET) if "audit" in r.name]
+    external = ["invocationLogging", "guardDuty"]
+    dev = preview_dev(tmp_path, {"plinth:guardrails": {"external": external}})
+    assert dev.of_type(INVOCATION_LOGGING) == []
+    assert dev.of_type(DETECTOR) == []
+    assert len(dev.of_type(TRAIL)) == len(dev.of_type(HUB)) == 1
+
+
+def example_stack_reports(dev_preview: Preview, tmp_path: Path) -> dict[str, Any]:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(dev_preview.as_stack_outputs()))
+    previews = {
+        "dev": dev_preview,
+        "coreweave": preview_stack(ROOT, "coreweave"),
+        "dev-vision": preview_stack(ROOT, "dev-vision", stack_outputs_file=outputs),
+    }
+    return {
+        stack: audit_preview(preview, stack_compliance(ROOT, stack))
+        for stack, preview in previews.items()
+    }
+
+
+def test_the_pack_passes_every_example_stack_under_its_profiles(
+    dev_preview: Preview, tmp_path: Path
+) -> None:
+    reports = example_stack_reports(dev_preview, tmp_path)
+    assert {stack: report.passed for stack, report in reports.items()} == {
+        "dev": True,
+        "coreweave": True,
+        "dev-vision": True,
+    }
+    assert reports["dev"].profiles == ["baseline", "soc2"]
+    assert reports["coreweave"].external_guardrails == (
+        "cloudTrail",
+        "awsConfig",
+        "guardDuty",
+        "securityHub",
+        "accessAnalyzer",
+        "s3PublicAccessBlock",
+        "ebsEncryption",
+        "costAnomalyMonitor",
+    )
+
+
+@pytest.mark.parametrize(
+    ("dropped", "rule"),
+    [
+        (TRAIL, "guardrails-audit-trail"),
+        (RECORDER, "guardrails-config-recorder"),
+        (CONFIG_RULE, "guardrails-config-rules"),
+        (DETECTOR, "guardrails-threat-detection"),
+        (FEATURE, "guardrails-threat-detection"),
+        (HUB, "guardrails-security-hub-standards"),
+        (SUBSCRIPTION, "guardrails-security-hub-standards"),
+        (ANALYZER, "guardrails-access-analyzer"),
+        (ACCOUNT_BLOCK, "guardrails-account-public-access-block"),
+        (EBS_DEFAULT, "guardrails-ebs-default-encryption"),
+        (BUDGET, "guardrails-spend-alerts"),
+        (ANOMALY_ALERTS, "guardrails-spend-alerts"),
+        (INVOCATION_LOGGING, "bedrock-invocation-logging"),
+    ],
+)
+def test_a_stack_that_drops_a_guardrail_fails(
+    dev_preview: Preview, dropped: str, rule: str
+) -> None:
+    compliance = stack_compliance(ROOT, "dev")
+    assert audit_preview(dev_preview, compliance).passed
+    without = dataclasses.replace(
+        dev_preview, resources=[r for r in dev_preview.resources if r.type != dropped]
+    )
+    report = audit_preview(without, compliance)
+    assert not report.passed
+    assert {f.policy for f in report.blocking} == {rule}
+
+
+def test_declaring_a_guardrail_external_satisfies_the_pack(dev_preview: Preview) -> None:
+    without = dataclasses.replace(
+        dev_preview, resources=[r for r in dev_preview.resources if r.type != DETECTOR]
+    )
+    compliance = dataclasses.replace(
+        stack_compliance(ROOT, "dev"), external_guardrails=("guardDuty",)
+    )
+    assert audit_preview(without, compliance).passed
+
+
+# ---- evidence, policy config and spec errors --------------------------------------------------
+
+
+runner = CliRunner()
+
+
+EVIDENCE = {
+    "hipaa": {"cloudTrail", "awsConfig", "guardDuty", "securityHub", "accessAnalyzer",
+              "s3PublicAccessBlock", "ebsEncryption", "invocationLogging"},
+    "gdpr": {"cloudTrail", "guardDuty", "s3PublicAccessBlock", "ebsEncryption",
+             "invocationLogging"},
+    "soc2": {"cloudTrail", "awsConfig", "guardDuty", "securityHub", "accessAnalyzer",
+             "s3PublicAccessBlock", "ebsEncryption", "costAnomalyMonitor", "invocationLogging"},
+    "pci": {"cloudTrail", "awsConfig", "guardDuty", "securityHub", "accessAnalyzer",
+            "s3PublicAccessBlock", "ebsEncryption"},
+    "nist-800-53": {"cloudTrail", "awsConfig", "guardDuty", "securityHub", "accessAnalyzer",
+                    "s3PublicAccessBlock", "ebsEncryption", "costAnomalyMonitor",
+                    "invocationLogging"},
+    "nist-ai-rmf": {"cloudTrail", "invocationLogging"},
+}  # fmt: skip
+"""The guardrails whose checks support a control of each framework (catalog mapping)."""
+
+
+@pytest.mark.parametrize("framework", list(EVIDENCE))
+def test_framework_evidence_lists_the_guardrails(framework: str) -> None:
+    result = runner.invoke(app, ["audit", "--framework", framework, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    guardrails = {g["guardrail"]: g for g in json.loads(result.stdout)["guardrails"]}
+    assert set(guardrails) == EVIDENCE[framework]
+    assert {g["providedBy"] for g in guardrails.values()} == {"this stack"}
+    assert {g["status"] for g in guardrails.values()} <= {"pass", "advisory"}
+    assert guardrails["cloudTrail"]["resources"] == {TRAIL: 1}
+    assert guardrails["cloudTrail"]["controls"]
+
+
+def test_coreweave_evidence_shows_guardrails_provided_outside() -> None:
+    result = runner.invoke(
+        app, ["audit", "--stack", "coreweave", "--framework", "soc2", "--format", "markdown"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "| guardDuty | outside this stack | none | CC7.2 | pass |" in result.stdout
+    assert "| invocationLogging | not needed |" in result.stdout
+
+
+def test_policy_config_carries_the_external_guardrails() -> None:
+    result = runner.invoke(app, ["policy-config", "--stack", "coreweave"])
+    assert result.exit_code == 0, result.output
+    config = json.loads(result.stdout)
+    stack = yaml.safe_load((ROOT / "Pulumi.coreweave.yaml").read_text())
+    declared = stack["config"]["plinth:guardrails"]["external"]
+    assert config["guardrails-threat-detection"]["externalGuardrails"] == declared
+    assert config["bedrock-invocation-logging"]["externalGuardrails"] == declared
+    assert "externalGuardrails" not in config["kms-key-rotation"]
+
+
+def test_guardrail_spec_errors_are_reported_together(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as caught:
+        preview_dev(
+            tmp_path,
+            {
+                "plinth:guardrails": {
+                    "budget": {"monthlyUsd": 100},
+                    "external": ["guardDuty", "firewall"],
+                    "subscribers": [],
+                }
+            },
+        )
+    paths = [p.path for p in caught.value.problems]
+    assert paths == ["plinth:guardrails.external[1]"]
+    with pytest.raises(SpecError) as caught:
+        preview_dev(tmp_path, {"plinth:guardrails": {"budget": {"monthlyUsd": 100}}})
+    [problem] = caught.value.problems
+    assert problem.path == "plinth:guardrails.subscribers"
