@@ -318,9 +318,10 @@ def preflight(
     ] = PreflightFormat.TABLE,
     debug: Debug = False,
 ) -> None:
-    """Check with your AWS credentials, read-only, that the stack's Bedrock settings will work
-    before `pulumi up`: the account, models offered and accessible in the region, and no
-    foreign invocation logging configuration to overwrite. Exit 1 on any blocker."""
+    """Check with your AWS credentials, read-only, that `pulumi up` will work: the account,
+    Bedrock models offered and accessible in the region, and the account guardrails (which
+    already exist, whose they are, and whether external ones are really there). Exit 1 on any
+    blocker."""
     from plinth.preflight import PreflightError, load_stack_spec, run_preflight
 
     spec = _run_guarded(
@@ -331,13 +332,14 @@ def preflight(
     except PreflightError as error:
         _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
     nothing = (
-        f"Bedrock is not enabled in stack {stack!r} (plinth:bedrock.enabled): nothing to check"
+        f"stack {stack!r} is a tenant stack without Bedrock: nothing to check (its platform "
+        "stack's preflight covers the account)"
     )
     if output_format is PreflightFormat.JSON:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
-        if not spec.bedrock.enabled:
+        if not report.checks:
             stderr.print(nothing, highlight=False)
-    elif not spec.bedrock.enabled:
+    elif not report.checks:
         stdout.print(nothing, highlight=False)
     else:
         stdout.print(_preflight_table(report))
@@ -353,7 +355,7 @@ def _preflight_table(report: PreflightReport) -> Table:
     from rich.text import Text
 
     table = Table(
-        title=f"Bedrock preflight: stack {report.stack}, {report.region}, account {report.account}",
+        title=f"Preflight: stack {report.stack}, {report.region}, account {report.account}",
         title_justify="left",
     )
     for column in ("Check", "Subject", "Status", "Detail"):

@@ -1,20 +1,27 @@
-"""`plinth preflight`: will a stack's Bedrock settings work in its AWS account?
+"""`plinth preflight`: will a stack's Bedrock settings and account guardrails work in its AWS
+account?
 
 The offline preview cannot know what an account is offered and allowed: which models a region
 serves and how (on demand, only through an inference profile, as provisioned throughput),
 whether the account has access to them, and whether an invocation logging configuration
-already exists that `pulumi up` would overwrite (there is one per account and region). These
-checks ask AWS with the caller's credentials, read-only, through these calls:
+already exists that `pulumi up` would overwrite (there is one per account and region). Nor
+whether the account guardrails of a platform stack (components/guardrails) already exist:
+most are one per account or region, so someone else's makes `pulumi up` fail or fight over
+it, and one listed in `plinth:guardrails.external` must exist. These checks ask AWS with the
+caller's credentials, read-only, through these calls:
 
     sts:GetCallerIdentity, bedrock:ListFoundationModels, bedrock:GetInferenceProfile,
-    bedrock:GetFoundationModelAvailability, bedrock:GetModelInvocationLoggingConfiguration
+    bedrock:GetFoundationModelAvailability, bedrock:GetModelInvocationLoggingConfiguration,
+    cloudtrail:DescribeTrails, config:DescribeConfigurationRecorders, guardduty:ListDetectors,
+    guardduty:GetDetector, securityhub:DescribeHub, access-analyzer:ListAnalyzers,
+    s3:GetAccountPublicAccessBlock, ec2:GetEbsEncryptionByDefault, ce:GetAnomalyMonitors
 
 Each check takes boto3 clients, so tests can hand it moto's or stubbed ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -33,12 +40,21 @@ from components.bedrock.logging import (
     log_bucket_name_prefix,
 )
 from components.bedrock.models import PROFILE_GEOGRAPHIES, ModelRef
+from components.guardrails.singletons import (
+    AccountGuardrail,
+    analyzer_name,
+    anomaly_monitor_name,
+    recorder_name,
+    trail_name,
+)
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import PlinthSpec, load_spec
 from plinth.spec.bedrock import ProvisionedThroughputSpec
 
 Client = Any
 """A boto3 client (boto3 ships no type hints)."""
+ClientFactory = Callable[[str], Client]
+"""Hands out a boto3 client by service name (`session.client`, or moto's and stubbed ones)."""
 ModelSummary = dict[str, Any]
 """One entry of ListFoundationModels' modelSummaries."""
 
@@ -88,7 +104,8 @@ def _result(check: str, subject: str, findings: Sequence[tuple[Status, str]]) ->
 
 @dataclass(frozen=True)
 class PreflightReport:
-    """Every check of one stack; `account` is None when Bedrock is off and nothing was asked."""
+    """Every check of one stack; `account` is None when nothing was asked (a tenant stack with
+    Bedrock off). `region` is the Bedrock region, or the stack's when Bedrock is off."""
 
     stack: str
     region: str
@@ -145,34 +162,48 @@ def bedrock_region(spec: PlinthSpec) -> str:
 
 
 def aws_session(region: str) -> Any:
-    """The caller's AWS session (environment, profile, SSO...) in the Bedrock region.
+    """The caller's AWS session (environment, profile, SSO...) in `region`.
 
     Creating it can already fail (an unknown AWS_PROFILE), so `run_preflight` calls it inside
     its error handling; tests replace it to hand out moto or stubbed clients."""
     return boto3.session.Session(region_name=region)
 
 
+COST_EXPLORER_REGION = "us-east-1"
+"""Cost Explorer is global; its API is served from us-east-1."""
+
+
+def _clients(session: Any) -> ClientFactory:
+    """The session's clients, Cost Explorer's in its own region."""
+
+    def client(service: str) -> Client:
+        if service == "ce":
+            return session.client(service, region_name=COST_EXPLORER_REGION)
+        return session.client(service)
+
+    return client
+
+
 def run_preflight(spec: PlinthSpec, stack: str) -> PreflightReport:
-    """Run every check against the account the caller's credentials belong to. With Bedrock
-    off there is nothing to ask AWS: the report is empty."""
-    region = bedrock_region(spec)
-    if not spec.bedrock.enabled:
+    """Run every check against the account the caller's credentials belong to: the Bedrock
+    checks (in the Bedrock region) when Bedrock is on, the account guardrails (in the stack's
+    region) in a platform stack. A tenant stack with Bedrock off has nothing to ask AWS: the
+    report is empty."""
+    platform = spec.platform is None
+    region = bedrock_region(spec) if spec.bedrock.enabled else spec.aws.region
+    if not spec.bedrock.enabled and not platform:
         return PreflightReport(stack=stack, region=region, account=None, checks=())
+    asked = region
     try:
         session = aws_session(region)
         account, account_check = check_account(session.client("sts"), spec.aws.account_id)
-        bedrock = session.client("bedrock")
-        offered = offered_models(bedrock)
-        refs = spec.bedrock.refs()
-        throughput = spec.bedrock.provisioned_throughput
-        called = [ref.model_id for ref in refs] + [entry.model for entry in throughput]
-        checks = [
-            account_check,
-            *check_models(bedrock, refs, region, offered, {entry.model for entry in throughput}),
-            *check_provisioned_throughput(throughput, region, offered),
-            *check_model_access(bedrock, [model for model in called if model in offered]),
-            check_invocation_logging(bedrock, spec.name_prefix, spec.environment),
-        ]
+        checks = [account_check]
+        if spec.bedrock.enabled:
+            checks += _bedrock_checks(session.client("bedrock"), spec, region)
+        if platform:
+            asked = spec.aws.region
+            home = session if asked == region else aws_session(asked)
+            checks += check_account_guardrails(_clients(home), spec, account)
     except NoCredentialsError as error:
         raise PreflightError(
             "no AWS credentials found",
@@ -182,12 +213,31 @@ def run_preflight(spec: PlinthSpec, stack: str) -> PreflightReport:
             ],
         ) from error
     except BotoCoreError as error:
-        raise PreflightError(f"cannot call AWS in {region}", [str(error)]) from error
+        raise PreflightError(f"cannot call AWS in {asked}", [str(error)]) from error
     except ClientError as error:
         raise PreflightError(
-            f"AWS refused {error.operation_name} in {region}", [_error_text(error)]
+            f"AWS refused {error.operation_name} in {asked}", [_error_text(error)]
         ) from error
     return PreflightReport(stack=stack, region=region, account=account, checks=tuple(checks))
+
+
+def _bedrock_checks(bedrock: Client, spec: PlinthSpec, region: str) -> list[CheckResult]:
+    offered = offered_models(bedrock)
+    refs = spec.bedrock.refs()
+    throughput = spec.bedrock.provisioned_throughput
+    called = [ref.model_id for ref in refs] + [entry.model for entry in throughput]
+    return [
+        *check_models(bedrock, refs, region, offered, {entry.model for entry in throughput}),
+        *check_provisioned_throughput(throughput, region, offered),
+        *check_model_access(bedrock, [model for model in called if model in offered]),
+        check_invocation_logging(
+            bedrock,
+            spec.name_prefix,
+            spec.environment,
+            region,
+            external=AccountGuardrail.INVOCATION_LOGGING in spec.guardrails.external,
+        ),
+    ]
 
 
 def _error_code(error: ClientError) -> str:
@@ -200,11 +250,10 @@ def _error_text(error: ClientError) -> str:
 
 
 def _cannot_check(check: str, subject: str, action: str) -> CheckResult:
-    """A check the caller may not run: worth a warning, not a failure (preflight is often
-    run with narrower permissions than `pulumi up`)."""
-    return CheckResult(
-        check, subject, Status.WARN, f"cannot check (missing bedrock:{action} permission)"
-    )
+    """A check the caller may not run (`action` is the IAM action it needs, e.g.
+    `bedrock:GetInferenceProfile`): worth a warning, not a failure (preflight is often run
+    with narrower permissions than `pulumi up`)."""
+    return CheckResult(check, subject, Status.WARN, f"cannot check (missing {action} permission)")
 
 
 def check_account(sts: Client, pinned: str | None) -> tuple[str, CheckResult]:
@@ -315,7 +364,7 @@ def check_inference_profile(bedrock: Client, ref: ModelRef, region: str) -> Chec
                 f"inference profile not offered in {region}",
             )
         if code == "AccessDeniedException":
-            return _cannot_check("inference profile", ref.id, "GetInferenceProfile")
+            return _cannot_check("inference profile", ref.id, "bedrock:GetInferenceProfile")
         raise
     destinations = sorted({model["modelArn"].split(":")[3] for model in profile["models"]})
     return CheckResult(
@@ -361,7 +410,7 @@ def check_model_access(bedrock: Client, model_ids: Iterable[str]) -> list[CheckR
             if _error_code(error) != "AccessDeniedException":
                 raise
             results.append(
-                _cannot_check("model access", model_id, "GetFoundationModelAvailability")
+                _cannot_check("model access", model_id, "bedrock:GetFoundationModelAvailability")
             )
             continue
         results.append(_result("model access", model_id, _access_findings(availability)))
@@ -393,23 +442,36 @@ def _access_findings(availability: Mapping[str, Any]) -> list[tuple[Status, str]
     return findings or [(Status.OK, "access granted")]
 
 
-def check_invocation_logging(bedrock: Client, name_prefix: str, environment: str) -> CheckResult:
+def check_invocation_logging(
+    bedrock: Client, name_prefix: str, environment: str, region: str, external: bool = False
+) -> CheckResult:
     """The logging configuration is one setting per account and region: `pulumi up` replaces
-    whatever is there. Only the stack's own (its bucket and log group) is safe to replace."""
+    whatever is there. Only the stack's own (its bucket and log group) is safe to replace.
+    One declared `external` (provided outside this stack) must exist instead."""
     try:
         config = bedrock.get_model_invocation_logging_configuration().get("loggingConfig")
     except ClientError as error:
         if _error_code(error) != "AccessDeniedException":
             raise
         return _cannot_check(
-            "invocation logging", "account", "GetModelInvocationLoggingConfiguration"
+            "invocation logging", "account", "bedrock:GetModelInvocationLoggingConfiguration"
         )
     if not config:
+        if external:
+            return CheckResult("invocation logging", "account", Status.BLOCKER, _missing(region))
         return CheckResult(
             "invocation logging", "account", Status.OK, "none yet; pulumi up creates it"
         )
     bucket = config.get("s3Config", {}).get("bucketName")
     log_group = config.get("cloudWatchConfig", {}).get("logGroupName")
+    destinations = f"bucket {bucket or 'none'}, log group {log_group or 'none'}"
+    if external:
+        return CheckResult(
+            "invocation logging",
+            "account",
+            Status.OK,
+            f"provided outside this stack ({destinations})",
+        )
     own_prefix = log_bucket_name_prefix(invocation_logging_name(name_prefix))
     own_bucket = bucket is not None and bucket.startswith(own_prefix)
     if own_bucket and log_group == invocation_log_group_name(environment):
@@ -418,7 +480,320 @@ def check_invocation_logging(bedrock: Client, name_prefix: str, environment: str
         "invocation logging",
         "account",
         Status.BLOCKER,
-        f"an invocation logging configuration already exists (bucket {bucket or 'none'}, "
-        f"log group {log_group or 'none'}); `pulumi up` would overwrite it: it is account-wide "
-        "per region",
+        f"an invocation logging configuration already exists ({destinations}); `pulumi up` "
+        "would overwrite it: it is account-wide per region",
     )
+
+
+# Account guardrails
+
+_Finding = tuple[Status, str]
+
+_DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation")
+"""How the services say the caller's permissions refuse a call (they do not agree on one)."""
+
+_PERMISSIONS = {
+    "DescribeTrails": "cloudtrail:DescribeTrails",
+    "DescribeConfigurationRecorders": "config:DescribeConfigurationRecorders",
+    "ListDetectors": "guardduty:ListDetectors",
+    "GetDetector": "guardduty:GetDetector",
+    "DescribeHub": "securityhub:DescribeHub",
+    "ListAnalyzers": "access-analyzer:ListAnalyzers",
+    "GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",
+    "GetEbsEncryptionByDefault": "ec2:GetEbsEncryptionByDefault",
+    "GetAnomalyMonitors": "ce:GetAnomalyMonitors",
+}
+"""The IAM action each guardrail call needs, by API operation (not always the same name)."""
+
+_PUBLIC_ACCESS_SETTINGS = (
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+)
+
+_NONE_YET: _Finding = (Status.OK, "none yet; pulumi up creates it")
+_MANAGED: _Finding = (Status.OK, "managed by this stack")
+
+
+def _missing(where: str) -> str:
+    return f"declared external (plinth:guardrails.external) but none exists in {where}"
+
+
+def _provided(detail: str) -> _Finding:
+    return Status.OK, f"provided outside this stack: {detail}"
+
+
+def _one_per(scope: str, guardrail: AccountGuardrail) -> str:
+    return (
+        f"AWS allows one per {scope}, so pulumi up would fail: import it or list {guardrail} "
+        "in plinth:guardrails.external"
+    )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What AWS showed of one guardrail, judged both ways: this stack creates it (`owned`), or
+    it is declared provided outside this stack (`external`)."""
+
+    owned: _Finding
+    external: _Finding
+
+
+def check_account_guardrails(
+    client: ClientFactory, spec: PlinthSpec, account: str
+) -> list[CheckResult]:
+    """Each account guardrail of a platform stack (all but invocation logging, a Bedrock
+    check) in the stack's region. One the stack creates must not exist already, unless it is
+    the stack's own (an earlier `pulumi up`): most are one per account or region, so someone
+    else's makes `pulumi up` fail, or two stacks would fight over it. One listed in
+    `plinth:guardrails.external` must exist, since the stack leaves it out.
+
+    `client` hands out a client by service name, each for `spec.aws.region` (Cost Explorer's
+    for us-east-1); `account` is the caller's."""
+    results: list[CheckResult] = []
+    for guardrail, probe in _PROBES.items():
+        try:
+            judged = probe(client, spec, account)
+        except ClientError as error:
+            if _error_code(error) not in _DENIED:
+                raise
+            action = _PERMISSIONS.get(error.operation_name, error.operation_name)
+            results.append(_cannot_check("account guardrail", guardrail.value, action))
+            continue
+        external = guardrail in spec.guardrails.external
+        status, detail = judged.external if external else judged.owned
+        results.append(CheckResult("account guardrail", guardrail.value, status, detail))
+    return results
+
+
+def _cloudtrail(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """A multi-region trail (an organization trail is one) already records every region's
+    management events; a second is allowed but billed."""
+    trails = client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
+    recording = sorted(
+        f"{trail['Name']} (organization trail)"
+        if trail.get("IsOrganizationTrail")
+        else trail["Name"]
+        for trail in trails
+        if trail.get("IsMultiRegionTrail") or trail.get("IsOrganizationTrail")
+    )
+    names = ", ".join(recording)
+    external = _provided(names) if recording else (Status.BLOCKER, _missing(spec.aws.region))
+    if any(trail["Name"] == trail_name(spec.name_prefix) for trail in trails):
+        return _Judged(_MANAGED, external)
+    if recording:
+        return _Judged(
+            (
+                Status.WARN,
+                f"a multi-region trail already records this account ({names}): this stack "
+                "adds a second one (a second copy of management events is billed); list "
+                f"{AccountGuardrail.CLOUDTRAIL} in plinth:guardrails.external to rely on it",
+            ),
+            external,
+        )
+    return _Judged(_NONE_YET, external)
+
+
+def _aws_config(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """One customer-managed configuration recorder per region. Service-linked recorders
+    (another service's, named for it) do not count against it."""
+    recorders = [
+        recorder["name"]
+        for recorder in client("config").describe_configuration_recorders()[
+            "ConfigurationRecorders"
+        ]
+        if not recorder.get("servicePrincipal")
+    ]
+    names = ", ".join(recorders)
+    if not recorders:
+        return _Judged(_NONE_YET, (Status.BLOCKER, _missing(spec.aws.region)))
+    external = _provided(f"recorder {names}")
+    if recorder_name(spec.name_prefix) in recorders:
+        return _Judged(_MANAGED, external)
+    return _Judged(
+        (
+            Status.BLOCKER,
+            f"a configuration recorder already exists ({names}); "
+            + _one_per("region", AccountGuardrail.AWS_CONFIG),
+        ),
+        external,
+    )
+
+
+def _guardduty(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """One detector per region; the stack's own carries its tags (AWS names detectors)."""
+    guardduty = client("guardduty")
+    detectors = guardduty.list_detectors()["DetectorIds"]
+    if not detectors:
+        return _Judged(_NONE_YET, (Status.BLOCKER, _missing(spec.aws.region)))
+    detector_id = detectors[0]
+    detector = guardduty.get_detector(DetectorId=detector_id)
+    external = _provided(f"detector {detector_id} ({str(detector['Status']).lower()})")
+    tags = detector.get("Tags", {})
+    if tags.get("managed-by") == "plinth" and tags.get("environment") == spec.environment:
+        return _Judged(_MANAGED, external)
+    return _Judged(
+        (
+            Status.BLOCKER,
+            f"a GuardDuty detector already exists ({detector_id}); "
+            + _one_per("region", AccountGuardrail.GUARDDUTY),
+        ),
+        external,
+    )
+
+
+def _security_hub(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """One hub per region. Whose it is cannot be read: the hub has no tags Plinth sets."""
+    try:
+        hub = client("securityhub").describe_hub()
+    except ClientError as error:
+        if _error_code(error) not in ("InvalidAccessException", "ResourceNotFoundException"):
+            raise
+        return _Judged(_NONE_YET, (Status.BLOCKER, _missing(spec.aws.region)))
+    since = str(hub.get("SubscribedAt") or "")[:10] or "an unknown date"  # ISO 8601
+    return _Judged(
+        (
+            Status.WARN,
+            f"Security Hub is already enabled (since {since}): unless this stack enabled it, "
+            "pulumi up fails; import it or list "
+            f"{AccountGuardrail.SECURITY_HUB} in plinth:guardrails.external",
+        ),
+        _provided(f"enabled since {since}"),
+    )
+
+
+def _access_analyzer(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """Analyzers may overlap: another one (an organization's too) is never a blocker."""
+    analyzer = client("accessanalyzer")
+    found = [
+        (summary["name"], "") for summary in analyzer.list_analyzers(type="ACCOUNT")["analyzers"]
+    ]
+    try:
+        # Only the organization's management or delegated administrator account lists these;
+        # elsewhere the call may be refused, which says nothing about this account.
+        organization = analyzer.list_analyzers(type="ORGANIZATION")["analyzers"]
+    except ClientError:
+        organization = []
+    found += [(summary["name"], " (organization)") for summary in organization]
+    own = analyzer_name(spec.name_prefix)
+    labels = ", ".join(name + kind for name, kind in found)
+    others = ", ".join(name + kind for name, kind in found if name != own)
+    external = _provided(labels) if found else (Status.BLOCKER, _missing(spec.aws.region))
+    if any(name == own for name, _ in found):
+        return _Judged(_MANAGED, external)
+    if others:
+        return _Judged(
+            (
+                Status.OK,
+                f"none yet; pulumi up creates it; also covered by {others}; a second analyzer "
+                "is harmless",
+            ),
+            external,
+        )
+    return _Judged(_NONE_YET, external)
+
+
+def _public_access_block(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """One block per account, without tags: whose it is cannot be read."""
+    try:
+        block = client("s3control").get_public_access_block(AccountId=account)[
+            "PublicAccessBlockConfiguration"
+        ]
+    except ClientError as error:
+        if _error_code(error) != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        return _Judged(_NONE_YET, (Status.BLOCKER, _missing("this account")))
+    off = [setting for setting in _PUBLIC_ACCESS_SETTINGS if not block.get(setting)]
+    settings = (
+        ", ".join(
+            f"{setting} {'off' if setting in off else 'on'}" for setting in _PUBLIC_ACCESS_SETTINGS
+        )
+        if off
+        else "all four settings on"
+    )
+    external = (
+        (
+            Status.BLOCKER,
+            "declared external (plinth:guardrails.external) but only partly set: "
+            f"{', '.join(off)} off",
+        )
+        if off
+        else _provided(settings)
+    )
+    return _Judged(
+        (
+            Status.WARN,
+            f"an account public access block is already set ({settings}); if another stack "
+            f"manages it, list {AccountGuardrail.S3_PUBLIC_ACCESS_BLOCK} in "
+            "plinth:guardrails.external (two stacks would overwrite each other, and destroying "
+            "the other one removes it)",
+        ),
+        external,
+    )
+
+
+def _ebs_encryption(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """One setting per region, without tags: whose it is cannot be read."""
+    if client("ec2").get_ebs_encryption_by_default()["EbsEncryptionByDefault"]:
+        return _Judged(
+            (
+                Status.WARN,
+                "already on; if another stack manages it, list "
+                f"{AccountGuardrail.EBS_ENCRYPTION} in plinth:guardrails.external",
+            ),
+            _provided("encryption by default is on"),
+        )
+    return _Judged(
+        (Status.OK, "off; pulumi up turns it on"),
+        (
+            Status.BLOCKER,
+            f"declared external (plinth:guardrails.external) but it is off in {spec.aws.region}",
+        ),
+    )
+
+
+def _cost_anomaly_monitor(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """One AWS services monitor (dimensional, by service) per account: creating a second fails
+    with "Limit exceeded on dimensional spend monitor creation"."""
+    monitors = client("ce").get_anomaly_monitors()["AnomalyMonitors"]
+    services = [
+        monitor["MonitorName"]
+        for monitor in monitors
+        if monitor.get("MonitorType") == "DIMENSIONAL"
+        and monitor.get("MonitorDimension") == "SERVICE"
+    ]
+    names = ", ".join(services)
+    external = (
+        _provided(f"monitor {names}") if services else (Status.BLOCKER, _missing("this account"))
+    )
+    if any(
+        monitor["MonitorName"] == anomaly_monitor_name(spec.name_prefix) for monitor in monitors
+    ):
+        return _Judged(_MANAGED, external)
+    if services:
+        return _Judged(
+            (
+                Status.BLOCKER,
+                f"an AWS services cost monitor already exists ({names}); "
+                + _one_per(
+                    'account ("Limit exceeded on dimensional spend monitor creation")',
+                    AccountGuardrail.COST_ANOMALY_MONITOR,
+                ),
+            ),
+            external,
+        )
+    return _Judged(_NONE_YET, external)
+
+
+_PROBES: dict[AccountGuardrail, Callable[[ClientFactory, PlinthSpec, str], _Judged]] = {
+    AccountGuardrail.CLOUDTRAIL: _cloudtrail,
+    AccountGuardrail.AWS_CONFIG: _aws_config,
+    AccountGuardrail.GUARDDUTY: _guardduty,
+    AccountGuardrail.SECURITY_HUB: _security_hub,
+    AccountGuardrail.ACCESS_ANALYZER: _access_analyzer,
+    AccountGuardrail.S3_PUBLIC_ACCESS_BLOCK: _public_access_block,
+    AccountGuardrail.EBS_ENCRYPTION: _ebs_encryption,
+    AccountGuardrail.COST_ANOMALY_MONITOR: _cost_anomaly_monitor,
+}
+"""Each guardrail's calls, in report order (invocation logging is among the Bedrock checks)."""

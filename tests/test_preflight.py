@@ -1,12 +1,15 @@
-"""`plinth preflight`: each check against moto (STS, invocation logging) or stubbed Bedrock
-responses in the service's own shapes (moto does not serve the model APIs), then the command
-end to end with stubbed clients."""
+"""`plinth preflight`: each check against moto (STS, invocation logging, most account
+guardrails) or stubbed responses in the service's own shapes (moto does not serve the Bedrock
+model APIs, Access Analyzer or Cost Explorer's anomaly monitors), then the command end to end
+with stubbed clients over moto."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from support import ROOT, dev_stack_document
 from typer.testing import CliRunner
 
 from components.bedrock.models import ModelRef
+from components.guardrails.singletons import AccountGuardrail
 from plinth import cli, preflight
 from plinth.cli import app
 from plinth.preflight import (
@@ -29,6 +33,7 @@ from plinth.preflight import (
     PreflightError,
     Status,
     check_account,
+    check_account_guardrails,
     check_invocation_logging,
     check_model_access,
     check_models,
@@ -45,6 +50,17 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 OWN_BUCKET = "plinth-dev-bedrock-logs-4f1c2a9"
 OWN_LOG_GROUP = "/plinth/dev/bedrock/model-invocations"
 ROLE = f"arn:aws:iam::{MOTO_ACCOUNT}:role/bedrock-logging"
+GUARDRAILS = (
+    "cloudTrail",
+    "awsConfig",
+    "guardDuty",
+    "securityHub",
+    "accessAnalyzer",
+    "s3PublicAccessBlock",
+    "ebsEncryption",
+    "costAnomalyMonitor",
+)
+"""The account guardrails preflight checks, in report order (invocation logging is Bedrock's)."""
 
 runner = CliRunner()
 
@@ -461,12 +477,12 @@ def test_other_model_access_errors_propagate(bedrock: Stubber) -> None:
 # Invocation logging
 
 
-def moto_logging(config: dict[str, Any] | None) -> CheckResult:
+def moto_logging(config: dict[str, Any] | None, *, external: bool = False) -> CheckResult:
     with mock_aws():
         client = boto3.client("bedrock", region_name=REGION)
         if config is not None:
             client.put_model_invocation_logging_configuration(loggingConfig=config)
-        return check_invocation_logging(client, "plinth-dev", "dev")
+        return check_invocation_logging(client, "plinth-dev", "dev", REGION, external=external)
 
 
 def test_no_logging_configuration_is_ok() -> None:
@@ -511,9 +527,29 @@ def test_logging_configuration_denied_warns(bedrock: Stubber) -> None:
         service_error_code="AccessDeniedException",
         http_status_code=403,
     )
-    result = check_invocation_logging(bedrock.client, "plinth-dev", "dev")
+    result = check_invocation_logging(bedrock.client, "plinth-dev", "dev", REGION)
     assert result.status is Status.WARN
     assert "bedrock:GetModelInvocationLoggingConfiguration" in result.detail
+
+
+def test_external_logging_configuration_must_exist() -> None:
+    assert moto_logging(None, external=True) == CheckResult(
+        "invocation logging",
+        "account",
+        Status.BLOCKER,
+        "declared external (plinth:guardrails.external) but none exists in us-east-1",
+    )
+
+
+def test_external_logging_configuration_of_someone_else_is_ok() -> None:
+    result = moto_logging(
+        logging_config("security-central-bedrock-logs", "/org/bedrock"), external=True
+    )
+    assert (result.status, result.detail) == (
+        Status.OK,
+        "provided outside this stack (bucket security-central-bedrock-logs, log group "
+        "/org/bedrock)",
+    )
 
 
 # The command
@@ -521,19 +557,29 @@ def test_logging_configuration_denied_warns(bedrock: Stubber) -> None:
 
 @dataclass
 class FakeAws:
-    """Stubbed clients that `aws_session` hands out, and the regions it was asked for."""
+    """What `aws_session` hands out: stubbed clients for the services moto does not serve,
+    moto's for the rest (tests run under `mock_aws`). Records the regions sessions were made
+    for and every client asked for, with its region."""
 
     sts: Stubber = field(default_factory=lambda: stubbed("sts"))
     bedrock: Stubber = field(default_factory=lambda: stubbed("bedrock"))
+    accessanalyzer: Stubber = field(default_factory=lambda: stubbed("accessanalyzer"))
+    ce: Stubber = field(default_factory=lambda: stubbed("ce"))
     regions: list[str] = field(default_factory=list)
+    clients: list[tuple[str, str]] = field(default_factory=list)
 
-    def session(self, region: str) -> FakeAws:
+    @property
+    def stubbers(self) -> dict[str, Stubber]:
+        return {
+            "sts": self.sts,
+            "bedrock": self.bedrock,
+            "accessanalyzer": self.accessanalyzer,
+            "ce": self.ce,
+        }
+
+    def session(self, region: str) -> FakeSession:
         self.regions.append(region)
-        return self
-
-    def client(self, service: str) -> Any:
-        stubber: Stubber = getattr(self, service)
-        return stubber.client
+        return FakeSession(self, region)
 
     def expect(
         self,
@@ -568,27 +614,118 @@ class FakeAws:
             {"loggingConfig": logging} if logging else {},
             {},
         )
+        self.expect_guardrails()
+
+    def expect_guardrails(
+        self,
+        *,
+        analyzers: Sequence[str] = (),
+        organization_analyzers: Sequence[str] | None = (),
+        monitors: Sequence[dict[str, Any]] | None = (),
+    ) -> None:
+        """Queue the Access Analyzer and Cost Explorer answers of the guardrail checks (the
+        others are moto's); `organization_analyzers=None` or `monitors=None` refuses that
+        listing."""
+        self.accessanalyzer.add_response(
+            "list_analyzers",
+            {"analyzers": [analyzer(name, "ACCOUNT") for name in analyzers]},
+            {"type": "ACCOUNT"},
+        )
+        if organization_analyzers is None:
+            self.accessanalyzer.add_client_error(
+                "list_analyzers",
+                service_error_code="ValidationException",
+                service_message="The account is not the organization's management account",
+                http_status_code=400,
+                expected_params={"type": "ORGANIZATION"},
+            )
+        else:
+            self.accessanalyzer.add_response(
+                "list_analyzers",
+                {"analyzers": [analyzer(name, "ORGANIZATION") for name in organization_analyzers]},
+                {"type": "ORGANIZATION"},
+            )
+        if monitors is None:
+            self.ce.add_client_error(
+                "get_anomaly_monitors",
+                service_error_code="AccessDeniedException",
+                service_message="not authorized to perform: ce:GetAnomalyMonitors",
+                http_status_code=400,
+            )
+        else:
+            self.ce.add_response("get_anomaly_monitors", {"AnomalyMonitors": list(monitors)}, {})
+
+
+@dataclass
+class FakeSession:
+    """One session of FakeAws, in `region`."""
+
+    aws: FakeAws
+    region: str
+
+    def client(self, service: str, region_name: str | None = None) -> Any:
+        region = region_name or self.region
+        self.aws.clients.append((service, region))
+        stubber = self.aws.stubbers.get(service)
+        return stubber.client if stubber else moto(service, region)
+
+
+def analyzer(name: str, kind: str) -> dict[str, Any]:
+    """A ListAnalyzers entry."""
+    return {
+        "arn": f"arn:aws:access-analyzer:{REGION}:{MOTO_ACCOUNT}:analyzer/{name}",
+        "name": name,
+        "type": kind,
+        "createdAt": dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        "status": "ACTIVE",
+    }
+
+
+def monitor(name: str, kind: str = "DIMENSIONAL") -> dict[str, Any]:
+    """A GetAnomalyMonitors entry: an AWS services monitor, or a custom one."""
+    entry: dict[str, Any] = {
+        "MonitorArn": f"arn:aws:ce::{MOTO_ACCOUNT}:anomalymonitor/{name}",
+        "MonitorName": name,
+        "MonitorType": kind,
+    }
+    if kind == "DIMENSIONAL":
+        entry["MonitorDimension"] = "SERVICE"
+    else:
+        entry["MonitorSpecification"] = {"Tags": {"Key": "team", "Values": ["ml"]}}
+    return entry
+
+
+@functools.cache
+def moto(service: str, region: str = REGION) -> Any:
+    """A client for moto: made once (that is slow), used only under `mock_aws`, whose
+    backends start empty each time."""
+    return boto3.client(service, region_name=region)
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
-    """Stubbed AWS for the command, printing to a terminal wide enough for whole rows."""
+    """Stubbed AWS over moto for the command, printing to a terminal wide enough for whole
+    rows."""
     fake = FakeAws()
     monkeypatch.setattr(preflight, "aws_session", fake.session)
     monkeypatch.setattr(cli, "stdout", Console(width=200, soft_wrap=False))
-    with fake.sts, fake.bedrock:
+    with mock_aws(), fake.sts, fake.bedrock, fake.accessanalyzer, fake.ce:
         yield fake
-        fake.sts.assert_no_pending_responses()
-        fake.bedrock.assert_no_pending_responses()
+        for stubber in fake.stubbers.values():
+            stubber.assert_no_pending_responses()
 
 
 BEDROCK = {"enabled": True, "models": [SONNET_PROFILE, TITAN]}
 
 
-def stack_file(tmp_path: Path, bedrock: dict[str, Any] = BEDROCK) -> Path:
-    """The dev stack file with this `plinth:bedrock` section."""
+def stack_file(
+    tmp_path: Path, bedrock: dict[str, Any] = BEDROCK, external: Sequence[str] = ()
+) -> Path:
+    """The dev stack file with this `plinth:bedrock` section and these guardrails provided
+    outside the stack."""
     document = dev_stack_document()
     document["config"]["plinth:bedrock"] = bedrock
+    document["config"]["plinth:guardrails"]["external"] = list(external)
     # The dev tenants use the dev models; these checks are about the platform's own.
     document["config"].pop("plinth:tenants")
     path = tmp_path / "Pulumi.preflight.yaml"
@@ -606,10 +743,13 @@ def test_passing_stack_exits_0_with_the_table(tmp_path: Path, aws: FakeAws) -> N
     code, out, err = invoke("--config", str(stack_file(tmp_path)), "--stack", "qa")
     assert (code, err) == (0, "")
     assert out.splitlines()[0].rstrip() == (
-        f"Bedrock preflight: stack qa, us-east-1, account {MOTO_ACCOUNT}"
+        f"Preflight: stack qa, us-east-1, account {MOTO_ACCOUNT}"
     )
     assert "inference profile" in out
     assert "routes to us-east-1, us-east-2, us-west-2" in out
+    assert re.search(
+        r"│ account guardrail +│ guardDuty +│ OK +│ none yet; pulumi up creates it", out
+    )
     assert "BLOCKER" not in out
     assert out.endswith("0 blocker(s), 0 warning(s)\n")
     assert aws.regions == ["us-east-1"]
@@ -646,8 +786,9 @@ def test_json_format(tmp_path: Path, aws: FakeAws) -> None:
         ("model access", TITAN, "OK"),
         ("model access", SONNET, "OK"),
         ("invocation logging", "account", "OK"),
+        *(("account guardrail", guardrail, "OK") for guardrail in GUARDRAILS),
     ]
-    assert document["checks"][-1]["detail"] == "managed by this stack"
+    assert document["checks"][6]["detail"] == "managed by this stack"
 
 
 def test_bedrock_region_and_provisioned_throughput(tmp_path: Path, aws: FakeAws) -> None:
@@ -662,7 +803,12 @@ def test_bedrock_region_and_provisioned_throughput(tmp_path: Path, aws: FakeAws)
     aws.expect()
     code, out, _ = invoke("--config", str(stack_file(tmp_path, bedrock)), "--format", "json")
     assert code == 0
-    assert aws.regions == ["us-west-2"]
+    # Bedrock in its region; the guardrails in the stack's (Cost Explorer's is global).
+    assert aws.regions == ["us-west-2", "us-east-1"]
+    assert ("bedrock", "us-west-2") in aws.clients
+    assert {region for service, region in aws.clients if service not in ("sts", "bedrock")} == {
+        "us-east-1"
+    }
     document = json.loads(out)
     assert document["region"] == "us-west-2"
     assert {
@@ -692,6 +838,7 @@ def test_access_is_asked_only_for_offered_models(tmp_path: Path, aws: FakeAws) -
         "get_foundation_model_availability", availability(command_r), {"modelId": command_r}
     )
     aws.bedrock.add_response("get_model_invocation_logging_configuration", {}, {})
+    aws.expect_guardrails()
     spec = preflight.load_stack_spec(ROOT / "infra", "dev", stack_file(tmp_path, bedrock))
     report = preflight.run_preflight(spec, "dev")
     assert [(c.check, c.subject, c.status) for c in report.checks] == [
@@ -701,6 +848,7 @@ def test_access_is_asked_only_for_offered_models(tmp_path: Path, aws: FakeAws) -
         ("provisioned throughput", "chat", Status.OK),
         ("model access", command_r, Status.OK),
         ("invocation logging", "account", Status.OK),
+        *(("account guardrail", guardrail, Status.OK) for guardrail in GUARDRAILS),
     ]
     assert (report.blockers, report.warnings, report.exit_code) == (1, 0, 1)
 
@@ -721,18 +869,29 @@ def test_refused_bedrock_call_exits_2_naming_it(tmp_path: Path, aws: FakeAws) ->
     ]
 
 
-def test_bedrock_off_has_nothing_to_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def tenant_stack_file(tmp_path: Path) -> Path:
+    """The dev-vision tenant stack file: no Bedrock, no guardrails (its platform stack's)."""
+    path = tmp_path / "Pulumi.dev-vision.yaml"
+    path.write_text((ROOT / "Pulumi.dev-vision.yaml").read_text())
+    return path
+
+
+def test_tenant_stack_without_bedrock_has_nothing_to_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(preflight, "aws_session", lambda region: pytest.fail("AWS was asked"))
-    path = str(stack_file(tmp_path, {"enabled": False}))
-    code, out, _ = invoke("--config", path)
+    monkeypatch.setattr(cli, "stdout", Console(width=200, soft_wrap=False))
+    path = str(tenant_stack_file(tmp_path))
+    code, out, _ = invoke("--config", path, "--stack", "dev-vision")
     assert code == 0
     assert out == (
-        "Bedrock is not enabled in stack 'dev' (plinth:bedrock.enabled): nothing to check\n"
+        "stack 'dev-vision' is a tenant stack without Bedrock: nothing to check (its platform "
+        "stack's preflight covers the account)\n"
     )
-    code, out, err = invoke("--config", path, "--format", "json")
+    code, out, err = invoke("--config", path, "--stack", "dev-vision", "--format", "json")
     assert code == 0
     assert json.loads(out) == {
-        "stack": "dev",
+        "stack": "dev-vision",
         "region": "us-east-1",
         "account": None,
         "checks": [],
@@ -740,6 +899,38 @@ def test_bedrock_off_has_nothing_to_check(tmp_path: Path, monkeypatch: pytest.Mo
         "warnings": 0,
     }
     assert "nothing to check" in err
+
+
+def test_platform_stack_without_bedrock_checks_the_account_and_its_guardrails(
+    tmp_path: Path, aws: FakeAws
+) -> None:
+    aws.sts.add_response("get_caller_identity", caller_identity(), {})
+    aws.expect_guardrails()
+    path = stack_file(tmp_path, {"enabled": False})
+    document = yaml.safe_load(path.read_text())
+    document["config"]["plinth:aws"]["region"] = "eu-west-1"
+    path.write_text(yaml.safe_dump(document))
+    code, out, _ = invoke("--config", str(path), "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["region"], report["account"]) == ("eu-west-1", MOTO_ACCOUNT)
+    assert [(c["check"], c["subject"], c["status"]) for c in report["checks"]] == [
+        ("account", MOTO_ACCOUNT, "OK"),
+        *(("account guardrail", guardrail, "OK") for guardrail in GUARDRAILS),
+    ]
+    assert aws.regions == ["eu-west-1"]
+    # Every guardrail in the stack's region but Cost Explorer's, served from us-east-1 only.
+    assert dict(aws.clients) == {
+        "sts": "eu-west-1",
+        "cloudtrail": "eu-west-1",
+        "config": "eu-west-1",
+        "guardduty": "eu-west-1",
+        "securityhub": "eu-west-1",
+        "accessanalyzer": "eu-west-1",
+        "s3control": "eu-west-1",
+        "ec2": "eu-west-1",
+        "ce": "us-east-1",
+    }
 
 
 def test_bad_bedrock_config_exits_2_with_the_key_path(tmp_path: Path) -> None:
@@ -802,3 +993,478 @@ def test_unknown_profile_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "error: cannot call AWS in us-east-1",
         "  The config profile (no-such-profile) could not be found",
     ]
+
+
+# Account guardrails (moto, with stubbed Access Analyzer and Cost Explorer)
+
+
+@dataclass
+class Guardrails:
+    """The guardrail checks of the dev stack, against FakeAws."""
+
+    aws: FakeAws
+    tmp_path: Path
+
+    def expect(self, **answers: Any) -> None:
+        self.aws.expect_guardrails(**answers)
+
+    def rows(self, external: Sequence[str] = (), **client: Any) -> list[CheckResult]:
+        """Every row, with these guardrails external; `client` replaces services' clients
+        (service name -> client)."""
+        path = stack_file(self.tmp_path, external=external)
+        spec = preflight.load_stack_spec(ROOT / "infra", "dev", path)
+        session = self.aws.session(REGION)
+        return check_account_guardrails(
+            lambda service: client.get(service) or session.client(service), spec, MOTO_ACCOUNT
+        )
+
+    def row(self, subject: AccountGuardrail, external: Sequence[str] = ()) -> tuple[Status, str]:
+        """One guardrail's status and detail."""
+        result = row(self.rows(external), subject.value, "account guardrail")
+        return result.status, result.detail
+
+
+@pytest.fixture
+def guardrails(aws: FakeAws, tmp_path: Path) -> Guardrails:
+    return Guardrails(aws, tmp_path)
+
+
+def test_a_fresh_account_has_none_of_the_guardrails_yet(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    none_yet = "none yet; pulumi up creates it"
+    assert guardrails.rows() == [
+        *(
+            CheckResult("account guardrail", subject, Status.OK, none_yet)
+            for subject in GUARDRAILS[:-2]
+        ),
+        CheckResult("account guardrail", "ebsEncryption", Status.OK, "off; pulumi up turns it on"),
+        CheckResult("account guardrail", "costAnomalyMonitor", Status.OK, none_yet),
+    ]
+
+
+def trail(name: str, *, multi_region: bool = True) -> None:
+    bucket = f"{name}-logs"
+    moto("s3").create_bucket(Bucket=bucket)
+    moto("cloudtrail").create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=multi_region)
+
+
+def test_the_stacks_own_trail_is_managed(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    trail("plinth-dev-audit")
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL) == (Status.OK, "managed by this stack")
+
+
+def test_another_multi_region_trail_warns_of_a_second_copy(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    trail("security-org-trail")
+    trail("app-data-events", multi_region=False)
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL) == (
+        Status.WARN,
+        "a multi-region trail already records this account (security-org-trail): this stack "
+        "adds a second one (a second copy of management events is billed); list cloudTrail "
+        "in plinth:guardrails.external to rely on it",
+    )
+
+
+def test_a_single_region_trail_does_not_count(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    guardrails.expect()
+    trail("app-data-events", multi_region=False)
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL) == (
+        Status.OK,
+        "none yet; pulumi up creates it",
+    )
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL, ["cloudTrail"]) == (
+        Status.BLOCKER,
+        "declared external (plinth:guardrails.external) but none exists in us-east-1",
+    )
+
+
+def test_an_external_trail_that_exists_is_ok(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    trail("security-org-trail")
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL, ["cloudTrail"]) == (
+        Status.OK,
+        "provided outside this stack: security-org-trail",
+    )
+
+
+def recorder(name: str) -> None:
+    moto("config").put_configuration_recorder(
+        ConfigurationRecorder={"name": name, "roleARN": f"arn:aws:iam::{MOTO_ACCOUNT}:role/config"}
+    )
+
+
+def test_a_foreign_recorder_blocks_and_fails_the_command(tmp_path: Path, aws: FakeAws) -> None:
+    aws.expect()
+    recorder("default")
+    code, out, _ = invoke("--config", str(stack_file(tmp_path)))
+    assert code == 1
+    assert re.search(
+        r"│ account guardrail +│ awsConfig +│ BLOCKER │ a configuration recorder already exists "
+        r"\(default\); AWS allows one per region, so pulumi up would fail",
+        out,
+    )
+    assert out.endswith("1 blocker(s), 0 warning(s)\n")
+
+
+@pytest.mark.parametrize(
+    ("external", "expected"),
+    [
+        ((), (Status.OK, "managed by this stack")),
+        (
+            ("awsConfig",),
+            (Status.OK, "provided outside this stack: recorder plinth-dev-recorder"),
+        ),
+    ],
+)
+def test_the_stacks_own_recorder(
+    guardrails: Guardrails, external: tuple[str, ...], expected: tuple[Status, str]
+) -> None:
+    guardrails.expect()
+    recorder("plinth-dev-recorder")
+    assert guardrails.row(AccountGuardrail.AWS_CONFIG, external) == expected
+
+
+def test_an_external_recorder_must_exist(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    assert guardrails.row(AccountGuardrail.AWS_CONFIG, ["awsConfig"]) == (
+        Status.BLOCKER,
+        "declared external (plinth:guardrails.external) but none exists in us-east-1",
+    )
+
+
+def test_a_service_linked_recorder_does_not_count(guardrails: Guardrails) -> None:
+    """Another service's recorder (moto cannot make one) leaves room for the stack's."""
+    guardrails.expect()
+    with stubbed("config") as config:
+        config.add_response(
+            "describe_configuration_recorders",
+            {
+                "ConfigurationRecorders": [
+                    {
+                        "arn": f"arn:aws:config:{REGION}:{MOTO_ACCOUNT}:configuration-recorder/"
+                        "AWSConfigurationRecorderForSecurityHub/abc",
+                        "name": "AWSConfigurationRecorderForSecurityHub",
+                        "servicePrincipal": "securityhub.amazonaws.com",
+                        "recordingScope": "INTERNAL",
+                    }
+                ]
+            },
+            {},
+        )
+        result = row(guardrails.rows(config=config.client), "awsConfig")
+    assert (result.status, result.detail) == (Status.OK, "none yet; pulumi up creates it")
+
+
+def detector(tags: dict[str, str]) -> str:
+    detector_id: str = moto("guardduty").create_detector(Enable=True, Tags=tags)["DetectorId"]
+    return detector_id
+
+
+def test_a_detector_tagged_by_this_stack_is_managed(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    detector({"managed-by": "plinth", "environment": "dev", "owner": "platform-team@example.com"})
+    assert guardrails.row(AccountGuardrail.GUARDDUTY) == (Status.OK, "managed by this stack")
+
+
+@pytest.mark.parametrize(
+    "tags", [{}, {"managed-by": "plinth", "environment": "prod"}, {"environment": "dev"}]
+)
+def test_a_detector_not_tagged_by_this_stack_blocks(
+    guardrails: Guardrails, tags: dict[str, str]
+) -> None:
+    guardrails.expect()
+    detector_id = detector(tags)
+    assert guardrails.row(AccountGuardrail.GUARDDUTY) == (
+        Status.BLOCKER,
+        f"a GuardDuty detector already exists ({detector_id}); AWS allows one per region, so "
+        "pulumi up would fail: import it or list guardDuty in plinth:guardrails.external",
+    )
+
+
+def test_an_external_detector_must_exist(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    guardrails.expect()
+    assert guardrails.row(AccountGuardrail.GUARDDUTY, ["guardDuty"]) == (
+        Status.BLOCKER,
+        "declared external (plinth:guardrails.external) but none exists in us-east-1",
+    )
+    detector_id = detector({})
+    assert guardrails.row(AccountGuardrail.GUARDDUTY, ["guardDuty"]) == (
+        Status.OK,
+        f"provided outside this stack: detector {detector_id} (enabled)",
+    )
+
+
+def test_an_enabled_security_hub_warns_and_satisfies_external(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    guardrails.expect()
+    moto("securityhub").enable_security_hub()
+    since = dt.datetime.now(dt.UTC).date().isoformat()
+    assert guardrails.row(AccountGuardrail.SECURITY_HUB) == (
+        Status.WARN,
+        f"Security Hub is already enabled (since {since}): unless this stack enabled it, "
+        "pulumi up fails; import it or list securityHub in plinth:guardrails.external",
+    )
+    assert guardrails.row(AccountGuardrail.SECURITY_HUB, ["securityHub"]) == (
+        Status.OK,
+        f"provided outside this stack: enabled since {since}",
+    )
+
+
+def test_an_external_security_hub_must_be_enabled(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    assert guardrails.row(AccountGuardrail.SECURITY_HUB, ["securityHub"]) == (
+        Status.BLOCKER,
+        "declared external (plinth:guardrails.external) but none exists in us-east-1",
+    )
+
+
+def public_access_block(**settings: bool) -> None:
+    moto("s3control").put_public_access_block(
+        AccountId=MOTO_ACCOUNT,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+            **settings,
+        },
+    )
+
+
+def test_an_existing_public_access_block_warns_with_its_settings(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    public_access_block(RestrictPublicBuckets=False)
+    assert guardrails.row(AccountGuardrail.S3_PUBLIC_ACCESS_BLOCK) == (
+        Status.WARN,
+        "an account public access block is already set (BlockPublicAcls on, IgnorePublicAcls "
+        "on, BlockPublicPolicy on, RestrictPublicBuckets off); if another stack manages it, "
+        "list s3PublicAccessBlock in plinth:guardrails.external (two stacks would overwrite "
+        "each other, and destroying the other one removes it)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (
+            None,
+            (
+                Status.BLOCKER,
+                "declared external (plinth:guardrails.external) but none exists in this account",
+            ),
+        ),
+        ({}, (Status.OK, "provided outside this stack: all four settings on")),
+        (
+            {"BlockPublicPolicy": False, "RestrictPublicBuckets": False},
+            (
+                Status.BLOCKER,
+                "declared external (plinth:guardrails.external) but only partly set: "
+                "BlockPublicPolicy, RestrictPublicBuckets off",
+            ),
+        ),
+    ],
+)
+def test_an_external_public_access_block_must_be_fully_on(
+    guardrails: Guardrails, settings: dict[str, bool] | None, expected: tuple[Status, str]
+) -> None:
+    guardrails.expect()
+    if settings is not None:
+        public_access_block(**settings)
+    external = ["s3PublicAccessBlock"]
+    assert guardrails.row(AccountGuardrail.S3_PUBLIC_ACCESS_BLOCK, external) == expected
+
+
+@pytest.mark.parametrize(
+    ("external", "on", "expected"),
+    [
+        (
+            (),
+            True,
+            (
+                Status.WARN,
+                "already on; if another stack manages it, list ebsEncryption in "
+                "plinth:guardrails.external",
+            ),
+        ),
+        (
+            ("ebsEncryption",),
+            True,
+            (Status.OK, "provided outside this stack: encryption by default is on"),
+        ),
+        (
+            ("ebsEncryption",),
+            False,
+            (
+                Status.BLOCKER,
+                "declared external (plinth:guardrails.external) but it is off in us-east-1",
+            ),
+        ),
+    ],
+)
+def test_ebs_encryption_by_default(
+    guardrails: Guardrails, external: tuple[str, ...], on: bool, expected: tuple[Status, str]
+) -> None:
+    guardrails.expect()
+    if on:
+        moto("ec2").enable_ebs_encryption_by_default()
+    assert guardrails.row(AccountGuardrail.EBS_ENCRYPTION, external) == expected
+
+
+@pytest.mark.parametrize(
+    ("monitors", "external", "expected"),
+    [
+        (
+            [monitor("finops-services")],
+            (),
+            (
+                Status.BLOCKER,
+                "an AWS services cost monitor already exists (finops-services); AWS allows one "
+                'per account ("Limit exceeded on dimensional spend monitor creation"), so '
+                "pulumi up would fail: import it or list costAnomalyMonitor in "
+                "plinth:guardrails.external",
+            ),
+        ),
+        ([monitor("plinth-dev-aws-services")], (), (Status.OK, "managed by this stack")),
+        ([monitor("ml-team", "CUSTOM")], (), (Status.OK, "none yet; pulumi up creates it")),
+        (
+            [monitor("finops-services")],
+            ("costAnomalyMonitor",),
+            (Status.OK, "provided outside this stack: monitor finops-services"),
+        ),
+        (
+            [monitor("ml-team", "CUSTOM")],
+            ("costAnomalyMonitor",),
+            (
+                Status.BLOCKER,
+                "declared external (plinth:guardrails.external) but none exists in this account",
+            ),
+        ),
+    ],
+)
+def test_cost_anomaly_monitor(
+    guardrails: Guardrails,
+    monitors: list[dict[str, Any]],
+    external: tuple[str, ...],
+    expected: tuple[Status, str],
+) -> None:
+    guardrails.expect(monitors=monitors)
+    assert guardrails.row(AccountGuardrail.COST_ANOMALY_MONITOR, external) == expected
+
+
+@pytest.mark.parametrize(
+    ("listed", "external", "expected"),
+    [
+        ((["plinth-dev-external-access"], []), (), (Status.OK, "managed by this stack")),
+        (
+            (["security-external-access"], ["org-analyzer"]),
+            (),
+            (
+                Status.OK,
+                "none yet; pulumi up creates it; also covered by security-external-access, "
+                "org-analyzer (organization); a second analyzer is harmless",
+            ),
+        ),
+        (
+            ([], None),
+            ("accessAnalyzer",),
+            (
+                Status.BLOCKER,
+                "declared external (plinth:guardrails.external) but none exists in us-east-1",
+            ),
+        ),
+        (
+            ([], ["org-analyzer"]),
+            ("accessAnalyzer",),
+            (Status.OK, "provided outside this stack: org-analyzer (organization)"),
+        ),
+    ],
+)
+def test_access_analyzer_is_never_a_blocker_unless_declared_external(
+    guardrails: Guardrails,
+    listed: tuple[list[str], list[str] | None],
+    external: tuple[str, ...],
+    expected: tuple[Status, str],
+) -> None:
+    """`listed`: the account's analyzers and the organization's (None: that call is refused)."""
+    account, organization = listed
+    guardrails.expect(analyzers=account, organization_analyzers=organization)
+    assert guardrails.row(AccountGuardrail.ACCESS_ANALYZER, external) == expected
+
+
+@pytest.mark.parametrize(
+    ("refused", "subject", "action"),
+    [
+        (
+            ("cloudtrail", "describe_trails", "AccessDeniedException"),
+            "cloudTrail",
+            "cloudtrail:DescribeTrails",
+        ),
+        (
+            ("guardduty", "list_detectors", "AccessDeniedException"),
+            "guardDuty",
+            "guardduty:ListDetectors",
+        ),
+        (
+            ("s3control", "get_public_access_block", "AccessDenied"),
+            "s3PublicAccessBlock",
+            "s3:GetAccountPublicAccessBlock",
+        ),
+        (
+            ("ec2", "get_ebs_encryption_by_default", "UnauthorizedOperation"),
+            "ebsEncryption",
+            "ec2:GetEbsEncryptionByDefault",
+        ),
+    ],
+)
+def test_a_refused_guardrail_call_warns_naming_the_permission(
+    guardrails: Guardrails, refused: tuple[str, str, str], subject: str, action: str
+) -> None:
+    service, operation, code = refused
+    guardrails.expect()
+    with stubbed(service) as denied:
+        denied.add_client_error(operation, service_error_code=code, http_status_code=403)
+        results = guardrails.rows(**{service: denied.client})
+        denied.assert_no_pending_responses()
+    assert row(results, subject) == CheckResult(
+        "account guardrail", subject, Status.WARN, f"cannot check (missing {action} permission)"
+    )
+    assert [r.status for r in results].count(Status.WARN) == 1
+
+
+def test_a_refused_stubbed_call_warns_too(guardrails: Guardrails) -> None:
+    guardrails.expect(monitors=None)
+    assert guardrails.row(AccountGuardrail.COST_ANOMALY_MONITOR) == (
+        Status.WARN,
+        "cannot check (missing ce:GetAnomalyMonitors permission)",
+    )
+
+
+def test_other_guardrail_errors_stop_the_command(tmp_path: Path, aws: FakeAws) -> None:
+    aws.sts.add_response("get_caller_identity", caller_identity(), {})
+    for kind in ("ACCOUNT", "ORGANIZATION"):
+        aws.accessanalyzer.add_response("list_analyzers", {"analyzers": []}, {"type": kind})
+    aws.ce.add_client_error(
+        "get_anomaly_monitors",
+        service_error_code="LimitExceededException",
+        service_message="Rate exceeded",
+        http_status_code=400,
+    )
+    code, out, err = invoke("--config", str(stack_file(tmp_path, {"enabled": False})))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "error: AWS refused GetAnomalyMonitors in us-east-1",
+        "  LimitExceededException: Rate exceeded",
+    ]
+
+
+def test_a_tenant_stack_has_no_guardrail_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight, "aws_session", lambda region: pytest.fail("AWS was asked"))
+    spec = preflight.load_stack_spec(ROOT / "infra", "dev-vision", tenant_stack_file(tmp_path))
+    assert spec.platform is not None
+    report = preflight.run_preflight(spec, "dev-vision")
+    assert (report.account, report.checks) == (None, ())

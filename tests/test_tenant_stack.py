@@ -210,15 +210,22 @@ def test_problems_in_a_tenant_file_name_the_file(
     assert [p.path for p in caught.value.problems] == ["projects/vision.yaml:bedrockModels[0]"]
 
 
-def test_account_wide_settings_belong_to_the_platform_stack(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("plinth:activateCostAllocationTags", True),
+        ("plinth:guardrails", {"external": ["guardDuty"]}),
+    ],
+)
+def test_account_wide_settings_belong_to_the_platform_stack(
+    tmp_path: Path, key: str, value: Any
+) -> None:
     with pytest.raises(SpecError) as caught:
         preview_stack(
-            ROOT / "infra",
-            "dev-vision",
-            config_file=tenant_stack_file(tmp_path, **{"plinth:activateCostAllocationTags": True}),
+            ROOT / "infra", "dev-vision", config_file=tenant_stack_file(tmp_path, **{key: value})
         )
     [problem] = caught.value.problems
-    assert problem.path == "plinth:activateCostAllocationTags"
+    assert problem.path == key
     assert f"the platform stack {PLATFORM_STACK} owns this" in problem.message
 
 
