@@ -15,7 +15,7 @@ from rich.text import Text
 
 from plinth.audit.findings import AuditReport, Finding, rules_for_framework
 from plinth.engine.render import short_type
-from policies.catalog import FRAMEWORKS
+from policies.catalog import FRAMEWORKS, Framework
 from policies.rule import PROFILES, Rule
 from policies.rules.guardrails import GUARDRAIL_EVIDENCE
 
@@ -269,7 +269,7 @@ def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
             }
         )
     return {
-        "guardrails": _guardrail_evidence(report, mapped),
+        "guardrails": _guardrail_evidence(report, fw, mapped),
         "framework": {
             "key": fw.key,
             "name": fw.name,
@@ -285,17 +285,18 @@ def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
 
 
 def _guardrail_evidence(
-    report: AuditReport, mapped: Mapping[str, Sequence[Rule]]
+    report: AuditReport, framework: Framework, mapped: Mapping[str, Sequence[Rule]]
 ) -> list[dict[str, Any]]:
     """The account guardrails behind the framework's controls: who provides each (this stack,
     outside it, or no one), the resources that make it up, and the controls its rules support."""
     rules = {rule.id: rule for rule in report.rules}
     evidence = []
     for entry in GUARDRAIL_EVIDENCE:
+        # In the framework's own order (the catalog's), as the controls table lists them.
         controls = [
             control
-            for control, supporting in mapped.items()
-            if any(rule.id in entry.rules for rule in supporting)
+            for control in framework.controls
+            if any(rule.id in entry.rules for rule in mapped.get(control, ()))
         ]
         if not controls:
             continue
