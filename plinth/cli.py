@@ -260,6 +260,46 @@ def find_stack_file(program: Path, stack: str) -> str:
 
 
 @app.command()
+def diff(
+    base: Annotated[
+        str,
+        typer.Option("--base", help="Git revision to compare with (branch, tag or commit)."),
+    ],
+    stack: Annotated[
+        list[str] | None,
+        typer.Option("--stack", "-s", help="Stack to compare (repeat for several; default dev)."),
+    ] = None,
+    stack_outputs: StackOutputsOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    debug: Debug = False,
+) -> None:
+    """What the working tree changes against --base, offline: resources added, removed and
+    changed (input paths, old and new values, secrets masked), with warnings for removed
+    stateful resources and changed protected or retained ones."""
+    from plinth import diff as differ
+
+    stacks = stack or ["dev"]
+    missing = [name for name in stacks if not (PROJECT_ROOT / f"Pulumi.{name}.yaml").is_file()]
+    if missing:
+        _fail(
+            "invalid --stack",
+            [f"{name!r} has no stack file Pulumi.{name}.yaml" for name in missing],
+        )
+    try:
+        diffs = differ.diff_stacks(PROJECT_ROOT, base, stacks, stack_outputs)
+    except differ.DiffError as error:
+        _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
+    if output_format is OutputFormat.JSON:
+        sys.stdout.write(differ.to_json(diffs))
+    elif output_format is OutputFormat.MARKDOWN:
+        sys.stdout.write(differ.to_markdown(diffs))
+    else:
+        stdout.print(differ.to_table(diffs))
+
+
+@app.command()
 def rules(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")

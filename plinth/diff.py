@@ -1,0 +1,390 @@
+"""`plinth diff`: what a change to the program or its stack files would do, offline.
+
+The base revision is checked out into a temporary git worktree and previewed with its own code
+(in a separate process, so neither side's modules leak into the other), the working tree is
+previewed as it is on disk (uncommitted edits included), and the two captures are compared
+resource by resource, keyed by URN:
+
+- added and removed resources;
+- changed resources, with each changed input path and its old and new values. Inputs that hold
+  JSON documents (IAM and bucket policies, Helm values) are compared inside the document, so a
+  one-condition change shows as that condition. Secret values are masked on both sides (the
+  preview never prints them), so a changed secret shows as unchanged;
+- warnings for what a reviewer must not miss: a stateful resource (bucket, key, database, file
+  system, log group...) removed, and a protected or retained-on-delete resource changed.
+
+What it cannot know offline: whether the provider replaces a resource for a change (that needs
+the provider's schema; `pulumi preview --diff` with credentials shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from policies.rules.protection import STATEFUL
+
+DATA_TYPES = (*STATEFUL, "aws:cloudwatch/logGroup:LogGroup")
+"""Resources whose removal loses data: the pack's stateful types, and log groups."""
+
+Document = dict[str, Any]
+
+
+class DiffError(Exception):
+    """The diff could not be made (bad ref, not a git repository, a side failed to preview).
+    The CLI prints `title` and `lines` and exits 2."""
+
+    def __init__(self, title: str, lines: Sequence[str] = ()) -> None:
+        self.title = title
+        self.lines = list(lines)
+        super().__init__("\n".join([title, *self.lines]))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One input that differs: its path (`tags.owner`, `rules[0].expiration.days`)."""
+
+    path: str
+    old: Any
+    new: Any
+
+    def to_json(self) -> Document:
+        return {"path": self.path, "old": self.old, "new": self.new}
+
+
+_ABSENT = "(absent)"
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """A resource added, removed or changed between the base and the working tree."""
+
+    kind: str  # added, removed, changed
+    urn: str
+    type: str
+    name: str
+    changes: tuple[Change, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> Document:
+        return {
+            "kind": self.kind,
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "changes": [change.to_json() for change in self.changes],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    """Every resource difference of one stack, in URN order."""
+
+    stack: str
+    base: str
+    resources: tuple[ResourceChange, ...]
+    base_total: int
+    head_total: int
+
+    def of_kind(self, kind: str) -> list[ResourceChange]:
+        return [r for r in self.resources if r.kind == kind]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{r.name} ({r.type}): {w}" for r in self.resources for w in r.warnings]
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(self.of_kind(kind)) for kind in ("added", "removed", "changed")}
+
+    def to_json(self) -> Document:
+        return {
+            "stack": self.stack,
+            "base": self.base,
+            "resources": {"base": self.base_total, "head": self.head_total},
+            "summary": {**self.counts(), "warnings": len(self.warnings)},
+            "changes": [r.to_json() for r in self.resources],
+        }
+
+
+@dataclass
+class Revision:
+    """A checked-out copy of the project at a git revision (a temporary worktree)."""
+
+    repo: Path
+    ref: str
+    commit: str
+    root: Path
+    _temp: tempfile.TemporaryDirectory[str] = field(repr=False)
+
+    def close(self) -> None:
+        _git(self.repo, "worktree", "remove", "--force", str(self.root))
+        self._temp.cleanup()
+
+
+def _git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise DiffError(f"git {args[0]} failed", result.stderr.strip().splitlines()[-3:])
+    return result.stdout.strip()
+
+
+def check_out(project_root: Path, ref: str) -> Revision:
+    """`ref` of the repository holding `project_root`, in a temporary worktree at the same
+    place inside the repository."""
+    try:
+        top = Path(_git(project_root, "rev-parse", "--show-toplevel"))
+    except DiffError as error:
+        raise DiffError(f"{project_root} is not in a git repository", error.lines) from None
+    try:
+        commit = _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except DiffError:
+        raise DiffError(
+            f"--base {ref!r} is not a commit of {top}",
+            ["give a branch, tag or commit, e.g. --base origin/main or --base HEAD~1"],
+        ) from None
+    temp = tempfile.TemporaryDirectory(prefix="plinth-diff-")
+    checkout = Path(temp.name) / "base"
+    _git(top, "worktree", "add", "--detach", "--quiet", str(checkout), commit)
+    root = checkout / project_root.resolve().relative_to(top.resolve())
+    return Revision(repo=top, ref=ref, commit=commit, root=root, _temp=temp)
+
+
+def preview_json(project_root: Path, stack: str, stack_outputs: Path | None = None) -> Document:
+    """The offline preview of `stack` as the code at `project_root` makes it, run in its own
+    process with that code first on the import path."""
+    command = [
+        sys.executable,
+        "-m",
+        "plinth",
+        "preview",
+        "--format",
+        "json",
+        "--stack",
+        stack,
+        "--program",
+        str(project_root / "infra"),
+    ]
+    if stack_outputs is not None:
+        command += ["--stack-outputs", str(stack_outputs.resolve())]
+    env = {**os.environ, "PYTHONPATH": str(project_root)}
+    result = subprocess.run(
+        command, cwd=project_root, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise DiffError(
+            f"cannot preview stack {stack!r} at {project_root}",
+            result.stderr.strip().splitlines()[-6:],
+        )
+    document: Document = json.loads(result.stdout)
+    return document
+
+
+def _maybe_document(value: Any) -> Any:
+    """A JSON object or array held in a string input, parsed; anything else as it is."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def changed_paths(old: Any, new: Any, path: str = "") -> Iterator[Change]:
+    """Each leaf that differs between two input values."""
+    old, new = _maybe_document(old), _maybe_document(new)
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for key in sorted(set(old) | set(new), key=str):
+            child = f"{path}.{key}" if path else str(key)
+            yield from changed_paths(old.get(key, _ABSENT), new.get(key, _ABSENT), child)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (before, after) in enumerate(zip(old, new, strict=True)):
+            yield from changed_paths(before, after, f"{path}[{index}]")
+    elif old != new:
+        yield Change(path or "(value)", old, new)
+
+
+def compare(stack: str, base_ref: str, base: Document, head: Document) -> StackDiff:
+    """The resource differences between two preview JSON documents of the same stack."""
+    before = {r["urn"]: r for r in base["resources"]}
+    after = {r["urn"]: r for r in head["resources"]}
+    changes: list[ResourceChange] = []
+    for urn in sorted(set(before) | set(after)):
+        old, new = before.get(urn), after.get(urn)
+        if old is None and new is not None:
+            changes.append(ResourceChange("added", urn, new["type"], new["name"]))
+        elif new is None and old is not None:
+            changes.append(
+                ResourceChange(
+                    "removed", urn, old["type"], old["name"], warnings=_removal_warnings(old)
+                )
+            )
+        elif old is not None and new is not None:
+            found = [
+                *changed_paths(old["inputs"], new["inputs"]),
+                *(
+                    Change(f"({option})", old[option], new[option])
+                    for option in ("protect", "retainOnDelete")
+                    if old[option] != new[option]
+                ),
+            ]
+            if found:
+                changes.append(
+                    ResourceChange(
+                        "changed",
+                        urn,
+                        new["type"],
+                        new["name"],
+                        tuple(found),
+                        _change_warnings(old, new),
+                    )
+                )
+    return StackDiff(
+        stack=stack,
+        base=base_ref,
+        resources=tuple(changes),
+        base_total=len(base["resources"]),
+        head_total=len(head["resources"]),
+    )
+
+
+def _removal_warnings(old: Document) -> tuple[str, ...]:
+    if old["type"] not in DATA_TYPES:
+        return ()
+    if old.get("retainOnDelete"):
+        return ("removes a resource that holds data: retained on delete, so AWS keeps it but "
+                "Pulumi forgets it",)  # fmt: skip
+    protected = " (protected: pulumi up refuses until it is unprotected)" if old["protect"] else ""
+    return (f"removes a resource that holds data: its data is deleted{protected}",)
+
+
+def _change_warnings(old: Document, new: Document) -> tuple[str, ...]:
+    warnings = []
+    if old["protect"] or new["protect"]:
+        warnings.append("changes a protected resource")
+    elif old.get("retainOnDelete") or new.get("retainOnDelete"):
+        warnings.append("changes a resource retained on delete")
+    if old.get("retainOnDelete") and not new.get("retainOnDelete"):
+        warnings.append("no longer retained on delete: pulumi destroy would delete it")
+    if old["protect"] and not new["protect"]:
+        warnings.append("no longer protected")
+    return tuple(warnings)
+
+
+def diff_stacks(
+    project_root: Path,
+    base_ref: str,
+    stacks: Sequence[str],
+    stack_outputs: Path | None = None,
+) -> list[StackDiff]:
+    """Each stack previewed at `base_ref` and in the working tree, compared."""
+    revision = check_out(project_root, base_ref)
+    try:
+        return [
+            compare(
+                stack,
+                f"{base_ref} ({revision.commit[:12]})",
+                preview_json(revision.root, stack, stack_outputs),
+                preview_json(project_root, stack, stack_outputs),
+            )
+            for stack in stacks
+        ]
+    finally:
+        revision.close()
+
+
+# ---- rendering -------------------------------------------------------------------------------
+
+VALUE_WIDTH = 80
+"""Longer old/new values are cut in the table and Markdown (JSON keeps them whole)."""
+
+
+def _value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def headline(diff: StackDiff) -> str:
+    counts = diff.counts()
+    return (
+        f"stack {diff.stack} against {diff.base}: {counts['added']} to add, "
+        f"{counts['removed']} to remove, {counts['changed']} to change, "
+        f"{len(diff.warnings)} warning(s)"
+    )
+
+
+def to_json(diffs: Sequence[StackDiff]) -> str:
+    return json.dumps({"stacks": [d.to_json() for d in diffs]}, indent=2, default=str) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(diffs: Sequence[StackDiff]) -> str:
+    """A pull-request comment: per stack, warnings first, then the changes (collapsed)."""
+    lines: list[str] = []
+    for diff in diffs:
+        lines += [f"### Plinth diff: `{diff.stack}`", "", f"**{_md(headline(diff))}**", ""]
+        lines += [f"- :warning: {_md(w)}" for w in diff.warnings]
+        if diff.warnings:
+            lines.append("")
+        if not diff.resources:
+            lines += ["No resource changes.", ""]
+            continue
+        lines += [
+            f"<details><summary>{len(diff.resources)} resource change(s)</summary>",
+            "",
+            "| | resource | type | input | old | new |",
+            "|---|---|---|---|---|---|",
+        ]
+        marks = {"added": "+", "removed": "-", "changed": "~"}
+        for resource in diff.resources:
+            rows = resource.changes or (Change("", "", ""),)
+            for change in rows:
+                lines.append(
+                    f"| {marks[resource.kind]} | `{_md(resource.name)}` | `{resource.type}` | "
+                    f"{_md(change.path)} | {_md(_value(change.old)) if change.path else ''} | "
+                    f"{_md(_value(change.new)) if change.path else ''} |"
+                )
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def to_table(diffs: Sequence[StackDiff]) -> Group:
+    """The terminal view: one table per stack, then its warnings."""
+    parts: list[Any] = []
+    styles = {"added": "green", "removed": "red", "changed": "yellow"}
+    for diff in diffs:
+        table = Table(title=headline(diff), title_justify="left")
+        for column in ("", "resource", "input", "old", "new"):
+            table.add_column(column, overflow="fold")
+        for resource in diff.resources:
+            mark = Text(resource.kind, style=styles[resource.kind])
+            label = f"{resource.name}\n{resource.type}"
+            if not resource.changes:
+                table.add_row(mark, label, "", "", "")
+            for index, change in enumerate(resource.changes):
+                table.add_row(
+                    mark if index == 0 else "",
+                    label if index == 0 else "",
+                    change.path,
+                    _value(change.old),
+                    _value(change.new),
+                )
+        parts.append(table)
+        parts += [Text(f"warning: {w}", style="bold yellow") for w in diff.warnings]
+    return Group(*parts)
