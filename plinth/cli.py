@@ -269,6 +269,7 @@ def diff(
         list[str] | None,
         typer.Option("--stack", "-s", help="Stack to compare (repeat for several; default dev)."),
     ] = None,
+    program: ProgramOption = PROJECT_ROOT / "infra",
     stack_outputs: StackOutputsOption = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
@@ -279,16 +280,18 @@ def diff(
     changed (input paths, old and new values, secrets masked), with warnings for removed
     stateful resources and changed protected or retained ones."""
     from plinth import diff as differ
+    from plinth.engine.project import find_project
 
+    project = _run_guarded(lambda: find_project(program), "", debug)
     stacks = stack or ["dev"]
-    missing = [name for name in stacks if not (PROJECT_ROOT / f"Pulumi.{name}.yaml").is_file()]
+    missing = [name for name in stacks if not project.stack_file(name).is_file()]
     if missing:
         _fail(
             "invalid --stack",
-            [f"{name!r} has no stack file Pulumi.{name}.yaml" for name in missing],
+            [f"{name!r} has no stack file {project.stack_file(name)}" for name in missing],
         )
     try:
-        diffs = differ.diff_stacks(PROJECT_ROOT, base, stacks, stack_outputs)
+        diffs = differ.diff_stacks(project.root, base, stacks, stack_outputs, project.program)
     except differ.DiffError as error:
         _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
     if output_format is OutputFormat.JSON:

@@ -163,9 +163,11 @@ def check_out(project_root: Path, ref: str) -> Revision:
     return Revision(repo=top, ref=ref, commit=commit, root=root, _temp=temp)
 
 
-def preview_json(project_root: Path, stack: str, stack_outputs: Path | None = None) -> Document:
-    """The offline preview of `stack` as the code at `project_root` makes it, run in its own
-    process with that code first on the import path."""
+def preview_json(
+    project_root: Path, program: Path, stack: str, stack_outputs: Path | None = None
+) -> Document:
+    """The offline preview of `stack` of the program at `program`, as the code at
+    `project_root` makes it, run in its own process with that code first on the import path."""
     command = [
         sys.executable,
         "-m",
@@ -176,7 +178,7 @@ def preview_json(project_root: Path, stack: str, stack_outputs: Path | None = No
         "--stack",
         stack,
         "--program",
-        str(project_root / "infra"),
+        str(program),
     ]
     if stack_outputs is not None:
         command += ["--stack-outputs", str(stack_outputs.resolve())]
@@ -289,16 +291,20 @@ def diff_stacks(
     base_ref: str,
     stacks: Sequence[str],
     stack_outputs: Path | None = None,
+    program: Path | None = None,
 ) -> list[StackDiff]:
-    """Each stack previewed at `base_ref` and in the working tree, compared."""
+    """Each stack previewed at `base_ref` and in the working tree, compared. `program` is
+    the program folder (default `<project_root>/infra`); the base uses the same place."""
+    program = (program or project_root / "infra").resolve()
+    inside = program.relative_to(project_root.resolve())
     revision = check_out(project_root, base_ref)
     try:
         return [
             compare(
                 stack,
                 f"{base_ref} ({revision.commit[:12]})",
-                preview_json(revision.root, stack, stack_outputs),
-                preview_json(project_root, stack, stack_outputs),
+                preview_json(revision.root, revision.root / inside, stack, stack_outputs),
+                preview_json(project_root, program, stack, stack_outputs),
             )
             for stack in stacks
         ]

@@ -1,0 +1,165 @@
+"""`plinth diff` on a real temporary git repository with two commits: a small Pulumi program
+whose second commit adds, changes and removes resources, changes a protected one and edits an
+IAM document, so every kind of difference and warning appears."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plinth.diff import DiffError, changed_paths, diff_stacks, to_markdown
+
+PROGRAM = """
+import json
+import pulumi
+import pulumi_aws as aws
+
+config = pulumi.Config()
+data = aws.s3.Bucket(
+    "data",
+    tags={"owner": config.require("owner")},
+    opts=pulumi.ResourceOptions(protect=config.get_bool("protectData") or False),
+)
+aws.s3.BucketPolicy(
+    "data-policy",
+    bucket=data.id,
+    policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Tls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+         "Condition": {"Bool": {"aws:SecureTransport": config.require("tlsFlag")}}}]}),
+)
+if config.get_bool("withScratch"):
+    aws.s3.Bucket("scratch", opts=pulumi.ResourceOptions(retain_on_delete=True))
+if config.get_bool("withKey"):
+    aws.kms.Key("logs", enable_key_rotation=True)
+if config.get_bool("withTopic"):
+    aws.sns.Topic("alerts")
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def write_stack(repo: Path, **config: object) -> None:
+    lines = ["config:"] + [f"  demo:{key}: {json.dumps(value)}" for key, value in config.items()]
+    (repo / "Pulumi.dev.yaml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Commit 1: data (unprotected), its policy, scratch (retained), logs key.
+    Commit 2: data protected with a new owner, policy condition changed, scratch and the key
+    removed, a topic added."""
+    root = tmp_path_factory.mktemp("repo")
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "config", "user.name", "test")
+    (root / "Pulumi.yaml").write_text("name: demo\nruntime: python\nmain: infra/\n")
+    (root / "infra").mkdir()
+    (root / "infra" / "__main__.py").write_text(PROGRAM)
+    write_stack(
+        root, owner="team-a", tlsFlag="false", withScratch=True, withKey=True, protectData=False
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "--quiet", "-m", "base")
+    write_stack(root, owner="team-b", tlsFlag="true", withTopic=True, protectData=True)
+    git(root, "commit", "--quiet", "-am", "change")
+    return root
+
+
+@pytest.fixture(scope="module")
+def stack_diff(repo: Path):  # type: ignore[no-untyped-def]
+    [diff] = diff_stacks(repo, "HEAD~1", ["dev"])
+    return diff
+
+
+def by_name(diff, name):  # type: ignore[no-untyped-def]
+    [found] = [r for r in diff.resources if r.name == name]
+    return found
+
+
+def test_added_removed_and_changed_resources(stack_diff) -> None:  # type: ignore[no-untyped-def]
+    assert {(r.kind, r.name) for r in stack_diff.resources} == {
+        ("added", "alerts"),
+        ("removed", "scratch"),
+        ("removed", "logs"),
+        ("changed", "data"),
+        ("changed", "data-policy"),
+    }
+    assert stack_diff.counts() == {"added": 1, "removed": 2, "changed": 2}
+    assert stack_diff.base.startswith("HEAD~1 (")
+
+
+def test_changed_inputs_name_their_paths_and_values(stack_diff) -> None:  # type: ignore[no-untyped-def]
+    data = by_name(stack_diff, "data")
+    assert {(c.path, c.old, c.new) for c in data.changes} == {
+        ("tags.owner", "team-a", "team-b"),
+        ("(protect)", False, True),
+    }
+    # Inside the JSON policy document, down to the changed condition.
+    [change] = by_name(stack_diff, "data-policy").changes
+    assert change.path == "policy.Statement[0].Condition.Bool.aws:SecureTransport"
+    assert (change.old, change.new) == ("false", "true")
+
+
+def test_warnings_for_stateful_removals_and_protected_changes(stack_diff) -> None:  # type: ignore[no-untyped-def]
+    assert by_name(stack_diff, "logs").warnings == (
+        "removes a resource that holds data: its data is deleted",
+    )
+    assert "retained on delete" in by_name(stack_diff, "scratch").warnings[0]
+    assert by_name(stack_diff, "data").warnings == ("changes a protected resource",)
+    assert by_name(stack_diff, "alerts").warnings == ()
+    assert len(stack_diff.warnings) == 3
+
+
+def test_the_markdown_comment(stack_diff) -> None:  # type: ignore[no-untyped-def]
+    comment = to_markdown([stack_diff])
+    assert comment.startswith("### Plinth diff: `dev`\n")
+    assert "1 to add, 2 to remove, 2 to change, 3 warning(s)" in comment
+    assert "- :warning: logs (aws:kms/key:Key): removes a resource that holds data" in comment
+    assert "| ~ | `data` | `aws:s3/bucket:Bucket` | tags.owner | team-a | team-b |" in comment
+    assert "| + | `alerts` | `aws:sns/topic:Topic` |" in comment
+
+
+def test_secrets_stay_masked() -> None:
+    assert list(changed_paths({"password": "[secret]"}, {"password": "[secret]"})) == []
+
+
+def test_the_command_end_to_end(repo: Path) -> None:
+    """`plinth diff` as a user runs it, from the repository, JSON out; the worktree is gone."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "plinth",
+            "diff",
+            "--base",
+            "main~1",
+            "--format",
+            "json",
+            "--program",
+            str(repo),
+        ],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [stack] = json.loads(result.stdout)["stacks"]
+    assert stack["summary"] == {"added": 1, "removed": 2, "changed": 2, "warnings": 3}
+    assert git(repo, "worktree", "list").count("\n") == 0  # only the main worktree
+
+
+def test_a_bad_base_is_one_clear_error(repo: Path) -> None:
+    with pytest.raises(DiffError) as caught:
+        diff_stacks(repo, "no-such-branch", ["dev"])
+    assert caught.value.title == f"--base 'no-such-branch' is not a commit of {repo}"
