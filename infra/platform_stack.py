@@ -185,28 +185,19 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
         on_aws,
     )
 
-    def bedrock_platform() -> tuple[dict[str, pulumi.Input[object]], AwsScope, GuardrailPin | None]:
-        """Bedrock for the account and region: invocation logging, the platform guardrail,
-        provisioned throughput and the approved-models policy. Returns the stack outputs, and
-        the scope and guardrail pin tenants' grants use."""
-        bedrock = spec.bedrock
-        tags = spec.common_tags()
-        bedrock_scope, on_bedrock, log_key, log_access = scope, on_aws, platform_key, access_logs
-        if bedrock_region != spec.aws.region:
-            # Bedrock elsewhere: its logs need a key and an access-log bucket in that region.
-            bedrock_provider = aws.Provider(
-                "aws-bedrock",
-                region=bedrock_region,
-                allowed_account_ids=[spec.aws.account_id] if spec.aws.account_id else None,
-            )
-            on_bedrock = pulumi.ResourceOptions(provider=bedrock_provider)
-            bedrock_scope = AwsScope(account_id=scope.account_id, region=bedrock_region)
+    def invocation_logging(
+        bedrock_scope: AwsScope, on_bedrock: pulumi.ResourceOptions
+    ) -> InvocationLogging:
+        """The account's invocation logging in the Bedrock region; in another region than the
+        stack's, with a key and an access-log bucket of that region (S3 and KMS are regional)."""
+        log_key, log_access = platform_key, access_logs
+        if bedrock_scope.region != spec.aws.region:
             log_key = EncryptionKey(
                 f"{prefix}-bedrock-key",
                 EncryptionKeyArgs(
                     scope=bedrock_scope,
                     description=f"Plinth {spec.environment}: Bedrock invocation logs",
-                    tags=tags,
+                    tags=spec.common_tags(),
                     administrators=spec.kms.administrators,
                     allow_cloudwatch_logs=True,
                     allow_bedrock_logging=True,
@@ -217,25 +208,42 @@ def build(spec: PlinthSpec) -> None:  # noqa: PLR0915
             log_access = access_log_bucket(
                 f"{prefix}-bedrock-access-logs", bedrock_scope, on_bedrock
             )
+        return InvocationLogging(
+            invocation_logging_name(prefix),
+            InvocationLoggingArgs(
+                scope=bedrock_scope,
+                key_arn=log_key.arn,
+                log_group_name=invocation_log_group_name(spec.environment),
+                retention_days=spec.bedrock.logging.retention_days,
+                access_logs=log_access.log_destination("bedrock-logs/"),
+                tags=spec.common_tags(),
+                image_data=spec.bedrock.logging.image_data,
+                embedding_data=spec.bedrock.logging.embedding_data,
+                video_data=spec.bedrock.logging.video_data,
+                noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
+                protect=spec.protect,
+            ),
+            on_bedrock,
+        )
+
+    def bedrock_platform() -> tuple[dict[str, pulumi.Input[object]], AwsScope, GuardrailPin | None]:
+        """Bedrock for the account and region: invocation logging, the platform guardrail,
+        provisioned throughput and the approved-models policy. Returns the stack outputs, and
+        the scope and guardrail pin tenants' grants use."""
+        bedrock = spec.bedrock
+        tags = spec.common_tags()
+        bedrock_scope, on_bedrock = scope, on_aws
+        if bedrock_region != spec.aws.region:
+            bedrock_provider = aws.Provider(
+                "aws-bedrock",
+                region=bedrock_region,
+                allowed_account_ids=[spec.aws.account_id] if spec.aws.account_id else None,
+            )
+            on_bedrock = pulumi.ResourceOptions(provider=bedrock_provider)
+            bedrock_scope = AwsScope(account_id=scope.account_id, region=bedrock_region)
         logging = None
         if AccountGuardrail.INVOCATION_LOGGING not in spec.guardrails.external:
-            logging = InvocationLogging(
-                invocation_logging_name(prefix),
-                InvocationLoggingArgs(
-                    scope=bedrock_scope,
-                    key_arn=log_key.arn,
-                    log_group_name=invocation_log_group_name(spec.environment),
-                    retention_days=bedrock.logging.retention_days,
-                    access_logs=log_access.log_destination("bedrock-logs/"),
-                    tags=tags,
-                    image_data=bedrock.logging.image_data,
-                    embedding_data=bedrock.logging.embedding_data,
-                    video_data=bedrock.logging.video_data,
-                    noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
-                    protect=spec.protect,
-                ),
-                on_bedrock,
-            )
+            logging = invocation_logging(bedrock_scope, on_bedrock)
         settings = bedrock.guardrail
         guardrail = PlatformGuardrail(
             f"{prefix}-guardrail",

@@ -12,9 +12,10 @@ caller's credentials, read-only, through these calls:
 
     sts:GetCallerIdentity, bedrock:ListFoundationModels, bedrock:GetInferenceProfile,
     bedrock:GetFoundationModelAvailability, bedrock:GetModelInvocationLoggingConfiguration,
-    cloudtrail:DescribeTrails, config:DescribeConfigurationRecorders, guardduty:ListDetectors,
-    guardduty:GetDetector, securityhub:DescribeHub, access-analyzer:ListAnalyzers,
-    s3:GetAccountPublicAccessBlock, ec2:GetEbsEncryptionByDefault, ce:GetAnomalyMonitors
+    cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, config:DescribeConfigurationRecorders,
+    config:DescribeConfigurationRecorderStatus, guardduty:ListDetectors, guardduty:GetDetector,
+    securityhub:DescribeHub, access-analyzer:ListAnalyzers, s3:GetAccountPublicAccessBlock,
+    ec2:GetEbsEncryptionByDefault, ce:GetAnomalyMonitors, budgets:ViewBudget
 
 Each check takes boto3 clients, so tests can hand it moto's or stubbed ones.
 """
@@ -44,6 +45,7 @@ from components.guardrails.singletons import (
     AccountGuardrail,
     analyzer_name,
     anomaly_monitor_name,
+    budget_name,
     recorder_name,
     trail_name,
 )
@@ -170,14 +172,16 @@ def aws_session(region: str) -> Any:
 
 
 COST_EXPLORER_REGION = "us-east-1"
-"""Cost Explorer is global; its API is served from us-east-1."""
+"""Cost Explorer and Budgets are global; their APIs are served from us-east-1."""
+
+_GLOBAL_SERVICES = ("ce", "budgets")
 
 
 def _clients(session: Any) -> ClientFactory:
-    """The session's clients, Cost Explorer's in its own region."""
+    """The session's clients, Cost Explorer's and Budgets' in their own region."""
 
     def client(service: str) -> Client:
-        if service == "ce":
+        if service in _GLOBAL_SERVICES:
             return session.client(service, region_name=COST_EXPLORER_REGION)
         return session.client(service)
 
@@ -494,7 +498,9 @@ _DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation")
 
 _PERMISSIONS = {
     "DescribeTrails": "cloudtrail:DescribeTrails",
+    "GetTrailStatus": "cloudtrail:GetTrailStatus",
     "DescribeConfigurationRecorders": "config:DescribeConfigurationRecorders",
+    "DescribeConfigurationRecorderStatus": "config:DescribeConfigurationRecorderStatus",
     "ListDetectors": "guardduty:ListDetectors",
     "GetDetector": "guardduty:GetDetector",
     "DescribeHub": "securityhub:DescribeHub",
@@ -502,6 +508,7 @@ _PERMISSIONS = {
     "GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",
     "GetEbsEncryptionByDefault": "ec2:GetEbsEncryptionByDefault",
     "GetAnomalyMonitors": "ce:GetAnomalyMonitors",
+    "DescribeBudgets": "budgets:ViewBudget",
 }
 """The IAM action each guardrail call needs, by API operation (not always the same name)."""
 
@@ -520,6 +527,11 @@ def _missing(where: str) -> str:
     return f"declared external (plinth:guardrails.external) but none exists in {where}"
 
 
+def _switched_off(what: str, state: str) -> str:
+    """An external guardrail that exists but does nothing: as bad as a missing one."""
+    return f"declared external (plinth:guardrails.external): {what} exists but is {state}"
+
+
 def _provided(detail: str) -> _Finding:
     return Status.OK, f"provided outside this stack: {detail}"
 
@@ -531,13 +543,27 @@ def _one_per(scope: str, guardrail: AccountGuardrail) -> str:
     )
 
 
+def _every(client: Client, operation: str, key: str, **params: Any) -> list[Any]:
+    """Every item of a paginated listing (`operation` as the client method is named), page
+    after page."""
+    pages = client.get_paginator(operation).paginate(**params)
+    return [item for page in pages for item in page.get(key, [])]
+
+
 @dataclass(frozen=True)
 class _Judged:
     """What AWS showed of one guardrail, judged both ways: this stack creates it (`owned`), or
-    it is declared provided outside this stack (`external`)."""
+    it is declared provided outside this stack (`external`). `external` may be a function
+    when judging it takes calls of its own (is the guardrail switched on?): they are made only
+    for a guardrail declared external."""
 
     owned: _Finding
-    external: _Finding
+    external: _Finding | Callable[[], _Finding]
+
+    def finding(self, external: bool) -> _Finding:
+        if not external:
+            return self.owned
+        return self.external() if callable(self.external) else self.external
 
 
 def check_account_guardrails(
@@ -547,40 +573,63 @@ def check_account_guardrails(
     check) in the stack's region. One the stack creates must not exist already, unless it is
     the stack's own (an earlier `pulumi up`): most are one per account or region, so someone
     else's makes `pulumi up` fail, or two stacks would fight over it. One listed in
-    `plinth:guardrails.external` must exist, since the stack leaves it out.
+    `plinth:guardrails.external` must exist and be switched on, since the stack leaves it out.
 
     `client` hands out a client by service name, each for `spec.aws.region` (Cost Explorer's
-    for us-east-1); `account` is the caller's."""
+    and Budgets' for us-east-1); `account` is the caller's."""
     results: list[CheckResult] = []
     for guardrail, probe in _PROBES.items():
         try:
-            judged = probe(client, spec, account)
+            status, detail = probe(client, spec, account).finding(
+                guardrail in spec.guardrails.external
+            )
         except ClientError as error:
             if _error_code(error) not in _DENIED:
                 raise
             action = _PERMISSIONS.get(error.operation_name, error.operation_name)
             results.append(_cannot_check("account guardrail", guardrail.value, action))
             continue
-        external = guardrail in spec.guardrails.external
-        status, detail = judged.external if external else judged.owned
         results.append(CheckResult("account guardrail", guardrail.value, status, detail))
     return results
 
 
+def _trail_label(trail: Mapping[str, Any]) -> str:
+    name = str(trail["Name"])
+    return f"{name} (organization trail)" if trail.get("IsOrganizationTrail") else name
+
+
 def _cloudtrail(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
     """A multi-region trail (an organization trail is one) already records every region's
-    management events; a second is allowed but billed."""
-    trails = client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
+    management events; a second is allowed but billed. The stack's own trail has its name and
+    lives in the stack's region (a same-named trail homed elsewhere is someone else's). One
+    declared external must be logging."""
+    cloudtrail = client("cloudtrail")
+    trails = cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]
     recording = sorted(
-        f"{trail['Name']} (organization trail)"
-        if trail.get("IsOrganizationTrail")
-        else trail["Name"]
-        for trail in trails
-        if trail.get("IsMultiRegionTrail") or trail.get("IsOrganizationTrail")
+        (
+            trail
+            for trail in trails
+            if trail.get("IsMultiRegionTrail") or trail.get("IsOrganizationTrail")
+        ),
+        key=_trail_label,
     )
-    names = ", ".join(recording)
-    external = _provided(names) if recording else (Status.BLOCKER, _missing(spec.aws.region))
-    if any(trail["Name"] == trail_name(spec.name_prefix) for trail in trails):
+    names = ", ".join(_trail_label(trail) for trail in recording)
+
+    def external() -> _Finding:
+        if not recording:
+            return Status.BLOCKER, _missing(spec.aws.region)
+        # A shadow trail (homed in another region, or the organization's) is asked by its ARN.
+        logging = [
+            _trail_label(trail)
+            for trail in recording
+            if cloudtrail.get_trail_status(Name=trail["TrailARN"]).get("IsLogging")
+        ]
+        if logging:
+            return _provided(", ".join(logging))
+        return Status.BLOCKER, _switched_off(f"a multi-region trail ({names})", "not logging")
+
+    own = trail_name(spec.name_prefix)
+    if any(trail["Name"] == own and trail.get("HomeRegion") == spec.aws.region for trail in trails):
         return _Judged(_MANAGED, external)
     if recording:
         return _Judged(
@@ -596,19 +645,24 @@ def _cloudtrail(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judge
 
 
 def _aws_config(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
-    """One customer-managed configuration recorder per region. Service-linked recorders
-    (another service's, named for it) do not count against it."""
+    """One configuration recorder per region. One declared external must be recording."""
+    config = client("config")
     recorders = [
         recorder["name"]
-        for recorder in client("config").describe_configuration_recorders()[
-            "ConfigurationRecorders"
-        ]
-        if not recorder.get("servicePrincipal")
+        for recorder in config.describe_configuration_recorders()["ConfigurationRecorders"]
     ]
     names = ", ".join(recorders)
     if not recorders:
         return _Judged(_NONE_YET, (Status.BLOCKER, _missing(spec.aws.region)))
-    external = _provided(f"recorder {names}")
+
+    def external() -> _Finding:
+        statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+        on = {status["name"] for status in statuses if status.get("recording")}
+        recording = [name for name in recorders if name in on]
+        if recording:
+            return _provided(f"recorder {', '.join(recording)}")
+        return Status.BLOCKER, _switched_off(f"recorder {names}", "not recording")
+
     if recorder_name(spec.name_prefix) in recorders:
         return _Judged(_MANAGED, external)
     return _Judged(
@@ -622,14 +676,20 @@ def _aws_config(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judge
 
 
 def _guardduty(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
-    """One detector per region; the stack's own carries its tags (AWS names detectors)."""
+    """One detector per region; the stack's own carries its tags (AWS names detectors). One
+    declared external must be enabled."""
     guardduty = client("guardduty")
     detectors = guardduty.list_detectors()["DetectorIds"]
     if not detectors:
         return _Judged(_NONE_YET, (Status.BLOCKER, _missing(spec.aws.region)))
     detector_id = detectors[0]
     detector = guardduty.get_detector(DetectorId=detector_id)
-    external = _provided(f"detector {detector_id} ({str(detector['Status']).lower()})")
+    status = str(detector["Status"])
+    external = (
+        _provided(f"detector {detector_id} ({status.lower()})")
+        if status == "ENABLED"
+        else (Status.BLOCKER, _switched_off(f"detector {detector_id}", "disabled"))
+    )
     tags = detector.get("Tags", {})
     if tags.get("managed-by") == "plinth" and tags.get("environment") == spec.environment:
         return _Judged(_MANAGED, external)
@@ -664,30 +724,53 @@ def _security_hub(client: ClientFactory, spec: PlinthSpec, account: str) -> _Jud
 
 
 def _access_analyzer(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
-    """Analyzers may overlap: another one (an organization's too) is never a blocker."""
+    """Outside the organization's management and delegated administrator accounts, AWS allows
+    one analyzer per region with the account as zone of trust, so someone else's blocks the
+    stack's. An organization analyzer (listed only in those accounts) overlaps harmlessly."""
     analyzer = client("accessanalyzer")
-    found = [
-        (summary["name"], "") for summary in analyzer.list_analyzers(type="ACCOUNT")["analyzers"]
+    accounts = [
+        summary["name"]
+        for summary in _every(analyzer, "list_analyzers", "analyzers", type="ACCOUNT")
     ]
     try:
-        # Only the organization's management or delegated administrator account lists these;
-        # elsewhere the call may be refused, which says nothing about this account.
-        organization = analyzer.list_analyzers(type="ORGANIZATION")["analyzers"]
-    except ClientError:
+        organization = [
+            summary["name"]
+            for summary in _every(analyzer, "list_analyzers", "analyzers", type="ORGANIZATION")
+        ]
+    except ClientError as error:
+        # Elsewhere than those accounts the call may be refused (as denied, or as invalid for
+        # the account), which says nothing about this account's own analyzers.
+        if _error_code(error) not in (*_DENIED, "ValidationException"):
+            raise
         organization = []
-    found += [(summary["name"], " (organization)") for summary in organization]
+    labels = ", ".join([*accounts, *(f"{name} (organization)" for name in organization)])
+    external = (
+        _provided(labels)
+        if labels
+        else (
+            Status.WARN,
+            "no analyzer visible from this account: an organization analyzer lives in the "
+            "management or delegated administrator account; confirm it covers this account",
+        )
+    )
     own = analyzer_name(spec.name_prefix)
-    labels = ", ".join(name + kind for name, kind in found)
-    others = ", ".join(name + kind for name, kind in found if name != own)
-    external = _provided(labels) if found else (Status.BLOCKER, _missing(spec.aws.region))
-    if any(name == own for name, _ in found):
+    if own in accounts:
         return _Judged(_MANAGED, external)
-    if others:
+    if accounts:
+        return _Judged(
+            (
+                Status.BLOCKER,
+                f"an analyzer with this account as zone of trust already exists "
+                f"({', '.join(accounts)}); " + _one_per("region", AccountGuardrail.ACCESS_ANALYZER),
+            ),
+            external,
+        )
+    if organization:
         return _Judged(
             (
                 Status.OK,
-                f"none yet; pulumi up creates it; also covered by {others}; a second analyzer "
-                "is harmless",
+                "none yet; pulumi up creates it; also covered by "
+                + ", ".join(f"{name} (organization)" for name in organization),
             ),
             external,
         )
@@ -756,7 +839,7 @@ def _ebs_encryption(client: ClientFactory, spec: PlinthSpec, account: str) -> _J
 def _cost_anomaly_monitor(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
     """One AWS services monitor (dimensional, by service) per account: creating a second fails
     with "Limit exceeded on dimensional spend monitor creation"."""
-    monitors = client("ce").get_anomaly_monitors()["AnomalyMonitors"]
+    monitors = _every(client("ce"), "get_anomaly_monitors", "AnomalyMonitors")
     services = [
         monitor["MonitorName"]
         for monitor in monitors
@@ -786,6 +869,33 @@ def _cost_anomaly_monitor(client: ClientFactory, spec: PlinthSpec, account: str)
     return _Judged(_NONE_YET, external)
 
 
+def _account_budget(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
+    """Budgets may overlap, so none blocks; an account-wide one has no tag filter (a tenant's
+    budget filters on its project tag). One declared external must exist."""
+    budgets = _every(client("budgets"), "describe_budgets", "Budgets", AccountId=account)
+    account_wide = sorted(
+        str(budget["BudgetName"])
+        for budget in budgets
+        if "TagKeyValue" not in budget.get("CostFilters", {})
+    )
+    external = (
+        _provided(f"budget {', '.join(account_wide)}")
+        if account_wide
+        else (Status.BLOCKER, _missing("this account"))
+    )
+    if any(budget["BudgetName"] == budget_name(spec.name_prefix) for budget in budgets):
+        return _Judged(_MANAGED, external)
+    if spec.guardrails.budget is None:
+        return _Judged(
+            (
+                Status.WARN,
+                "no budget configured (plinth:guardrails.budget): the account's spend has no alert",
+            ),
+            external,
+        )
+    return _Judged(_NONE_YET, external)
+
+
 _PROBES: dict[AccountGuardrail, Callable[[ClientFactory, PlinthSpec, str], _Judged]] = {
     AccountGuardrail.CLOUDTRAIL: _cloudtrail,
     AccountGuardrail.AWS_CONFIG: _aws_config,
@@ -795,5 +905,6 @@ _PROBES: dict[AccountGuardrail, Callable[[ClientFactory, PlinthSpec, str], _Judg
     AccountGuardrail.S3_PUBLIC_ACCESS_BLOCK: _public_access_block,
     AccountGuardrail.EBS_ENCRYPTION: _ebs_encryption,
     AccountGuardrail.COST_ANOMALY_MONITOR: _cost_anomaly_monitor,
+    AccountGuardrail.ACCOUNT_BUDGET: _account_budget,
 }
 """Each guardrail's calls, in report order (invocation logging is among the Bedrock checks)."""

@@ -294,11 +294,23 @@ def test_spend_alerts_follow_the_spec(dev_preview: Preview) -> None:
 
 
 def test_guardrails_outlive_pulumi_destroy(dev_preview: Preview) -> None:
-    kept = [r for r in dev_preview.resources if r.type in SINGLETON_TYPES and r.type != CONFIG_RULE]
-    kept = [r for r in kept if r.type != MONITOR]
+    kept = [
+        r
+        for r in dev_preview.resources
+        if r.type in SINGLETON_TYPES and r.type not in (CONFIG_RULE, MONITOR)
+    ]
     assert {r.type for r in kept} == set(SINGLETON_TYPES) - {CONFIG_RULE, MONITOR}
-    assert [r.name for r in kept if not r.retain_on_delete] == []
-    assert named(dev_preview, BUCKET, "plinth-dev-audit-logs").retain_on_delete
+    # The recorder keeps running as its role; the trail keeps writing to the audit bucket,
+    # whose new objects must stay locked and expire.
+    config = [r for r in dev_preview.resources if r.name.startswith("plinth-dev-config-")]
+    kept += [r for r in config if r.type.startswith("aws:iam/")]
+    audit_bucket = [r for r in dev_preview.resources if r.name.startswith("plinth-dev-audit-logs")]
+    kept += [r for r in audit_bucket if r.custom]
+    assert len([r for r in kept if r.type.startswith("aws:iam/")]) == 3
+    assert {LOCK, LIFECYCLE, BUCKET} <= {r.type for r in kept}
+    assert [r.name for r in kept if not r.retain_on_delete] == [
+        "plinth-dev-audit-logs-logging"  # access logging stops with the stack, by design
+    ]
     assert named(dev_preview, KMS_KEY, "plinth-dev-audit").retain_on_delete
 
 
@@ -340,6 +352,9 @@ def test_the_pack_passes_every_example_stack_under_its_profiles(
         "dev-vision": True,
     }
     assert reports["dev"].profiles == ["baseline", "soc2"]
+    # A tenant stack's account guardrails are its platform stack's.
+    tenant_evidence = evidence(reports["dev-vision"], "soc2")["guardrails"]
+    assert {g["providedBy"] for g in tenant_evidence} == {"platform stack"}
     assert reports["coreweave"].external_guardrails == (
         "cloudTrail",
         "awsConfig",
@@ -349,6 +364,7 @@ def test_the_pack_passes_every_example_stack_under_its_profiles(
         "s3PublicAccessBlock",
         "ebsEncryption",
         "costAnomalyMonitor",
+        "accountBudget",
     )
 
 
@@ -405,12 +421,13 @@ EVIDENCE = {
     "gdpr": {"cloudTrail", "guardDuty", "s3PublicAccessBlock", "ebsEncryption",
              "invocationLogging"},
     "soc2": {"cloudTrail", "awsConfig", "guardDuty", "securityHub", "accessAnalyzer",
-             "s3PublicAccessBlock", "ebsEncryption", "costAnomalyMonitor", "invocationLogging"},
+             "s3PublicAccessBlock", "ebsEncryption", "costAnomalyMonitor", "accountBudget",
+             "invocationLogging"},
     "pci": {"cloudTrail", "awsConfig", "guardDuty", "securityHub", "accessAnalyzer",
             "s3PublicAccessBlock", "ebsEncryption"},
     "nist-800-53": {"cloudTrail", "awsConfig", "guardDuty", "securityHub", "accessAnalyzer",
                     "s3PublicAccessBlock", "ebsEncryption", "costAnomalyMonitor",
-                    "invocationLogging"},
+                    "accountBudget", "invocationLogging"},
     "nist-ai-rmf": {"cloudTrail", "invocationLogging"},
 }  # fmt: skip
 """The guardrails whose checks support a control of each framework (catalog mapping)."""
@@ -480,6 +497,11 @@ def test_guardrail_spec_errors_are_reported_together(tmp_path: Path) -> None:
     paths = [p.path for p in caught.value.problems]
     assert paths == ["plinth:guardrails.external[1]"]
     with pytest.raises(SpecError) as caught:
-        preview_dev(tmp_path, {"plinth:guardrails": {"budget": {"monthlyUsd": 100}}})
-    [problem] = caught.value.problems
-    assert problem.path == "plinth:guardrails.subscribers"
+        preview_dev(
+            tmp_path,
+            {"plinth:guardrails": {"budget": {"monthlyUsd": 100}, "external": ["accountBudget"]}},
+        )
+    assert {p.path for p in caught.value.problems} == {
+        "plinth:guardrails.subscribers",
+        "plinth:guardrails.budget",
+    }

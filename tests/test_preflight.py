@@ -1,6 +1,7 @@
 """`plinth preflight`: each check against moto (STS, invocation logging, most account
 guardrails) or stubbed responses in the service's own shapes (moto does not serve the Bedrock
-model APIs, Access Analyzer or Cost Explorer's anomaly monitors), then the command end to end
+model APIs, Access Analyzer or Cost Explorer's anomaly monitors, and pages of listings),
+then the command end to end
 with stubbed clients over moto."""
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ GUARDRAILS = (
     "s3PublicAccessBlock",
     "ebsEncryption",
     "costAnomalyMonitor",
+    "accountBudget",
 )
 """The account guardrails preflight checks, in report order (invocation logging is Bedrock's)."""
 
@@ -634,9 +636,9 @@ class FakeAws:
         if organization_analyzers is None:
             self.accessanalyzer.add_client_error(
                 "list_analyzers",
-                service_error_code="ValidationException",
-                service_message="The account is not the organization's management account",
-                http_status_code=400,
+                service_error_code="AccessDeniedException",
+                service_message="not authorized to perform: access-analyzer:ListAnalyzers",
+                http_status_code=403,
                 expected_params={"type": "ORGANIZATION"},
             )
         else:
@@ -719,13 +721,20 @@ BEDROCK = {"enabled": True, "models": [SONNET_PROFILE, TITAN]}
 
 
 def stack_file(
-    tmp_path: Path, bedrock: dict[str, Any] = BEDROCK, external: Sequence[str] = ()
+    tmp_path: Path,
+    bedrock: dict[str, Any] = BEDROCK,
+    external: Sequence[str] = (),
+    *,
+    budget: bool = True,
 ) -> Path:
     """The dev stack file with this `plinth:bedrock` section and these guardrails provided
-    outside the stack."""
+    outside the stack; without its `plinth:guardrails.budget` unless `budget` (nor when
+    accountBudget is external: the spec refuses both)."""
     document = dev_stack_document()
     document["config"]["plinth:bedrock"] = bedrock
     document["config"]["plinth:guardrails"]["external"] = list(external)
+    if not budget or "accountBudget" in external:
+        document["config"]["plinth:guardrails"].pop("budget")
     # The dev tenants use the dev models; these checks are about the platform's own.
     document["config"].pop("plinth:tenants")
     path = tmp_path / "Pulumi.preflight.yaml"
@@ -919,7 +928,8 @@ def test_platform_stack_without_bedrock_checks_the_account_and_its_guardrails(
         *(("account guardrail", guardrail, "OK") for guardrail in GUARDRAILS),
     ]
     assert aws.regions == ["eu-west-1"]
-    # Every guardrail in the stack's region but Cost Explorer's, served from us-east-1 only.
+    # Every guardrail in the stack's region but Cost Explorer's and Budgets', served from
+    # us-east-1 only.
     assert dict(aws.clients) == {
         "sts": "eu-west-1",
         "cloudtrail": "eu-west-1",
@@ -930,6 +940,7 @@ def test_platform_stack_without_bedrock_checks_the_account_and_its_guardrails(
         "s3control": "eu-west-1",
         "ec2": "eu-west-1",
         "ce": "us-east-1",
+        "budgets": "us-east-1",
     }
 
 
@@ -1008,19 +1019,23 @@ class Guardrails:
     def expect(self, **answers: Any) -> None:
         self.aws.expect_guardrails(**answers)
 
-    def rows(self, external: Sequence[str] = (), **client: Any) -> list[CheckResult]:
-        """Every row, with these guardrails external; `client` replaces services' clients
-        (service name -> client)."""
-        path = stack_file(self.tmp_path, external=external)
+    def rows(
+        self, external: Sequence[str] = (), *, budget: bool = True, **client: Any
+    ) -> list[CheckResult]:
+        """Every row, with these guardrails external (and the stack's budget unless not
+        `budget`); `client` replaces services' clients (service name -> client)."""
+        path = stack_file(self.tmp_path, external=external, budget=budget)
         spec = preflight.load_stack_spec(ROOT / "infra", "dev", path)
         session = self.aws.session(REGION)
         return check_account_guardrails(
             lambda service: client.get(service) or session.client(service), spec, MOTO_ACCOUNT
         )
 
-    def row(self, subject: AccountGuardrail, external: Sequence[str] = ()) -> tuple[Status, str]:
+    def row(
+        self, subject: AccountGuardrail, external: Sequence[str] = (), *, budget: bool = True
+    ) -> tuple[Status, str]:
         """One guardrail's status and detail."""
-        result = row(self.rows(external), subject.value, "account guardrail")
+        result = row(self.rows(external, budget=budget), subject.value, "account guardrail")
         return result.status, result.detail
 
 
@@ -1035,23 +1050,43 @@ def test_a_fresh_account_has_none_of_the_guardrails_yet(guardrails: Guardrails) 
     assert guardrails.rows() == [
         *(
             CheckResult("account guardrail", subject, Status.OK, none_yet)
-            for subject in GUARDRAILS[:-2]
+            for subject in GUARDRAILS[:-3]
         ),
         CheckResult("account guardrail", "ebsEncryption", Status.OK, "off; pulumi up turns it on"),
         CheckResult("account guardrail", "costAnomalyMonitor", Status.OK, none_yet),
+        CheckResult("account guardrail", "accountBudget", Status.OK, none_yet),
     ]
 
 
-def trail(name: str, *, multi_region: bool = True) -> None:
-    bucket = f"{name}-logs"
+def trail(
+    name: str, *, multi_region: bool = True, logging: bool = True, region: str = REGION
+) -> None:
+    """A trail homed in `region`, logging unless told (a new trail is not)."""
+    bucket = f"{name}-{region}-logs"
     moto("s3").create_bucket(Bucket=bucket)
-    moto("cloudtrail").create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=multi_region)
+    cloudtrail = moto("cloudtrail", region)
+    cloudtrail.create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=multi_region)
+    if logging:
+        cloudtrail.start_logging(Name=name)
 
 
 def test_the_stacks_own_trail_is_managed(guardrails: Guardrails) -> None:
     guardrails.expect()
     trail("plinth-dev-audit")
     assert guardrails.row(AccountGuardrail.CLOUDTRAIL) == (Status.OK, "managed by this stack")
+
+
+def test_a_trail_of_the_stacks_name_homed_in_another_region_is_someone_elses(
+    guardrails: Guardrails,
+) -> None:
+    guardrails.expect()
+    trail("plinth-dev-audit", region="us-west-2")
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL) == (
+        Status.WARN,
+        "a multi-region trail already records this account (plinth-dev-audit): this stack "
+        "adds a second one (a second copy of management events is billed); list cloudTrail "
+        "in plinth:guardrails.external to rely on it",
+    )
 
 
 def test_another_multi_region_trail_warns_of_a_second_copy(guardrails: Guardrails) -> None:
@@ -1082,17 +1117,58 @@ def test_a_single_region_trail_does_not_count(guardrails: Guardrails) -> None:
 
 def test_an_external_trail_that_exists_is_ok(guardrails: Guardrails) -> None:
     guardrails.expect()
-    trail("security-org-trail")
+    trail("security-org-trail", region="eu-west-1")
     assert guardrails.row(AccountGuardrail.CLOUDTRAIL, ["cloudTrail"]) == (
         Status.OK,
         "provided outside this stack: security-org-trail",
     )
 
 
-def recorder(name: str) -> None:
-    moto("config").put_configuration_recorder(
+def test_an_external_trail_must_be_logging(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    guardrails.expect()
+    trail("security-org-trail", logging=False)
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL, ["cloudTrail"]) == (
+        Status.BLOCKER,
+        "declared external (plinth:guardrails.external): a multi-region trail "
+        "(security-org-trail) exists but is not logging",
+    )
+    # Another one that logs is enough; only logging ones are named.
+    trail("backup-trail", region="us-west-2")
+    assert guardrails.row(AccountGuardrail.CLOUDTRAIL, ["cloudTrail"]) == (
+        Status.OK,
+        "provided outside this stack: backup-trail",
+    )
+
+
+def test_an_owned_trail_is_not_asked_whether_it_logs(guardrails: Guardrails) -> None:
+    """Only a guardrail declared external must be on: an owned one needs no GetTrailStatus."""
+    guardrails.expect()
+    own = {
+        "Name": "plinth-dev-audit",
+        "TrailARN": f"arn:aws:cloudtrail:{REGION}:{MOTO_ACCOUNT}:trail/plinth-dev-audit",
+        "HomeRegion": REGION,
+        "IsMultiRegionTrail": True,
+        "IsOrganizationTrail": False,
+    }
+    with stubbed("cloudtrail") as cloudtrail:
+        cloudtrail.add_response(
+            "describe_trails", {"trailList": [own]}, {"includeShadowTrails": True}
+        )
+        result = row(guardrails.rows(cloudtrail=cloudtrail.client), "cloudTrail")
+        cloudtrail.assert_no_pending_responses()
+    assert (result.status, result.detail) == (Status.OK, "managed by this stack")
+
+
+def recorder(name: str, *, recording: bool = True) -> None:
+    """A configuration recorder, recording (with its delivery channel) unless told."""
+    config = moto("config")
+    config.put_configuration_recorder(
         ConfigurationRecorder={"name": name, "roleARN": f"arn:aws:iam::{MOTO_ACCOUNT}:role/config"}
     )
+    if recording:
+        config.put_delivery_channel(DeliveryChannel={"name": name, "s3BucketName": f"{name}-logs"})
+        config.start_configuration_recorder(ConfigurationRecorderName=name)
 
 
 def test_a_foreign_recorder_blocks_and_fails_the_command(tmp_path: Path, aws: FakeAws) -> None:
@@ -1134,31 +1210,18 @@ def test_an_external_recorder_must_exist(guardrails: Guardrails) -> None:
     )
 
 
-def test_a_service_linked_recorder_does_not_count(guardrails: Guardrails) -> None:
-    """Another service's recorder (moto cannot make one) leaves room for the stack's."""
+def test_an_external_recorder_must_be_recording(guardrails: Guardrails) -> None:
     guardrails.expect()
-    with stubbed("config") as config:
-        config.add_response(
-            "describe_configuration_recorders",
-            {
-                "ConfigurationRecorders": [
-                    {
-                        "arn": f"arn:aws:config:{REGION}:{MOTO_ACCOUNT}:configuration-recorder/"
-                        "AWSConfigurationRecorderForSecurityHub/abc",
-                        "name": "AWSConfigurationRecorderForSecurityHub",
-                        "servicePrincipal": "securityhub.amazonaws.com",
-                        "recordingScope": "INTERNAL",
-                    }
-                ]
-            },
-            {},
-        )
-        result = row(guardrails.rows(config=config.client), "awsConfig")
-    assert (result.status, result.detail) == (Status.OK, "none yet; pulumi up creates it")
+    recorder("control-tower", recording=False)
+    assert guardrails.row(AccountGuardrail.AWS_CONFIG, ["awsConfig"]) == (
+        Status.BLOCKER,
+        "declared external (plinth:guardrails.external): recorder control-tower exists but is "
+        "not recording",
+    )
 
 
-def detector(tags: dict[str, str]) -> str:
-    detector_id: str = moto("guardduty").create_detector(Enable=True, Tags=tags)["DetectorId"]
+def detector(tags: dict[str, str], *, enable: bool = True) -> str:
+    detector_id: str = moto("guardduty").create_detector(Enable=enable, Tags=tags)["DetectorId"]
     return detector_id
 
 
@@ -1195,6 +1258,22 @@ def test_an_external_detector_must_exist(guardrails: Guardrails) -> None:
         Status.OK,
         f"provided outside this stack: detector {detector_id} (enabled)",
     )
+
+
+def test_an_external_detector_must_be_enabled(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    detector_id = detector({}, enable=False)
+    assert guardrails.row(AccountGuardrail.GUARDDUTY, ["guardDuty"]) == (
+        Status.BLOCKER,
+        f"declared external (plinth:guardrails.external): detector {detector_id} exists but is "
+        "disabled",
+    )
+
+
+def test_an_owned_detector_need_not_be_enabled(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    detector({"managed-by": "plinth", "environment": "dev"}, enable=False)
+    assert guardrails.row(AccountGuardrail.GUARDDUTY) == (Status.OK, "managed by this stack")
 
 
 def test_an_enabled_security_hub_warns_and_satisfies_external(guardrails: Guardrails) -> None:
@@ -1354,6 +1433,118 @@ def test_cost_anomaly_monitor(
     assert guardrails.row(AccountGuardrail.COST_ANOMALY_MONITOR, external) == expected
 
 
+def test_cost_monitors_are_listed_page_after_page(guardrails: Guardrails, aws: FakeAws) -> None:
+    for kind in ("ACCOUNT", "ORGANIZATION"):
+        aws.accessanalyzer.add_response("list_analyzers", {"analyzers": []}, {"type": kind})
+    aws.ce.add_response(
+        "get_anomaly_monitors",
+        {"AnomalyMonitors": [monitor("ml-team", "CUSTOM")], "NextPageToken": "page-2"},
+        {},
+    )
+    aws.ce.add_response(
+        "get_anomaly_monitors",
+        {"AnomalyMonitors": [monitor("finops-services")]},
+        {"NextPageToken": "page-2"},
+    )
+    assert guardrails.row(AccountGuardrail.COST_ANOMALY_MONITOR, ["costAnomalyMonitor"]) == (
+        Status.OK,
+        "provided outside this stack: monitor finops-services",
+    )
+
+
+def budget(name: str, *, project: str | None = None) -> dict[str, Any]:
+    """A monthly cost budget, over the whole account or (`project`) a tenant's tagged spend,
+    as DescribeBudgets returns it."""
+    entry: dict[str, Any] = {
+        "BudgetName": name,
+        "BudgetLimit": {"Amount": "1000.0", "Unit": "USD"},
+        "TimeUnit": "MONTHLY",
+        "BudgetType": "COST",
+    }
+    if project:
+        entry["CostFilters"] = {"TagKeyValue": [f"user:project${project}"]}
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("budgets", "external", "configured", "expected"),
+    [
+        ([budget("plinth-dev-platform")], (), True, (Status.OK, "managed by this stack")),
+        (
+            [budget("finops-account"), budget("search", project="search")],
+            (),
+            True,
+            (Status.OK, "none yet; pulumi up creates it"),
+        ),
+        (
+            [budget("finops-account")],
+            (),
+            False,
+            (
+                Status.WARN,
+                "no budget configured (plinth:guardrails.budget): the account's spend has no alert",
+            ),
+        ),
+        (
+            [budget("search", project="search"), budget("finops-account")],
+            ("accountBudget",),
+            False,
+            (Status.OK, "provided outside this stack: budget finops-account"),
+        ),
+        (
+            [budget("search", project="search")],
+            ("accountBudget",),
+            False,
+            (
+                Status.BLOCKER,
+                "declared external (plinth:guardrails.external) but none exists in this account",
+            ),
+        ),
+    ],
+)
+def test_account_budget(
+    guardrails: Guardrails,
+    budgets: list[dict[str, Any]],
+    external: tuple[str, ...],
+    configured: bool,
+    expected: tuple[Status, str],
+) -> None:
+    """`configured`: the stack sets plinth:guardrails.budget (the spec refuses it with
+    accountBudget external). A tenant's budget filters on its project tag: not account-wide."""
+    guardrails.expect()
+    for entry in budgets:
+        moto("budgets").create_budget(AccountId=MOTO_ACCOUNT, Budget=entry)
+    assert guardrails.row(AccountGuardrail.ACCOUNT_BUDGET, external, budget=configured) == expected
+
+
+def test_budgets_are_listed_page_after_page(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    with stubbed("budgets") as budgets:
+        budgets.add_response(
+            "describe_budgets",
+            {"Budgets": [budget("search", project="search")], "NextToken": "page-2"},
+            {"AccountId": MOTO_ACCOUNT},
+        )
+        budgets.add_response(
+            "describe_budgets",
+            {"Budgets": [budget("finops-account")]},
+            {"AccountId": MOTO_ACCOUNT, "NextToken": "page-2"},
+        )
+        result = row(guardrails.rows(["accountBudget"], budgets=budgets.client), "accountBudget")
+        budgets.assert_no_pending_responses()
+    assert (result.status, result.detail) == (
+        Status.OK,
+        "provided outside this stack: budget finops-account",
+    )
+
+
+NO_ANALYZER = (
+    Status.WARN,
+    "no analyzer visible from this account: an organization analyzer lives in the management "
+    "or delegated administrator account; confirm it covers this account",
+)
+
+
 @pytest.mark.parametrize(
     ("listed", "external", "expected"),
     [
@@ -1362,18 +1553,27 @@ def test_cost_anomaly_monitor(
             (["security-external-access"], ["org-analyzer"]),
             (),
             (
-                Status.OK,
-                "none yet; pulumi up creates it; also covered by security-external-access, "
-                "org-analyzer (organization); a second analyzer is harmless",
+                Status.BLOCKER,
+                "an analyzer with this account as zone of trust already exists "
+                "(security-external-access); AWS allows one per region, so pulumi up would "
+                "fail: import it or list accessAnalyzer in plinth:guardrails.external",
             ),
         ),
         (
-            ([], None),
-            ("accessAnalyzer",),
+            ([], ["org-analyzer"]),
+            (),
             (
-                Status.BLOCKER,
-                "declared external (plinth:guardrails.external) but none exists in us-east-1",
+                Status.OK,
+                "none yet; pulumi up creates it; also covered by org-analyzer (organization)",
             ),
+        ),
+        (([], None), (), (Status.OK, "none yet; pulumi up creates it")),
+        (([], None), ("accessAnalyzer",), NO_ANALYZER),
+        (([], []), ("accessAnalyzer",), NO_ANALYZER),
+        (
+            (["security-external-access"], None),
+            ("accessAnalyzer",),
+            (Status.OK, "provided outside this stack: security-external-access"),
         ),
         (
             ([], ["org-analyzer"]),
@@ -1382,16 +1582,78 @@ def test_cost_anomaly_monitor(
         ),
     ],
 )
-def test_access_analyzer_is_never_a_blocker_unless_declared_external(
+def test_access_analyzer(
     guardrails: Guardrails,
     listed: tuple[list[str], list[str] | None],
     external: tuple[str, ...],
     expected: tuple[Status, str],
 ) -> None:
-    """`listed`: the account's analyzers and the organization's (None: that call is refused)."""
+    """`listed`: the account's analyzers and the organization's (None: that call is refused).
+    Outside the organization's management and delegated administrator accounts, AWS allows one
+    analyzer per region with the account as zone of trust; an organization analyzer is seen
+    only from those accounts."""
     account, organization = listed
     guardrails.expect(analyzers=account, organization_analyzers=organization)
     assert guardrails.row(AccountGuardrail.ACCESS_ANALYZER, external) == expected
+
+
+def test_analyzers_are_listed_page_after_page(guardrails: Guardrails, aws: FakeAws) -> None:
+    for kind in ("ACCOUNT", "ORGANIZATION"):
+        first, second = ("team-analyzer", "security-analyzer")
+        aws.accessanalyzer.add_response(
+            "list_analyzers",
+            {"analyzers": [analyzer(f"{kind.lower()}-{first}", kind)], "nextToken": "page-2"},
+            {"type": kind},
+        )
+        aws.accessanalyzer.add_response(
+            "list_analyzers",
+            {"analyzers": [analyzer(f"{kind.lower()}-{second}", kind)]},
+            {"type": kind, "nextToken": "page-2"},
+        )
+    aws.ce.add_response("get_anomaly_monitors", {"AnomalyMonitors": []}, {})
+    assert guardrails.row(AccountGuardrail.ACCESS_ANALYZER, ["accessAnalyzer"]) == (
+        Status.OK,
+        "provided outside this stack: account-team-analyzer, account-security-analyzer, "
+        "organization-team-analyzer (organization), organization-security-analyzer "
+        "(organization)",
+    )
+
+
+def test_only_a_refused_organization_listing_is_passed_over(
+    guardrails: Guardrails, aws: FakeAws
+) -> None:
+    """Refused, it says nothing about this account (see test_access_analyzer); any other
+    error, such as throttling, stops the command."""
+    aws.accessanalyzer.add_response("list_analyzers", {"analyzers": []}, {"type": "ACCOUNT"})
+    aws.accessanalyzer.add_client_error(
+        "list_analyzers",
+        service_error_code="ThrottlingException",
+        service_message="Rate exceeded",
+        http_status_code=400,
+        expected_params={"type": "ORGANIZATION"},
+    )
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        guardrails.rows()
+
+
+def test_an_organization_listing_invalid_for_this_account_is_passed_over(
+    guardrails: Guardrails, aws: FakeAws
+) -> None:
+    """A member account may get ValidationException for the ORGANIZATION listing: its own
+    analyzers still decide."""
+    aws.accessanalyzer.add_response("list_analyzers", {"analyzers": []}, {"type": "ACCOUNT"})
+    aws.accessanalyzer.add_client_error(
+        "list_analyzers",
+        service_error_code="ValidationException",
+        service_message="Organization analyzers are listed in the management account",
+        http_status_code=400,
+        expected_params={"type": "ORGANIZATION"},
+    )
+    aws.ce.add_response("get_anomaly_monitors", {"AnomalyMonitors": []}, {})
+    assert guardrails.row(AccountGuardrail.ACCESS_ANALYZER) == (
+        Status.OK,
+        "none yet; pulumi up creates it",
+    )
 
 
 @pytest.mark.parametrize(
@@ -1417,6 +1679,11 @@ def test_access_analyzer_is_never_a_blocker_unless_declared_external(
             "ebsEncryption",
             "ec2:GetEbsEncryptionByDefault",
         ),
+        (
+            ("budgets", "describe_budgets", "AccessDeniedException"),
+            "accountBudget",
+            "budgets:ViewBudget",
+        ),
     ],
 )
 def test_a_refused_guardrail_call_warns_naming_the_permission(
@@ -1432,6 +1699,33 @@ def test_a_refused_guardrail_call_warns_naming_the_permission(
         "account guardrail", subject, Status.WARN, f"cannot check (missing {action} permission)"
     )
     assert [r.status for r in results].count(Status.WARN) == 1
+
+
+def test_a_refused_status_call_of_an_external_guardrail_warns(guardrails: Guardrails) -> None:
+    guardrails.expect()
+    org_trail = {
+        "Name": "security-org-trail",
+        "TrailARN": "arn:aws:cloudtrail:us-east-1:210987654321:trail/security-org-trail",
+        "HomeRegion": "us-east-1",
+        "IsMultiRegionTrail": True,
+        "IsOrganizationTrail": True,
+    }
+    with stubbed("cloudtrail") as cloudtrail:
+        cloudtrail.add_response(
+            "describe_trails", {"trailList": [org_trail]}, {"includeShadowTrails": True}
+        )
+        cloudtrail.add_client_error(
+            "get_trail_status",
+            service_error_code="AccessDeniedException",
+            http_status_code=403,
+            expected_params={"Name": org_trail["TrailARN"]},
+        )
+        result = row(guardrails.rows(["cloudTrail"], cloudtrail=cloudtrail.client), "cloudTrail")
+        cloudtrail.assert_no_pending_responses()
+    assert (result.status, result.detail) == (
+        Status.WARN,
+        "cannot check (missing cloudtrail:GetTrailStatus permission)",
+    )
 
 
 def test_a_refused_stubbed_call_warns_too(guardrails: Guardrails) -> None:

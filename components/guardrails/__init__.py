@@ -61,10 +61,10 @@ class AccountGuardrailsArgs:
     security_hub_standards: Sequence[str]
     access_logs: AccessLogDestination
     subscribers: Sequence[str]
+    anomaly_threshold_usd: int
     data_bucket_arns: Sequence[pulumi.Input[str]] = ()
     kms_administrators: Sequence[str] = ()
     budget: PlatformBudget | None = None
-    anomaly_threshold_usd: int = 100
     external: Set[AccountGuardrail] = field(default_factory=frozenset)
     noncurrent_version_days: int = 90
     protect: bool = False
@@ -123,6 +123,7 @@ class AccountGuardrails(pulumi.ComponentResource):
                     noncurrent_version_days=args.noncurrent_version_days,
                     expire_objects_after_days=args.audit_log_days,
                     object_lock=ObjectLock(mode=args.audit_log_lock, days=args.audit_log_days),
+                    retain_retention_rules=True,
                     service_writers=(
                         (
                             ServiceWriter(

@@ -26,10 +26,11 @@ class AccountDefaults(pulumi.ComponentResource):
 
     - the account's S3 public access block, all four settings on: no bucket of the account can
       be made public, whatever its own settings say;
-    - EBS encryption by default in the region, with the AWS managed key (`aws/ebs`): every new
-      volume and snapshot is encrypted. A customer managed default key would need grants for
-      every role that launches instances (EKS Auto Mode and Karpenter nodes among them), and a
-      missing grant stops nodes from launching;
+    - EBS encryption by default in the region: every new volume and snapshot is encrypted with
+      the account's default EBS key (the AWS managed `aws/ebs` unless someone set another).
+      Plinth sets no customer managed default key: it would need grants for every role that
+      launches instances (EKS Auto Mode and Karpenter nodes among them), and a missing grant
+      stops nodes from launching;
     - an IAM Access Analyzer (zone of trust: the account) that reports every bucket, key, role
       and other resource shared with a principal outside the account.
 

@@ -41,7 +41,6 @@ def rule_retention_days(days: int) -> int:
 
 
 MANAGED_RULES: tuple[ManagedRule, ...] = (
-    ManagedRule("S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "storage-bucket-encryption"),
     ManagedRule("S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", "storage-bucket-public-access-block"),
     ManagedRule(
         "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC", "guardrails-account-public-access-block"
@@ -75,8 +74,7 @@ class ConfigRecordingArgs:
     """Inputs of a ConfigRecording.
 
     `key_arn` encrypts what Config delivers; the account-root statement of its key policy
-    lets the recorder's role use it. `record_global_resources` records IAM (a global service)
-    in this region: one region per account should, or IAM changes are recorded once per region.
+    lets the recorder's role use it.
     """
 
     scope: AwsScope
@@ -85,7 +83,6 @@ class ConfigRecordingArgs:
     bucket_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
-    record_global_resources: bool = True
     protect: bool = False
 
 
@@ -98,8 +95,12 @@ class ConfigRecording(pulumi.ComponentResource):
     configurations, plus writing under `config/` and using the audit key) rather than the
     service-linked role, which is account-wide and may already exist.
 
-    Retained on delete, like the other guardrails: configuration history must not stop
-    because a stack is destroyed.
+    Global resources (IAM) are recorded too: a platform stack is usually its account's only
+    one; a second platform stack in another region of the account records IAM again (a few
+    duplicate configuration items, not a gap).
+
+    Retained on delete, with its role, like the other guardrails: configuration history must
+    not stop because a stack is destroyed.
     """
 
     recorder: aws.cfg.Recorder
@@ -110,8 +111,9 @@ class ConfigRecording(pulumi.ComponentResource):
     ) -> None:
         super().__init__("plinth:guardrails:ConfigRecording", name, None, opts)
         scope = args.scope
-        child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True)
+        # The role outlives destroy with the recorder, which keeps running as it.
+        kept_role = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         role = aws.iam.Role(
             f"{name}-recorder",
             description="AWS Config reads resource configurations and delivers their history",
@@ -121,13 +123,13 @@ class ConfigRecording(pulumi.ComponentResource):
                 source_arn_like=None,
             ),
             tags=dict(args.tags),
-            opts=child,
+            opts=kept_role,
         )
         reads_configurations = aws.iam.RolePolicyAttachment(
             f"{name}-read-configurations",
             role=role.name,
             policy_arn=scope.managed_policy_arn("service-role/AWS_ConfigRole"),
-            opts=child,
+            opts=kept_role,
         )
         delivery = aws.iam.RolePolicy(
             f"{name}-delivery",
@@ -156,7 +158,7 @@ class ConfigRecording(pulumi.ComponentResource):
                     },
                 ]
             ),
-            opts=child,
+            opts=kept_role,
         )
         self.recorder = aws.cfg.Recorder(
             name,
@@ -164,7 +166,7 @@ class ConfigRecording(pulumi.ComponentResource):
             role_arn=role.arn,
             recording_group={
                 "all_supported": True,
-                "include_global_resource_types": args.record_global_resources,
+                "include_global_resource_types": True,
             },
             recording_mode={"recording_frequency": "CONTINUOUS"},
             opts=kept,

@@ -103,7 +103,9 @@ class SecurityHub(pulumi.ComponentResource):
         )
         self.subscriptions = {
             standard: aws.securityhub.StandardsSubscription(
-                f"{name}-{standard.split('/')[0]}",
+                # The version is in the name: a new version is a new subscription, and the
+                # retained old one stays until removed by hand.
+                f"{name}-{standard.replace('/v/', '-').replace('.', '-')}",
                 standards_arn=standard_arn(args.scope, standard),
                 opts=pulumi.ResourceOptions(
                     parent=self, depends_on=[self.account], retain_on_delete=True

@@ -32,6 +32,8 @@ class AccountGuardrail(StrEnum):
     """EBS encryption by default (one setting per region)."""
     COST_ANOMALY_MONITOR = "costAnomalyMonitor"
     """The AWS services cost anomaly monitor (one per account)."""
+    ACCOUNT_BUDGET = "accountBudget"
+    """A budget over the whole account's spend (another stack's, or the FinOps team's)."""
     INVOCATION_LOGGING = "invocationLogging"
     """Bedrock model invocation logging (one configuration per region)."""
 
@@ -55,3 +57,7 @@ def analyzer_name(name_prefix: str) -> str:
 
 def anomaly_monitor_name(name_prefix: str) -> str:
     return f"{name_prefix}-aws-services"
+
+
+def budget_name(name_prefix: str) -> str:
+    return f"{name_prefix}-platform"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.guardrails.singletons import anomaly_monitor_name
+from components.guardrails.singletons import anomaly_monitor_name, budget_name
 from components.tenant.budget import budget_notifications
 
 
@@ -30,9 +30,9 @@ class PlatformSpendArgs:
     name_prefix: str
     subscribers: Sequence[str]
     tags: Mapping[str, str]
+    anomaly_threshold_usd: int
     budget: PlatformBudget | None = None
     anomaly_monitor: bool = True
-    anomaly_threshold_usd: int = 100
 
     def __post_init__(self) -> None:
         if self.budget and not self.subscribers:
@@ -62,7 +62,7 @@ class PlatformSpend(pulumi.ComponentResource):
         if args.budget is not None:
             aws.budgets.Budget(
                 f"{name}-budget",
-                name=f"{args.name_prefix}-platform",
+                name=budget_name(args.name_prefix),
                 budget_type="COST",
                 time_unit="MONTHLY",
                 limit_amount=str(args.budget.monthly_limit_usd),

@@ -59,8 +59,8 @@ class SecureBucketArgs:
 
     `retain_on_delete` defaults to True: `pulumi destroy` leaves the bucket and the settings
     that keep it private, encrypted and versioned, rather than deleting data or stripping its
-    protection. Lifecycle, access logging and object-lock retention are not retained: removing
-    them from the program removes them from the bucket.
+    protection. Lifecycle, access logging and object-lock retention are not retained (unless
+    `retain_retention_rules`): removing them from the program removes them from the bucket.
 
     Object lock can be turned on for an existing bucket (it is versioned), never off again.
     """
@@ -75,6 +75,9 @@ class SecureBucketArgs:
     object_lock: ObjectLock | None = None
     service_writers: tuple[ServiceWriter, ...] = ()
     retain_on_delete: bool = True
+    retain_retention_rules: bool = False
+    """Keep lifecycle and object-lock retention after destroy too: for a bucket that something
+    retained (an audit trail) keeps writing to, whose new objects must stay locked and expire."""
     protect: bool = False
 
     def __post_init__(self) -> None:
@@ -173,8 +176,9 @@ class SecureBucket(pulumi.ComponentResource):
                 # Logs are delivered from the start: the target must already admit them.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.access_logs.ready)),
             )
+        rules = keep if args.retain_retention_rules else child
         after_versioning = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(depends_on=[versioning])
+            rules, pulumi.ResourceOptions(depends_on=[versioning])
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",

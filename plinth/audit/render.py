@@ -13,11 +13,12 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from components.tenant.contract import PLATFORM_REFERENCE
 from plinth.audit.findings import AuditReport, Finding, rules_for_framework
 from plinth.engine.render import short_type
 from policies.catalog import FRAMEWORKS, Framework
 from policies.rule import PROFILES, Rule
-from policies.rules.guardrails import GUARDRAIL_EVIDENCE
+from policies.rules.guardrails import GUARDRAIL_EVIDENCE, STACK_REFERENCE
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/plinth-platform/plinth#policy-pack"
@@ -290,6 +291,9 @@ def _guardrail_evidence(
     """The account guardrails behind the framework's controls: who provides each (this stack,
     outside it, or no one), the resources that make it up, and the controls its rules support."""
     rules = {rule.id: rule for rule in report.rules}
+    tenant_stack = any(
+        r.type == STACK_REFERENCE and r.name == PLATFORM_REFERENCE for r in report.preview.resources
+    )
     evidence = []
     for entry in GUARDRAIL_EVIDENCE:
         # In the framework's own order (the catalog's), as the controls table lists them.
@@ -300,12 +304,18 @@ def _guardrail_evidence(
         ]
         if not controls:
             continue
-        resources = [r for r in report.preview.resources if r.type in entry.types]
+        resources = [
+            r
+            for r in report.preview.resources
+            if r.type in entry.types and entry.selects(r.plain_inputs)
+        ]
         status = _control_status([report.status(rules[r]) for r in entry.rules])
         if entry.guardrail in report.external_guardrails:
             provided = "outside this stack"
         elif resources:
             provided = "this stack"
+        elif tenant_stack:
+            provided = "platform stack"
         else:
             # e.g. invocation logging in a stack that does not use Bedrock
             provided = "not needed" if status == "pass" else "missing"

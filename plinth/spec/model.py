@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.guardrails.singletons import AccountGuardrail
 from components.network.layout import LayoutError, SubnetLayout
 from plinth.spec.base import (
     NAME,
@@ -351,15 +352,24 @@ class PlinthSpec(SpecModel):
         return problems
 
     def _guardrail_problems(self) -> list[Problem]:
-        if self.guardrails.budget is not None and not self.guardrails.subscribers:
-            return [
+        guardrails, problems = self.guardrails, []
+        if guardrails.budget is not None and not guardrails.subscribers:
+            problems.append(
                 Problem(
                     "plinth:guardrails.subscribers",
                     "plinth:guardrails.budget is set but no one is alerted: list at least one "
                     "email",
                 )
-            ]
-        return []
+            )
+        if guardrails.budget is not None and AccountGuardrail.ACCOUNT_BUDGET in guardrails.external:
+            problems.append(
+                Problem(
+                    "plinth:guardrails.budget",
+                    "set, but plinth:guardrails.external lists accountBudget (provided outside "
+                    "this stack): remove one of them",
+                )
+            )
+        return problems
 
     @property
     def name_prefix(self) -> str:

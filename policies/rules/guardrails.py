@@ -15,7 +15,9 @@ platform stack and skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
@@ -34,11 +36,9 @@ from policies.rule import (
     all_of,
     stack_rule,
 )
-from policies.rules.audit import ACTIVITY_LOGGING
+from policies.rules.audit import ACTIVITY_LOGGING, RECORDER, TRAIL
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
-TRAIL = "aws:cloudtrail/trail:Trail"
-RECORDER = "aws:cfg/recorder:Recorder"
 CONFIG_RULE = "aws:cfg/rule:Rule"
 DETECTOR = "aws:guardduty/detector:Detector"
 DETECTOR_FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
@@ -347,14 +347,18 @@ def ebs_default_encryption(args: StackValidationArgs, report: Report, config: Co
         report("EBS encryption by default is not enabled in the stack's region")
 
 
+def account_wide(budget_inputs: Mapping[str, Any]) -> bool:
+    """Whether a budget covers the account's spend, not one tenant's (filtered to its tag)."""
+    filters = as_list(dig(budget_inputs, "costFilters"))
+    return not any(dig(f, "name") == "TagKeyValue" for f in filters)
+
+
 def _platform_budgets(args: StackValidationArgs) -> list[PolicyResource]:
-    """Budgets that alert someone and are not one tenant's (filtered to a single tag)."""
+    """Account-wide budgets that alert someone."""
     return [
         budget
         for budget in of_type(args, BUDGET)
-        if not any(
-            dig(f, "name") == "TagKeyValue" for f in as_list(dig(budget.props, "costFilters"))
-        )
+        if account_wide(budget.props)
         and any(
             dig(n, "subscriberEmailAddresses") or dig(n, "subscriberSnsTopicArns")
             for n in as_list(dig(budget.props, "notifications"))
@@ -369,24 +373,26 @@ def _platform_budgets(args: StackValidationArgs) -> list[PolicyResource]:
     "someone, and cost anomaly detection. A sudden GPU or Bedrock spend spike is also a sign "
     "of stolen credentials.",
     severity="low",
-    remediation="Set plinth:guardrails.budget and plinth:guardrails.subscribers (and keep the "
-    "cost anomaly monitor, or list costAnomalyMonitor in plinth:guardrails.external).",
+    remediation="Set plinth:guardrails.budget and plinth:guardrails.subscribers (or list "
+    "accountBudget in plinth:guardrails.external), and keep the cost anomaly monitor (or list "
+    "costAnomalyMonitor there).",
     controls={"soc2": ["CC7.2"], "nist-800-53": ["SI-4"]},
     enforcement=advisory(mandatory_in=("soc2",)),
     params=(EXTERNAL_GUARDRAILS,),
 )
 def spend_alerts(args: StackValidationArgs, report: Report, config: Config) -> None:
-    if provided_elsewhere(args, config):
-        return
-    if not _platform_budgets(args):
+    if not provided_elsewhere(args, config, AccountGuardrail.ACCOUNT_BUDGET) and not (
+        _platform_budgets(args)
+    ):
         report("no account-wide budget with alert subscribers")
     if provided_elsewhere(args, config, AccountGuardrail.COST_ANOMALY_MONITOR):
         return
     monitors = of_type(args, ANOMALY_MONITOR)
     if not monitors:
         report("no cost anomaly monitor")
-    elif not of_type(args, ANOMALY_SUBSCRIPTION):
-        report("cost anomalies alert no one (no anomaly subscription)", monitors[0].urn)
+    for monitor in monitors:
+        if not referencing(of_type(args, ANOMALY_SUBSCRIPTION), "monitorArnLists", monitor):
+            report("cost anomalies alert no one (no subscription to this monitor)", monitor.urn)
 
 
 @dataclass(frozen=True)
@@ -397,6 +403,8 @@ class GuardrailEvidence:
     guardrail: AccountGuardrail
     types: tuple[str, ...]
     rules: tuple[str, ...]
+    selects: Callable[[Mapping[str, Any]], bool] = lambda _inputs: True
+    """Which resources of those types are this guardrail's, by their inputs."""
 
 
 GUARDRAIL_EVIDENCE: tuple[GuardrailEvidence, ...] = (
@@ -439,8 +447,11 @@ GUARDRAIL_EVIDENCE: tuple[GuardrailEvidence, ...] = (
     ),
     GuardrailEvidence(
         AccountGuardrail.COST_ANOMALY_MONITOR,
-        (BUDGET, ANOMALY_MONITOR, ANOMALY_SUBSCRIPTION),
+        (ANOMALY_MONITOR, ANOMALY_SUBSCRIPTION),
         ("guardrails-spend-alerts",),
+    ),
+    GuardrailEvidence(
+        AccountGuardrail.ACCOUNT_BUDGET, (BUDGET,), ("guardrails-spend-alerts",), account_wide
     ),
     GuardrailEvidence(
         AccountGuardrail.INVOCATION_LOGGING,

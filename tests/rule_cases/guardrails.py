@@ -77,7 +77,11 @@ tenant_budget = res(
     },
 )
 monitor = res(MONITOR, "services", {"monitorType": "DIMENSIONAL", "monitorDimension": "SERVICE"})
-alerts = res(ANOMALY_ALERTS, "alerts", {"frequency": "DAILY"})
+alerts = res(ANOMALY_ALERTS, "alerts", {"frequency": "DAILY"}, deps={"monitorArnLists": [monitor]})
+other_monitor = res(MONITOR, "other", {"monitorType": "CUSTOM"})
+alerts_elsewhere = res(
+    ANOMALY_ALERTS, "alerts", {"frequency": "DAILY"}, deps={"monitorArnLists": [other_monitor]}
+)
 
 CASES = [
     # audit trail
@@ -250,6 +254,22 @@ CASES = [
     ),
     complies(
         "guardrails-spend-alerts", "budget, monitor and alerts", account_budget, monitor, alerts
+    ),
+    violates(
+        "guardrails-spend-alerts",
+        "the only subscription watches another monitor",
+        account_budget,
+        monitor,
+        other_monitor,
+        alerts_elsewhere,
+        expect="no subscription to this monitor",
+    ),
+    complies(
+        "guardrails-spend-alerts",
+        "the account's budget is someone else's (FinOps)",
+        monitor,
+        alerts,
+        config=external("accountBudget"),
     ),
     complies(
         "guardrails-spend-alerts",
