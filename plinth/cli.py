@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -170,6 +170,7 @@ def preview(
             "invalid --organization",
             [f"{organization!r}: letters, digits, '-', '_' and '.' only (such as acme)"],
         )
+    from plinth import cost as costing
     from plinth.audit import audit_stack
     from plinth.audit import render as audit_render
     from plinth.engine import render
@@ -180,6 +181,7 @@ def preview(
         debug,
     )
     result = report.preview
+    cost = _cost_of(program, stack, config, debug)
     if save_outputs is not None:
         saved = json.dumps(result.as_stack_outputs(organization), indent=2, default=str)
         try:
@@ -188,13 +190,59 @@ def preview(
             _fail("cannot write --save-outputs", [f"{save_outputs}: {error.strerror}"])
     if output_format is OutputFormat.JSON:
         document = {**result.to_json(), "policy": report.summary()}
+        if cost is not None:
+            document["cost"] = cost
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     elif output_format is OutputFormat.MARKDOWN:
         sys.stdout.write(render.to_markdown(result))
         sys.stdout.write(f"\n**Policies:** {audit_render.verdict(report)}\n")
+        if cost is not None:
+            sys.stdout.write("\n" + costing.to_markdown(cost))
     else:
         stdout.print(render.to_table(result))
         stdout.print(audit_render.summary_line(report))
+        if cost is not None:
+            stdout.print(costing.to_table(cost))
+
+
+def _cost_of(program: Path, stack: str, config: Path | None, debug: bool) -> dict[str, Any] | None:
+    """The cost estimate (JSON form) of a stack of this repository's program; other programs
+    have no Plinth spec to estimate from."""
+    if program.resolve() != (PROJECT_ROOT / "infra").resolve():
+        return None
+    return _estimate(stack, config, debug)
+
+
+def _estimate(stack: str, config: Path | None, debug: bool) -> dict[str, Any]:
+    from plinth import cost as costing
+    from plinth.preflight import load_stack_spec
+
+    program = PROJECT_ROOT / "infra"
+    spec = _run_guarded(lambda: load_stack_spec(program, stack, config), stack, debug)
+    return costing.estimate(spec, stack).to_json()
+
+
+@app.command()
+def cost(
+    stack: StackOption = "dev",
+    config: ConfigOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TABLE,
+    debug: Debug = False,
+) -> None:
+    """Monthly cost estimate of a stack at its smallest and largest scale (GPU pools, EKS,
+    NAT gateways, interface endpoints, provisioned throughput) from the versioned price table,
+    and each tenant's largest GPU spend against its budget. Offline."""
+    from plinth import cost as costing
+
+    estimate = _estimate(stack, config, debug)
+    if output_format is OutputFormat.JSON:
+        sys.stdout.write(json.dumps(estimate, indent=2) + "\n")
+    elif output_format is OutputFormat.MARKDOWN:
+        sys.stdout.write(costing.to_markdown(estimate))
+    else:
+        stdout.print(costing.to_table(estimate))
 
 
 @app.command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from rich.table import Table
 
@@ -92,6 +93,10 @@ class CostEstimate:
 
 
 def _monthly(hourly: float | None, count: float, prices: PriceTable) -> Money:
+    """`count` of something priced `hourly`, for a month; none of it costs nothing, priced or
+    not."""
+    if count == 0:
+        return 0.0
     return None if hourly is None else round(hourly * count * prices.hours_per_month, 2)
 
 
@@ -211,7 +216,9 @@ def estimate(spec: PlinthSpec, stack: str, prices: PriceTable | None = None) -> 
     return CostEstimate(stack, prices, tuple(lines), tuple(_tenants(spec, prices)))
 
 
-# ---- rendering -------------------------------------------------------------------------------
+# ---- rendering (from the JSON form, which previews and diffs carry) -------------------------
+
+Document = dict[str, Any]
 
 
 def usd(value: Money) -> str:
@@ -222,59 +229,60 @@ def to_json(estimate_: CostEstimate) -> str:
     return json.dumps(estimate_.to_json(), indent=2) + "\n"
 
 
-def to_table(estimate_: CostEstimate) -> Table:
-    table = Table(
-        title=f"Monthly cost estimate: stack {estimate_.stack} (prices {estimate_.prices.version}, "
-        f"{estimate_.prices.aws.region} on-demand)",
-        title_justify="left",
+def _title(data: Document) -> str:
+    prices = data["prices"]
+    return (
+        f"Monthly cost estimate: stack {data['stack']} (prices {prices['version']}: AWS "
+        f"{prices['awsRegion']} and CoreWeave on-demand list prices)"
     )
+
+
+def to_table(data: Document) -> Table:
+    table = Table(title=_title(data), title_justify="left")
     for column in ("item", "detail", "min / month", "max / month"):
         table.add_column(column, overflow="fold")
-    for line in estimate_.lines:
-        table.add_row(line.item, line.detail, usd(line.minimum), usd(line.maximum))
-    table.add_row(
-        "total", "", usd(estimate_.total("minimum")), usd(estimate_.total("maximum")), style="bold"
-    )
-    for tenant in estimate_.tenants:
-        flag = " OVER BUDGET" if tenant.over_budget else ""
+    for line in data["lines"]:
+        table.add_row(line["item"], line["detail"], usd(line["minUsd"]), usd(line["maxUsd"]))
+    total = data["total"]
+    table.add_row("total", "", usd(total["minUsd"]), usd(total["maxUsd"]), style="bold")
+    for tenant in data["tenants"]:
+        flag = " OVER BUDGET" if tenant["overBudget"] else ""
         table.add_row(
-            f"tenant {tenant.name}",
-            f"max GPU spend ({tenant.detail}) vs budget {usd(tenant.budget_usd)}{flag}",
+            f"tenant {tenant['tenant']}",
+            f"max GPU spend ({tenant['detail']}) vs budget {usd(tenant['budgetUsd'])}{flag}",
             "",
-            usd(tenant.max_gpu_usd),
-            style="bold red" if tenant.over_budget else None,
+            usd(tenant["maxGpuUsd"]),
+            style="bold red" if tenant["overBudget"] else None,
         )
     return table
 
 
-def to_markdown(estimate_: CostEstimate, base: CostEstimate | None = None) -> str:
+def to_markdown(data: Document, base: Document | None = None) -> str:
     """The cost section of a pull-request comment; with `base`, the change of each total."""
     lines = [
-        f"#### Monthly cost estimate (prices {estimate_.prices.version}, "
-        f"{estimate_.prices.aws.region} on-demand list prices)",
+        f"#### {_title(data)}",
         "",
         "| item | detail | min / month | max / month |",
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {line.item} | {line.detail} | {usd(line.minimum)} | {usd(line.maximum)} |"
-        for line in estimate_.lines
+        f"| {line['item']} | {line['detail']} | {usd(line['minUsd'])} | {usd(line['maxUsd'])} |"
+        for line in data["lines"]
     ]
-    lines.append(
-        f"| **total** | | **{usd(estimate_.total('minimum'))}** | "
-        f"**{usd(estimate_.total('maximum'))}** |"
-    )
+    total = data["total"]
+    lines.append(f"| **total** | | **{usd(total['minUsd'])}** | **{usd(total['maxUsd'])}** |")
     if base is not None:
+        before = base["total"]
         lines.append(
-            f"| change from base | | {_delta(base.total('minimum'), estimate_.total('minimum'))} "
-            f"| {_delta(base.total('maximum'), estimate_.total('maximum'))} |"
+            f"| change from base | | {_delta(before['minUsd'], total['minUsd'])} "
+            f"| {_delta(before['maxUsd'], total['maxUsd'])} |"
         )
-    if estimate_.tenants:
+    if data["tenants"]:
         lines += ["", "| tenant | GPU quota | max GPU spend | budget |", "|---|---|---|---|"]
         lines += [
-            f"| {t.name} | {t.detail} | {usd(t.max_gpu_usd)}"
-            f"{' :warning: over budget' if t.over_budget else ''} | {usd(t.budget_usd)} |"
-            for t in estimate_.tenants
+            f"| {t['tenant']} | {t['detail']} | {usd(t['maxGpuUsd'])}"
+            f"{' :warning: over budget' if t['overBudget'] else ''} | {usd(t['budgetUsd'])} |"
+            for t in data["tenants"]
         ]
     return "\n".join(lines) + "\n"
 

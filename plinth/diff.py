@@ -33,6 +33,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from plinth import cost as costing
+from plinth.audit.render import summary_verdict
 from policies.rules.protection import STATEFUL
 
 DATA_TYPES = (*STATEFUL, "aws:cloudwatch/logGroup:LogGroup")
@@ -97,6 +99,11 @@ class StackDiff:
     resources: tuple[ResourceChange, ...]
     base_total: int
     head_total: int
+    head_policy: Document | None = None
+    """The policy pack's summary on the working tree (the preview's `policy`)."""
+    base_cost: Document | None = None
+    head_cost: Document | None = None
+    """Each side's cost estimate (the preview's `cost`), when that side's code makes one."""
 
     def of_kind(self, kind: str) -> list[ResourceChange]:
         return [r for r in self.resources if r.kind == kind]
@@ -115,6 +122,11 @@ class StackDiff:
             "resources": {"base": self.base_total, "head": self.head_total},
             "summary": {**self.counts(), "warnings": len(self.warnings)},
             "changes": [r.to_json() for r in self.resources],
+            "policy": self.head_policy,
+            "cost": {
+                side: estimate["total"] if estimate else None
+                for side, estimate in (("base", self.base_cost), ("head", self.head_cost))
+            },
         }
 
 
@@ -260,6 +272,9 @@ def compare(stack: str, base_ref: str, base: Document, head: Document) -> StackD
         resources=tuple(changes),
         base_total=len(base["resources"]),
         head_total=len(head["resources"]),
+        head_policy=head.get("policy"),
+        base_cost=base.get("cost"),
+        head_cost=head.get("cost"),
     )
 
 
@@ -341,16 +356,21 @@ def _md(text: str) -> str:
 
 
 def to_markdown(diffs: Sequence[StackDiff]) -> str:
-    """A pull-request comment: per stack, warnings first, then the changes (collapsed)."""
-    lines: list[str] = []
-    for diff in diffs:
-        lines += [f"### Plinth diff: `{diff.stack}`", "", f"**{_md(headline(diff))}**", ""]
-        lines += [f"- :warning: {_md(w)}" for w in diff.warnings]
-        if diff.warnings:
-            lines.append("")
-        if not diff.resources:
-            lines += ["No resource changes.", ""]
-            continue
+    """A pull-request comment: per stack, warnings first, the changes (collapsed), then the
+    cost estimate with its change from the base."""
+    return "\n".join(_stack_markdown(diff) for diff in diffs)
+
+
+def _stack_markdown(diff: StackDiff) -> str:
+    lines = [f"### Plinth diff: `{diff.stack}`", "", f"**{_md(headline(diff))}**", ""]
+    if diff.head_policy is not None:
+        lines += [f"**Policies:** {summary_verdict(diff.head_policy)}", ""]
+    lines += [f"- :warning: {_md(w)}" for w in diff.warnings]
+    if diff.warnings:
+        lines.append("")
+    if not diff.resources:
+        lines += ["No resource changes.", ""]
+    else:
         lines += [
             f"<details><summary>{len(diff.resources)} resource change(s)</summary>",
             "",
@@ -359,14 +379,15 @@ def to_markdown(diffs: Sequence[StackDiff]) -> str:
         ]
         marks = {"added": "+", "removed": "-", "changed": "~"}
         for resource in diff.resources:
-            rows = resource.changes or (Change("", "", ""),)
-            for change in rows:
+            for change in resource.changes or (Change("", "", ""),):
                 lines.append(
                     f"| {marks[resource.kind]} | `{_md(resource.name)}` | `{resource.type}` | "
                     f"{_md(change.path)} | {_md(_value(change.old)) if change.path else ''} | "
                     f"{_md(_value(change.new)) if change.path else ''} |"
                 )
         lines += ["", "</details>", ""]
+    if diff.head_cost is not None:
+        lines.append(costing.to_markdown(diff.head_cost, diff.base_cost))
     return "\n".join(lines)
 
 
@@ -391,6 +412,11 @@ def to_table(diffs: Sequence[StackDiff]) -> Group:
                     _value(change.old),
                     _value(change.new),
                 )
-        parts.append(table)
+        if not diff.resources:
+            parts.append(Text(headline(diff)))
+        else:
+            parts.append(table)
         parts += [Text(f"warning: {w}", style="bold yellow") for w in diff.warnings]
+        if diff.head_cost is not None:
+            parts.append(costing.to_table(diff.head_cost))
     return Group(*parts)

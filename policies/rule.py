@@ -88,6 +88,11 @@ def at_most(values: Sequence[Any]) -> Any:
     return min(values)
 
 
+def first(values: Sequence[Any]) -> Any:
+    """For a threshold no profile changes (every profile has the default)."""
+    return values[0]
+
+
 def all_of(values: Sequence[Sequence[Any]]) -> list[Any]:
     """Every item any profile requires (required tags, log types)."""
     return list(dict.fromkeys(item for value in values for item in value))

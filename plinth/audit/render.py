@@ -35,12 +35,16 @@ STATUS_STYLE = {
 
 def verdict(report: AuditReport) -> str:
     """One line: passed or failed, the finding counts, rules, resources and profiles."""
-    s = report.summary()
-    head = "PASSED" if report.passed else "FAILED"
+    return summary_verdict(report.summary())
+
+
+def summary_verdict(s: Mapping[str, Any]) -> str:
+    """`verdict` from an audit summary (the `policy` of a preview's JSON)."""
+    head = "PASSED" if s["passed"] else "FAILED"
     return (
         f"{head}: {s['mandatory']} mandatory, {s['advisory']} advisory, {s['waived']} waived "
         f"finding(s); {s['rules']} rules on {s['resources']} resources; "
-        f"profiles {'+'.join(report.profiles)}"
+        f"profiles {'+'.join(s['profiles'])}"
     )
 
 
