@@ -301,6 +301,16 @@ def _change_warnings(old: Document, new: Document) -> tuple[str, ...]:
     return tuple(warnings)
 
 
+def _base_preview(
+    revision: Revision, inside: Path, stack: str, stack_outputs: Path | None
+) -> Document:
+    """The base's preview of `stack`; a stack the base does not have yet has no resources (the
+    change adds all of them)."""
+    if not (revision.root / f"Pulumi.{stack}.yaml").is_file():
+        return {"resources": []}
+    return preview_json(revision.root, revision.root / inside, stack, stack_outputs)
+
+
 def diff_stacks(
     project_root: Path,
     base_ref: str,
@@ -318,7 +328,7 @@ def diff_stacks(
             compare(
                 stack,
                 f"{base_ref} ({revision.commit[:12]})",
-                preview_json(revision.root, revision.root / inside, stack, stack_outputs),
+                _base_preview(revision, inside, stack, stack_outputs),
                 preview_json(project_root, program, stack, stack_outputs),
             )
             for stack in stacks

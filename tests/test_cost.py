@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+from rich.console import Console
 from support import ROOT, dev_stack_document
 from typer.testing import CliRunner
 
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES
 from plinth.cli import app
-from plinth.cost import CostEstimate, estimate, to_markdown
+from plinth.cost import CostEstimate, estimate, to_markdown, to_table
 from plinth.diff import compare
 from plinth.diff import to_markdown as diff_markdown
 from plinth.preflight import load_stack_spec
@@ -184,3 +186,14 @@ def test_the_diff_comment_shows_the_cost_change(tmp_path: Path) -> None:
     assert "| change from base | | +$0.00 | +$2,920.00 |" in comment
     assert "**Policies:** PASSED: 0 mandatory, 1 advisory, 0 waived finding(s)" in comment
     assert compare("dev", "main", base, head).to_json()["cost"]["head"]["maxUsd"] == 6080.9
+
+
+def test_the_terminal_table(tmp_path: Path) -> None:
+    console = Console(record=True, width=200)
+    console.print(to_table(estimate(spec_with(tmp_path), "dev", ROUND_PRICES).to_json()))
+    text = console.export_text()
+    assert "Monthly cost estimate: stack dev (prices test" in text
+    assert re.search(r"total +│ +│ \$240\.90 +│ \$3,160\.90", text)
+    assert re.search(
+        r"tenant search +│ max GPU spend \(1 on gpu/l40s\) vs budget \$2,000\.00", text
+    )

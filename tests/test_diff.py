@@ -163,3 +163,13 @@ def test_a_bad_base_is_one_clear_error(repo: Path) -> None:
     with pytest.raises(DiffError) as caught:
         diff_stacks(repo, "no-such-branch", ["dev"])
     assert caught.value.title == f"--base 'no-such-branch' is not a commit of {repo}"
+
+
+def test_a_stack_the_base_does_not_have_is_all_added(repo: Path) -> None:
+    (repo / "Pulumi.staging.yaml").write_text((repo / "Pulumi.dev.yaml").read_text())
+    try:
+        [diff] = diff_stacks(repo, "HEAD~1", ["staging"])
+    finally:
+        (repo / "Pulumi.staging.yaml").unlink()
+    assert diff.counts() == {"added": diff.head_total, "removed": 0, "changed": 0}
+    assert diff.base_total == 0
