@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 bad input (flags, stack config, program error, engine r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -175,11 +176,16 @@ def preview(
     from plinth.audit import render as audit_render
     from plinth.engine import render
 
-    report = _run_guarded(
-        lambda: audit_stack(program, stack, config_file=config, stack_outputs_file=stack_outputs),
-        stack,
-        debug,
-    )
+    # What the program prints is not the preview: it goes to stderr, so `--format json` stays
+    # parseable.
+    with contextlib.redirect_stdout(sys.stderr):
+        report = _run_guarded(
+            lambda: audit_stack(
+                program, stack, config_file=config, stack_outputs_file=stack_outputs
+            ),
+            stack,
+            debug,
+        )
     result = report.preview
     cost = _cost_of(program, stack, config, debug)
     if save_outputs is not None:
@@ -219,7 +225,14 @@ def _estimate(stack: str, config: Path | None, debug: bool) -> dict[str, Any]:
 
     program = PROJECT_ROOT / "infra"
     spec = _run_guarded(lambda: load_stack_spec(program, stack, config), stack, debug)
-    return costing.estimate(spec, stack).to_json()
+    platform = None
+    if spec.platform is not None:
+        # A tenant stack's pools are its platform stack's: priced from that stack's file,
+        # when this project has it (`<org>/<project>/<stack>` names it).
+        name = spec.platform.stack.rsplit("/", 1)[-1]
+        if (PROJECT_ROOT / f"Pulumi.{name}.yaml").is_file():
+            platform = _run_guarded(lambda: load_stack_spec(program, name, None), name, debug)
+    return costing.estimate(spec, stack, platform=platform).to_json()
 
 
 @app.command()

@@ -11,6 +11,7 @@ non-GPU charges. An item without a price in the table shows as unknown, never as
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from rich.table import Table
 
 from plinth.spec import PlinthSpec
 from plinth.spec.bedrock import endpoint_services
-from plinth.spec.clusters import EksClusterSpec, node_pool
+from plinth.spec.clusters import AnyClusterSpec, EksClusterSpec, node_pool
 from policies.prices import PriceTable, price_table
 
 Money = float | None
@@ -72,6 +73,7 @@ class CostEstimate:
     prices: PriceTable
     lines: tuple[CostLine, ...]
     tenants: tuple[TenantCost, ...]
+    tenant_stack: bool = False
 
     def total(self, bound: str) -> Money:
         """Sum of the lines' `minimum` or `maximum`; None if any is unknown."""
@@ -86,6 +88,7 @@ class CostEstimate:
                 "currency": self.prices.currency,
                 "awsRegion": self.prices.aws.region,
             },
+            "tenantStack": self.tenant_stack,
             "lines": [line.to_json() for line in self.lines],
             "total": {"minUsd": self.total("minimum"), "maxUsd": self.total("maximum")},
             "tenants": [tenant.to_json() for tenant in self.tenants],
@@ -164,12 +167,16 @@ def _throughput_lines(spec: PlinthSpec, prices: PriceTable) -> list[CostLine]:
     return lines
 
 
-def _unit_hour(spec: PlinthSpec, prices: PriceTable, cluster_name: str, pool_name: str) -> Money:
+def _unit_hour(
+    clusters: Sequence[AnyClusterSpec], prices: PriceTable, cluster_name: str, pool_name: str
+) -> Money:
     """The hourly price of one quota unit (a GPU, or a slice on a shared pool) of a pool, on
-    the pool's machine type where a unit costs most."""
-    cluster = next(c for c in spec.clusters if c.name == cluster_name)
+    the pool's machine type where a unit costs most; unknown for a pool not in `clusters`."""
+    cluster = next((c for c in clusters if c.name == cluster_name), None)
+    pool = next((p for p in cluster.gpu_pools if p.name == pool_name), None) if cluster else None
+    if cluster is None or pool is None:
+        return None
     cloud = "aws" if isinstance(cluster, EksClusterSpec) else "coreweave"
-    pool = next(p for p in cluster.gpu_pools if p.name == pool_name)
     shape = node_pool(pool)
     units_per_gpu = shape.gpus_per_node_advertised / shape.gpus_per_node
     per_unit: list[float] = []
@@ -181,14 +188,16 @@ def _unit_hour(spec: PlinthSpec, prices: PriceTable, cluster_name: str, pool_nam
     return max(per_unit)
 
 
-def _tenants(spec: PlinthSpec, prices: PriceTable) -> list[TenantCost]:
+def _tenants(
+    spec: PlinthSpec, clusters: Sequence[AnyClusterSpec], prices: PriceTable
+) -> list[TenantCost]:
     tenants = []
     for tenant in spec.tenants:
         total: Money = 0.0
         parts = []
         for cluster_name, wanted in tenant.clusters.items():
             for pool_name, units in wanted.gpu_quota.items():
-                unit = _unit_hour(spec, prices, cluster_name, pool_name)
+                unit = _unit_hour(clusters, prices, cluster_name, pool_name)
                 total = None if total is None or unit is None else total + unit * units
                 parts.append(f"{units} on {cluster_name}/{pool_name}")
         tenants.append(
@@ -202,23 +211,33 @@ def _tenants(spec: PlinthSpec, prices: PriceTable) -> list[TenantCost]:
     return tenants
 
 
-def estimate(spec: PlinthSpec, stack: str, prices: PriceTable | None = None) -> CostEstimate:
+def estimate(
+    spec: PlinthSpec,
+    stack: str,
+    prices: PriceTable | None = None,
+    platform: PlinthSpec | None = None,
+) -> CostEstimate:
     """The stack's monthly cost lines and its tenants' GPU spend against their budgets. A
-    tenant stack has no platform lines, and its tenants' pools are priced by its platform."""
+    tenant stack has no lines of its own (the platform's items are its platform stack's); its
+    tenants are priced on `platform`'s pools (the platform stack's spec), unknown without it."""
     prices = prices or price_table()
     if spec.platform is not None:
-        return CostEstimate(stack, prices, (), ())
+        clusters = platform.clusters if platform else ()
+        return CostEstimate(stack, prices, (), tuple(_tenants(spec, clusters, prices)), True)
     lines = [
         *_pool_lines(spec, prices),
         *_network_lines(spec, prices),
         *_throughput_lines(spec, prices),
     ]
-    return CostEstimate(stack, prices, tuple(lines), tuple(_tenants(spec, prices)))
+    return CostEstimate(stack, prices, tuple(lines), tuple(_tenants(spec, spec.clusters, prices)))
 
 
 # ---- rendering (from the JSON form, which previews and diffs carry) -------------------------
 
 Document = dict[str, Any]
+
+
+TENANT_STACK_NOTE = "a tenant stack: clusters, network and Bedrock are its platform stack's"
 
 
 def usd(value: Money) -> str:
@@ -244,7 +263,10 @@ def to_table(data: Document) -> Table:
     for line in data["lines"]:
         table.add_row(line["item"], line["detail"], usd(line["minUsd"]), usd(line["maxUsd"]))
     total = data["total"]
-    table.add_row("total", "", usd(total["minUsd"]), usd(total["maxUsd"]), style="bold")
+    if data["tenantStack"]:
+        table.add_row("platform", TENANT_STACK_NOTE, "", "")
+    else:
+        table.add_row("total", "", usd(total["minUsd"]), usd(total["maxUsd"]), style="bold")
     for tenant in data["tenants"]:
         flag = " OVER BUDGET" if tenant["overBudget"] else ""
         table.add_row(
@@ -270,8 +292,11 @@ def to_markdown(data: Document, base: Document | None = None) -> str:
         for line in data["lines"]
     ]
     total = data["total"]
-    lines.append(f"| **total** | | **{usd(total['minUsd'])}** | **{usd(total['maxUsd'])}** |")
-    if base is not None:
+    if data["tenantStack"]:
+        lines.append(f"| platform | {TENANT_STACK_NOTE} | | |")
+    else:
+        lines.append(f"| **total** | | **{usd(total['minUsd'])}** | **{usd(total['maxUsd'])}** |")
+    if base is not None and not data["tenantStack"]:
         before = base["total"]
         lines.append(
             f"| change from base | | {_delta(before['minUsd'], total['minUsd'])} "

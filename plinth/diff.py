@@ -35,6 +35,7 @@ from rich.text import Text
 
 from plinth import cost as costing
 from plinth.audit.render import summary_verdict
+from plinth.engine.project import find_project
 from policies.rules.protection import STATEFUL
 
 DATA_TYPES = (*STATEFUL, "aws:cloudwatch/logGroup:LogGroup")
@@ -53,19 +54,28 @@ class DiffError(Exception):
         super().__init__("\n".join([title, *self.lines]))
 
 
+class _Absent:
+    """Marks the side of a change where the input (or list item) does not exist."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+ABSENT: Any = _Absent()
+
+
 @dataclass(frozen=True)
 class Change:
-    """One input that differs: its path (`tags.owner`, `rules[0].expiration.days`)."""
+    """One input that differs: its path (`tags.owner`, `rules[0].expiration.days`). An input
+    added or removed has ABSENT on the other side (left out of the JSON form)."""
 
     path: str
     old: Any
     new: Any
 
     def to_json(self) -> Document:
-        return {"path": self.path, "old": self.old, "new": self.new}
-
-
-_ABSENT = "(absent)"
+        sides = {"old": self.old, "new": self.new}
+        return {"path": self.path, **{k: v for k, v in sides.items() if v is not ABSENT}}
 
 
 @dataclass(frozen=True)
@@ -141,8 +151,12 @@ class Revision:
     _temp: tempfile.TemporaryDirectory[str] = field(repr=False)
 
     def close(self) -> None:
-        _git(self.repo, "worktree", "remove", "--force", str(self.root))
-        self._temp.cleanup()
+        try:
+            _git(self.repo, "worktree", "remove", "--force", str(self.root))
+        finally:
+            self._temp.cleanup()
+            # A worktree whose folder is gone is pruned from the repository's list.
+            subprocess.run(["git", "-C", str(self.repo), "worktree", "prune"], check=False)
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -203,29 +217,43 @@ def preview_json(
             f"cannot preview stack {stack!r} at {project_root}",
             result.stderr.strip().splitlines()[-6:],
         )
-    document: Document = json.loads(result.stdout)
+    try:
+        document: Document = json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise DiffError(
+            f"the preview of stack {stack!r} at {project_root} printed more than its JSON",
+            [str(error), *result.stdout.strip().splitlines()[:3]],
+        ) from None
     return document
 
 
-def _maybe_document(value: Any) -> Any:
-    """A JSON object or array held in a string input, parsed; anything else as it is."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+def _document(value: str) -> Any:
+    """A JSON object or array held in a string input, parsed; None for any other string."""
+    if value[:1] not in ("{", "["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, Mapping | list) else None
 
 
 def changed_paths(old: Any, new: Any, path: str = "") -> Iterator[Change]:
-    """Each leaf that differs between two input values."""
-    old, new = _maybe_document(old), _maybe_document(new)
+    """Each leaf that differs between two input values. Two strings that both hold JSON
+    documents are compared inside; list items are compared by position, items beyond the
+    shorter list showing as added or removed."""
+    if isinstance(old, str) and isinstance(new, str):
+        documents = _document(old), _document(new)
+        if None not in documents:
+            old, new = documents
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in sorted(set(old) | set(new), key=str):
             child = f"{path}.{key}" if path else str(key)
-            yield from changed_paths(old.get(key, _ABSENT), new.get(key, _ABSENT), child)
-    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (before, after) in enumerate(zip(old, new, strict=True)):
+            yield from changed_paths(old.get(key, ABSENT), new.get(key, ABSENT), child)
+    elif isinstance(old, list) and isinstance(new, list):
+        for index in range(max(len(old), len(new))):
+            before = old[index] if index < len(old) else ABSENT
+            after = new[index] if index < len(new) else ABSENT
             yield from changed_paths(before, after, f"{path}[{index}]")
     elif old != new:
         yield Change(path or "(value)", old, new)
@@ -279,20 +307,21 @@ def compare(stack: str, base_ref: str, base: Document, head: Document) -> StackD
 
 
 def _removal_warnings(old: Document) -> tuple[str, ...]:
-    if old["type"] not in DATA_TYPES:
-        return ()
+    warnings = []
+    if old["protect"]:
+        warnings.append("removes a protected resource: pulumi up refuses until it is unprotected")
     if old.get("retainOnDelete"):
-        return ("removes a resource that holds data: retained on delete, so AWS keeps it but "
-                "Pulumi forgets it",)  # fmt: skip
-    protected = " (protected: pulumi up refuses until it is unprotected)" if old["protect"] else ""
-    return (f"removes a resource that holds data: its data is deleted{protected}",)
+        warnings.append("removed but retained on delete: AWS keeps it, Pulumi forgets it")
+    elif old["type"] in DATA_TYPES:
+        warnings.append("removes a resource that holds data: its data is deleted")
+    return tuple(warnings)
 
 
 def _change_warnings(old: Document, new: Document) -> tuple[str, ...]:
     warnings = []
-    if old["protect"] or new["protect"]:
+    if old["protect"]:
         warnings.append("changes a protected resource")
-    elif old.get("retainOnDelete") or new.get("retainOnDelete"):
+    elif old.get("retainOnDelete"):
         warnings.append("changes a resource retained on delete")
     if old.get("retainOnDelete") and not new.get("retainOnDelete"):
         warnings.append("no longer retained on delete: pulumi destroy would delete it")
@@ -306,7 +335,7 @@ def _base_preview(
 ) -> Document:
     """The base's preview of `stack`; a stack the base does not have yet has no resources (the
     change adds all of them)."""
-    if not (revision.root / f"Pulumi.{stack}.yaml").is_file():
+    if not find_project(revision.root / inside).stack_file(stack).is_file():
         return {"resources": []}
     return preview_json(revision.root, revision.root / inside, stack, stack_outputs)
 
@@ -344,6 +373,8 @@ VALUE_WIDTH = 80
 
 
 def _value(value: Any) -> str:
+    if value is ABSENT:
+        return "(absent)"
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
 

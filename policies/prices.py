@@ -25,10 +25,12 @@ class _Model(BaseModel):
 
 
 class Source(_Model):
-    """Where a group of prices was read, and when."""
+    """Where a group of prices was read, when, and the date the copy read states (None when
+    it states none)."""
 
     url: str
     retrieved: dt.date
+    as_of: dt.date | None
     note: str = ""
 
 

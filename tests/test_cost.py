@@ -23,7 +23,9 @@ from plinth.preflight import load_stack_spec
 from plinth.spec import PlinthSpec
 from policies.prices import PriceTable, price_table
 
-SOURCE = {"url": "https://example.com/prices", "retrieved": "2026-11-01"}
+SOURCE = {"url": "https://example.com/prices", "retrieved": "2026-11-01", "asOf": "2026-10-01"}
+runner = CliRunner()
+
 ROUND_PRICES = PriceTable.model_validate(
     {
         "version": "test",
@@ -127,10 +129,23 @@ def test_coreweave_pools_and_provisioned_throughput(tmp_path: Path) -> None:
     )
 
 
-def test_a_tenant_stack_is_priced_by_its_platform() -> None:
+def test_a_tenant_stack_is_priced_on_its_platform_s_pools(tmp_path: Path) -> None:
     spec = load_stack_spec(ROOT / "infra", "dev-vision")
-    result = estimate(spec, "dev-vision", ROUND_PRICES)
-    assert (result.lines, result.tenants) == ((), ())
+    priced = estimate(spec, "dev-vision", ROUND_PRICES, platform=spec_with(tmp_path))
+    assert priced.lines == ()
+    # vision may use 2 L40S of the dev platform, at 2.0 an hour each
+    [vision] = priced.tenants
+    assert (vision.name, vision.max_gpu_usd, vision.budget_usd) == ("vision", 2920.0, 4000)
+    assert "| platform | a tenant stack:" in to_markdown(priced.to_json())
+    [unknown] = estimate(spec, "dev-vision", ROUND_PRICES).tenants
+    assert unknown.max_gpu_usd is None
+
+
+def test_plinth_cost_finds_a_tenant_stack_s_platform() -> None:
+    result = runner.invoke(app, ["cost", "--stack", "dev-vision", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [vision] = json.loads(result.stdout)["tenants"]
+    assert vision["maxGpuUsd"] is not None
 
 
 def test_the_price_table_is_dated_sourced_and_names_real_machines() -> None:
@@ -138,13 +153,11 @@ def test_the_price_table_is_dated_sourced_and_names_real_machines() -> None:
     assert dt.date.fromisoformat(table.version) <= dt.date.today()
     for source in (table.aws.source, table.aws.bedrock_source, table.coreweave.source):
         assert source.url.startswith("https://")
+        assert source.as_of is None or source.as_of <= source.retrieved
     assert set(table.aws.instances) <= set(AWS_GPU_MACHINES)
     assert set(table.coreweave.instances) <= set(COREWEAVE_GPU_MACHINES)
     prices = [*table.aws.instances.values(), *table.coreweave.instances.values()]
     assert all(price > 0 for price in prices)
-
-
-runner = CliRunner()
 
 
 def test_plinth_cost_and_the_preview_cost_section() -> None:

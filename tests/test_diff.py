@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plinth.diff import DiffError, changed_paths, diff_stacks, to_markdown
+from plinth.diff import DiffError, changed_paths, compare, diff_stacks, to_markdown
 
 PROGRAM = """
 import json
@@ -20,6 +20,10 @@ import pulumi
 import pulumi_aws as aws
 
 config = pulumi.Config()
+print("the program's own output goes to stderr, not into the preview's JSON")
+aws.ssm.Parameter(
+    "token", type="SecureString", value=pulumi.Output.secret(config.require("apiToken"))
+)
 data = aws.s3.Bucket(
     "data",
     tags={"owner": config.require("owner")},
@@ -65,11 +69,24 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "infra").mkdir()
     (root / "infra" / "__main__.py").write_text(PROGRAM)
     write_stack(
-        root, owner="team-a", tlsFlag="false", withScratch=True, withKey=True, protectData=False
+        root,
+        owner="team-a",
+        tlsFlag="false",
+        withScratch=True,
+        withKey=True,
+        protectData=False,
+        apiToken="s3cr3t-one",
     )
     git(root, "add", "-A")
     git(root, "commit", "--quiet", "-m", "base")
-    write_stack(root, owner="team-b", tlsFlag="true", withTopic=True, protectData=True)
+    write_stack(
+        root,
+        owner="team-b",
+        tlsFlag="true",
+        withTopic=True,
+        protectData=True,
+        apiToken="s3cr3t-two",
+    )
     git(root, "commit", "--quiet", "-am", "change")
     return root
 
@@ -113,23 +130,68 @@ def test_warnings_for_stateful_removals_and_protected_changes(stack_diff) -> Non
     assert by_name(stack_diff, "logs").warnings == (
         "removes a resource that holds data: its data is deleted",
     )
-    assert "retained on delete" in by_name(stack_diff, "scratch").warnings[0]
-    assert by_name(stack_diff, "data").warnings == ("changes a protected resource",)
+    assert by_name(stack_diff, "scratch").warnings == (
+        "removed but retained on delete: AWS keeps it, Pulumi forgets it",
+    )
+    # Turning protection on is no risk; changing a resource already protected is.
+    assert by_name(stack_diff, "data").warnings == ()
     assert by_name(stack_diff, "alerts").warnings == ()
-    assert len(stack_diff.warnings) == 3
+    assert len(stack_diff.warnings) == 2
+
+
+def resource(name: str, inputs: dict[str, object], *, protect: bool = False, retain: bool = False):  # type: ignore[no-untyped-def]
+    return {
+        "urn": f"urn:pulumi:dev::demo::aws:s3/bucket:Bucket::{name}",
+        "type": "aws:s3/bucket:Bucket",
+        "name": name,
+        "inputs": inputs,
+        "protect": protect,
+        "retainOnDelete": retain,
+    }
+
+
+def test_warnings_for_protected_and_retained_resources() -> None:
+    base = {"resources": [
+        resource("kept", {"tags": {"a": "1"}}, protect=True, retain=True),
+        resource("guarded", {}, protect=True),
+        resource("vpc-like", {}, protect=True),
+    ]}  # fmt: skip
+    head = {"resources": [
+        resource("kept", {"tags": {"a": "2"}}, protect=False, retain=False),
+        resource("guarded", {}, protect=True),
+    ]}  # fmt: skip
+    diff = compare("dev", "main", {**base}, head)
+    kept = by_name(diff, "kept")
+    assert kept.warnings == (
+        "changes a protected resource",
+        "no longer retained on delete: pulumi destroy would delete it",
+        "no longer protected",
+    )
+    # Any protected resource removed is refused by pulumi up, whatever it holds.
+    assert by_name(diff, "vpc-like").warnings[0].startswith("removes a protected resource")
+
+
+def test_lists_of_different_lengths_show_each_added_item() -> None:
+    old = {"Statement": [{"Sid": "A"}]}
+    new = {"Statement": [{"Sid": "A"}, {"Sid": "B", "Effect": "Allow"}]}
+    changes = list(changed_paths(json.dumps(old), json.dumps(new), "policy"))
+    assert [(c.path, c.to_json()) for c in changes] == [
+        (
+            "policy.Statement[1]",
+            {"path": "policy.Statement[1]", "new": {"Sid": "B", "Effect": "Allow"}},
+        )
+    ]
+    # A string that became a list is a change, not a document to look into.
+    assert [c.path for c in changed_paths({"x": "[1]"}, {"x": [1]})] == ["x"]
 
 
 def test_the_markdown_comment(stack_diff) -> None:  # type: ignore[no-untyped-def]
     comment = to_markdown([stack_diff])
     assert comment.startswith("### Plinth diff: `dev`\n")
-    assert "1 to add, 2 to remove, 2 to change, 3 warning(s)" in comment
+    assert "1 to add, 2 to remove, 2 to change, 2 warning(s)" in comment
     assert "- :warning: logs (aws:kms/key:Key): removes a resource that holds data" in comment
     assert "| ~ | `data` | `aws:s3/bucket:Bucket` | tags.owner | team-a | team-b |" in comment
     assert "| + | `alerts` | `aws:sns/topic:Topic` |" in comment
-
-
-def test_secrets_stay_masked() -> None:
-    assert list(changed_paths({"password": "[secret]"}, {"password": "[secret]"})) == []
 
 
 def test_the_command_end_to_end(repo: Path) -> None:
@@ -154,8 +216,11 @@ def test_the_command_end_to_end(repo: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    # The token changed, but secrets are masked on both sides: neither value is printed.
+    assert "s3cr3t" not in result.stdout
     [stack] = json.loads(result.stdout)["stacks"]
-    assert stack["summary"] == {"added": 1, "removed": 2, "changed": 2, "warnings": 3}
+    assert "token" not in {change["name"] for change in stack["changes"]}
+    assert stack["summary"] == {"added": 1, "removed": 2, "changed": 2, "warnings": 2}
     assert git(repo, "worktree", "list").count("\n") == 0  # only the main worktree
 
 

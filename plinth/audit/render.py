@@ -465,6 +465,8 @@ def rules_json(rules: Sequence[Rule]) -> str:
 
 
 def _value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return f"a table of {len(value)} entries (see the rule)"
     if isinstance(value, list):
         return ", ".join(map(str, value)) if value else "any"
     return _md(json.dumps(value) if isinstance(value, bool) else str(value))
