@@ -118,7 +118,8 @@ def _fail(title: str, lines: list[str], *, debug_text: str | None = None) -> NoR
 
 def _run_guarded(action: Callable[[], T], stack: str, debug: bool) -> T:
     """Run `action`, turning bad input into one clear error and exit code 2."""
-    from plinth.engine import PreviewError, ProgramError
+    from plinth.engine import ProgramError
+    from plinth.errors import UserError
 
     try:
         return action()
@@ -130,8 +131,8 @@ def _run_guarded(action: Callable[[], T], stack: str, debug: bool) -> T:
         )
     except ProgramError as error:
         _fail(error.title, error.lines, debug_text=error.traceback_text if debug else None)
-    except PreviewError as error:
-        _fail(error.title, error.lines)
+    except UserError as error:
+        _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
 
 
 @app.command()
@@ -351,10 +352,11 @@ def diff(
             "invalid --stack",
             [f"{name!r} has no stack file {project.stack_file(name)}" for name in missing],
         )
-    try:
-        diffs = differ.diff_stacks(project.root, base, stacks, stack_outputs, project.program)
-    except differ.DiffError as error:
-        _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
+    diffs = _run_guarded(
+        lambda: differ.diff_stacks(project.root, base, stacks, stack_outputs, project.program),
+        ",".join(stacks),
+        debug,
+    )
     if output_format is OutputFormat.JSON:
         sys.stdout.write(differ.to_json(diffs))
     elif output_format is OutputFormat.MARKDOWN:
@@ -426,15 +428,12 @@ def preflight(
     Bedrock models offered and accessible in the region, and the account guardrails (which
     already exist, whose they are, and whether external ones are really there). Exit 1 on any
     blocker."""
-    from plinth.preflight import PreflightError, load_stack_spec, run_preflight
+    from plinth.preflight import load_stack_spec, run_preflight
 
     spec = _run_guarded(
         lambda: load_stack_spec(PROJECT_ROOT / "infra", stack, config), stack, debug
     )
-    try:
-        report = run_preflight(spec, stack)
-    except PreflightError as error:
-        _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
+    report = _run_guarded(lambda: run_preflight(spec, stack), stack, debug)
     nothing = (
         f"stack {stack!r} is a tenant stack without Bedrock: nothing to check (its platform "
         "stack's preflight covers the account)"

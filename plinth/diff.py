@@ -36,6 +36,7 @@ from rich.text import Text
 from plinth import cost as costing
 from plinth.audit.render import summary_verdict
 from plinth.engine.project import find_project
+from plinth.errors import UserError
 from policies.rules.protection import STATEFUL
 
 DATA_TYPES = (*STATEFUL, "aws:cloudwatch/logGroup:LogGroup")
@@ -44,14 +45,8 @@ DATA_TYPES = (*STATEFUL, "aws:cloudwatch/logGroup:LogGroup")
 Document = dict[str, Any]
 
 
-class DiffError(Exception):
-    """The diff could not be made (bad ref, not a git repository, a side failed to preview).
-    The CLI prints `title` and `lines` and exits 2."""
-
-    def __init__(self, title: str, lines: Sequence[str] = ()) -> None:
-        self.title = title
-        self.lines = list(lines)
-        super().__init__("\n".join([title, *self.lines]))
+class DiffError(UserError):
+    """The diff could not be made (bad ref, not a git repository, a side failed to preview)."""
 
 
 class _Absent:

@@ -50,6 +50,7 @@ from components.guardrails.singletons import (
     trail_name,
 )
 from plinth.engine.project import find_project, load_stack_config
+from plinth.errors import UserError
 from plinth.spec import PlinthSpec, load_spec
 from plinth.spec.bedrock import ProvisionedThroughputSpec
 
@@ -140,14 +141,9 @@ class PreflightReport:
         }
 
 
-class PreflightError(Exception):
+class PreflightError(UserError):
     """AWS could not be asked (no credentials, no network, a refused call): nothing was
-    checked, so there is no report. The CLI prints `title` and `lines` and exits 2."""
-
-    def __init__(self, title: str, lines: Sequence[str] = ()) -> None:
-        self.title = title
-        self.lines = list(lines)
-        super().__init__("\n".join([title, *self.lines]))
+    checked, so there is no report."""
 
 
 def load_stack_spec(program_dir: Path, stack: str, config_file: Path | None = None) -> PlinthSpec:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from plinth.errors import UserError
 
 
-class PreviewError(Exception):
+class PreviewError(UserError):
     """The preview failed for a reason the user must fix; `lines` say what and where."""
-
-    def __init__(self, title: str, lines: Sequence[str] = ()) -> None:
-        self.title = title
-        self.lines = list(lines)
-        super().__init__("\n".join([title, *(f"  {line}" for line in self.lines)]))
 
 
 class ProjectError(PreviewError):
