@@ -532,10 +532,13 @@ def _provided(detail: str) -> _Finding:
     return Status.OK, f"provided outside this stack: {detail}"
 
 
-def _one_per(scope: str, guardrail: AccountGuardrail) -> str:
+def _taken(what: str, names: str, guardrail: AccountGuardrail, scope: str = "region") -> _Finding:
+    """Someone else's singleton (`what`, called `names`) is there already: creating this
+    stack's fails."""
     return (
-        f"AWS allows one per {scope}, so pulumi up would fail: import it or list {guardrail} "
-        "in plinth:guardrails.external"
+        Status.BLOCKER,
+        f"{what} already exists ({names}); AWS allows one per {scope}, so pulumi up would "
+        f"fail: import it or list {guardrail} in plinth:guardrails.external",
     )
 
 
@@ -661,14 +664,7 @@ def _aws_config(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judge
 
     if recorder_name(spec.name_prefix) in recorders:
         return _Judged(_MANAGED, external)
-    return _Judged(
-        (
-            Status.BLOCKER,
-            f"a configuration recorder already exists ({names}); "
-            + _one_per("region", AccountGuardrail.AWS_CONFIG),
-        ),
-        external,
-    )
+    return _Judged(_taken("a configuration recorder", names, AccountGuardrail.AWS_CONFIG), external)
 
 
 def _guardduty(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged:
@@ -690,12 +686,7 @@ def _guardduty(client: ClientFactory, spec: PlinthSpec, account: str) -> _Judged
     if tags.get("managed-by") == "plinth" and tags.get("environment") == spec.environment:
         return _Judged(_MANAGED, external)
     return _Judged(
-        (
-            Status.BLOCKER,
-            f"a GuardDuty detector already exists ({detector_id}); "
-            + _one_per("region", AccountGuardrail.GUARDDUTY),
-        ),
-        external,
+        _taken("a GuardDuty detector", detector_id, AccountGuardrail.GUARDDUTY), external
     )
 
 
@@ -754,10 +745,10 @@ def _access_analyzer(client: ClientFactory, spec: PlinthSpec, account: str) -> _
         return _Judged(_MANAGED, external)
     if accounts:
         return _Judged(
-            (
-                Status.BLOCKER,
-                f"an analyzer with this account as zone of trust already exists "
-                f"({', '.join(accounts)}); " + _one_per("region", AccountGuardrail.ACCESS_ANALYZER),
+            _taken(
+                "an analyzer with this account as zone of trust",
+                ", ".join(accounts),
+                AccountGuardrail.ACCESS_ANALYZER,
             ),
             external,
         )
@@ -852,13 +843,11 @@ def _cost_anomaly_monitor(client: ClientFactory, spec: PlinthSpec, account: str)
         return _Judged(_MANAGED, external)
     if services:
         return _Judged(
-            (
-                Status.BLOCKER,
-                f"an AWS services cost monitor already exists ({names}); "
-                + _one_per(
-                    'account ("Limit exceeded on dimensional spend monitor creation")',
-                    AccountGuardrail.COST_ANOMALY_MONITOR,
-                ),
+            _taken(
+                "an AWS services cost monitor",
+                names,
+                AccountGuardrail.COST_ANOMALY_MONITOR,
+                'account ("Limit exceeded on dimensional spend monitor creation")',
             ),
             external,
         )
