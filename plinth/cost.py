@@ -19,7 +19,7 @@ from rich.table import Table
 
 from plinth.spec import PlinthSpec
 from plinth.spec.bedrock import endpoint_services
-from plinth.spec.clusters import AnyClusterSpec, EksClusterSpec, node_pool
+from plinth.spec.clusters import AnyClusterSpec, node_pool
 from policies.prices import PriceTable, price_table
 
 Money = float | None
@@ -106,8 +106,7 @@ def _monthly(hourly: float | None, count: float, prices: PriceTable) -> Money:
 def _pool_lines(spec: PlinthSpec, prices: PriceTable) -> list[CostLine]:
     lines = []
     for cluster in spec.clusters:
-        cloud = "aws" if isinstance(cluster, EksClusterSpec) else "coreweave"
-        if isinstance(cluster, EksClusterSpec):
+        if cluster.cloud == "aws":
             lines.append(
                 CostLine(
                     f"cluster {cluster.name}: EKS control plane",
@@ -117,7 +116,7 @@ def _pool_lines(spec: PlinthSpec, prices: PriceTable) -> list[CostLine]:
                 )
             )
         for pool in cluster.gpu_pools:
-            hourly = [prices.instance_hour(cloud, m.name) for m in pool.machines()]
+            hourly = [prices.instance_hour(cluster.cloud, m.name) for m in pool.machines()]
             known = [h for h in hourly if h is not None]
             cheapest = min(known) if len(known) == len(hourly) else None
             priciest = max(known) if len(known) == len(hourly) else None
@@ -176,12 +175,11 @@ def _unit_hour(
     pool = next((p for p in cluster.gpu_pools if p.name == pool_name), None) if cluster else None
     if cluster is None or pool is None:
         return None
-    cloud = "aws" if isinstance(cluster, EksClusterSpec) else "coreweave"
     shape = node_pool(pool)
     units_per_gpu = shape.gpus_per_node_advertised / shape.gpus_per_node
     per_unit: list[float] = []
     for machine in pool.machines():
-        hourly = prices.instance_hour(cloud, machine.name)
+        hourly = prices.instance_hour(cluster.cloud, machine.name)
         if hourly is None:
             return None
         per_unit.append(hourly / (machine.gpus * units_per_gpu))

@@ -140,7 +140,6 @@ class Revision:
     """A checked-out copy of the project at a git revision (a temporary worktree)."""
 
     repo: Path
-    ref: str
     commit: str
     root: Path
     _temp: tempfile.TemporaryDirectory[str] = field(repr=False)
@@ -181,7 +180,7 @@ def check_out(project_root: Path, ref: str) -> Revision:
     checkout = Path(temp.name) / "base"
     _git(top, "worktree", "add", "--detach", "--quiet", str(checkout), commit)
     root = checkout / project_root.resolve().relative_to(top.resolve())
-    return Revision(repo=top, ref=ref, commit=commit, root=root, _temp=temp)
+    return Revision(repo=top, commit=commit, root=root, _temp=temp)
 
 
 def preview_json(

@@ -18,6 +18,7 @@ from plinth.audit.findings import AuditReport, Finding, rules_for_framework
 from plinth.engine.render import short_type
 from policies.catalog import FRAMEWORKS, Framework
 from policies.rule import PROFILES, Rule
+from policies.rules import RULES_BY_ID
 from policies.rules.guardrails import GUARDRAIL_EVIDENCE, STACK_REFERENCE
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -294,7 +295,6 @@ def _guardrail_evidence(
 ) -> list[dict[str, Any]]:
     """The account guardrails behind the framework's controls: who provides each (this stack,
     outside it, or no one), the resources that make it up, and the controls its rules support."""
-    rules = {rule.id: rule for rule in report.rules}
     tenant_stack = any(
         r.type == STACK_REFERENCE and r.name == PLATFORM_REFERENCE for r in report.preview.resources
     )
@@ -313,7 +313,7 @@ def _guardrail_evidence(
             for r in report.preview.resources
             if r.type in entry.types and entry.selects(r.plain_inputs)
         ]
-        status = _control_status([report.status(rules[r]) for r in entry.rules])
+        status = _control_status([report.status(RULES_BY_ID[r]) for r in entry.rules])
         if entry.guardrail in report.external_guardrails:
             provided = "outside this stack"
         elif resources:

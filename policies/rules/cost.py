@@ -11,6 +11,7 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidatio
 
 from components.cluster.contract import POOL_LABEL
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES
+from components.tenant.budget import PROJECT_TAG, tag_cost_filter
 from policies.prices import price_table
 from policies.props import as_list, dig, of_type
 from policies.rule import (
@@ -22,6 +23,13 @@ from policies.rule import (
     first,
     resource_rule,
     stack_rule,
+)
+from policies.rules.gpu import (
+    INSTANCE_TYPE_KEY,
+    NODE_GROUP,
+    NODE_POOL,
+    in_values,
+    node_pool_requirements,
 )
 
 REQUIRED_TAG_KEYS = ("owner", "cost-center", "environment", "data-classification")
@@ -77,11 +85,10 @@ def required_tags(args: ResourceValidationArgs, report: Report, config: Config) 
 BUDGET = "aws:budgets/budget:Budget"
 CLUSTER_QUEUE_KIND = "ClusterQueue"
 RESOURCE_FLAVOR_KIND = "ResourceFlavor"
-KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
-EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 COREWEAVE_NODE_POOL = "kubernetes:compute.coreweave.com/v1alpha1:NodePool"
 TENANT_LABEL = "plinth.dev/tenant"
-PROJECT_FILTER = "user:project$"
+PROJECT_FILTER = tag_cost_filter(PROJECT_TAG, "")
+"""How a tenant budget's TagKeyValue filter starts (TenantBudget writes it)."""
 GPU = "nvidia.com/gpu"
 
 
@@ -94,26 +101,19 @@ def _pool_instance_types(resource: PolicyResource) -> tuple[str | None, list[str
     """A GPU pool definition's pool label and instance types (empty when it does not name
     them, e.g. a NodePool selecting by instance family only)."""
     props = resource.props
-    if resource.resource_type == EKS_NODE_GROUP:
+    if resource.resource_type == NODE_GROUP:
         return dig(props, "labels", POOL_LABEL), list(as_list(dig(props, "instanceTypes")))
     if resource.resource_type == COREWEAVE_NODE_POOL:
         return dig(props, "spec", "nodeLabels", POOL_LABEL), [dig(props, "spec", "instanceType")]
-    template = dig(props, "spec", "template", default={})
-    types = [
-        value
-        for requirement in as_list(dig(template, "spec", "requirements"))
-        if dig(requirement, "key") == "node.kubernetes.io/instance-type"
-        and dig(requirement, "operator") == "In"
-        for value in as_list(dig(requirement, "values"))
-    ]
-    return dig(template, "metadata", "labels", POOL_LABEL), types
+    types = in_values(node_pool_requirements(props), (INSTANCE_TYPE_KEY,))
+    return dig(props, "spec", "template", "metadata", "labels", POOL_LABEL), types
 
 
 def _unit_prices(args: StackValidationArgs, prices: Mapping[str, float]) -> dict[str, float]:
     """Per pool label: the hourly price of one GPU on its dearest machine type. A pool with
     any type the price list lacks is left out (it cannot be priced)."""
     found: dict[str, float] = {}
-    for pool in of_type(args, KARPENTER_NODE_POOL, EKS_NODE_GROUP, COREWEAVE_NODE_POOL):
+    for pool in of_type(args, NODE_POOL, NODE_GROUP, COREWEAVE_NODE_POOL):
         label, types = _pool_instance_types(pool)
         per_gpu = []
         for instance_type in types:

@@ -50,12 +50,13 @@ IDLE_RELEASING_POLICIES = ("WhenEmpty", "WhenEmptyOrUnderutilized")
 DEFAULT_CONSOLIDATION_POLICY = "WhenEmptyOrUnderutilized"  # Karpenter v1's default
 
 
-def _requirements(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def node_pool_requirements(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A Karpenter NodePool's scheduling requirements."""
     found = as_list(dig(props, "spec", "template", "spec", "requirements"))
     return [r for r in found if isinstance(r, Mapping)]
 
 
-def _in_values(requirements: list[Mapping[str, Any]], keys: tuple[str, ...]) -> list[str]:
+def in_values(requirements: list[Mapping[str, Any]], keys: tuple[str, ...]) -> list[str]:
     """The values the requirements on `keys` allow with the In operator."""
     return [
         str(value)
@@ -66,8 +67,8 @@ def _in_values(requirements: list[Mapping[str, Any]], keys: tuple[str, ...]) -> 
 
 
 def _pool_selects_gpus(props: Mapping[str, Any]) -> bool:
-    requirements = _requirements(props)
-    named = _in_values(requirements, (INSTANCE_TYPE_KEY, *FAMILY_KEYS))
+    requirements = node_pool_requirements(props)
+    named = in_values(requirements, (INSTANCE_TYPE_KEY, *FAMILY_KEYS))
     return any(is_gpu_instance_type(name) for name in named) or any(
         dig(r, "key") in GPU_KEYS and dig(r, "operator") in SELECTING_OPERATORS
         for r in requirements
@@ -91,12 +92,12 @@ def _disallowed_types(types: list[str], patterns: list[str]) -> Iterator[str]:
 
 def _pool_disallowed(props: Mapping[str, Any], patterns: list[str]) -> Iterator[str]:
     """What a NodePool's requirements let Karpenter launch outside the allowed patterns."""
-    requirements = _requirements(props)
-    types = _in_values(requirements, (INSTANCE_TYPE_KEY,))
+    requirements = node_pool_requirements(props)
+    types = in_values(requirements, (INSTANCE_TYPE_KEY,))
     if types:  # pinned instance types: any family requirement only narrows them
         yield from _disallowed_types(types, patterns)
         return
-    families = _in_values(requirements, FAMILY_KEYS)
+    families = in_values(requirements, FAMILY_KEYS)
     yield from (
         f"GPU instance family {f!r}"
         for f in families
