@@ -19,6 +19,45 @@ def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+POD_IDENTITY_TAGS = {
+    "namespace": "aws:RequestTag/kubernetes-namespace",
+    "service_account": "aws:RequestTag/kubernetes-service-account",
+    "cluster": "aws:RequestTag/eks-cluster-arn",
+}
+"""Session tags EKS Pod Identity sets when it assumes a role, which its trust policy may
+require (EKS User Guide, pod-id-role and pod-id-abac:
+https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html)."""
+
+
+def pod_identity_trust_statement(
+    sid: str,
+    principal: pulumi.Input[str],
+    *,
+    cluster_arns: Sequence[pulumi.Input[str]],
+    namespace: str,
+    service_account: str,
+) -> Statement:
+    """Trust for EKS Pod Identity (`pods.eks.amazonaws.com`), for one service account of one
+    namespace on the given clusters: pinned by the session tags Pod Identity sets, as the
+    EKS User Guide documents (pod-id-role). Not by aws:SourceArn or aws:SourceAccount, which
+    AWS does not document for this principal (a podidentityassociation SourceArn is reported
+    to stop credentials: awslabs/mountpoint-s3-csi-driver#781). The associations must keep
+    session tags on (the default)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {
+            "StringEquals": {
+                POD_IDENTITY_TAGS["cluster"]: list(cluster_arns),
+                POD_IDENTITY_TAGS["namespace"]: namespace,
+                POD_IDENTITY_TAGS["service_account"]: service_account,
+            }
+        },
+    }
+
+
 def service_trust_policy(
     service_principal: pulumi.Input[str],
     *,

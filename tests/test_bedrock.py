@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -797,9 +798,12 @@ def test_project_gets_one_application_profile_per_guardable_model_named_after_it
     # the model itself, not an opaque profile.
     records = project.of_type(INFERENCE_PROFILE)
     assert sorted(r.plain_inputs["name"] for r in records) == sorted(
-        f"search-{model}" for model in (SONNET_PROFILE, HAIKU)
+        "search-" + model.replace(".", "-").replace(":", "-") for model in (SONNET_PROFILE, HAIKU)
     )
     for record in records:
+        # What CreateInferenceProfile accepts (the Bedrock API model); the model IDs'
+        # dots and colons are not.
+        assert re.fullmatch(r"([0-9a-zA-Z][ _-]?)+", record.plain_inputs["name"])
         assert len(record.plain_inputs["name"]) <= 64
 
 

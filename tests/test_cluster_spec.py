@@ -22,6 +22,7 @@ MINIMAL = {
     "plinth:aws": {"region": "us-east-1"},
 }
 RESERVATION = "cr-0123456789abcdef0"
+SECOND_RESERVATION = "cr-0123456789abcdef1"
 
 
 def wire(config: dict[str, Any]) -> dict[str, str]:
@@ -82,6 +83,16 @@ def test_the_base_clusters_are_valid() -> None:
         },
     )
     assert load_spec(wire(config([nodegroups]))).clusters[0].gpu_pools[0].efa is True
+    # Node groups launch into several On-Demand Capacity Reservations (a reservation group).
+    several = aws_cluster(
+        mode="nodegroups",
+        pool={
+            "capacityType": "reserved",
+            "capacityReservationIds": [RESERVATION, SECOND_RESERVATION],
+        },
+    )
+    pool = load_spec(wire(config([several]))).clusters[0].gpu_pools[0]
+    assert pool.capacity_reservation_ids == (RESERVATION, SECOND_RESERVATION)
 
 
 CASES: list[tuple[str, list[dict[str, Any]], str, str, str]] = [
@@ -181,6 +192,49 @@ CASES: list[tuple[str, list[dict[str, Any]], str, str, str]] = [
         "plinth:clusters[0].gpuPools[0]",
         "capacityReservationIds need capacityType 'reserved' or 'capacity-block' "
         "(it is 'on-demand')",
+    ),
+    (
+        "capacity-block-of-several-types",
+        [
+            aws_cluster(
+                pool={
+                    "instanceTypes": ["p5.48xlarge", "p5en.48xlarge"],
+                    "capacityType": "capacity-block",
+                    "capacityReservationIds": [RESERVATION],
+                }
+            )
+        ],
+        "dev",
+        "plinth:clusters[0].gpuPools[0]",
+        "a Capacity Block is for one instance type",
+    ),
+    (
+        "several-capacity-blocks-on-a-node-group",
+        [
+            aws_cluster(
+                mode="nodegroups",
+                pool={
+                    "instanceTypes": ["p5.48xlarge"],
+                    "capacityType": "capacity-block",
+                    "capacityReservationIds": [RESERVATION, SECOND_RESERVATION],
+                },
+            )
+        ],
+        "dev",
+        "plinth:clusters[0]",
+        "gpu pools 'l4' list several Capacity Blocks; a node group launches into one block",
+    ),
+    (
+        "efa-types-with-different-network-cards",
+        [
+            aws_cluster(
+                mode="nodegroups",
+                pool={"instanceTypes": ["p5.48xlarge", "p5en.48xlarge"], "efa": True},
+            )
+        ],
+        "dev",
+        "plinth:clusters[0].gpuPools[0]",
+        "efa: true needs instance types with the same network cards",
     ),
     (
         "bad-reservation-id",
@@ -337,12 +391,15 @@ def test_machine_table_matches_ec2_instance_data(
             mismatches.append(f"{name}: not an EC2 instance type")
             continue
         gpu = first_gpu(entry)
+        network = entry.get("NetworkInfo", {})
         actual = {
             "gpus": gpu.get("Count"),
             "gpu": gpu.get("Name"),
-            "efa": entry.get("NetworkInfo", {}).get("EfaSupported", False),
+            "efa": network.get("EfaSupported", False),
             "manufacturer": gpu.get("Manufacturer"),
             "x86_64": "x86_64" in entry["ProcessorInfo"]["SupportedArchitectures"],
+            "network_cards": network.get("MaximumNetworkCards", 1),
+            "efa_interfaces": network.get("EfaInfo", {}).get("MaximumEfaInterfaces", 0),
         }
         expected = {
             "gpus": machine.gpus,
@@ -350,10 +407,31 @@ def test_machine_table_matches_ec2_instance_data(
             "efa": machine.efa,
             "manufacturer": "NVIDIA",
             "x86_64": True,
+            "network_cards": machine.network_cards,
+            "efa_interfaces": machine.efa_interfaces,
         }
         if actual != expected:
             mismatches.append(f"{name}: table {expected}, EC2 {actual}")
     assert mismatches == []
+
+
+def test_efa_layout_uses_every_efa_device_ec2_offers(
+    ec2_instance_types: dict[str, dict[str, Any]],
+) -> None:
+    """Each EFA type's launch-template layout: an ENA primary, then EFA-only interfaces on
+    exactly the network cards EC2 says support EFA, as many as it has EFA devices."""
+    for name, machine in AWS_GPU_MACHINES.items():
+        if not machine.efa:
+            continue
+        cards = ec2_instance_types[name]["NetworkInfo"]["NetworkCards"]
+        supports = {card["NetworkCardIndex"]: card.get("InterfaceTypes", []) for card in cards}
+        layout = machine.efa_layout()
+        assert layout[0] == (0, 0, "interface"), name
+        efa = [(card, device) for card, device, kind in layout if kind == "efa-only"]
+        assert len(efa) == machine.efa_interfaces, name
+        assert sorted({card for card, _ in efa}) == sorted(
+            index for index, kinds in supports.items() if "efa-only" in kinds
+        ), name
 
 
 def test_machine_table_lists_every_whole_gpu_x86_nvidia_type_of_the_pooled_families(

@@ -25,6 +25,7 @@ from support import (
     ROLE,
     ROLE_POLICY,
     ROOT,
+    SUBNET,
     dev_stack_document,
     document,
     named,
@@ -37,7 +38,9 @@ from support import (
     trust_policy_with_resource,
 )
 
-from components.cluster.eks_compute import ADDON_VERSIONS
+from components.cluster.contract import GpuNodePool
+from components.cluster.eks import EksGpuPool
+from components.cluster.eks_nodegroups import ADDON_VERSIONS, _subnets_in_zones
 from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID, MockedResource, computed_outputs
 
@@ -49,6 +52,9 @@ ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+CAPACITY_RESERVATION = "aws:ec2/capacityReservation:CapacityReservation"
+RESOURCE_GROUP = "aws:resourcegroups/group:Group"
+RESOURCE_GROUP_MEMBER = "aws:resourcegroups/resource:Resource"
 PLACEMENT_GROUP = "aws:ec2/placementGroup:PlacementGroup"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -80,6 +86,7 @@ GPUS_PER_NODE = {
 }
 
 RESERVATION = "cr-0123456789abcdef0"
+SECOND_RESERVATION = "cr-0123456789abcdef1"
 BLOCK = "cr-0fedcba9876543210"
 CORE_DNS_OVERRIDE = "v1.12.4-eksbuild.7"
 
@@ -114,6 +121,14 @@ NODEGROUPS_CLUSTER: dict[str, Any] = {
             "instanceTypes": ["p4d.24xlarge"],
             "maxNodes": 1,
             "sharing": {"mode": "mig", "profile": "all-1g.10gb"},
+        },
+        {"name": "b300", "instanceTypes": ["p6-b300.48xlarge"], "maxNodes": 1, "efa": True},
+        {
+            "name": "l40s",
+            "instanceTypes": ["g6e.2xlarge"],
+            "maxNodes": 2,
+            "capacityType": "reserved",
+            "capacityReservationIds": [RESERVATION, SECOND_RESERVATION],
         },
     ],
 }
@@ -652,21 +667,22 @@ def test_auto_mode_reserved_pools_get_a_node_class_selecting_their_reservation(
     assert on_demand.plain_inputs["spec"]["template"]["spec"]["nodeClassRef"]["name"] == "default"
 
 
-def test_auto_mode_custom_node_class_nodes_get_an_ec2_access_entry(reserved: Preview) -> None:
+def test_auto_mode_reserved_pools_add_no_access_entry_for_the_node_role(reserved: Preview) -> None:
+    # EKS creates the EC2 access entry for the computeConfig node role with the cluster; a
+    # second entry for the same principal makes CreateAccessEntry fail.
+    cluster = one(reserved, CLUSTER)
     node_role_arn = role_arn(one(reserved, ROLE, "-gpu-node"))
-    entry = one_in_cluster(reserved, ACCESS_ENTRY)
-    assert entry.plain_inputs["type"] == "EC2"
-    assert entry.plain_inputs["principalArn"] == node_role_arn
-    assert entry.plain_inputs["clusterName"] == "plinth-dev-gpu"
-    association = one_in_cluster(reserved, ACCESS_POLICY)
-    assert association.plain_inputs["principalArn"] == node_role_arn
-    assert (
-        association.plain_inputs["policyArn"]
-        == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"
-    )
-    assert association.plain_inputs["accessScope"] == {"type": "cluster"}
+    assert cluster.plain_inputs["computeConfig"]["nodeRoleArn"] == node_role_arn
     for node_class in reserved.of_type(NODE_CLASS):
-        assert association.urn in node_class.depends_on
+        assert node_class.plain_inputs["spec"]["role"] == one(reserved, ROLE, "-gpu-node").id
+    assert [
+        e.name
+        for e in reserved.of_type(ACCESS_ENTRY)
+        if e.plain_inputs["principalArn"] == node_role_arn
+    ] == []
+    assert [
+        e.name for e in reserved.of_type(ACCESS_ENTRY) if e.plain_inputs["type"] != "STANDARD"
+    ] == []
 
 
 # --- EKS managed node groups -----------------------------------------------------------------
@@ -699,7 +715,11 @@ def test_nodegroups_gpu_groups_use_the_nvidia_ami_and_the_gpu_taint(nodegroups: 
     for name, pool in gpu_pools().items():
         group = gpu_node_group(nodegroups, name).plain_inputs
         assert group["amiType"] == "AL2023_x86_64_NVIDIA"
-        assert group["instanceTypes"] == pool["instanceTypes"]
+        if pool.get("capacityType") == "capacity-block":
+            # EKS takes a Capacity Block's instance type from the launch template only.
+            assert "instanceTypes" not in group
+        else:
+            assert group["instanceTypes"] == pool["instanceTypes"]
         assert taints_of(group["taints"]) == [(GPU_KEY, "true", "NO_SCHEDULE")]
 
 
@@ -736,42 +756,133 @@ def test_nodegroups_time_sliced_label_selects_a_device_plugin_config_with_its_re
     assert config["sharing"]["timeSlicing"]["resources"] == [{"name": GPU_KEY, "replicas": 4}]
 
 
-def test_nodegroups_efa_pool_has_one_efa_interface_and_a_cluster_placement_group(
+def launch_template(preview: Preview, pool: str) -> ResourceRecord:
+    return named(preview, LAUNCH_TEMPLATE, f"plinth-dev-train-compute-{pool}")
+
+
+def test_nodegroups_efa_templates_attach_every_efa_device(nodegroups: Preview) -> None:
+    # EC2 "Maximize network bandwidth" (efa-acc-inst-types): an ENA primary on card 0,
+    # EFA-only on card 0 device 1 where card 0 supports EFA, EFA-only device 0 on every other
+    # card. p5.48xlarge: 32 cards, 32 EFA; p6-b300.48xlarge: 17 cards, card 0 ENA only.
+    p5 = launch_template(nodegroups, "h100").plain_inputs["networkInterfaces"]
+    assert [(i["networkCardIndex"], i["deviceIndex"], i["interfaceType"]) for i in p5] == [
+        (0, 0, "interface"),
+        (0, 1, "efa-only"),
+        *[(card, 0, "efa-only") for card in range(1, 32)],
+    ]
+    b300 = launch_template(nodegroups, "b300").plain_inputs["networkInterfaces"]
+    assert [(i["networkCardIndex"], i["deviceIndex"], i["interfaceType"]) for i in b300] == [
+        (0, 0, "interface"),
+        *[(card, 0, "efa-only") for card in range(1, 17)],
+    ]
+    # Every interface in the cluster security group, which lets EFA traffic reach itself.
+    groups = {tuple(interface["securityGroups"]) for interface in [*p5, *b300]}
+    assert len(groups) == 1
+    (only,) = groups
+    assert len(only) == 1
+    assert only[0].startswith("sg-")
+    for interface in [*p5, *b300]:
+        assert interface["deleteOnTermination"] == "true"
+        assert interface["associatePublicIpAddress"] == "false"
+        assert "subnetId" not in interface  # EKS rejects subnets in a node group's template
+
+
+def test_nodegroups_on_demand_efa_pool_gets_a_cluster_placement_group_in_one_subnet(
     nodegroups: Preview,
 ) -> None:
-    template = one(nodegroups, LAUNCH_TEMPLATE)
-    assert "-h100" in template.name
-    inputs = template.plain_inputs
-    (interface,) = inputs["networkInterfaces"]
-    assert interface["interfaceType"] == "efa"
-    assert interface["deviceIndex"] == 0
-    assert interface["networkCardIndex"] == 0
     placement = one(nodegroups, PLACEMENT_GROUP)
+    assert placement.name == "plinth-dev-train-compute-b300"
     assert placement.plain_inputs["strategy"] == "cluster"
+    inputs = launch_template(nodegroups, "b300").plain_inputs
     assert inputs["placement"]["groupName"] == placement.id
     assert inputs["metadataOptions"]["httpTokens"] == "required"
-    group = gpu_node_group(nodegroups, "h100").plain_inputs
-    assert group["launchTemplate"]["id"] == template.id
-
-
-def test_nodegroups_efa_pool_lives_in_a_single_private_subnet(nodegroups: Preview) -> None:
-    subnets = gpu_node_group(nodegroups, "h100").plain_inputs["subnetIds"]
-    assert len(subnets) == 1
-    assert subnets[0] in nodegroups.outputs["privateSubnetIds"]
+    group = gpu_node_group(nodegroups, "b300").plain_inputs
+    assert group["launchTemplate"]["id"] == launch_template(nodegroups, "b300").id
+    assert group["subnetIds"] == nodegroups.outputs["privateSubnetIds"][:1]
     for name in ("l4", "a100"):
         group = gpu_node_group(nodegroups, name).plain_inputs
         assert group["subnetIds"] == nodegroups.outputs["privateSubnetIds"]
         assert not group.get("launchTemplate")
 
 
+def subnet_in_zone(preview: Preview, zone: str) -> str:
+    (subnet,) = [
+        s.id
+        for s in of_type(preview, SUBNET)
+        if s.plain_inputs["availabilityZone"] == zone
+        and s.id in preview.outputs["privateSubnetIds"]
+    ]
+    return subnet
+
+
+def test_nodegroups_reserved_pools_launch_only_in_their_reservations_zone(
+    nodegroups: Preview,
+) -> None:
+    # The offline engine places every reservation it reads in the region's first zone.
+    reads = [r for r in nodegroups.resources if r.type == CAPACITY_RESERVATION]
+    assert sorted(r.id for r in reads) == sorted([BLOCK, RESERVATION, SECOND_RESERVATION])
+    assert all(r.read for r in reads)
+    for name in ("h100", "l40s"):
+        group = gpu_node_group(nodegroups, name).plain_inputs
+        assert group["subnetIds"] == [subnet_in_zone(nodegroups, f"{REGION}a")], name
+
+
 def test_nodegroups_capacity_block_pool_launches_into_its_block(nodegroups: Preview) -> None:
     assert gpu_node_group(nodegroups, "h100").plain_inputs["capacityType"] == "CAPACITY_BLOCK"
-    inputs = one(nodegroups, LAUNCH_TEMPLATE).plain_inputs
+    inputs = launch_template(nodegroups, "h100").plain_inputs
     assert inputs["instanceMarketOptions"]["marketType"] == "capacity-block"
+    assert inputs["instanceType"] == "p5.48xlarge"
     target = inputs["capacityReservationSpecification"]["capacityReservationTarget"]
-    assert target["capacityReservationId"] == BLOCK
-    for name in ("l4", "a100"):
+    assert target == {"capacityReservationId": BLOCK}
+    # Capacity Blocks do not support placement groups.
+    assert "placement" not in inputs
+    for name in ("l4", "a100", "b300", "l40s"):
         assert gpu_node_group(nodegroups, name).plain_inputs["capacityType"] == "ON_DEMAND"
+
+
+def test_nodegroups_several_reservations_form_one_capacity_reservation_group(
+    nodegroups: Preview,
+) -> None:
+    group = one(nodegroups, RESOURCE_GROUP)
+    assert [c["type"] for c in group.plain_inputs["configurations"]] == [
+        "AWS::EC2::CapacityReservationPool",
+        "AWS::ResourceGroups::Generic",
+    ]
+    members = of_type(nodegroups, RESOURCE_GROUP_MEMBER)
+    assert sorted(m.plain_inputs["resourceArn"] for m in members) == sorted(
+        f"arn:aws:ec2:{REGION}:{EXAMPLE_ACCOUNT_ID}:capacity-reservation/{r}"
+        for r in (RESERVATION, SECOND_RESERVATION)
+    )
+    group_arn = group.plain_inputs.get("arn") or f"arn:aws:resource-groups:{REGION}"
+    target = launch_template(nodegroups, "l40s").plain_inputs["capacityReservationSpecification"][
+        "capacityReservationTarget"
+    ]
+    assert list(target) == ["capacityReservationResourceGroupArn"]
+    assert target["capacityReservationResourceGroupArn"].startswith(group_arn)
+    for member in members:
+        assert member.plain_inputs["groupArn"] == target["capacityReservationResourceGroupArn"]
+    assert gpu_node_group(nodegroups, "l40s").plain_inputs["instanceTypes"] == ["g6e.2xlarge"]
+
+
+def test_nodegroups_efa_device_plugin_tolerates_the_gpu_pools(nodegroups: Preview) -> None:
+    (plugin,) = [
+        r
+        for r in of_type(nodegroups, RELEASE)
+        if r.plain_inputs["chart"] == "aws-efa-k8s-device-plugin"
+    ]
+    inputs = plugin.plain_inputs
+    assert inputs["version"] == "v0.5.30"
+    assert inputs["repositoryOpts"]["repo"] == "https://aws.github.io/eks-charts"
+    assert inputs["namespace"] == "kube-system"
+    assert {"key": GPU_KEY, "operator": "Equal", "value": "true", "effect": "NoSchedule"} in (
+        inputs["values"]["tolerations"]
+    )
+
+
+def test_no_efa_device_plugin_without_efa_pools(dev_preview: Preview, reserved: Preview) -> None:
+    for preview in (dev_preview, reserved):
+        charts = [r.plain_inputs["chart"] for r in of_type(preview, RELEASE)]
+        assert "aws-efa-k8s-device-plugin" not in charts
 
 
 def test_nodegroups_installs_the_five_addons_at_pinned_versions(nodegroups: Preview) -> None:
@@ -813,6 +924,13 @@ def test_nodegroups_gpu_groups_wait_for_every_addon(nodegroups: Preview) -> None
         assert addon_urns <= set(gpu_node_group(nodegroups, name).depends_on), name
 
 
+def pod_identity_trust(pod_role: ResourceRecord) -> dict[str, Any]:
+    (trust,) = document(pod_role, "assumeRolePolicy")["Statement"]
+    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert sorted(trust["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    return dict(trust["Condition"])
+
+
 @pytest.mark.parametrize(
     ("addon", "service_account", "role"),
     [
@@ -828,13 +946,32 @@ def test_nodegroups_addon_credentials_come_from_pod_identity(
     assert record.plain_inputs["podIdentityAssociations"] == [
         {"serviceAccount": service_account, "roleArn": role_arn(pod_role)}
     ]
-    (trust,) = document(pod_role, "assumeRolePolicy")["Statement"]
-    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-    assert sorted(trust["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
-    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == (
-        f"arn:aws:eks:{REGION}:{EXAMPLE_ACCOUNT_ID}:cluster/plinth-dev-train"
-    )
-    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == EXAMPLE_ACCOUNT_ID
+    # Only the session tags EKS documents for Pod Identity trust (pod-id-role): this
+    # cluster, kube-system, the add-on's service account. No aws:SourceArn/SourceAccount,
+    # which AWS does not document for pods.eks.amazonaws.com.
+    assert pod_identity_trust(pod_role) == {
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": [
+                f"arn:aws:eks:{REGION}:{EXAMPLE_ACCOUNT_ID}:cluster/plinth-dev-train"
+            ],
+            "aws:RequestTag/kubernetes-namespace": "kube-system",
+            "aws:RequestTag/kubernetes-service-account": service_account,
+        }
+    }
+
+
+def test_nodegroups_node_role_trust_is_the_documented_one(nodegroups: Preview) -> None:
+    # EKS User Guide (create-node-role): EC2 assumes the node role with no condition; a
+    # confused-deputy key EC2 does not send would leave the nodes without credentials.
+    node_role = named(nodegroups, ROLE, "plinth-dev-train-node")
+    assert document(node_role, "assumeRolePolicy")["Statement"] == [
+        {
+            "Sid": "AssumedByEc2Nodes",
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
 
 
 def test_nodegroups_vpc_cni_enforces_network_policies(nodegroups: Preview) -> None:
@@ -946,6 +1083,10 @@ def test_nodegroups_cluster_autoscaler_scales_only_this_clusters_groups(
     service_account = autoscaler(nodegroups).plain_inputs["values"]["rbac"]["serviceAccount"]
     assert association["serviceAccount"] == service_account["name"]
     assert association["roleArn"] == role_arn(role)
+    # The role trusts Pod Identity for exactly that service account on this cluster.
+    tags = pod_identity_trust(role)["StringEquals"]
+    assert tags["aws:RequestTag/kubernetes-service-account"] == service_account["name"]
+    assert tags["aws:RequestTag/kubernetes-namespace"] == "kube-system"
 
 
 # --- system components never tolerate the GPU taint ------------------------------------------
@@ -972,6 +1113,8 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
                 "tolerations"
             ]
         }
+    if chart == "aws-efa-k8s-device-plugin":
+        return {}  # a node agent only (a DaemonSet on EFA nodes): it must tolerate GPU taints
     raise AssertionError(f"unknown chart {chart!r}: say which of its workloads are controllers")
 
 
@@ -981,7 +1124,12 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
         ("dev_preview", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue"]),
         (
             "nodegroups",
-            ["cluster-autoscaler", "gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue"],
+            [
+                "aws-efa-k8s-device-plugin",
+                "cluster-autoscaler",
+                "gpu-operator",
+                "oci://registry.k8s.io/kueue/charts/kueue",
+            ],
         ),
         ("reserved", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue"]),
         ("coreweave", ["cks-kueue"]),
@@ -1134,3 +1282,49 @@ def test_previews_report_no_diagnostics(
 ) -> None:
     for preview in (dev_preview, nodegroups, reserved, coreweave):
         assert preview.diagnostics == [], preview.stack
+
+
+# --- reservation zones ------------------------------------------------------------------------
+
+
+def reserved_pool(*, efa: bool = False) -> EksGpuPool:
+    pool = GpuNodePool(
+        name="h100", gpu="H100", gpus_per_node=8, min_nodes=0, max_nodes=2, labels={}
+    )
+    return EksGpuPool(
+        pool=pool,
+        instance_types=["p5.48xlarge"],
+        capacity_type="reserved",
+        capacity_reservation_ids=[RESERVATION, SECOND_RESERVATION],
+        efa=efa,
+    )
+
+
+def test_reserved_pool_subnets_are_those_of_its_reservations_zones() -> None:
+    chosen = _subnets_in_zones(
+        reserved_pool(),
+        subnets=["subnet-a", "subnet-b", "subnet-c"],
+        subnet_zones=["us-east-1a", "us-east-1b", "us-east-1c"],
+        reservation_zones=["us-east-1b", "us-east-1c"],
+    )
+    assert chosen == ["subnet-b", "subnet-c"]
+
+
+def test_a_reservation_where_the_cluster_has_no_subnet_fails_the_deployment() -> None:
+    with pytest.raises(ValueError, match=r"in us-east-1d, where the cluster has no private subnet"):
+        _subnets_in_zones(
+            reserved_pool(),
+            subnets=["subnet-a", "subnet-b"],
+            subnet_zones=["us-east-1a", "us-east-1b"],
+            reservation_zones=["us-east-1a", "us-east-1d"],
+        )
+
+
+def test_an_efa_pool_on_reservations_in_two_zones_fails_the_deployment() -> None:
+    with pytest.raises(ValueError, match="EFA nodes talk within one Availability Zone"):
+        _subnets_in_zones(
+            reserved_pool(efa=True),
+            subnets=["subnet-a", "subnet-b"],
+            subnet_zones=["us-east-1a", "us-east-1b"],
+            reservation_zones=["us-east-1a", "us-east-1b"],
+        )

@@ -6,6 +6,7 @@ tenant composition, which also gets application inference profiles for cost attr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -284,13 +285,17 @@ class ProjectModelAccess(pulumi.ComponentResource):
         )
 
 
+# CreateInferenceProfile.inferenceProfileName: 1 to 64 characters matching
+# ([0-9a-zA-Z][ _-]?)+ (the Bedrock API model), so no dots, colons or doubled separators.
 PROFILE_NAME_LIMIT = 64
 
 
 def _profile_name(project: str, ref: ModelRef) -> str:
-    """`<project>-<model ID>`; shortened with a hash when over Bedrock's 64 characters, so
-    two long model IDs never collide."""
-    return bounded_name(f"{project}-{ref.id}", PROFILE_NAME_LIMIT)
+    """`<project>-<model ID>` in the characters Bedrock allows (`.` and `:` become `-`:
+    `search-us-anthropic-claude-3-haiku-v1-0`); shortened with a hash when over 64
+    characters, so two long model IDs never collide."""
+    name = re.sub(r"[^0-9a-zA-Z]+", "-", f"{project}-{ref.id}").strip("-")
+    return bounded_name(name, PROFILE_NAME_LIMIT, trim="-")
 
 
 def _slug(model_id: str) -> str:

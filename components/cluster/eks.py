@@ -2,7 +2,7 @@
 
 The control plane is private, encrypted and fully logged; people reach it through access
 entries (API authentication mode), never the aws-auth ConfigMap. Compute comes from EKS Auto
-Mode (GPU NodePools, see `eks_auto`) or from managed node groups (see `eks_nodegroups`).
+Mode (GPU NodePools, see `eks_compute`) or from managed node groups (see `eks_nodegroups`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from components.cluster.contract import (
     HelmChart,
     NodeGpuSoftware,
 )
-from components.cluster.eks_compute import EksAutoCompute, EksNodeGroupCompute, cluster_access
+from components.cluster.eks_compute import EksAutoCompute, cluster_access
+from components.cluster.eks_nodegroups import EksNodeGroupCompute
 from components.cluster.kubeconfig import cluster_provider
 from components.iam import policy_document, service_trust_policy
 from components.scope import AwsScope
@@ -80,6 +81,9 @@ class EksGpuClusterArgs:
     log_key_arn: pulumi.Input[str]
     pools: Sequence[EksGpuPool]
     tags: Mapping[str, str]
+    subnet_zones: Sequence[pulumi.Input[str]] = ()
+    """The Availability Zone of each of `subnet_ids`, in the same order: node groups on
+    capacity reservations launch only in their reservations' zones."""
     log_retention_days: int = 365
     public_access_cidrs: Sequence[str] = ()
     admins: Sequence[str] = ()
@@ -119,6 +123,10 @@ class EksGpuCluster(GpuCluster):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True),
         )
 
+        # EKS documents aws:SourceArn (the cluster ARN) and aws:SourceAccount for its service
+        # principal (EKS User Guide, cross-service confused deputy prevention:
+        # https://docs.aws.amazon.com/eks/latest/userguide/cross-service-confused-deputy-prevention.html),
+        # and sts:TagSession for Auto Mode (auto-cluster-iam-role).
         self.cluster_role = aws.iam.Role(
             f"{name}-cluster",
             description=f"EKS control plane of {args.cluster_name}",
@@ -168,6 +176,10 @@ class EksGpuCluster(GpuCluster):
             )
         )
 
+        # The trust AWS documents for node roles, without conditions: no page documents a
+        # confused-deputy key for ec2.amazonaws.com, and one EC2 did not send would leave the
+        # nodes without credentials (EKS User Guide, create-node-role and
+        # auto-create-node-role: https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html).
         self.node_role = aws.iam.Role(
             f"{name}-node",
             description=f"EC2 nodes of {args.cluster_name}",
@@ -178,7 +190,6 @@ class EksGpuCluster(GpuCluster):
                         "Effect": "Allow",
                         "Principal": {"Service": scope.service_principal("ec2", parent=self)},
                         "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": scope.account_id}},
                     }
                 ]
             ),

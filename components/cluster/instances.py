@@ -22,10 +22,45 @@ class GpuMachine:
     efa: bool = False
     rack_nodes: int | None = None
     """Rack-scale systems are sold in whole racks of this many nodes (no autoscaling)."""
+    network_cards: int = 1
+    efa_interfaces: int = 0
+    """How many EFA devices a node can have: one per network card, except where the primary
+    card takes only ENA (p6-b300: 17 cards, 16 EFA)."""
+
+    def efa_layout(self) -> list[tuple[int, int, str]]:
+        """The network interfaces of an EFA node, as (network card, device index, type),
+        in the layout EC2 documents for accelerated instances ("Maximize network bandwidth",
+        https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html): an ENA
+        primary (card 0, device 0; it cannot be EFA-only), an EFA-only interface on card 0
+        when that card supports EFA, and one EFA-only interface (device 0) on every other
+        card. EFA-only interfaces take no IP address, so a node uses one from its subnet."""
+        if not self.efa:
+            raise ValueError(f"{self.name} does not support EFA")
+        layout = [(0, 0, "interface")]
+        if self.efa_interfaces == self.network_cards:  # the primary card supports EFA too
+            layout.append((0, 1, "efa-only"))
+        layout.extend((card, 0, "efa-only") for card in range(1, self.network_cards))
+        return layout
+
+
+# (network cards, EFA interfaces) of the EFA types with more than one network card
+# (EC2 DescribeInstanceTypes: NetworkInfo.MaximumNetworkCards, EfaInfo.MaximumEfaInterfaces);
+# every other EFA type has one of each.
+_EFA_CARDS = {
+    "p6-b300.48xlarge": (17, 16), "p6-b200.48xlarge": (8, 8), "p5en.48xlarge": (16, 16),
+    "p5e.48xlarge": (32, 32), "p5.48xlarge": (32, 32), "p4de.24xlarge": (4, 4),
+    "p4d.24xlarge": (4, 4), "g7e.48xlarge": (4, 4), "g7e.24xlarge": (2, 2),
+    "g7.48xlarge": (2, 2), "g6e.48xlarge": (4, 4), "g6e.24xlarge": (2, 2),
+}  # fmt: skip
 
 
 def _aws_family(family: str, gpu: str, sizes: dict[str, tuple[int, bool]]) -> list[GpuMachine]:
-    return [GpuMachine(f"{family}.{size}", gpu, gpus, efa) for size, (gpus, efa) in sizes.items()]
+    machines = []
+    for size, (gpus, efa) in sizes.items():
+        name = f"{family}.{size}"
+        cards, interfaces = _EFA_CARDS.get(name, (1, 1 if efa else 0))
+        machines.append(GpuMachine(name, gpu, gpus, efa, None, cards, interfaces))
+    return machines
 
 
 # (GPUs per node, EFA supported) by size.

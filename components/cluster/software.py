@@ -207,7 +207,7 @@ class GpuSoftware(pulumi.ComponentResource):
         own_device_plugin = not software.device_plugin
         mig_manager = own_device_plugin and any(isinstance(p.sharing, Mig) for p in pools)
         replicas = {p.name: p.sharing.replicas for p in pools if isinstance(p.sharing, TimeSlicing)}
-        node_agents = _pool_tolerations(pools)
+        node_agents = pool_tolerations(pools)
 
         device_plugin: dict[str, Any] = {"enabled": own_device_plugin}
         if own_device_plugin and replicas:
@@ -362,7 +362,7 @@ def _tolerations(taints: Iterable[Taint]) -> list[dict[str, str]]:
     return list(seen.values())
 
 
-def _pool_tolerations(pools: Iterable[GpuNodePool]) -> list[dict[str, str]]:
+def pool_tolerations(pools: Iterable[GpuNodePool]) -> list[dict[str, str]]:
     return _tolerations(taint for pool in pools for taint in pool.taints)
 
 

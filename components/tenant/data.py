@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.bedrock.guardrail import Classification
-from components.iam import Statement, policy_document, service_trust_policy
+from components.iam import Statement, policy_document
 from components.names import bounded_name
 from components.scope import AwsScope, via_service
 from components.storage import (
@@ -383,9 +383,31 @@ class TenantData(pulumi.ComponentResource):
             ),
         )
 
+    def _feature_store_trust(self) -> Statement:
+        """SageMaker may assume the feature-store role, for this account only.
+
+        SageMaker's confused-deputy page documents aws:SourceAccount and aws:SourceArn for its
+        principal in general (account-wide pattern `arn:<partition>:sagemaker:<region>:<account>:*`)
+        but does not list Feature Store among the features that send them, and its
+        execution-role trust shows no condition
+        (https://docs.aws.amazon.com/sagemaker/latest/dg/security-confused-deputy-prevention.html,
+        .../sagemaker-roles.html). So both are `IfExists`: a request made for another account
+        is refused, and offline-store writes still work if SageMaker sends neither.
+        """
+        scope = self._args.scope
+        return {
+            "Sid": "AssumedBySageMakerForThisAccountOnly",
+            "Effect": "Allow",
+            "Principal": {"Service": scope.service_principal("sagemaker", parent=self)},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEqualsIfExists": {"aws:SourceAccount": scope.account_id},
+                "ArnLikeIfExists": {"aws:SourceArn": scope.arn("sagemaker", "*")},
+            },
+        }
+
     def _feature_store(self, store: FeatureStore) -> None:
         args = self._args
-        scope = args.scope
         name = f"{self._name}-feature-store"
         names = {
             group.name: feature_group_name(args.name_prefix, args.tenant, group.name)
@@ -395,13 +417,7 @@ class TenantData(pulumi.ComponentResource):
         role = aws.iam.Role(
             name,
             description=f"SageMaker writes the offline feature store of tenant {args.tenant}",
-            assume_role_policy=service_trust_policy(
-                scope.service_principal("sagemaker", parent=self),
-                source_account=scope.account_id,
-                source_arn_like=scope.arn(
-                    "sagemaker", f"feature-group/{args.name_prefix}-{args.tenant}-*"
-                ),
-            ),
+            assume_role_policy=policy_document([self._feature_store_trust()]),
             tags=self._tags,
             opts=child,
         )

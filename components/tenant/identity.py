@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster.eks_compute import cluster_access
-from components.iam import Statement, policy_document
+from components.iam import Statement, pod_identity_trust_statement, policy_document
 from components.names import bounded_name
 from components.scope import AwsScope
 from components.tenant.contract import (
@@ -49,14 +49,6 @@ AUDITOR_ACCESS_POLICY = "AmazonEKSViewPolicy"
 
 WEB_IDENTITY_AUDIENCE = "sts.amazonaws.com"
 """The audience a CoreWeave pod's projected service-account token must carry for STS."""
-
-POD_IDENTITY_TAGS = {
-    "namespace": "aws:RequestTag/kubernetes-namespace",
-    "service_account": "aws:RequestTag/kubernetes-service-account",
-    "cluster": "aws:RequestTag/eks-cluster-arn",
-}
-"""Session tags EKS Pod Identity sets when it assumes a role (EKS User Guide, "Create IAM role
-with trust policy required by EKS Pod Identity")."""
 
 
 def _sso_role_arn_pattern(scope: AwsScope, permission_set: str) -> pulumi.Output[str]:
@@ -327,28 +319,19 @@ class TenantIdentity(pulumi.ComponentResource):
             )
 
     def _workload_trust(self, eks_arns: Sequence[pulumi.Output[str]]) -> list[Statement]:
-        """The Pod Identity statement is pinned by the session tags Pod Identity sets (cluster
-        ARN, namespace, service account), not by aws:SourceArn: AWS does not document the
-        SourceArn Pod Identity sends, and a podidentityassociation pattern there is reported
-        to stop credentials (awslabs/mountpoint-s3-csi-driver#781)."""
+        """EKS Pod Identity for the workload service account on the EKS clusters, and web
+        identity federation on the others."""
         args = self._args
         statements: list[Statement] = []
         if eks_arns:
             statements.append(
-                {
-                    "Sid": "AssumedByEksPodIdentityForTheWorkloadServiceAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": args.scope.service_principal("pods.eks", self)},
-                    "Action": ["sts:AssumeRole", "sts:TagSession"],
-                    "Condition": {
-                        "StringEquals": {
-                            "aws:SourceAccount": args.scope.account_id,
-                            POD_IDENTITY_TAGS["cluster"]: list(eks_arns),
-                            POD_IDENTITY_TAGS["namespace"]: args.namespace,
-                            POD_IDENTITY_TAGS["service_account"]: WORKLOAD_SERVICE_ACCOUNT,
-                        }
-                    },
-                }
+                pod_identity_trust_statement(
+                    "AssumedByEksPodIdentityForTheWorkloadServiceAccount",
+                    args.scope.service_principal("pods.eks", self),
+                    cluster_arns=eks_arns,
+                    namespace=args.namespace,
+                    service_account=WORKLOAD_SERVICE_ACCOUNT,
+                )
             )
         subject = f"system:serviceaccount:{args.namespace}:{WORKLOAD_SERVICE_ACCOUNT}"
         for cluster in args.clusters:

@@ -346,6 +346,17 @@ def _budget(resource: MockedResource) -> Computed:
     return f"{resource.account}:{name}", {"name": name, "arn": arn}
 
 
+def _resource_group(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    return name, {"name": name, "arn": resource.arn("resource-groups", f"group/{name}")}
+
+
+def _capacity_reservation(resource: MockedResource) -> Computed:
+    """Reservations are read, never made, by Plinth: offline every one is in the region's
+    first zone (a real read returns its own)."""
+    return f"cr-{resource.digest(17)}", {"availabilityZone": f"{resource.region}a"}
+
+
 _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     **dict.fromkeys(_EC2_STYLE, _ec2),
     "aws:ec2/route:Route": _route,
@@ -374,6 +385,8 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:budgets/budget:Budget": _budget,
     "coreweave:index/networkingVpc:NetworkingVpc": _coreweave_vpc,
     "coreweave:index/cksCluster:CksCluster": _cks_cluster,
+    "aws:ec2/capacityReservation:CapacityReservation": _capacity_reservation,
+    "aws:resourcegroups/group:Group": _resource_group,
 }
 
 

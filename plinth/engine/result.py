@@ -29,6 +29,8 @@ class ResourceRecord:
     id: str = ""
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """For each input, the URNs of the resources whose outputs it was computed from."""
+    read: bool = False
+    """Read from the cloud (`Resource.get`, a stack reference): the program creates nothing."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_in_stack
 
 from plinth.engine.cloud import DEFAULT_REGION, MockedResource, computed_outputs, invoke_result
+from plinth.engine.contracts import ContractViolations, check_contracts
 from plinth.engine.errors import EngineRejection, ProgramError
 from plinth.engine.quiescence import linear_wait
 from plinth.engine.result import STACK_TYPE, Preview, ResourceRecord
@@ -118,14 +119,14 @@ class CapturingMonitor(mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == STACK_TYPE:
             self._stack_urn = urn
-        self._record(urn, request, request.object, custom=bool(request.custom))
+        self._record(urn, request, request.object, custom=bool(request.custom), read=False)
         return response
 
     def ReadResource(self, request: Any) -> Any:
         """Reads (StackReference, `Resource.get`) are resources of the stack too."""
         urn = self._claim(request)
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
-        self._record(urn, request, request.properties, custom=True)
+        self._record(urn, request, request.properties, custom=True, read=True)
         return response
 
     def _claim(self, request: Any) -> str:
@@ -136,7 +137,9 @@ class CapturingMonitor(mocks.MockMonitor):
             self._claimed.add(urn)
         return urn
 
-    def _record(self, urn: str, request: Any, properties: Any, *, custom: bool) -> None:
+    def _record(
+        self, urn: str, request: Any, properties: Any, *, custom: bool, read: bool
+    ) -> None:
         registered = self.resources.get(urn)
         record = ResourceRecord(
             urn=urn,
@@ -155,6 +158,7 @@ class CapturingMonitor(mocks.MockMonitor):
                 key: tuple(deps.urns)
                 for key, deps in getattr(request, "propertyDependencies", {}).items()
             },
+            read=read,
         )
         with self._lock:
             self.records.append(record)
@@ -239,8 +243,13 @@ def run_callable(
     secret_keys: list[str] | None = None,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     program_root: Path | None = None,
+    check_api_contracts: bool = True,
 ) -> Preview:
-    """Run `body` as a Pulumi program offline. Components are tested through this too."""
+    """Run `body` as a Pulumi program offline. Components are tested through this too.
+
+    What it registers is then checked against the cloud's API contracts (see `contracts`):
+    a value the real APIs would refuse fails the preview, as it would fail `pulumi up`.
+    """
     default_region = config.get("aws:region") or DEFAULT_REGION
     cloud = CloudMocks(default_region, stack_outputs or {})
     monitor = CapturingMonitor(cloud)
@@ -283,6 +292,14 @@ def run_callable(
         f"note: invoke {token} is not modelled offline; the program received an empty result"
         for token in sorted(cloud.unmodelled_invokes)
     ]
+    if check_api_contracts:
+        report = check_contracts(monitor.records, stack_outputs)
+        if report.violations:
+            raise ContractViolations(report.violations)
+        notes.extend(
+            f"note: {kind} objects were not checked against a schema (none bundled or vendored)"
+            for kind in report.unchecked_kinds
+        )
     return Preview(
         project=project,
         stack=stack,

@@ -190,7 +190,8 @@ class AwsGpuPoolSpec(GpuPoolSpec):
     """on-demand, spot (interruptible), reserved (On-Demand Capacity Reservations) or
     capacity-block (EC2 Capacity Blocks for ML); the last two need capacityReservationIds."""
     capacity_reservation_ids: tuple[str, ...] = ()
-    """Reservation or Capacity Block IDs (cr-...) the pool launches into."""
+    """Reservation or Capacity Block IDs (cr-...) the pool launches into, only in their
+    Availability Zones; a node-group pool takes several reservations but one Capacity Block."""
     efa: bool = False
     """Elastic Fabric Adapter networking and a cluster placement group, for multi-node
     training; every instance type must support EFA."""
@@ -223,10 +224,25 @@ class AwsGpuPoolSpec(GpuPoolSpec):
                 "capacityReservationIds need capacityType 'reserved' or 'capacity-block' "
                 f"(it is {self.capacity_type!r})"
             )
+        if self.capacity_type == "capacity-block" and len(self.instance_types) != 1:
+            raise invalid(
+                "a Capacity Block is for one instance type: list exactly that one in "
+                f"instanceTypes (it lists {', '.join(self.instance_types)})"
+            )
         if self.efa:
             without = [m.name for m in self.machines() if not m.efa]
             if without:
                 raise invalid(f"efa: true, but {', '.join(without)} do not support EFA")
+            layouts = {(m.network_cards, m.efa_interfaces) for m in self.machines()}
+            if len(layouts) > 1:
+                cards = ", ".join(
+                    f"{m.name} ({m.efa_interfaces} EFA on {m.network_cards} network cards)"
+                    for m in self.machines()
+                )
+                raise invalid(
+                    "efa: true needs instance types with the same network cards, since one "
+                    f"launch template attaches the EFA devices: {cards}"
+                )
         if isinstance(self.sharing, MigSpec):
             not_mig = sorted({m.gpu for m in self.machines() if m.gpu not in MIG_CAPABLE_GPUS})
             if not_mig:
@@ -374,11 +390,15 @@ class EksClusterSpec(ClusterSpec):
                 f"gpu pools {', '.join(map(repr, efa))} ask for EFA, which Plinth sets up "
                 "with mode 'nodegroups' (launch template and cluster placement group)"
             )
-        several = [p.name for p in self.gpu_pools if len(p.capacity_reservation_ids) > 1]
+        several = [
+            p.name
+            for p in self.gpu_pools
+            if p.capacity_type == "capacity-block" and len(p.capacity_reservation_ids) > 1
+        ]
         if self.mode == "nodegroups" and several:
             raise invalid(
-                f"gpu pools {', '.join(map(repr, several))} list several reservations; a node "
-                "group launches into one (make one pool per reservation)"
+                f"gpu pools {', '.join(map(repr, several))} list several Capacity Blocks; a "
+                "node group launches into one block, in its zone (make one pool per block)"
             )
         if self.mode == "auto":
             shared = [pool.name for pool in self.gpu_pools if pool.sharing]
