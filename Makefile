@@ -58,10 +58,11 @@ pytest: setup ## The test suite only
 
 test: lint typecheck pytest ## Lint, type-check and run the tests
 
-bench: setup ## Preview speed against the mock-runtime floor; audit speed against preview
+bench: setup ## Preview vs mock-runtime floor; audit vs preview; tenants; contract check share
 	$(VENV)/bin/python bench/preview_bench.py
 	$(VENV)/bin/python bench/audit_bench.py
 	$(VENV)/bin/python bench/tenant_bench.py
+	$(VENV)/bin/python bench/contracts_bench.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .tools .plinth .pytest_cache .mypy_cache .ruff_cache

@@ -502,3 +502,23 @@ def test_a_preview_error_names_every_violation_at_once() -> None:
     with pytest.raises(ContractViolations) as caught:
         preview_stack(PROGRAMS / "contracts", "broken")
     assert len(caught.value.violations) == len({v.urn for v in caught.value.violations}) == 8
+
+
+def test_the_contracts_page_shows_the_real_output_of_its_commands() -> None:
+    page = (ROOT / "docs" / "contracts.md").read_text()
+    shown = page.split("<!-- contracts-output -->\n```\n")[1].split(
+        "```\n<!-- /contracts-output -->"
+    )[0]
+    result = runner.invoke(
+        app, ["preview", "--program", str(PROGRAMS / "contracts"), "--stack", "broken"]
+    )
+    assert result.exit_code == 2
+    assert shown == result.stderr
+    for command in (
+        "plinth preview --program tests/programs/contracts --stack broken",
+        "plinth preview --program tests/programs/contracts --stack fixed",
+        "python -m plinth.engine.contracts.build",
+    ):
+        assert (
+            command in page
+        )  # exercised above and by test_the_compact_models_are_what_botocore_ships

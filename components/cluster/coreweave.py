@@ -26,7 +26,10 @@ from components.cluster.instances import COREWEAVE_GPU_MACHINES
 from components.cluster.kubeconfig import cluster_provider
 
 # CoreWeave's own Kueue chart: upstream Kueue's webhooks would intercept CKS system pods.
-# cks-kueue 1.4.0 serves the v1beta1 Kueue API.
+# cks-kueue 1.4.0 serves the v1beta1 Kueue API. The chart is CoreWeave's (docs.coreweave.com,
+# CKS > CoreWeave charts > Kueue); CoreWeave publishes no version list, so 1.4.0 is confirmed
+# only by public infrastructure code pinning it (marin-community/marin, "v1beta1 for
+# cks-kueue 1.4.0"). Check with `helm search repo coreweave/cks-kueue --versions`.
 CKS_KUEUE = HelmChart("cks-kueue", "1.4.0", "https://charts.core-services.ingress.coreweave.com")
 CKS_KUEUE_API = "kueue.x-k8s.io/v1beta1"
 POD_PREFIX, SERVICE_PREFIX, INTERNAL_LB_PREFIX = "pod-cidr", "service-cidr", "internal-lb-cidr"

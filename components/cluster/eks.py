@@ -31,6 +31,8 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 
 # Upstream Kueue, from its OCI registry; v1beta2 is its storage version since 0.16.
+# 0.18.8 confirmed: kubernetes/k8s.io PR #9916 "Kueue: Promote v0.18.8" (chart and image
+# registry.k8s.io/kueue/kueue:v0.18.8), kubernetes-sigs/kueue issue #15125 (2026-09-10).
 UPSTREAM_KUEUE = HelmChart("oci://registry.k8s.io/kueue/charts/kueue", "0.18.8")
 UPSTREAM_KUEUE_API = "kueue.x-k8s.io/v1beta2"
 

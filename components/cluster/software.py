@@ -22,6 +22,7 @@ from components.cluster.contract import (
 
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
 GPU_OPERATOR_CHART = "gpu-operator"
+# Confirmed: NVIDIA/gpu-operator tag v25.10.1 and its gh-pages stable/index.yaml entry.
 GPU_OPERATOR_VERSION = "v25.10.1"
 GPU_OPERATOR_REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
 DEVICE_PLUGIN_CONFIG = "plinth-device-plugin-config"
