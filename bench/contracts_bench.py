@@ -29,8 +29,7 @@ RUNS = 7
 def timed_previews(count: int) -> list[tuple[float, float]]:
     """(whole preview, contract check within it) in seconds, for `count` previews in this
     process."""
-    import plinth.engine.runtime as runtime
-    from plinth.engine import preview_stack
+    from plinth.engine import preview_stack, runtime
 
     spent: list[float] = []
     check: Callable[..., Any] = runtime.check_contracts

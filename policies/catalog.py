@@ -100,7 +100,11 @@ PCI = Framework(
             "10.3.1": "Read access to audit log files is limited to a job-related need",
             "10.3.2": "Audit log files are protected against modification",
             "10.3.4": "Change detection is used on audit logs",
+            "10.4.1": "Audit logs of security events and critical components are reviewed daily",
+            "10.4.1.1": "Automated mechanisms are used to perform audit log reviews",
             "10.5.1": "Audit log history is retained for at least 12 months",
+            "10.7.2": "Failures of critical security control systems are detected, alerted and "
+            "addressed promptly",
             "11.5.1": "Intrusion-detection techniques detect and alert on intrusions",
             "12.5.1": "An inventory of in-scope system components is maintained",
         }
@@ -120,6 +124,7 @@ NIST_800_53 = Framework(
             "AC-6": "Least privilege",
             "AC-17": "Remote access",
             "AU-2": "Event logging",
+            "AU-6": "Audit record review, analysis, and reporting",
             "AU-9": "Protection of audit information",
             "AU-11": "Audit record retention",
             "AU-12": "Audit record generation",

@@ -2,9 +2,10 @@
 `pci` and `gdpr`.
 
 One table serves both sides: the account guardrails a platform stack provisions (audit-log
-retention and object lock, Security Hub standards) and the policy pack's thresholds for the
-same things (`audit-log-retention`, `storage-audit-log-object-lock`, `residency-*`,
-`guardrails-security-hub-standards`), so what Plinth builds is exactly what its pack demands.
+retention and object lock, Security Hub standards, the trail's CloudWatch alarms) and the
+policy pack's thresholds for the same things (`audit-log-retention`,
+`storage-audit-log-object-lock`, `residency-*`, `guardrails-security-hub-standards`,
+`guardrails-trail-cloudwatch-alarms`), so what Plinth builds is exactly what its pack demands.
 A stack claiming several profiles gets the strictest of each value (`settings_for`). The
 README's "Compliance profiles" section explains every value with its control IDs.
 """
@@ -44,6 +45,12 @@ class ProfileSettings:
     """Where resources may live and prompts be processed; empty means anywhere."""
     security_hub_standards: tuple[str, ...]
     """Security Hub standards the account subscribes to."""
+    trail_alarms: bool
+    """Whether the audit trail also delivers to CloudWatch Logs, with the CIS metric filters
+    and alarms that notify someone of root use, IAM, trail, key and network changes within
+    minutes: the profiles whose controls ask for security events to be reviewed continuously
+    (SOC 2 CC7.2, PCI DSS 10.4.1.1, HIPAA 164.308(a)(1)(ii)(D)). The others keep the trail's
+    S3 history only, reviewed by GuardDuty and Security Hub."""
 
 
 PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
@@ -54,6 +61,7 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             log_group_days=90,
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL,),
+            trail_alarms=False,
         ),
         Profile.SOC2: ProfileSettings(
             audit_log_days=365,
@@ -61,6 +69,7 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             log_group_days=365,
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL, CIS),
+            trail_alarms=True,
         ),
         Profile.HIPAA: ProfileSettings(
             audit_log_days=2192,
@@ -68,6 +77,7 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             log_group_days=2192,
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL, NIST_800_53),
+            trail_alarms=True,
         ),
         Profile.PCI: ProfileSettings(
             audit_log_days=365,
@@ -75,6 +85,7 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             log_group_days=365,
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL, PCI_DSS),
+            trail_alarms=True,
         ),
         Profile.GDPR: ProfileSettings(
             audit_log_days=365,
@@ -82,6 +93,7 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             log_group_days=90,
             allowed_regions=EU_REGIONS,
             security_hub_standards=(FOUNDATIONAL,),
+            trail_alarms=False,
         ),
     }
 )
@@ -102,6 +114,7 @@ def settings_for(profiles: Iterable[str]) -> ProfileSettings:
         security_hub_standards=tuple(
             dict.fromkeys(standard for s in chosen for standard in s.security_hub_standards)
         ),
+        trail_alarms=any(s.trail_alarms for s in chosen),
     )
 
 

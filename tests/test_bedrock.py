@@ -780,9 +780,9 @@ def project() -> Preview:
 
 
 def application_profiles(preview: Preview) -> dict[str, ResourceRecord]:
-    """Application inference profiles by the model they copy (the part after `search-`)."""
+    """Application inference profiles by the model ID they are for (their description)."""
     return {
-        r.plain_inputs["name"].removeprefix("search-"): r
+        r.plain_inputs["description"].removesuffix(" for project search"): r
         for r in preview.of_type(INFERENCE_PROFILE)
     }
 

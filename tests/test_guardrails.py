@@ -14,6 +14,7 @@ import yaml
 from support import (
     BUCKET,
     KMS_KEY,
+    LOG_GROUP,
     ROLE,
     ROLE_POLICY,
     ROOT,
@@ -24,6 +25,7 @@ from support import (
     one,
     preview_dev,
     statement,
+    trust_policy_with_resource,
 )
 from typer.testing import CliRunner
 
@@ -58,6 +60,10 @@ ANOMALY_ALERTS = "aws:costexplorer/anomalySubscription:AnomalySubscription"
 INVOCATION_LOGGING = (
     "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
 )
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 SINGLETON_TYPES = (
     TRAIL,
     RECORDER,
@@ -87,6 +93,129 @@ PROFILE_EXPECTATIONS: dict[str, tuple[str, int, list[str], int]] = {
     "hipaa": ("COMPLIANCE", 2192, [FOUNDATIONAL, NIST], 2192),
     "pci": ("COMPLIANCE", 365, [FOUNDATIONAL, PCI], 365),
     "gdpr": ("GOVERNANCE", 365, [FOUNDATIONAL], 90),
+}
+
+
+# Whether each profile asks for the trail's CloudWatch alarms (README, "Compliance profiles").
+TRAIL_ALARMS = {"baseline": False, "soc2": True, "hipaa": True, "pci": True, "gdpr": False}
+
+TRAIL_LOG_GROUP = "/plinth-dev/cloudtrail"
+TRAIL_LOG_GROUP_ARN = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{TRAIL_LOG_GROUP}"
+
+# The CIS AWS Foundations Benchmark v1.4.0 monitoring recommendations -> the Security Hub
+# control that checks each and its exact filter pattern, as Security Hub's remediation gives
+# them ("Security Hub CSPM controls for Amazon CloudWatch", CloudWatch.1-14,
+# https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html; .4 and
+# .13 in AWS's current form, with $.eventSource). 4.15 has no Security Hub control: its pattern
+# is the benchmark's own. Written out here, not taken from components/guardrails/alarms.py.
+DOCUMENTED_FILTERS: dict[str, tuple[str | None, str]] = {
+    "4.1": (
+        "CloudWatch.2",
+        '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
+    ),
+    "4.2": (
+        "CloudWatch.3",
+        '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") '
+        '&& ($.userIdentity.type = "IAMUser") '
+        '&& ($.responseElements.ConsoleLogin = "Success") }',
+    ),
+    "4.3": (
+        "CloudWatch.1",
+        '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS '
+        '&& $.eventType !="AwsServiceEvent"}',
+    ),
+    "4.4": (
+        "CloudWatch.4",
+        "{($.eventSource=iam.amazonaws.com) && (($.eventName=DeleteGroupPolicy) "
+        "|| ($.eventName=DeleteRolePolicy) || ($.eventName=DeleteUserPolicy) "
+        "|| ($.eventName=PutGroupPolicy) || ($.eventName=PutRolePolicy) "
+        "|| ($.eventName=PutUserPolicy) || ($.eventName=CreatePolicy) "
+        "|| ($.eventName=DeletePolicy) || ($.eventName=CreatePolicyVersion) "
+        "|| ($.eventName=DeletePolicyVersion) || ($.eventName=AttachRolePolicy) "
+        "|| ($.eventName=DetachRolePolicy) || ($.eventName=AttachUserPolicy) "
+        "|| ($.eventName=DetachUserPolicy) || ($.eventName=AttachGroupPolicy) "
+        "|| ($.eventName=DetachGroupPolicy))}",
+    ),
+    "4.5": (
+        "CloudWatch.5",
+        "{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) "
+        "|| ($.eventName=DeleteTrail) || ($.eventName=StartLogging) "
+        "|| ($.eventName=StopLogging)}",
+    ),
+    "4.6": (
+        "CloudWatch.6",
+        '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
+    ),
+    "4.7": (
+        "CloudWatch.7",
+        "{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) "
+        "|| ($.eventName=ScheduleKeyDeletion))}",
+    ),
+    "4.8": (
+        "CloudWatch.8",
+        "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) "
+        "|| ($.eventName=PutBucketPolicy) || ($.eventName=PutBucketCors) "
+        "|| ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) "
+        "|| ($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) "
+        "|| ($.eventName=DeleteBucketLifecycle) || ($.eventName=DeleteBucketReplication))}",
+    ),
+    "4.9": (
+        "CloudWatch.9",
+        "{($.eventSource=config.amazonaws.com) "
+        "&& (($.eventName=StopConfigurationRecorder) || ($.eventName=DeleteDeliveryChannel) "
+        "|| ($.eventName=PutDeliveryChannel) || ($.eventName=PutConfigurationRecorder))}",
+    ),
+    "4.10": (
+        "CloudWatch.10",
+        "{($.eventName=AuthorizeSecurityGroupIngress) "
+        "|| ($.eventName=AuthorizeSecurityGroupEgress) "
+        "|| ($.eventName=RevokeSecurityGroupIngress) "
+        "|| ($.eventName=RevokeSecurityGroupEgress) "
+        "|| ($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}",
+    ),
+    "4.11": (
+        "CloudWatch.11",
+        "{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) "
+        "|| ($.eventName=DeleteNetworkAcl) || ($.eventName=DeleteNetworkAclEntry) "
+        "|| ($.eventName=ReplaceNetworkAclEntry) "
+        "|| ($.eventName=ReplaceNetworkAclAssociation)}",
+    ),
+    "4.12": (
+        "CloudWatch.12",
+        "{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) "
+        "|| ($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) "
+        "|| ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}",
+    ),
+    "4.13": (
+        "CloudWatch.13",
+        "{($.eventSource=ec2.amazonaws.com) && (($.eventName=CreateRoute) "
+        "|| ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) "
+        "|| ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) "
+        "|| ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable))}",
+    ),
+    "4.14": (
+        "CloudWatch.14",
+        "{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) "
+        "|| ($.eventName=ModifyVpcAttribute) || ($.eventName=AcceptVpcPeeringConnection) "
+        "|| ($.eventName=CreateVpcPeeringConnection) "
+        "|| ($.eventName=DeleteVpcPeeringConnection) "
+        "|| ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) "
+        "|| ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) "
+        "|| ($.eventName=EnableVpcClassicLink)}",
+    ),
+    "4.15": (
+        None,
+        "{ ($.eventSource = organizations.amazonaws.com) && "
+        '(($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") '
+        '|| ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") '
+        '|| ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") '
+        '|| ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") '
+        '|| ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") '
+        '|| ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") '
+        '|| ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") '
+        '|| ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") '
+        '|| ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }',
+    ),
 }
 
 
@@ -127,6 +256,20 @@ def subscribed_standards(preview: Preview) -> list[str]:
     return [arn.removeprefix(prefix) for arn in arns]
 
 
+def trail_alarm_resources(preview: Preview) -> dict[str, int]:
+    """How many of each part of the trail's CloudWatch alarms a preview has."""
+    log_groups = [r for r in preview.of_type(LOG_GROUP) if r.name == "plinth-dev-trail-logs"]
+    trail = one(preview, TRAIL).plain_inputs
+    return {
+        "logGroup": len(log_groups),
+        "trailDelivers": int("cloudWatchLogsGroupArn" in trail),
+        "filters": len(preview.of_type(METRIC_FILTER)),
+        "alarms": len(preview.of_type(METRIC_ALARM)),
+        "topics": len(preview.of_type(TOPIC)),
+        "subscriptions": len(preview.of_type(TOPIC_SUBSCRIPTION)),
+    }
+
+
 def retention_rule_minimum(preview: Preview) -> int:
     rule = one(preview, CONFIG_RULE, "cw-loggroup-retention-period-check")
     return int(json.loads(rule.plain_inputs["inputParameters"])["MinRetentionTime"])
@@ -146,6 +289,20 @@ def test_each_profile_sets_the_guardrails_and_the_pack_asks_the_same(
     # AWS Config's rule accepts fewer retention values than CloudWatch: six years is checked
     # as five on the live account, exactly by the pack before deploy.
     assert retention_rule_minimum(preview) == rule_retention_days(log_days)
+    # The trail's CloudWatch alarms exist exactly under the profiles that ask for them.
+    alarms = TRAIL_ALARMS[profile]
+    subscribers = len(dev_stack_document()["config"]["plinth:guardrails"]["subscribers"])
+    assert trail_alarm_resources(preview) == {
+        "logGroup": alarms,
+        "trailDelivers": alarms,
+        "filters": 15 * alarms,
+        "alarms": 15 * alarms,
+        "topics": alarms,
+        "subscriptions": subscribers * alarms,
+    }
+    if alarms:
+        trail_logs = named(preview, LOG_GROUP, "plinth-dev-trail-logs").plain_inputs
+        assert trail_logs["retentionInDays"] == log_days
     config = pack_config([profile])
     assert config["storage-audit-log-object-lock"]["minRetentionDays"] == days
     assert config["storage-audit-log-object-lock"]["requireComplianceMode"] == (
@@ -153,6 +310,7 @@ def test_each_profile_sets_the_guardrails_and_the_pack_asks_the_same(
     )
     assert config["audit-log-retention"]["minRetentionDays"] == log_days
     assert config["guardrails-security-hub-standards"]["requiredStandards"] == standards
+    assert config["guardrails-trail-cloudwatch-alarms"]["trailAlarms"] is alarms
     # What is provisioned passes the guardrail rules under that profile.
     report = audit_preview(preview, StackCompliance(profiles=[profile], waivers=[]))
     guardrail_rules = [r for r in report.rules if r.area == "guardrails"]
@@ -226,6 +384,122 @@ def test_the_trail_records_everything_into_the_locked_audit_bucket(dev_preview: 
     # CloudTrail checks the bucket policy when the trail is created.
     bucket_policy_urn = one(dev_preview, "aws:s3/bucketPolicy:BucketPolicy", "audit-logs").urn
     assert bucket_policy_urn in one(dev_preview, TRAIL).depends_on
+
+
+def test_the_trail_also_delivers_to_an_encrypted_log_group(dev_preview: Preview) -> None:
+    trail = one(dev_preview, TRAIL)
+    # CloudTrail requires the log-stream wildcard after the log group ARN.
+    assert trail.plain_inputs["cloudWatchLogsGroupArn"] == f"{TRAIL_LOG_GROUP_ARN}:*"
+    role = named(dev_preview, ROLE, "plinth-dev-trail-logs-delivery")
+    assert trail.plain_inputs["cloudWatchLogsRoleArn"] == (f"arn:aws:iam::{ACCOUNT}:role/{role.id}")
+    delivery = named(dev_preview, ROLE_POLICY, "plinth-dev-trail-logs-delivery")
+    # CloudTrail checks the role when the trail is saved.
+    assert delivery.urn in trail.depends_on
+    log_group = named(dev_preview, LOG_GROUP, "plinth-dev-trail-logs")
+    assert log_group.plain_inputs["name"] == TRAIL_LOG_GROUP
+    assert log_group.plain_inputs["retentionInDays"] == 365  # soc2
+    audit_key = named(dev_preview, KMS_KEY, "plinth-dev-audit")
+    assert log_group.plain_inputs["kmsKeyId"] == key_arn(audit_key)
+    # The documented trust (CloudTrail User Guide, "Sending events to CloudWatch Logs"), with
+    # no aws:SourceArn/SourceAccount, which the role policy page says it does not support.
+    assert document(role, "assumeRolePolicy")["Statement"] == [
+        {
+            "Sid": "AssumedByCloudTrail",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    # The documented permissions, on this trail's streams of this log group only.
+    [write] = document(delivery, "policy")["Statement"]
+    assert sorted(write["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert write["Resource"] == (
+        f"{TRAIL_LOG_GROUP_ARN}:log-stream:{ACCOUNT}_CloudTrail_us-east-1*"
+    )
+    assert iam_findings(delivery.plain_inputs["policy"]) == []
+    assert iam_findings(trust_policy_with_resource(role)) == []
+    # CloudWatch Logs may use the audit key for this log group only.
+    logs = statement(document(audit_key, "policy"), "CloudWatchLogsForTheNamedLogGroupsOnly")
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"] == {
+        "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": [TRAIL_LOG_GROUP_ARN]}
+    }
+    assert "kms:Decrypt" in logs["Action"]
+    assert "kms:GenerateDataKey" in logs["Action"]
+    # Retained on delete like the trail, which keeps delivering as its role.
+    assert all(r.retain_on_delete for r in (log_group, role, delivery))
+
+
+def test_cis_alarms_notify_the_subscribers_through_an_encrypted_topic(
+    dev_preview: Preview,
+) -> None:
+    topic = one(dev_preview, TOPIC)
+    topic_key = named(dev_preview, KMS_KEY, "plinth-dev-security-alarms-key")
+    assert topic.plain_inputs["kmsMasterKeyId"] == key_arn(topic_key)
+    assert topic_key.plain_inputs["enableKeyRotation"] is True
+    assert topic_key.retain_on_delete
+    # The AWS managed alias/aws/sns key cannot let CloudWatch publish; this key does.
+    publish = statement(
+        document(topic_key, "policy"), "CloudWatchAlarmsPublishToTopicsEncryptedWithIt"
+    )
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(publish["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # Only this account's alarms publish (CloudWatch User Guide, confused deputy prevention).
+    [allowed] = document(topic, "policy")["Statement"]
+    assert allowed["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allowed["Action"] == "sns:Publish"
+    assert allowed["Resource"] == f"arn:aws:sns:us-east-1:{ACCOUNT}:plinth-dev-security-alarms"
+    assert allowed["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    subscribers = dev_stack_document()["config"]["plinth:guardrails"]["subscribers"]
+    subscriptions = dev_preview.of_type(TOPIC_SUBSCRIPTION)
+    assert sorted(s.plain_inputs["endpoint"] for s in subscriptions) == sorted(subscribers)
+    assert {s.plain_inputs["protocol"] for s in subscriptions} == {"email"}
+    assert {s.property_dependencies["topic"] for s in subscriptions} == {(topic.urn,)}
+    alarms = dev_preview.of_type(METRIC_ALARM)
+    assert {a.property_dependencies["alarmActions"] for a in alarms} == {(topic.urn,)}
+
+
+def test_each_cis_recommendation_has_its_documented_filter_and_alarm(
+    dev_preview: Preview,
+) -> None:
+    filters = {r.plain_inputs["name"]: r.plain_inputs for r in dev_preview.of_type(METRIC_FILTER)}
+    alarms = {r.plain_inputs["name"]: r.plain_inputs for r in dev_preview.of_type(METRIC_ALARM)}
+    assert len(filters) == len(alarms) == len(DOCUMENTED_FILTERS)
+    [topic_arn] = {s.plain_inputs["topic"] for s in dev_preview.of_type(TOPIC_SUBSCRIPTION)}
+    for name, metric_filter in filters.items():
+        cis = name.removeprefix("plinth-dev-cis-").split("-", 1)[0]
+        control, pattern = DOCUMENTED_FILTERS[cis]
+        assert metric_filter["pattern"] == pattern, cis
+        assert metric_filter["logGroupName"] == TRAIL_LOG_GROUP
+        # Filter and metric names refuse ':' and '*' (PutMetricFilter), metric names '$'.
+        assert not set(name) & set(":*$")
+        assert metric_filter["metricTransformation"] == {
+            "name": name,
+            "namespace": "CISBenchmark",
+            "value": "1",
+        }
+        # CIS's alarm: the sum over five minutes reaches 1, notifying the subscribed topic.
+        alarm = alarms[name]
+        assert (alarm["namespace"], alarm["metricName"]) == ("CISBenchmark", name)
+        assert (alarm["statistic"], alarm["period"], alarm["evaluationPeriods"]) == (
+            "Sum",
+            300,
+            1,
+        )
+        assert alarm["threshold"] == 1
+        assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["treatMissingData"] == "notBreaching"
+        assert alarm.get("actionsEnabled", True) is True
+        assert alarm["alarmActions"] == [topic_arn]
+        assert len(name) <= 255
+        if control:
+            assert f"Security Hub {control}:" in alarm["alarmDescription"]
+    assert {name.removeprefix("plinth-dev-cis-").split("-", 1)[0] for name in filters} == set(
+        DOCUMENTED_FILTERS
+    )
 
 
 def test_config_records_everything_through_its_own_role(dev_preview: Preview) -> None:
@@ -317,12 +591,32 @@ def test_guardrails_outlive_pulumi_destroy(dev_preview: Preview) -> None:
 # ---- external guardrails, and the pack on every example stack -------------------------------
 
 
+def test_an_external_trail_gets_no_alarms_here(tmp_path: Path) -> None:
+    """The soc2 dev stack with an organization trail: its delivery and alarms are the trail
+    owner's, and the pack accepts that."""
+    preview = preview_dev(
+        tmp_path, {"plinth:guardrails": {"external": ["cloudTrail"]}}, removals=("plinth:tenants",)
+    )
+    assert preview.of_type(TRAIL) == []
+    for kind in (METRIC_FILTER, METRIC_ALARM, TOPIC, TOPIC_SUBSCRIPTION):
+        assert preview.of_type(kind) == [], kind
+    assert not [r for r in preview.of_type(LOG_GROUP) if r.name == "plinth-dev-trail-logs"]
+    audit_key = document(named(preview, KMS_KEY, "plinth-dev-audit"), "policy")
+    assert not [s for s in audit_key["Statement"] if "Logs" in s.get("Sid", "")]
+    compliance = StackCompliance(
+        profiles=["baseline", "soc2"], waivers=[], external_guardrails=("cloudTrail",)
+    )
+    report = audit_preview(preview, compliance)
+    assert report.status(RULES_BY_ID["guardrails-trail-cloudwatch-alarms"]) == "pass"
+
+
 def test_external_guardrails_are_not_created(tmp_path: Path) -> None:
     coreweave = preview_stack(ROOT, "coreweave")
     assert [r.type for r in coreweave.resources if r.type in SINGLETON_TYPES] == []
     assert not [r for r in coreweave.of_type(BUCKET) if "audit" in r.name]
     external = ["invocationLogging", "guardDuty"]
-    dev = preview_dev(tmp_path, {"plinth:guardrails": {"external": external}})
+    guardrails = {"external": external, "subscribers": ["platform@example.com"]}
+    dev = preview_dev(tmp_path, {"plinth:guardrails": guardrails})
     assert dev.of_type(INVOCATION_LOGGING) == []
     assert dev.of_type(DETECTOR) == []
     assert len(dev.of_type(TRAIL)) == len(dev.of_type(HUB)) == 1
@@ -371,7 +665,7 @@ def test_the_pack_passes_every_example_stack_under_its_profiles(
 @pytest.mark.parametrize(
     ("dropped", "rule"),
     [
-        (TRAIL, "guardrails-audit-trail"),
+        (TRAIL, "guardrails-audit-trail"),  # and its alarms: see below
         (RECORDER, "guardrails-config-recorder"),
         (CONFIG_RULE, "guardrails-config-rules"),
         (DETECTOR, "guardrails-threat-detection"),
@@ -384,6 +678,9 @@ def test_the_pack_passes_every_example_stack_under_its_profiles(
         (BUDGET, "guardrails-spend-alerts"),
         (ANOMALY_ALERTS, "guardrails-spend-alerts"),
         (INVOCATION_LOGGING, "bedrock-invocation-logging"),
+        (METRIC_FILTER, "guardrails-trail-cloudwatch-alarms"),
+        (METRIC_ALARM, "guardrails-trail-cloudwatch-alarms"),
+        (TOPIC_SUBSCRIPTION, "guardrails-trail-cloudwatch-alarms"),
     ],
 )
 def test_a_stack_that_drops_a_guardrail_fails(
@@ -396,7 +693,36 @@ def test_a_stack_that_drops_a_guardrail_fails(
     )
     report = audit_preview(without, compliance)
     assert not report.passed
-    assert {f.policy for f in report.blocking} == {rule}
+    blocking = {f.policy for f in report.blocking}
+    if dropped == TRAIL:  # a soc2 stack without a trail has no trail alarms either
+        blocking.discard("guardrails-trail-cloudwatch-alarms")
+    assert blocking == {rule}
+
+
+@pytest.mark.parametrize(
+    ("dropped", "expect"),
+    [
+        ("plinth-dev-trail-logs", "delivers to no CloudWatch Logs log group"),
+        ("plinth-dev-cis-4.3-root-account-usage", '4.3 (Usage of the "root" user)'),
+        ("plinth-dev-security-alarms", "notify no SNS topic of the stack"),
+    ],
+)
+def test_a_soc2_stack_that_drops_part_of_the_trail_alarms_fails(
+    dev_preview: Preview, dropped: str, expect: str
+) -> None:
+    """The log group, one CIS alarm (its filter stays), or the topic."""
+    without = dataclasses.replace(
+        dev_preview,
+        resources=[
+            r
+            for r in dev_preview.resources
+            if not (r.name == dropped and r.type in (LOG_GROUP, METRIC_ALARM, TOPIC))
+        ],
+    )
+    report = audit_preview(without, stack_compliance(ROOT, "dev"))
+    assert not report.passed
+    assert {f.policy for f in report.blocking} == {"guardrails-trail-cloudwatch-alarms"}
+    assert any(expect in f.message for f in report.blocking), report.blocking
 
 
 def test_declaring_a_guardrail_external_satisfies_the_pack(dev_preview: Preview) -> None:
@@ -505,3 +831,16 @@ def test_guardrail_spec_errors_are_reported_together(tmp_path: Path) -> None:
         "plinth:guardrails.subscribers",
         "plinth:guardrails.budget",
     }
+
+
+def test_trail_alarms_need_someone_to_alert(tmp_path: Path) -> None:
+    # dev claims soc2: its trail alarms must email someone, unless the trail is external.
+    with pytest.raises(SpecError) as caught:
+        preview_dev(tmp_path, {"plinth:guardrails": {"subscribers": []}})
+    (problem,) = caught.value.problems
+    assert problem.path == "plinth:guardrails.subscribers"
+    assert "alarm on the audit trail's security events" in problem.message
+    external = preview_dev(
+        tmp_path, {"plinth:guardrails": {"subscribers": [], "external": ["cloudTrail"]}}
+    )
+    assert external.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []

@@ -140,8 +140,13 @@ def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview)
         "plinth-dev-net-flow-logs",
         "plinth-dev-gpu-control-plane",
         "plinth-dev-bedrock",
+        "plinth-dev-trail-logs",  # the audit trail's copy (soc2), under the audit key
     }
-    assert all(r.inputs["kmsKeyId"] == key_arn for r in log_groups)
+    assert all(
+        r.inputs["kmsKeyId"]
+        == (key_arn_of(audit_key) if r.name == "plinth-dev-trail-logs" else key_arn)
+        for r in log_groups
+    )
 
 
 def test_tenant_data_is_encrypted_with_the_tenant_s_own_key(dev_preview: Preview) -> None:
@@ -194,9 +199,10 @@ def test_every_aws_resource_uses_the_stack_s_explicit_provider(dev_preview: Prev
 def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Preview) -> None:
     stateful = [r for r in dev_preview.resources if r.type in STATEFUL]
     members = tenant_members(dev_preview)
-    # the platform and audit keys, five buckets (access logs, datasets, models, Bedrock logs,
-    # audit logs), the flow-log, control-plane and Bedrock invocation log groups
-    assert len([r for r in stateful if r.urn not in members]) == 10
+    # the platform, audit and security-alarm topic keys, five buckets (access logs, datasets,
+    # models, Bedrock logs, audit logs), the flow-log, control-plane, Bedrock invocation and
+    # trail log groups
+    assert len([r for r in stateful if r.urn not in members]) == 12
     # each tenant's own key and buckets
     assert Counter(members[r.urn] for r in stateful if r.urn in members) == {
         component: 1 + len(TENANT_BUCKETS) for component in tenants_by_component()
@@ -291,8 +297,8 @@ def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> No
     roles = dev_preview.of_type(ROLE)
     members = tenant_members(dev_preview)
     # flow logs, EKS cluster, EKS nodes, Bedrock log delivery, the auditor (plinth:auditors),
-    # the AWS Config recorder
-    assert len([role for role in roles if role.urn not in members]) == 6
+    # the AWS Config recorder, the trail's CloudWatch Logs delivery (soc2)
+    assert len([role for role in roles if role.urn not in members]) == 7
     # each tenant: its workload role, one per persona in its file, and the feature store's
     assert Counter(members[role.urn] for role in roles if role.urn in members) == {
         component: 1 + len(tenant["personas"]) + ("featureStore" in tenant.get("dataStores", {}))

@@ -453,9 +453,9 @@ def test_workload_role_trusts_only_the_workload_service_account_of_the_namespace
             "Effect": "Allow",
             "Principal": {"Service": "pods.eks.amazonaws.com"},
             "Action": ["sts:AssumeRole", "sts:TagSession"],
+            # Only the session tags EKS documents for Pod Identity trust (pod-id-role).
             "Condition": {
                 "StringEquals": {
-                    "aws:SourceAccount": ACCOUNT,
                     "aws:RequestTag/eks-cluster-arn": [EKS_CLUSTER_ARN],
                     "aws:RequestTag/kubernetes-namespace": "search",
                     "aws:RequestTag/kubernetes-service-account": "workload",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.guardrails.account import AccountDefaults, AccountDefaultsArgs
+from components.guardrails.alarms import AlarmTopic, AlarmTopicArgs, TrailAlarms, TrailAlarmsArgs
 from components.guardrails.config import (
     ConfigRecording,
     ConfigRecordingArgs,
@@ -28,7 +29,14 @@ from components.guardrails.singletons import (
     trail_name,
 )
 from components.guardrails.spend import PlatformBudget, PlatformSpend, PlatformSpendArgs
-from components.guardrails.trail import TRAIL_PREFIX, AuditTrail, AuditTrailArgs
+from components.guardrails.trail import (
+    TRAIL_PREFIX,
+    AuditTrail,
+    AuditTrailArgs,
+    TrailLogGroup,
+    TrailLogGroupArgs,
+    trail_log_group_name,
+)
 from components.scope import AwsScope
 from components.storage import (
     AccessLogDestination,
@@ -47,9 +55,10 @@ __all__ = ["AccountGuardrail", "AccountGuardrails", "AccountGuardrailsArgs", "Pl
 class AccountGuardrailsArgs:
     """Inputs of AccountGuardrails.
 
-    The retention, lock mode, log retention and standards come from the stack's compliance
-    profiles (`policies.profiles.settings_for`); `external` are the guardrails someone else
-    provides in this account (see `singletons`).
+    The retention, lock mode, log retention, standards and `trail_alarms` come from the
+    stack's compliance profiles (`policies.profiles.settings_for`); `external` are the
+    guardrails someone else provides in this account (see `singletons`). `subscribers` hear
+    about spend and, with `trail_alarms`, about security alarms.
     """
 
     scope: AwsScope
@@ -66,6 +75,7 @@ class AccountGuardrailsArgs:
     kms_administrators: Sequence[str] = ()
     budget: PlatformBudget | None = None
     external: Set[AccountGuardrail] = field(default_factory=frozenset)
+    trail_alarms: bool = False
     noncurrent_version_days: int = 90
     protect: bool = False
 
@@ -75,7 +85,10 @@ class AccountGuardrails(pulumi.ComponentResource):
 
     - an audit key and an audit-log bucket (SSE-KMS, versioned, object lock with the profile's
       mode and retention, objects expiring after it, access-logged) for CloudTrail and Config;
-    - AuditTrail (CloudTrail), ConfigRecording and ConfigRules (AWS Config: the recorder and
+    - AuditTrail (CloudTrail); with `trail_alarms`, also TrailLogGroup (its copy in
+      CloudWatch Logs, encrypted with the audit key), TrailAlarms (the CIS metric filters and
+      alarms) and AlarmTopic (the encrypted SNS topic they email the subscribers through);
+    - ConfigRecording and ConfigRules (AWS Config: the recorder and
       the managed rules that re-check the pack on the live account), ThreatDetection
       (GuardDuty), SecurityHub,
       AccountDefaults (S3 public access block, EBS encryption, Access Analyzer) and
@@ -101,6 +114,9 @@ class AccountGuardrails(pulumi.ComponentResource):
         recording: ConfigRecording | None = None
         if owned & {AccountGuardrail.CLOUDTRAIL, AccountGuardrail.AWS_CONFIG}:
             owns_trail = AccountGuardrail.CLOUDTRAIL in owned
+            # An external trail's delivery and alarms are its owner's.
+            trail_alarms = owns_trail and args.trail_alarms
+            trail_log_group = trail_log_group_name(prefix)
             key = EncryptionKey(
                 f"{prefix}-audit",
                 EncryptionKeyArgs(
@@ -109,6 +125,7 @@ class AccountGuardrails(pulumi.ComponentResource):
                     tags=tags,
                     administrators=args.kms_administrators,
                     cloudtrail_trails=(trail,) if owns_trail else (),
+                    cloudwatch_log_groups=(trail_log_group,) if trail_alarms else (),
                     protect=args.protect,
                 ),
                 child,
@@ -143,6 +160,22 @@ class AccountGuardrails(pulumi.ComponentResource):
                 child,
             )
             if owns_trail:
+                trail_logs = (
+                    TrailLogGroup(
+                        f"{prefix}-trail-logs",
+                        TrailLogGroupArgs(
+                            scope=scope,
+                            log_group_name=trail_log_group,
+                            key_arn=key.arn,
+                            retention_days=args.log_group_days,
+                            tags=tags,
+                            protect=args.protect,
+                        ),
+                        child,
+                    )
+                    if trail_alarms
+                    else None
+                )
                 self.trail = AuditTrail(
                     f"{prefix}-audit",
                     AuditTrailArgs(
@@ -152,10 +185,34 @@ class AccountGuardrails(pulumi.ComponentResource):
                         data_bucket_arns=args.data_bucket_arns,
                         tags=tags,
                         ready=(self.audit_bucket.policy, key.key),
+                        cloud_watch_logs=trail_logs,
                         protect=args.protect,
                     ),
                     child,
                 )
+                if trail_logs is not None:
+                    topic = AlarmTopic(
+                        f"{prefix}-security-alarms",
+                        AlarmTopicArgs(
+                            scope=scope,
+                            topic_name=f"{prefix}-security-alarms",
+                            subscribers=args.subscribers,
+                            tags=tags,
+                            kms_administrators=args.kms_administrators,
+                            protect=args.protect,
+                        ),
+                        child,
+                    )
+                    TrailAlarms(
+                        f"{prefix}-trail-alarms",
+                        TrailAlarmsArgs(
+                            name_prefix=prefix,
+                            log_group_name=trail_logs.log_group.name,
+                            topic_arn=topic.arn,
+                            tags=tags,
+                        ),
+                        child,
+                    )
             if AccountGuardrail.AWS_CONFIG in owned:
                 recording = ConfigRecording(
                     f"{prefix}-config",

@@ -45,6 +45,13 @@ LOGS_KEY_ACTIONS = (
     "kms:ReEncryptTo",
 )
 
+# What CloudWatch alarms need to publish to an SNS topic encrypted with the key: SNS encrypts
+# each message under a data key it generates, and reads it back, with the publisher's
+# permissions (SNS Developer Guide, "Enable compatibility between event sources from AWS
+# services and encrypted topics"; AWS re:Post, "How do I configure a CloudWatch alarm with an
+# encrypted SNS topic?"). Kept as documented: SNS picks the GenerateDataKey variant.
+ALARM_TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
 
 @dataclass(frozen=True)
 class EncryptionKeyArgs:
@@ -60,7 +67,9 @@ class EncryptionKeyArgs:
     tags: Mapping[str, str]
     administrators: Sequence[str] = ()
     allow_cloudwatch_logs: bool = False
+    cloudwatch_log_groups: Sequence[str] = ()
     allow_bedrock_logging: bool = False
+    allow_cloudwatch_alarms: bool = False
     cloudtrail_trails: Sequence[str] = ()
     deletion_window_days: int = 30
     retain_on_delete: bool = True
@@ -75,11 +84,14 @@ class EncryptionKey(pulumi.ComponentResource):
       without it a key can become unmanageable;
     - gives the named administrators management rights only, no encrypt/decrypt;
     - when asked, lets CloudWatch Logs use it only for log groups of this account and region
-      (scoped by the `kms:EncryptionContext:aws:logs:arn` condition);
+      (scoped by the `kms:EncryptionContext:aws:logs:arn` condition); given
+      `cloudwatch_log_groups` (names), only for those log groups;
     - when asked, lets Bedrock generate data keys for invocation logs it writes to SSE-KMS
       buckets, only on behalf of this account's Bedrock resources;
     - when given `cloudtrail_trails` (names), lets CloudTrail encrypt log files for those
-      trails of this account only, and describe the key (it checks the key on create).
+      trails of this account only, and describe the key (it checks the key on create);
+    - when asked, lets CloudWatch alarms publish to SNS topics encrypted with it (an AWS
+      managed `alias/aws/sns` key cannot allow that, so alarm topics need a key of their own).
     """
 
     key: aws.kms.Key
@@ -149,6 +161,24 @@ class EncryptionKey(pulumi.ComponentResource):
                     },
                 }
             )
+        if args.cloudwatch_log_groups:
+            statements.append(
+                {
+                    "Sid": "CloudWatchLogsForTheNamedLogGroupsOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": scope.regional_service_principal("logs", parent=self)},
+                    "Action": list(LOGS_KEY_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "kms:EncryptionContext:aws:logs:arn": [
+                                scope.arn("logs", f"log-group:{name}")
+                                for name in args.cloudwatch_log_groups
+                            ]
+                        }
+                    },
+                }
+            )
         if args.allow_bedrock_logging:
             statements.append(
                 {
@@ -166,6 +196,20 @@ class EncryptionKey(pulumi.ComponentResource):
             )
         if args.cloudtrail_trails:
             statements += self._cloudtrail_statements(scope, args.cloudtrail_trails)
+        if args.allow_cloudwatch_alarms:
+            statements.append(
+                {
+                    # As documented, without aws:SourceAccount / aws:SourceArn: AWS does not say
+                    # that CloudWatch sends them to KMS, and a condition it does not meet would
+                    # silently drop every notification. The topic policy pins the account and
+                    # its alarms; a key of its own keeps this grant off any data.
+                    "Sid": "CloudWatchAlarmsPublishToTopicsEncryptedWithIt",
+                    "Effect": "Allow",
+                    "Principal": {"Service": scope.service_principal("cloudwatch", parent=self)},
+                    "Action": list(ALARM_TOPIC_KEY_ACTIONS),
+                    "Resource": "*",
+                }
+            )
         return statements
 
     def _cloudtrail_statements(self, scope: AwsScope, trails: Sequence[str]) -> list[Statement]:

@@ -137,9 +137,7 @@ class CapturingMonitor(mocks.MockMonitor):
             self._claimed.add(urn)
         return urn
 
-    def _record(
-        self, urn: str, request: Any, properties: Any, *, custom: bool, read: bool
-    ) -> None:
+    def _record(self, urn: str, request: Any, properties: Any, *, custom: bool, read: bool) -> None:
         registered = self.resources.get(urn)
         record = ResourceRecord(
             urn=urn,
@@ -292,8 +290,9 @@ def run_callable(
         f"note: invoke {token} is not modelled offline; the program received an empty result"
         for token in sorted(cloud.unmodelled_invokes)
     ]
+    resources = sorted(monitor.records, key=_stable_order)
     if check_api_contracts:
-        report = check_contracts(monitor.records, stack_outputs)
+        report = check_contracts(resources, stack_outputs)
         if report.violations:
             raise ContractViolations(report.violations)
         notes.extend(
@@ -303,7 +302,7 @@ def run_callable(
     return Preview(
         project=project,
         stack=stack,
-        resources=sorted(monitor.records, key=_stable_order),
+        resources=resources,
         outputs=monitor.stack_outputs,
         diagnostics=diagnostics.messages + notes,
     )

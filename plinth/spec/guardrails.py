@@ -17,7 +17,8 @@ class GuardrailsSpec(SpecModel):
     Their settings (retention, lock mode, standards) follow `plinth:compliance.profiles`."""
 
     subscribers: tuple[Email, ...] = Field(default=(), max_length=EMAIL_SUBSCRIBER_LIMIT)
-    """Emails alerted by the platform budget and by cost anomalies."""
+    """Emails alerted by the platform budget, by cost anomalies and, under the soc2, hipaa and
+    pci profiles, by the audit trail's security alarms (each must confirm SNS's email)."""
     budget: BudgetSpec | None = None
     """Monthly budget over the whole account's spend (the platform and its tenants)."""
     anomaly_threshold_usd: int = Field(default=100, ge=1, le=1_000_000)

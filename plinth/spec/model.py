@@ -361,6 +361,20 @@ class PlinthSpec(SpecModel):
                     "email",
                 )
             )
+        profiles = [p.value for p in self.compliance.profiles]
+        if (
+            settings_for(profiles).trail_alarms
+            and AccountGuardrail.CLOUDTRAIL not in guardrails.external
+            and not guardrails.subscribers
+        ):
+            problems.append(
+                Problem(
+                    "plinth:guardrails.subscribers",
+                    f"the compliance profiles ({', '.join(profiles)}) alarm on the audit trail's "
+                    "security events (root use, IAM, key and network changes), but no one is "
+                    "alerted: list at least one email",
+                )
+            )
         if guardrails.budget is not None and AccountGuardrail.ACCOUNT_BUDGET in guardrails.external:
             problems.append(
                 Problem(

@@ -1,10 +1,11 @@
 """Account guardrails: the account baseline exists, not only its parts are well configured.
 
 The audit and storage rules check how a trail, a recorder or a bucket is set up *where the stack
-has one*; these rules check that the stack has them at all: a trail, a configuration recorder
-with the managed rules that re-check the pack, GuardDuty with the protections an AI platform
-needs, Security Hub with the profile's standards, Access Analyzer, the account's S3 public
-access block, EBS encryption by default, and spend alerts.
+has one*; these rules check that the stack has them at all: a trail (and, where the profiles ask
+for continuous review, its CloudWatch alarms), a configuration recorder with the managed rules
+that re-check the pack, GuardDuty with the protections an AI platform needs, Security Hub with
+the profile's standards, Access Analyzer, the account's S3 public access block, EBS encryption
+by default, and spend alerts.
 
 A guardrail another party provides in the account (an organization trail, a delegated GuardDuty
 administrator) is declared in `plinth:guardrails.external`; `plinth policy-config` and `plinth
@@ -21,12 +22,13 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
+from components.guardrails.alarms import CIS_ALARMS
 from components.guardrails.config import MANAGED_RULES
 from components.guardrails.detection import DETECTOR_FEATURES
 from components.guardrails.singletons import ACCOUNT_GUARDRAILS, AccountGuardrail
 from components.tenant.contract import PLATFORM_REFERENCE
 from policies.profiles import PROFILE_SETTINGS, by_profile
-from policies.props import as_list, dig, of_type, referencing
+from policies.props import as_list, depends_via, dig, known, of_type, referencing
 from policies.rule import (
     Config,
     Param,
@@ -34,9 +36,10 @@ from policies.rule import (
     Report,
     advisory,
     all_of,
+    at_least,
     stack_rule,
 )
-from policies.rules.audit import ACTIVITY_LOGGING, RECORDER, TRAIL
+from policies.rules.audit import ACTIVITY_LOGGING, LOG_GROUP, RECORDER, TRAIL
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 CONFIG_RULE = "aws:cfg/rule:Rule"
@@ -53,6 +56,11 @@ ANOMALY_SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription
 INVOCATION_LOGGING = (
     "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
 )
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+KMS_KEY = "aws:kms/key:Key"
 
 EXTERNAL_GUARDRAILS = Param(
     name="externalGuardrails",
@@ -102,6 +110,159 @@ def audit_trail(args: StackValidationArgs, report: Report, config: Config) -> No
     ]
     if not logging:
         report("no logging multi-region CloudTrail trail records the account's API calls")
+
+
+def _given(resource: PolicyResource, prop: str) -> bool:
+    """Whether an input is set: computed from another resource (unknown during a real
+    preview), or a known value."""
+    return bool(resource.property_dependencies.get(prop)) or bool(known(resource.props, prop))
+
+
+def _trail_log_groups(args: StackValidationArgs) -> list[PolicyResource]:
+    """The stack's log groups a trail delivers to, with a role to deliver as."""
+    groups = of_type(args, LOG_GROUP)
+    return [
+        group
+        for trail in of_type(args, TRAIL)
+        if _given(trail, "cloudWatchLogsRoleArn")
+        for group in groups
+        if depends_via(trail, "cloudWatchLogsGroupArn", group)
+    ]
+
+
+def _customer_key_encrypted(args: StackValidationArgs, topic: PolicyResource) -> bool:
+    """A topic encrypted with a KMS key of the stack, or one named outright that is not AWS
+    managed (`alias/aws/sns` cannot let CloudWatch publish)."""
+    if any(depends_via(topic, "kmsMasterKeyId", key) for key in of_type(args, KMS_KEY)):
+        return True
+    key_id = str(known(topic.props, "kmsMasterKeyId", default=""))
+    return bool(key_id) and not key_id.startswith("alias/aws/")
+
+
+def _alarm_metric(alarm: PolicyResource) -> tuple[Any, Any]:
+    return dig(alarm.props, "namespace"), dig(alarm.props, "metricName")
+
+
+def _filter_metric(metric_filter: PolicyResource) -> tuple[Any, Any]:
+    transformation = dig(metric_filter.props, "metricTransformation")
+    return dig(transformation, "namespace"), dig(transformation, "name")
+
+
+def _topic_problems(
+    args: StackValidationArgs, topics: list[PolicyResource]
+) -> list[tuple[str, str]]:
+    """(topic URN, problem) for alarm topics that cannot or do not reach anyone."""
+    subscriptions = of_type(args, TOPIC_SUBSCRIPTION)
+    problems = []
+    for topic in topics:
+        if not _customer_key_encrypted(args, topic):
+            problems.append(
+                (
+                    topic.urn,
+                    "the alarm topic is not encrypted with a customer-managed KMS key "
+                    "(kms_master_key_id; its key policy must let cloudwatch.amazonaws.com use it)",
+                )
+            )
+        if not referencing(subscriptions, "topic", topic):
+            problems.append(
+                (
+                    topic.urn,
+                    "the alarm topic has no subscription: alarms reach no one "
+                    "(plinth:guardrails.subscribers)",
+                )
+            )
+    return problems
+
+
+@stack_rule(
+    id="guardrails-trail-cloudwatch-alarms",
+    area="guardrails",
+    description="Where the profiles ask for continuous review, the audit trail also delivers "
+    "to CloudWatch Logs, and each CIS AWS Foundations monitoring recommendation (unauthorized "
+    "calls, sign-in without MFA, root use, IAM, CloudTrail, KMS, S3 policy, Config, network "
+    "and Organizations changes) has its exact metric filter on that log group and an alarm "
+    "notifying a subscribed SNS topic encrypted with a customer-managed key.",
+    severity="medium",
+    remediation="Keep Plinth's account guardrails: under a profile with trail_alarms "
+    "(policies/profiles.py; plinth:compliance.profiles soc2, hipaa or pci) AuditTrail gets "
+    "TrailLogGroup, TrailAlarms and AlarmTopic (components/guardrails/alarms.py CIS_ALARMS). "
+    "Set plinth:guardrails.subscribers (each must confirm AWS's email), or list cloudTrail in "
+    "plinth:guardrails.external when an organization trail and its alarms cover the account.",
+    controls={
+        "soc2": ["CC7.2"],
+        "pci": ["10.4.1", "10.4.1.1", "10.7.2"],
+        "hipaa": ["164.308(a)(1)(ii)(D)", "164.312(b)"],
+        "nist-800-53": ["AU-6", "SI-4"],
+    },
+    params=(
+        EXTERNAL_GUARDRAILS,
+        Param(
+            name="trailAlarms",
+            description="Whether the trail must deliver to CloudWatch Logs with the CIS metric "
+            "filters and alarms (the profiles' trail_alarms).",
+            schema={"type": "boolean"},
+            default=PROFILE_SETTINGS[Profile.BASELINE].trail_alarms,
+            merge=at_least,
+            by_profile=by_profile("trail_alarms"),
+        ),
+        Param(
+            name="requiredTrailAlarms",
+            description="CIS AWS Foundations recommendations (v1.4.0 numbers) that need a "
+            "metric filter and an alarm.",
+            schema={"type": "array", "items": {"type": "string"}},
+            default=[alarm.cis for alarm in CIS_ALARMS],
+            merge=all_of,
+        ),
+    ),
+)
+def trail_cloudwatch_alarms(args: StackValidationArgs, report: Report, config: Config) -> None:
+    if not config["trailAlarms"] or provided_elsewhere(args, config, AccountGuardrail.CLOUDTRAIL):
+        return
+    log_groups = _trail_log_groups(args)
+    if not log_groups:
+        report(
+            "the audit trail delivers to no CloudWatch Logs log group of the stack "
+            "(cloud_watch_logs_group_arn and cloud_watch_logs_role_arn on aws.cloudtrail.Trail)"
+        )
+        return
+    filters = [
+        f
+        for f in of_type(args, METRIC_FILTER)
+        if any(depends_via(f, "logGroupName", group) for group in log_groups)
+    ]
+    alarms = [a for a in of_type(args, METRIC_ALARM) if dig(a.props, "actionsEnabled") is not False]
+    topics = of_type(args, TOPIC)
+    by_cis = {alarm.cis: alarm for alarm in CIS_ALARMS}
+    no_filter, no_alarm, silent = [], [], []
+    notified: dict[str, PolicyResource] = {}
+    for cis in config["requiredTrailAlarms"]:
+        wanted = by_cis.get(cis)
+        label = f"{cis} ({wanted.title})" if wanted else f"{cis} (not a known CIS recommendation)"
+        metrics = {
+            _filter_metric(f)
+            for f in filters
+            if wanted and dig(f.props, "pattern") == wanted.pattern
+        }
+        watching = [a for a in alarms if _alarm_metric(a) in metrics]
+        targets = [t for a in watching for t in topics if depends_via(a, "alarmActions", t)]
+        if not metrics:
+            no_filter.append(label)
+        elif not watching:
+            no_alarm.append(label)
+        elif not targets:
+            silent.append(label)
+        notified.update((t.urn, t) for t in targets)
+    if no_filter:
+        report(
+            "no metric filter with the exact CIS pattern on the trail's log group for: "
+            + ", ".join(no_filter)
+        )
+    if no_alarm:
+        report("no enabled alarm on the CIS metric for: " + ", ".join(no_alarm))
+    if silent:
+        report("alarms notify no SNS topic of the stack (alarm_actions) for: " + ", ".join(silent))
+    for urn, problem in _topic_problems(args, list(notified.values())):
+        report(problem, urn)
 
 
 @stack_rule(
@@ -417,6 +578,7 @@ GUARDRAIL_EVIDENCE: tuple[GuardrailEvidence, ...] = (
             "audit-cloudtrail-log-validation",
             "audit-cloudtrail-kms",
             "storage-audit-log-object-lock",
+            "guardrails-trail-cloudwatch-alarms",
         ),
     ),
     GuardrailEvidence(

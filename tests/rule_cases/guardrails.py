@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from components.guardrails.alarms import CIS_ALARMS, CisAlarm
 from components.guardrails.config import MANAGED_RULES
+from plinth.audit.analyzer import AuditResource
 from rule_cases import complies, res, violates
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -19,6 +21,13 @@ BUDGET = "aws:budgets/budget:Budget"
 MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
 ANOMALY_ALERTS = "aws:costexplorer/anomalySubscription:AnomalySubscription"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+KMS_KEY = "aws:kms/key:Key"
+ROLE = "aws:iam/role:Role"
 
 tenant_stack = res(STACK_REFERENCE, "platform", {"name": "acme/plinth/prod"})
 
@@ -83,6 +92,105 @@ alerts_elsewhere = res(
     ANOMALY_ALERTS, "alerts", {"frequency": "DAILY"}, deps={"monitorArnLists": [other_monitor]}
 )
 
+# The trail's CloudWatch Logs delivery and its CIS alarms.
+trail_logs = res(LOG_GROUP, "trail-logs", {"name": "/plinth-test/cloudtrail"})
+other_logs = res(LOG_GROUP, "app-logs", {"name": "/app"})
+trail_role = res(ROLE, "trail-delivery")
+alarm_key = res(KMS_KEY, "alarms-key", {"enableKeyRotation": True})
+
+
+def delivering_trail(
+    group: AuditResource | None = trail_logs, role: AuditResource | None = trail_role
+) -> AuditResource:
+    deps = {}
+    if group:
+        deps["cloudWatchLogsGroupArn"] = [group]
+    if role:
+        deps["cloudWatchLogsRoleArn"] = [role]
+    return res(TRAIL, "trail", {"isMultiRegionTrail": True}, deps=deps)
+
+
+def alarm_topic(key: AuditResource | None = alarm_key, key_id: str = "") -> AuditResource:
+    props = {"name": "security-alarms", **({"kmsMasterKeyId": key_id} if key_id else {})}
+    return res(TOPIC, "security-alarms", props, deps={"kmsMasterKeyId": [key]} if key else {})
+
+
+def emailed(topic: AuditResource) -> AuditResource:
+    return res(
+        TOPIC_SUBSCRIPTION,
+        "security-alarms-email",
+        {"protocol": "email", "endpoint": "secops@example.com"},
+        deps={"topic": [topic]},
+    )
+
+
+def cis_filter(
+    alarm: CisAlarm, group: AuditResource = trail_logs, pattern: str = ""
+) -> AuditResource:
+    return res(
+        METRIC_FILTER,
+        f"cis-{alarm.cis}",
+        {
+            "pattern": pattern or alarm.pattern,
+            "metricTransformation": {
+                "name": f"cis-{alarm.cis}",
+                "namespace": "CISBenchmark",
+                "value": "1",
+            },
+        },
+        deps={"logGroupName": [group]},
+    )
+
+
+def cis_alarm(alarm: CisAlarm, topic: AuditResource | None) -> AuditResource:
+    return res(
+        METRIC_ALARM,
+        f"cis-{alarm.cis}",
+        {
+            "namespace": "CISBenchmark",
+            "metricName": f"cis-{alarm.cis}",
+            "statistic": "Sum",
+            "period": 300,
+            "threshold": 1,
+            "comparisonOperator": "GreaterThanOrEqualToThreshold",
+            "evaluationPeriods": 1,
+        },
+        deps={"alarmActions": [topic]} if topic else {},
+    )
+
+
+def watched(
+    topic: AuditResource,
+    *,
+    skip: str = "",
+    silent: str = "",
+    filters_on: AuditResource = trail_logs,
+) -> list[AuditResource]:
+    """A filter and an alarm per CIS recommendation (but `skip`), each alarm notifying
+    `topic` (but `silent`'s)."""
+    return [
+        resource
+        for alarm in CIS_ALARMS
+        if alarm.cis != skip
+        for resource in (
+            cis_filter(alarm, filters_on),
+            cis_alarm(alarm, None if alarm.cis == silent else topic),
+        )
+    ]
+
+
+topic = alarm_topic()
+DELIVERY = [delivering_trail(), trail_logs, trail_role, alarm_key]
+ALARMED = [*DELIVERY, topic, emailed(topic)]
+unencrypted_topic = alarm_topic(key=None)
+ROOT_USE = next(alarm for alarm in CIS_ALARMS if alarm.cis == "4.3")
+# CIS's spaced form of 4.5: the same events, not the exact string Security Hub looks for.
+CIS_SPACED_TRAIL_CHANGES = (
+    "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
+    "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
+    "($.eventName = StopLogging) }"
+)
+
 CASES = [
     # audit trail
     violates("guardrails-audit-trail", "no trail", expect="no logging multi-region"),
@@ -103,6 +211,130 @@ CASES = [
     ),
     complies("guardrails-audit-trail", "an organization trail", config=external("cloudTrail")),
     complies("guardrails-audit-trail", "a tenant stack: its platform's trail", tenant_stack),
+    # the trail's CloudWatch alarms
+    complies(
+        "guardrails-trail-cloudwatch-alarms",
+        "every CIS alarm notifies an encrypted, subscribed topic",
+        *ALARMED,
+        *watched(topic),
+        profiles=("soc2",),
+    ),
+    complies(
+        "guardrails-trail-cloudwatch-alarms",
+        "a topic on a customer-managed key named by its ARN",
+        *DELIVERY,
+        alarm_topic(key=None, key_id="arn:aws:kms:us-east-1:123456789012:key/1234abcd"),
+        emailed(unencrypted_topic),
+        *watched(unencrypted_topic),
+        profiles=("soc2",),
+    ),
+    complies(
+        "guardrails-trail-cloudwatch-alarms",
+        "baseline does not ask for them",
+        res(TRAIL, "trail", {"isMultiRegionTrail": True}),
+    ),
+    complies(
+        "guardrails-trail-cloudwatch-alarms",
+        "an organization trail is someone else's, with its alarms",
+        profiles=("pci",),
+        config=external("cloudTrail"),
+    ),
+    complies(
+        "guardrails-trail-cloudwatch-alarms",
+        "a tenant stack: its platform's trail",
+        tenant_stack,
+        profiles=("hipaa",),
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "the trail has no log group",
+        res(TRAIL, "trail", {"isMultiRegionTrail": True}),
+        profiles=("soc2",),
+        expect="delivers to no CloudWatch Logs log group",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "a log group but no role to deliver as",
+        delivering_trail(role=None),
+        trail_logs,
+        *watched(topic),
+        topic,
+        emailed(topic),
+        profiles=("hipaa",),
+        expect="delivers to no CloudWatch Logs log group",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "the root-use filter is missing",
+        *ALARMED,
+        *watched(topic, skip="4.3"),
+        profiles=("pci",),
+        expect=f"4.3 ({ROOT_USE.title})",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "a pattern that is not the exact one",
+        *ALARMED,
+        *watched(topic, skip="4.5"),
+        cis_filter(CIS_ALARMS[4], pattern=CIS_SPACED_TRAIL_CHANGES),
+        cis_alarm(CIS_ALARMS[4], topic),
+        profiles=("soc2",),
+        expect="no metric filter with the exact CIS pattern on the trail's log group for: 4.5",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "the filters watch another log group",
+        *ALARMED,
+        other_logs,
+        *watched(topic, filters_on=other_logs),
+        profiles=("soc2",),
+        expect="no metric filter",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "an alarm without an action",
+        *ALARMED,
+        *watched(topic, silent="4.7"),
+        profiles=("soc2",),
+        expect="notify no SNS topic of the stack (alarm_actions) for: 4.7",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "a filter without an alarm",
+        *ALARMED,
+        *[r for r in watched(topic) if r.name != "cis-4.1" or r.type != METRIC_ALARM],
+        profiles=("soc2",),
+        expect="no enabled alarm on the CIS metric for: 4.1",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "an unencrypted topic",
+        *DELIVERY,
+        unencrypted_topic,
+        emailed(unencrypted_topic),
+        *watched(unencrypted_topic),
+        profiles=("soc2",),
+        expect="not encrypted with a customer-managed KMS key",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "a topic on the AWS managed SNS key, which CloudWatch cannot use",
+        *DELIVERY,
+        alarm_topic(key=None, key_id="alias/aws/sns"),
+        emailed(unencrypted_topic),
+        *watched(unencrypted_topic),
+        profiles=("soc2",),
+        expect="not encrypted with a customer-managed KMS key",
+    ),
+    violates(
+        "guardrails-trail-cloudwatch-alarms",
+        "a topic no one subscribes to",
+        *DELIVERY,
+        topic,
+        *watched(topic),
+        profiles=("soc2",),
+        expect="no subscription",
+    ),
     # config recorder
     violates("guardrails-config-recorder", "no recorder", expect="no AWS Config"),
     complies("guardrails-config-recorder", "a recorder", res(RECORDER, "recorder", {"name": "r"})),

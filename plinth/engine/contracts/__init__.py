@@ -49,14 +49,17 @@ def check_contracts(
     records: Iterable[ResourceRecord],
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ContractReport:
-    """Every contract violation among `records`, AWS first, then Kubernetes. `stack_outputs`
+    """Every contract violation among `records`, by resource. `stack_outputs`
     (referenced stacks' outputs) tell the Kubernetes versions of clusters made elsewhere."""
     # Imported here: the schema libraries load only when a program has run.
     from plinth.engine.contracts import aws, documented, kubernetes
 
     resources = list(records)
     objects, unchecked = kubernetes.check(resources, stack_outputs)
+    position = {record.urn: index for index, record in enumerate(resources)}
+    violations = [*aws.check(resources), *documented.check(resources), *objects]
     return ContractReport(
-        violations=[*aws.check(resources), *documented.check(resources), *objects],
+        # Each resource's violations together, in the order of `records` (stable sort).
+        violations=sorted(violations, key=lambda v: position.get(v.urn, len(position))),
         unchecked_kinds=sorted(unchecked),
     )
