@@ -8,6 +8,7 @@ import typing
 from pydantic import BaseModel
 from support import ROOT
 
+from plinth.engine import Preview
 from plinth.spec.errors import _unwrap_optional
 from plinth.spec.model import PlinthSpec
 from plinth.spec.schema import stack_file_schema
@@ -57,3 +58,8 @@ def test_readme_rules_and_controls_matrix_is_current() -> None:
     assert splice(README) == README, "run `make docs`"
     assert "| `kms-key-rotation` | kms | high |" in README
     assert "| 164.312(b) | Audit controls |" in README
+
+
+def test_readme_quick_start_shows_the_dev_stack_s_resource_count(dev_preview: Preview) -> None:
+    shown = f"{len(dev_preview.resources)} resources would be created in stack plinth/dev"
+    assert shown in README
