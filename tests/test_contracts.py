@@ -23,7 +23,7 @@ from plinth.cli import app
 from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.contracts import ContractViolations, check_contracts
 from plinth.engine.contracts.aws import compiled, models, service
-from plinth.engine.contracts.aws_table import Renamed, load_table, split_member_path
+from plinth.engine.contracts.aws_table import Renamed, load_table, normalized, split_member_path
 from plinth.engine.contracts.build import build
 from plinth.engine.contracts.kubernetes import schema_version, vendored_crds
 from plinth.engine.values import UNKNOWN, Secret
@@ -486,6 +486,63 @@ def test_table_names_only_real_properties_and_members() -> None:
     assert problems == []
 
 
+def pulumi_required_properties(type_: str) -> set[str]:
+    """The input properties a Pulumi AWS resource cannot be constructed without."""
+    module, cls = re.fullmatch(r"aws:([^/]+)/[^:]+:(\w+)", type_).groups()  # type: ignore[union-attr]
+    package = importlib.import_module(f"pulumi_aws.{module}")
+    args = getattr(package, f"{cls}InitArgs", None) or getattr(package, f"{cls}Args")
+    names = {
+        attr: getattr(member.fget, "_pulumi_name", attr)
+        for attr, member in inspect.getmembers(args)
+        if isinstance(member, property) and member.fget is not None
+    }
+    parameters = inspect.signature(args.__init__).parameters.values()
+    return {
+        names.get(p.name, p.name)
+        for p in parameters
+        if p.name != "self" and p.default is inspect.Parameter.empty
+    }
+
+
+# Members the API requires whose Pulumi property is optional, and that the provider does not
+# fill: leaving them out fails `pulumi up`, so the check rightly refuses it.
+REQUIRED_BY_THE_API_ONLY = {
+    ("aws:bedrock/inferenceProfile:InferenceProfile", "modelSource"),
+}
+
+
+def test_every_required_member_is_given_auto_named_or_provided() -> None:
+    """No false "is required and not set": for each required member of each mapped
+    operation, some property that Pulumi requires fills it, or Pulumi auto-names it, or the
+    table says the provider fills it (`provided`)."""
+    problems = []
+    for type_, mapping in load_table().types.items():
+        api = service(mapping.service)
+        shape = api.input_shape(mapping.operation)
+        by_name = {normalized(member): member for member in shape["members"]}
+        filled: dict[str, set[str]] = {}
+        for prop in pulumi_properties(type_) - set(mapping.skip):
+            target = mapping.target(prop)
+            member = target.member if target else by_name.get(normalized(prop))
+            if member is None:
+                continue
+            operation, members = split_member_path(mapping.operation, member)
+            if operation == mapping.operation:
+                filled.setdefault(members[0], set()).add(prop)
+        required = pulumi_required_properties(type_)
+        for member in shape.get("required", ()):
+            given = filled.get(member, set())
+            if (
+                member in mapping.provided
+                or given & required
+                or mapping.autoname in given
+                or (type_, member) in REQUIRED_BY_THE_API_ONLY
+            ):
+                continue
+            problems.append(f"{type_}: {member} (from {sorted(given)})")
+    assert problems == []
+
+
 def test_the_compact_models_are_what_botocore_ships() -> None:
     # After a botocore upgrade or a table edit: python -m plinth.engine.contracts.build
     assert build() == models()
@@ -522,3 +579,106 @@ def test_the_contracts_page_shows_the_real_output_of_its_commands() -> None:
         assert (
             command in page
         )  # exercised above and by test_the_compact_models_are_what_botocore_ships
+
+
+# --- review follow-ups: each was a false positive or a gap ----------------------------------
+
+
+def test_java_word_classes_match_ascii_only_as_aws_does() -> None:
+    # IAM's RoleName pattern [\w+=,.@-]+ is a Java regex: \w is [A-Za-z0-9_] there.
+    (text,) = texts(record(ROLE, {"name": "rôle", "assumeRolePolicy": TRUST}))
+    assert "does not match [\\w+=,.@-]+" in text
+    # Unicode classes stay Unicode: tag values may hold any letter.
+    tagged = record(ROLE, {"name": "r", "assumeRolePolicy": TRUST, "tags": {"équipe": "données"}})
+    assert texts(tagged) == []
+
+
+def test_several_values_where_the_api_takes_one_are_each_checked() -> None:
+    budget = {
+        "name": "b",
+        "budgetType": "COST",
+        "timeUnit": "MONTHLY",
+        "limitAmount": "100",
+        "limitUnit": "USD",
+        "notifications": [
+            {
+                "comparisonOperator": "GREATER_THAN",
+                "notificationType": "ACTUAL",
+                "threshold": 80,
+                "thresholdType": "PERCENTAGE",
+                "subscriberEmailAddresses": ["ops@example.com", ""],
+            }
+        ],
+    }
+    (text,) = texts(record("aws:budgets/budget:Budget", budget))
+    assert "notifications[0].subscriberEmailAddresses[1] '' is 0 characters, fewer than 1" in text
+
+
+def test_security_group_auto_names_cannot_start_with_sg() -> None:
+    group = record("aws:ec2/securityGroup:SecurityGroup", {"vpcId": "vpc-1"}, name="sg-web")
+    (text,) = texts(group)
+    assert "name (auto-named) 'sg-web-0000000' cannot start with 'sg-'" in text
+    assert (
+        texts(record("aws:ec2/securityGroup:SecurityGroup", {"vpcId": "vpc-1"}, name="web")) == []
+    )
+
+
+def test_a_trust_policy_over_the_default_quota_is_a_warning_not_an_error() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement] * 30})
+    report = check_contracts([record(ROLE, {"name": "r", "assumeRolePolicy": document})])
+    assert report.violations == []
+    (warning,) = report.warnings
+    assert "over the default quota of 2048" in warning
+
+
+@pytest.mark.parametrize(
+    ("kind", "metadata", "problem"),
+    [
+        ("core/v1:Namespace", {"name": "Team_A"}, "is not a DNS label"),
+        ("core/v1:Namespace", {"name": "a" * 64}, "is 64 characters, more than 63"),
+        ("core/v1:ConfigMap", {"name": "settings.v1", "namespace": "Team"}, "is not a DNS label"),
+        ("core/v1:ConfigMap", {"name": "Settings"}, "is not a DNS subdomain name"),
+    ],
+)
+def test_kubernetes_object_names(kind: str, metadata: dict[str, str], problem: str) -> None:
+    (text,) = texts(record(f"kubernetes:{kind}", {"metadata": metadata}))
+    assert problem in text
+    assert "working-with-objects/names" in text
+
+
+def test_rbac_names_may_hold_colons_and_config_maps_dots() -> None:
+    role = record(
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        {"metadata": {"name": "plinth:gpu-viewer"}, "rules": []},
+    )
+    config = record(
+        "kubernetes:core/v1:ConfigMap", {"metadata": {"name": "settings.v1", "namespace": "team"}}
+    )
+    assert texts(role, config) == []
+
+
+def test_a_crd_field_with_a_default_may_be_left_out() -> None:
+    # Karpenter: a disruption budget's `nodes` is required but defaults to 10%, which the API
+    # server fills in before validating.
+    spec = {
+        "template": {
+            "spec": {
+                "nodeClassRef": {
+                    "group": "eks.amazonaws.com",
+                    "kind": "NodeClass",
+                    "name": "default",
+                },
+                "requirements": [],
+            }
+        },
+        "disruption": {"consolidateAfter": "10m", "budgets": [{"reasons": ["Empty"]}]},
+    }
+    pool = record(
+        "kubernetes:karpenter.sh/v1:NodePool", {"metadata": {"name": "gpu"}, "spec": spec}
+    )
+    assert texts(pool) == []

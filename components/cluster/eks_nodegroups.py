@@ -341,7 +341,8 @@ class EksNodeGroupCompute(pulumi.ComponentResource):
                     device_index=device,
                     interface_type=kind,
                     delete_on_termination="true",
-                    associate_public_ip_address="false",
+                    # No associate_public_ip_address: EC2 refuses it on launches with several
+                    # interfaces, and these nodes live in private subnets.
                     security_groups=security_groups,
                 )
                 for card, device, kind in _efa_layout(pool)

@@ -295,6 +295,7 @@ def run_callable(
         report = check_contracts(resources, stack_outputs)
         if report.violations:
             raise ContractViolations(report.violations)
+        notes.extend(report.warnings)
         notes.extend(
             f"note: {kind} objects were not checked against a schema (none bundled or vendored)"
             for kind in report.unchecked_kinds

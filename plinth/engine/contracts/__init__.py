@@ -43,6 +43,8 @@ class ContractReport:
     violations: list[Violation]
     unchecked_kinds: list[str]
     """Kubernetes `apiVersion kind`s with no schema here: their objects were not checked."""
+    warnings: list[str]
+    """What may fail depending on the account (adjustable quotas)."""
 
 
 def check_contracts(
@@ -62,4 +64,5 @@ def check_contracts(
         # Each resource's violations together, in the order of `records` (stable sort).
         violations=sorted(violations, key=lambda v: position.get(v.urn, len(position))),
         unchecked_kinds=sorted(unchecked),
+        warnings=documented.notes(resources),
     )

@@ -58,9 +58,35 @@ def models() -> dict[str, Any]:
     return document
 
 
+# Java's \w, \d and \s match ASCII only; Python's match any Unicode letter, digit, space.
+_JAVA_CLASSES = {"w": "A-Za-z0-9_", "d": "0-9", "s": " \\t\\n\\x0B\\f\\r"}
+
+
 @cache
 def compiled(pattern: str) -> regex.Pattern[str]:
-    return regex.compile(pattern.replace(_JAVA_SURROGATES, r"\U00010000-\U0010FFFF"))
+    """A model's pattern (a Java regular expression) as Python's `regex` must write it to
+    match the same strings: ASCII `\\w`, `\\d`, `\\s` (Unicode `\\p{..}` classes stay as they
+    are), and supplementary characters as code points."""
+    translated, in_class, index = [], False, 0
+    source = pattern.replace(_JAVA_SURROGATES, r"\U00010000-\U0010FFFF")
+    while index < len(source):
+        char = source[index]
+        if char == "\\" and index + 1 < len(source):
+            escaped = source[index + 1]
+            ascii_class = _JAVA_CLASSES.get(escaped)
+            if ascii_class is None:
+                translated.append(source[index : index + 2])
+            else:
+                translated.append(ascii_class if in_class else f"[{ascii_class}]")
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        translated.append(char)
+        index += 1
+    return regex.compile("".join(translated))
 
 
 @dataclass(frozen=True)
@@ -206,6 +232,12 @@ class _ResourceCheck:
             self._list(value, shape, path=path, source=source, fields=fields, secret=secret)
         elif kind == "map":
             self._map(value, shape, path=path, source=source, secret=secret)
+        elif isinstance(value, list):  # several values where the API takes one: each is one
+            for index, item in enumerate(value):
+                self._value(
+                    item, shape, path=f"{path}[{index}]", source=source, fields=fields,
+                    secret=secret,
+                )  # fmt: skip
         else:
             problem = _scalar_problem(value, shape)
             if problem:
@@ -341,7 +373,7 @@ def _scalar_problem(value: Any, shape: Shape) -> str:
     """What is wrong with a scalar `value` for `shape`, or ""."""
     kind = shape["type"]
     if kind == "string":
-        if isinstance(value, (dict, list)):
+        if isinstance(value, dict):
             return ""  # a document the provider serializes
         text = str(value).lower() if isinstance(value, bool) else str(value)
         return _string_problem(text, shape)

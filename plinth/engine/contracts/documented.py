@@ -121,7 +121,9 @@ _IAM_QUOTAS = (
 )
 MANAGED_POLICY_CHARACTERS = 6144
 TRUST_POLICY_CHARACTERS = 4096
-"""The most a role trust policy can be raised to (2,048 by default, an adjustable quota)."""
+"""The most a role trust policy can be raised to."""
+TRUST_POLICY_DEFAULT_QUOTA = 2048
+"""A trust policy's length in an account that has not raised its (adjustable) quota."""
 ROLE_INLINE_POLICIES_CHARACTERS = 10240
 """All inline policies of one role together."""
 
@@ -155,6 +157,22 @@ def _trust_policy_size(record: ResourceRecord) -> Iterator[Problem]:
         )
 
 
+def notes(records: Sequence[ResourceRecord]) -> list[str]:
+    """What may fail depending on the account (adjustable quotas): warnings, not errors."""
+    found = []
+    for record in records:
+        document = _known_text(record.inputs.get("assumeRolePolicy"))
+        size = policy_size(document) if record.type == "aws:iam/role:Role" and document else 0
+        if TRUST_POLICY_DEFAULT_QUOTA < size <= TRUST_POLICY_CHARACTERS:
+            found.append(
+                f"warning: {record.type} {record.name!r}: assumeRolePolicy is {size} characters, "
+                f"over the default quota of {TRUST_POLICY_DEFAULT_QUOTA}: CreateRole fails "
+                "unless the account's 'Role trust policy length' quota was raised "
+                f"({_IAM_QUOTAS})"
+            )
+    return found
+
+
 # --- KMS and EC2 names -----------------------------------------------------------------
 
 
@@ -178,9 +196,15 @@ def _alias_name(record: ResourceRecord) -> Iterator[Problem]:
     "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html",
 )
 def _security_group_name(record: ResourceRecord) -> Iterator[Problem]:
-    name = _known_text(record.inputs.get("name"))
-    if name is not None and name.startswith("sg-"):
-        yield "name", name, "cannot start with 'sg-'"
+    inputs = record.inputs
+    given = _known_text(inputs.get("name"))
+    prefix = _known_text(inputs.get("namePrefix"))
+    if "name" not in inputs and prefix is None:
+        given, path = record.name + AUTONAME_SUFFIX, "name (auto-named)"
+    else:
+        given, path = given or prefix, "name" if given else "namePrefix"
+    if given is not None and given.startswith("sg-"):
+        yield path, given, "cannot start with 'sg-'"
 
 
 # --- Tags ------------------------------------------------------------------------------

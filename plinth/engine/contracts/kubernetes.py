@@ -39,6 +39,14 @@ _PROVIDER = "pulumi:providers:kubernetes"
 # Not Kubernetes objects: what a Helm release installs is rendered from its chart at install.
 _NOT_OBJECTS = ("kubernetes:helm.sh/v3:Release",)
 _TYPE = re.compile(r"kubernetes:(?P<group>[^/]+)/(?P<version>[^:]+):(?P<kind>.+)")
+# Object names (Kubernetes, "Object Names and IDs":
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/names/): most kinds take a
+# DNS subdomain name, namespaces and services a DNS label; RBAC kinds take any path segment.
+_NAMES_SOURCE = "Kubernetes object names, https://kubernetes.io/docs/concepts/overview/working-with-objects/names/"
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_NAMED = ("Namespace", "Service")
+_PATH_SEGMENT_NAMED = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 
 
 @cache
@@ -119,7 +127,8 @@ def vendored_crds() -> dict[tuple[str, str, str], Crd]:
 
 def strict(schema: Any) -> Any:
     """A CRD's structural schema as strict JSON Schema: objects refuse fields they do not
-    list (unless they preserve unknown fields), int-or-string and nullable are spelled out."""
+    list (unless they preserve unknown fields), int-or-string and nullable are spelled out,
+    and fields with a default are not required (the API server defaults before validating)."""
     if isinstance(schema, list):
         return [strict(item) for item in schema]
     if not isinstance(schema, dict):
@@ -129,6 +138,12 @@ def strict(schema: Any) -> Any:
         for key, value in schema.items()
         if not key.startswith("x-kubernetes-") and key != "nullable"
     }
+    if "required" in result:
+        # The API server fills defaults before it validates: a defaulted field is never missing.
+        properties = schema.get("properties", {})
+        result["required"] = [
+            name for name in schema["required"] if "default" not in properties.get(name, {})
+        ]
     if schema.get("x-kubernetes-int-or-string"):
         result.pop("type", None)
         result["anyOf"] = [{"type": "integer"}, {"type": "string"}]
@@ -268,6 +283,7 @@ def check(
             continue
         manifest = {"apiVersion": api_version, "kind": kind, **record.inputs}
         violations.extend(_check_object(record, manifest, validator, source))
+        violations.extend(_check_names(record, kind))
     return violations, unchecked
 
 
@@ -299,6 +315,31 @@ def _check_object(
             )
         )
     return violations
+
+
+def _name_problem(name: str, label: bool) -> str:
+    limit, pattern = (63, _DNS_LABEL) if label else (253, _DNS_SUBDOMAIN)
+    kind = "a DNS label" if label else "a DNS subdomain name"
+    if len(name) > limit:
+        return f"is {len(name)} characters, more than {limit} ({kind})"
+    if not pattern.fullmatch(name):
+        return f"is not {kind}: lowercase letters, digits and '-'" + ("" if label else ", '.'")
+    return ""
+
+
+def _check_names(record: ResourceRecord, kind: str) -> list[Violation]:
+    metadata = record.inputs.get("metadata")
+    if not isinstance(metadata, Mapping) or kind in _PATH_SEGMENT_NAMED:
+        return []
+    found = []
+    for key, label in (("name", kind in _LABEL_NAMED), ("namespace", True)):
+        value = metadata.get(key)
+        value = value.value if isinstance(value, Secret) else value
+        if isinstance(value, str) and not value.startswith("urn:pulumi:"):
+            problem = _name_problem(value, label)
+            if problem:
+                found.append(_violation(record, f"metadata.{key}", value, problem, _NAMES_SOURCE))
+    return found
 
 
 def _problem(error: jsonschema.ValidationError) -> str:
