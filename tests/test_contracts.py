@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from plinth.cli import app
 from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.contracts import ContractViolations, check_contracts
-from plinth.engine.contracts.aws import compiled, models, service
-from plinth.engine.contracts.aws_table import Renamed, load_table, normalized, split_member_path
+from plinth.engine.contracts.aws import compiled, member_for, models, service
+from plinth.engine.contracts.aws_table import Renamed, load_table, split_member_path
 from plinth.engine.contracts.build import build
 from plinth.engine.contracts.kubernetes import schema_version, vendored_crds
 from plinth.engine.values import UNKNOWN, Secret
@@ -519,14 +519,12 @@ def test_every_required_member_is_given_auto_named_or_provided() -> None:
     for type_, mapping in load_table().types.items():
         api = service(mapping.service)
         shape = api.input_shape(mapping.operation)
-        by_name = {normalized(member): member for member in shape["members"]}
         filled: dict[str, set[str]] = {}
         for prop in pulumi_properties(type_) - set(mapping.skip):
-            target = mapping.target(prop)
-            member = target.member if target else by_name.get(normalized(prop))
-            if member is None:
+            target = member_for(prop, mapping.properties.get(prop), shape["members"])
+            if target is None:
                 continue
-            operation, members = split_member_path(mapping.operation, member)
+            operation, members = split_member_path(mapping.operation, target.member)
             if operation == mapping.operation:
                 filled.setdefault(members[0], set()).add(prop)
         required = pulumi_required_properties(type_)

@@ -16,7 +16,7 @@ as numbers or booleans.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -163,13 +163,10 @@ class _ResourceCheck:
     def _target(self, prop: str) -> Renamed | None:
         """The member a top-level property fills: listed, or matched by name."""
         mapping = self.mapping
-        target = mapping.target(prop)
-        if target is not None or prop in mapping.skip:
-            return target
+        if prop in mapping.skip:
+            return None
         members = self.api.input_shape(mapping.operation)["members"]
-        by_name = {normalized(member): member for member in members}
-        matched = by_name.get(normalized(prop))
-        return Renamed(member=matched) if matched else None
+        return member_for(prop, mapping.properties.get(prop), members)
 
     def _autoname(self, prop: str) -> str:
         """Check the name Pulumi will make up; returns the member it fills."""
@@ -226,18 +223,18 @@ class _ResourceCheck:
         if value in self.mapping.provider_values.get(_plain_path(path), ()):
             return
         kind = shape["type"]
-        if kind == "structure":
-            self._structure(value, shape, path=path, source=source, fields=fields, secret=secret)
-        elif kind == "list":
+        if kind == "list":
             self._list(value, shape, path=path, source=source, fields=fields, secret=secret)
-        elif kind == "map":
-            self._map(value, shape, path=path, source=source, secret=secret)
         elif isinstance(value, list):  # several values where the API takes one: each is one
             for index, item in enumerate(value):
                 self._value(
                     item, shape, path=f"{path}[{index}]", source=source, fields=fields,
                     secret=secret,
                 )  # fmt: skip
+        elif kind == "structure":
+            self._structure(value, shape, path=path, source=source, fields=fields, secret=secret)
+        elif kind == "map":
+            self._map(value, shape, path=path, source=source, secret=secret)
         else:
             problem = _scalar_problem(value, shape)
             if problem:
@@ -253,30 +250,13 @@ class _ResourceCheck:
         fields: Mapping[str, Target],
         secret: bool,
     ) -> None:
-        if isinstance(value, list):  # a list where the API takes one: each item is one
-            for index, item in enumerate(value):
-                self._structure(
-                    item, shape, path=f"{path}[{index}]", source=source, fields=fields,
-                    secret=secret,
-                )  # fmt: skip
-            return
         if not isinstance(value, dict):
             if not isinstance(value, str):  # a JSON document string is the provider's to parse
                 self._refuse(path, value, "is not an object", source, secret=secret)
             return
-        by_name = {normalized(member): member for member in shape["members"]}
         given, matched_all = set(), True
         for key, item in value.items():
-            explicit = fields.get(key)
-            target = (
-                explicit
-                if isinstance(explicit, Renamed)
-                else Renamed(member=explicit)
-                if explicit
-                else Renamed(member=by_name[normalized(key)])
-                if normalized(key) in by_name
-                else None
-            )
+            target = member_for(key, fields.get(key), shape["members"])
             if target is None:
                 matched_all = False
                 continue
@@ -334,6 +314,18 @@ class _ResourceCheck:
             self._value(
                 item, value_shape, path=f"{path}.{key}", source=source, fields={}, secret=secret
             )
+
+
+def member_for(key: str, listed: Target | None, members: Iterable[str]) -> Renamed | None:
+    """The member a property (or nested field) `key` fills: as the table lists it, else the
+    member of the same name (ignoring case, `_` and `-`), else none (not checked)."""
+    if isinstance(listed, Renamed):
+        return listed
+    if listed is not None:
+        return Renamed(member=listed)
+    wanted = normalized(key)
+    matched = next((member for member in members if normalized(member) == wanted), None)
+    return Renamed(member=matched) if matched else None
 
 
 def _is_reference(value: Any) -> bool:

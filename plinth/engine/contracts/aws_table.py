@@ -58,17 +58,6 @@ class Mapping(_Model):
     provider_values: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Values the provider accepts at a property path but handles itself (never sent)."""
 
-    def target(self, prop: str) -> Renamed | None:
-        """The member a top-level property maps to (None: not checked)."""
-        if prop in self.skip:
-            return None
-        explicit = self.properties.get(prop)
-        if isinstance(explicit, Renamed):
-            return explicit
-        if explicit is not None:
-            return Renamed(member=explicit)
-        return None
-
 
 class Table(_Model):
     types: dict[str, Mapping]

@@ -133,28 +133,26 @@ def policy_size(document: str) -> int:
     return len(re.sub(r"\s", "", document))
 
 
+def _policy_over(record: ResourceRecord, prop: str, limit: int, what: str) -> Iterator[Problem]:
+    document = _known_text(record.inputs.get(prop))
+    if document and policy_size(document) > limit:
+        yield (
+            prop,
+            f"{policy_size(document)} characters",
+            f"is over the {limit} {what} (whitespace not counted)",
+        )
+
+
 @rule("aws:iam/policy:Policy", source=_IAM_QUOTAS)
 def _managed_policy_size(record: ResourceRecord) -> Iterator[Problem]:
-    document = _known_text(record.inputs.get("policy"))
-    if document and policy_size(document) > MANAGED_POLICY_CHARACTERS:
-        yield (
-            "policy",
-            f"{policy_size(document)} characters",
-            f"is over the {MANAGED_POLICY_CHARACTERS} a managed policy may have "
-            "(whitespace not counted)",
-        )
+    return _policy_over(record, "policy", MANAGED_POLICY_CHARACTERS, "a managed policy may have")
 
 
 @rule("aws:iam/role:Role", source=_IAM_QUOTAS)
 def _trust_policy_size(record: ResourceRecord) -> Iterator[Problem]:
-    document = _known_text(record.inputs.get("assumeRolePolicy"))
-    if document and policy_size(document) > TRUST_POLICY_CHARACTERS:
-        yield (
-            "assumeRolePolicy",
-            f"{policy_size(document)} characters",
-            f"is over the {TRUST_POLICY_CHARACTERS} a trust policy may have at most "
-            "(whitespace not counted)",
-        )
+    return _policy_over(
+        record, "assumeRolePolicy", TRUST_POLICY_CHARACTERS, "a trust policy may have at most"
+    )
 
 
 def notes(records: Sequence[ResourceRecord]) -> list[str]:
