@@ -53,8 +53,8 @@ lint: setup ## ruff lint and format check
 typecheck: setup ## mypy (strict) on components/ and plinth/
 	$(VENV)/bin/mypy
 
-pytest: setup ## The test suite only
-	$(VENV)/bin/pytest
+pytest: setup ## The test suite only, on every core (pytest-xdist; one worker per test file)
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
 test: lint typecheck pytest ## Lint, type-check and run the tests
 
