@@ -292,6 +292,8 @@ def audit(
         stack,
         debug,
     )
+    for warning in report.warnings():
+        stderr.print(warning)
     if output_format is AuditFormat.SARIF:
         artifact = str(config) if config else find_stack_file(program, stack)
         sys.stdout.write(audit_render.to_sarif(report, artifact) + "\n")

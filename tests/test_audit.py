@@ -161,9 +161,42 @@ def test_bad_waivers_are_all_reported_before_anything_runs(tmp_path: Path) -> No
     assert f"invalid waivers file {waivers}" in err
     assert "waivers[0].expires: expired on 2020-01-31" in err
     assert "waivers[1].policy: 'no-such-rule' is not a rule id" in err
-    assert "waivers[2].approver" in err
-    assert "waivers[2].expires" in err
-    assert "waivers[3].expires" in err
+    assert "waivers[2].approver: required key is missing" in err
+    assert "waivers[2].expires: required key is missing" in err
+    assert "waivers[3].expires: '31/12/2030' is not a date (YYYY-MM-DD)" in err
+    assert "Input should be" not in err  # pydantic's own wording never reaches the user
+
+
+def test_blank_and_short_waiver_fields_are_said_in_plain_words(tmp_path: Path) -> None:
+    waivers = write_waivers(
+        tmp_path,
+        waiver("kms-key-rotation", "   "),
+        waiver("kms-key-rotation", "data", justification="because"),
+    )
+    code, _, err = invoke("audit", "--waivers", str(waivers))
+    assert code == 2
+    assert "waivers[0].resource: '   ' must not be blank" in err
+    assert "waivers[1].justification: 'because' is too short: at least 10 characters" in err
+    assert "Value error" not in err
+
+
+def test_a_waiver_that_matches_no_finding_is_a_warning(tmp_path: Path) -> None:
+    waivers = write_waivers(
+        tmp_path,
+        waiver("network-no-public-admin-ports", "ss*"),
+        waiver("kms-key-rotation", "no-such-resource"),
+    )
+    code, out, err = invoke(
+        "audit", "--program", INSECURE, "--stack", "test", "--waivers", str(waivers), "-f", "json"
+    )
+    report = json.loads(out)
+    assert [w["resource"] for w in report["unusedWaivers"]] == ["no-such-resource"]
+    assert (
+        "warning: the waiver of kms-key-rotation for 'no-such-resource' matches no finding: "
+        "remove it, or correct its resource"
+    ) in err
+    assert "'ss*' matches no finding" not in err
+    assert code == (1 if report["summary"]["mandatory"] else 0)  # a warning changes no verdict
 
 
 def test_a_waivers_file_that_is_a_list_is_one_clear_error(tmp_path: Path) -> None:

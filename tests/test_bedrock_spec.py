@@ -370,7 +370,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
         bedrock(region="us-east"),
         {},
         "plinth:bedrock.region",
-        "'us-east' is not an AWS region name",
+        "'us-east' is not an AWS region",
     ),
     (
         "bad-log-retention",

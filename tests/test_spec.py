@@ -152,7 +152,7 @@ def test_common_tags() -> None:
         ({"network": "big"}, "plinth:network: 'big' is not a mapping of keys to values"),
         (
             {"aws": {"region": "us-east-1x"}},
-            "plinth:aws.region: 'us-east-1x' is not an AWS region name",
+            "plinth:aws.region: 'us-east-1x' is not an AWS region (did you mean 'us-east-1'?)",
         ),
         (
             {"aws": {"region": "us-east-1", "accountId": "1234"}},
@@ -256,9 +256,79 @@ def test_spec_error_message_lists_every_problem() -> None:
     assert "  plinth:owner: required key is missing" in message.splitlines()
 
 
-def test_other_namespaces_are_not_the_spec_s_business() -> None:
-    spec = load_spec(wire(MINIMAL) | {"aws:region": "eu-west-1", "pulumi:tags": "{}"})
+def test_provider_namespaces_are_read_by_their_providers() -> None:
+    spec = load_spec(
+        wire(MINIMAL) | {"aws:region": "eu-west-1", "pulumi:tags": "{}", "kubernetes:context": "x"}
+    )
     assert spec.aws.region == "us-east-1"
+
+
+def test_a_misspelled_namespace_is_an_error_with_a_did_you_mean() -> None:
+    # Pulumi would pass `plinht:network` to nobody: the network would silently keep defaults.
+    found = problems(MINIMAL | {"plinht:network": {"cidr": "10.1.0.0/16"}, "aws:regoin": "x"})
+    assert found == [
+        "plinht:network: unknown config namespace 'plinht': did you mean 'plinth'? nothing "
+        "reads it (namespaces read here: aws, coreweave, kubernetes, plinth, pulumi)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            {"aws:region": "us-wset-2"},
+            "aws:region: 'us-wset-2' is not an AWS region (did you mean 'us-west-2'?)",
+        ),
+        (
+            {"plinth:aws": {"region": "eu-centrl-1"}},
+            "plinth:aws.region: 'eu-centrl-1' is not an AWS region (did you mean 'eu-central-1'?)",
+        ),
+        (
+            {"plinth:bedrock": {"enabled": True, "region": "us-east-7"}},
+            "plinth:bedrock.region: 'us-east-7' is not an AWS region",
+        ),
+    ],
+)
+def test_regions_are_checked_against_the_sdk_s_partition_data(
+    config: dict[str, Any], expected: str
+) -> None:
+    found = problems(MINIMAL | config)
+    assert len(found) == 1
+    assert found[0].startswith(expected)
+
+
+def test_regions_of_every_partition_are_accepted() -> None:
+    for region in ("us-gov-west-1", "cn-north-1", "eu-central-2", "ap-southeast-5"):
+        assert load_spec(wire(with_changes(aws={"region": region}))).aws.region == region
+
+
+def test_yaml_numbers_where_text_is_expected_get_a_hint() -> None:
+    cluster = {
+        "name": "gpu",
+        "cloud": "aws",
+        "kubernetesVersion": 1.3,  # `kubernetesVersion: 1.30` in a stack file
+        "gpuPools": [{"name": "l4", "instanceTypes": ["g6.xlarge"], "maxNodes": 1}],
+    }
+    found = problems(
+        with_changes(clusters=[cluster], aws={"region": "us-east-1", "accountId": 123456789012})
+    )
+    assert found == [
+        "plinth:aws.accountId: 123456789012 is not a string (YAML reads an unquoted number as "
+        "a number, dropping leading zeros: quote it)",
+        "plinth:clusters[0].kubernetesVersion: 1.3 is not allowed; expected '1.33', '1.34' or "
+        "'1.35' (YAML reads an unquoted 1.30 as the number 1.3: write it in quotes, \"1.30\")",
+    ]
+
+
+def test_keys_outside_config_are_refused_with_a_hint(tmp_path: Any) -> None:
+    from plinth.engine.errors import ProjectError
+
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("plinth:environment: dev\nplinth:owner: a@example.com\n")
+    with pytest.raises(ProjectError) as caught:
+        load_stack_config(find_project(ROOT), "dev", stack_file)
+    assert "plinth:environment, plinth:owner are at the top level" in str(caught.value)
+    assert "indent them under `config:`" in str(caught.value)
 
 
 def test_stack_file_schema_accepts_the_dev_stack_and_rejects_typos() -> None:

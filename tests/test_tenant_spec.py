@@ -581,11 +581,13 @@ def file_problems(project: Path, text: str) -> list[str]:
 
 def test_bad_yaml_is_reported_at_the_file(project: Path) -> None:
     found = file_problems(project, BROKEN_YAML)
-    at_file = [p for p in found if p.startswith("projects/fraud.yaml: is not valid YAML: ")]
+    at_file = [p for p in found if p.startswith("projects/fraud.yaml: is not valid YAML:\n")]
     assert len(at_file) == 1, found
-    # The parser's position, on one line.
-    assert "line 2" in at_file[0]
-    assert "\n" not in at_file[0]
+    # The parser's own lines, indented under the problem: where, and a caret under the spot.
+    lines = at_file[0].splitlines()[1:]
+    assert all(line.startswith("    ") for line in lines)
+    assert any("line 2, column" in line for line in lines), lines
+    assert any(line.strip() == "^" for line in lines), lines
 
 
 @pytest.mark.parametrize(

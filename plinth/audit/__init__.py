@@ -142,6 +142,7 @@ def audit_preview(preview: Preview, compliance: StackCompliance) -> AuditReport:
         findings=build_findings(analysis, preview, levels),
         preview=preview,
         external_guardrails=compliance.external_guardrails,
+        waivers=tuple(compliance.waivers),
     )
 
 

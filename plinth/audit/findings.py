@@ -77,6 +77,22 @@ class AuditReport:
     preview: Preview = field(repr=False)
     external_guardrails: tuple[str, ...] = ()
     """Account guardrails the stack declares provided outside it."""
+    waivers: tuple[Waiver, ...] = ()
+    """The waivers the audit applied."""
+
+    @property
+    def unused_waivers(self) -> list[Waiver]:
+        """Waivers that waived nothing: a finding fixed since, or a resource pattern that
+        matches no resource; either way the waiver is worth removing or correcting."""
+        used = {f.waiver for f in self.findings if f.waiver is not None}
+        return [w for w in self.waivers if w not in used]
+
+    def warnings(self) -> list[str]:
+        return [
+            f"warning: the waiver of {w.policy} for {w.resource!r} matches no finding: "
+            "remove it, or correct its resource"
+            for w in self.unused_waivers
+        ]
 
     @property
     def blocking(self) -> list[Finding]:
@@ -131,6 +147,7 @@ class AuditReport:
             "stack": self.stack,
             "findings": [f.to_json() for f in self.findings],
             "summary": self.summary(),
+            "unusedWaivers": [w.to_config() for w in self.unused_waivers],
         }
 
 

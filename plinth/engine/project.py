@@ -112,6 +112,12 @@ def load_stack_config(project: Project, stack: str, config_file: Path | None = N
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"{path}: 'config' must be a mapping of keys to values")
+    stray = sorted(str(key) for key in document if ":" in str(key))
+    if stray and not config:
+        raise ProjectError(
+            f"{path}: {', '.join(stray)} are at the top level, where Pulumi ignores them: "
+            "indent them under `config:`"
+        )
     values = dict(project.defaults)
     secret_keys: list[str] = []
     for key, value in config.items():

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from plinth.spec.base import DataClassification
+from plinth.spec.config_keys import config_key_problems
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
 from plinth.spec.model import PlinthSpec
 from plinth.spec.platform import PLATFORM_OUTPUT, PlatformContract, contract_problems
@@ -74,6 +75,7 @@ def load_spec(config: Mapping[str, str], project_dir: Path | None = None) -> Pli
     """
     values = namespace_values(config)
     files, problems = _read_tenant_files(values, project_dir)
+    problems += config_key_problems(config, NAMESPACE)
     try:
         spec = PlinthSpec.model_validate(values)
     except ValidationError as error:
@@ -170,7 +172,9 @@ def _read_tenant_files(
             problems.append(Problem(relative, f"cannot be read: {error}"))
             continue
         except yaml.YAMLError as error:
-            problems.append(Problem(relative, f"is not valid YAML: {error}".replace("\n", " ")))
+            # PyYAML's message points at the line and column with a caret: keep its lines.
+            where = "\n".join(f"    {line}" for line in str(error).splitlines())
+            problems.append(Problem(relative, f"is not valid YAML:\n{where}"))
             continue
         if not isinstance(document, dict):
             problems.append(

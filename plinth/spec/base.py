@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from plinth.spec.config_keys import region_problem
+
 
 def invalid(detail: str) -> PydanticCustomError:
     """An error whose message is exactly `detail` (the value and what is allowed)."""
@@ -85,12 +87,10 @@ IamPrincipalArn = Annotated[str, AfterValidator(_iam_principal)]
 """An IAM role or user ARN (access entries and key policies accept no other principals)."""
 
 
-_REGION = re.compile(r"^(?:[a-z]{2})(?:-gov|-iso[a-z]*)?-[a-z]+-\d$")
-
-
 def _region(value: str) -> str:
-    if not _REGION.match(value):
-        raise invalid(f"{value!r} is not an AWS region name (such as us-east-1, eu-west-1)")
+    problem = region_problem(value)
+    if problem:
+        raise invalid(problem)
     return value
 
 

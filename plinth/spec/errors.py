@@ -128,7 +128,30 @@ _TYPE_WORDS = {
 }
 
 
+# Errors on a value that should have been text: an unquoted YAML number is the usual cause.
+_TEXT_EXPECTED = ("literal_error", "enum", "string_type", "string_pattern_mismatch")
+
+
+def _yaml_hint(kind: str, value: Any) -> str:
+    """Why a number arrived where text was expected, when YAML is the likely reason."""
+    if kind not in _TEXT_EXPECTED or isinstance(value, bool):
+        return ""
+    if isinstance(value, float):
+        return ' (YAML reads an unquoted 1.30 as the number 1.3: write it in quotes, "1.30")'
+    if isinstance(value, int):
+        return " (YAML reads an unquoted number as a number, dropping leading zeros: quote it)"
+    return ""
+
+
 def _message(detail: ErrorDetails, model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    kind, value = detail["type"], detail.get("input")
+    return _plain_message(detail, model, loc) + _yaml_hint(kind, value)
+
+
+_DATE_ERRORS = ("date_parsing", "date_from_datetime_parsing", "date_type")
+
+
+def _plain_message(detail: ErrorDetails, model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     kind, value, ctx = detail["type"], detail.get("input"), detail.get("ctx") or {}
     if kind == "plinth_invalid":
         return str(ctx["detail"])
@@ -152,6 +175,12 @@ def _message(detail: ErrorDetails, model: type[BaseModel], loc: tuple[int | str,
         return f"{_show(value)} is too large; the maximum is {ctx['le']}"
     if kind == "string_pattern_mismatch":
         return f"{_show(value)} does not match the pattern {ctx['pattern']}"
+    if kind in _DATE_ERRORS:
+        return f"{_show(value)} is not a date (YYYY-MM-DD)"
+    if kind == "string_too_short":
+        return f"{_show(value)} is too short: at least {ctx['min_length']} characters"
+    if kind == "value_error":
+        return f"{_show(value)} {ctx.get('error', detail['msg'])!s}"
     return f"{_show(value)}: {detail['msg']}"
 
 
