@@ -6,10 +6,13 @@ Exit codes: 0 success, 2 bad input (flags, stack config, program error, engine r
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import re
+import shutil
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from enum import StrEnum
@@ -31,13 +34,39 @@ T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Plain Click help (rich_markup_mode=None): wrapped to the terminal, never cut when piped.
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="plinth",
     help="Plinth: the AI platform blueprint. Offline preview and tooling for its Pulumi stacks.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=HELP,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"plinth {version('plinth')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Plinth: the AI platform blueprint. Offline preview and tooling for its Pulumi stacks."""
+
+
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True, soft_wrap=True)
 
@@ -82,9 +111,27 @@ ProgramOption = Annotated[
         help="Pulumi Python program or project folder (default: this repo's infra/).",
     ),
 ]
+
+
+def _config_from_stdin(value: Path | None) -> Path | None:
+    """`--config -`: the stack file comes on standard input (kept in a private temporary
+    folder for the run, since every reader of the stack file takes a path)."""
+    if value is None or str(value) != "-":
+        return value
+    folder = Path(tempfile.mkdtemp(prefix="plinth-stdin-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "standard-input.yaml"
+    path.write_text(sys.stdin.read(), encoding="utf-8")
+    return path
+
+
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Stack config file to use instead of Pulumi.<stack>.yaml."),
+    typer.Option(
+        "--config",
+        help="Stack config file to use instead of Pulumi.<stack>.yaml ('-': standard input).",
+        callback=_config_from_stdin,
+    ),
 ]
 StackOutputsOption = Annotated[
     Path | None,
@@ -135,7 +182,7 @@ def _run_guarded(action: Callable[[], T], stack: str, debug: bool) -> T:
         _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
 
 
-@app.command()
+@app.command(short_help="Show what `pulumi up` would create, offline.")
 def preview(
     stack: StackOption = "dev",
     program: ProgramOption = PROJECT_ROOT / "infra",
@@ -236,7 +283,7 @@ def _estimate(stack: str, config: Path | None, debug: bool) -> dict[str, Any]:
     return costing.estimate(spec, stack, platform=platform).to_json()
 
 
-@app.command()
+@app.command(short_help="Monthly cost estimate at the smallest and largest scale.")
 def cost(
     stack: StackOption = "dev",
     config: ConfigOption = None,
@@ -259,7 +306,7 @@ def cost(
         stdout.print(costing.to_table(estimate))
 
 
-@app.command()
+@app.command(short_help="Run the policy pack on a stack offline; exit 1 on a mandatory finding.")
 def audit(
     stack: StackOption = "dev",
     program: ProgramOption = PROJECT_ROOT / "infra",
@@ -323,7 +370,7 @@ def find_stack_file(program: Path, stack: str) -> str:
     return str(project.stack_file(stack).relative_to(project.root))
 
 
-@app.command()
+@app.command(short_help="What the working tree changes against --base: resources, policies, cost.")
 def diff(
     base: Annotated[
         str,
@@ -367,7 +414,7 @@ def diff(
         stdout.print(differ.to_table(diffs))
 
 
-@app.command()
+@app.command(short_help="List every rule with its severity, enforcement and controls.")
 def rules(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
@@ -385,7 +432,9 @@ def rules(
         stdout.print(audit_render.rules_table(ALL_RULES))
 
 
-@app.command("policy-config")
+@app.command(
+    "policy-config", short_help="Write the policy-pack config for `pulumi preview --policy-pack`."
+)
 def policy_config(
     stack: StackOption = "dev",
     program: ProgramOption = PROJECT_ROOT / "infra",
@@ -417,7 +466,7 @@ def policy_config(
         stderr.print(f"wrote {output}", highlight=False)
 
 
-@app.command()
+@app.command(short_help="Check with AWS credentials, read-only, that `pulumi up` will work.")
 def preflight(
     stack: StackOption = "dev",
     config: ConfigOption = None,
@@ -476,7 +525,7 @@ def _preflight_table(report: PreflightReport) -> Table:
     return table
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of stack files (or tenant files).")
 def schema(
     tenant: Annotated[
         bool, typer.Option("--tenant", help="The schema of tenant files (projects/<name>.yaml).")
@@ -489,11 +538,15 @@ def schema(
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-tenant_app = typer.Typer(help="Tenants: one AI project each (projects/<name>.yaml).")
+tenant_app = typer.Typer(
+    help="Tenants: one AI project each (projects/<name>.yaml).",
+    rich_markup_mode=None,
+    context_settings=HELP,
+)
 app.add_typer(tenant_app, name="tenant")
 
 
-@tenant_app.command("new")
+@tenant_app.command("new", short_help="Write projects/<name>.yaml for a new tenant.")
 def tenant_new(
     name: Annotated[str, typer.Argument(help="The project's name: its namespace and prefix.")],
     owner: Annotated[

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import PROGRAMS, dev_bucket_names, dev_stack_document
+from support import PROGRAMS, ROOT, dev_bucket_names, dev_stack_document
 from typer.testing import CliRunner
 
 from plinth.cli import app
@@ -140,3 +140,38 @@ def test_console_script_end_to_end(tmp_path: Path, debug: bool) -> None:
     assert ok.returncode == 0, ok.stderr
     by_type = json.loads(ok.stdout)["summary"]["byType"]
     assert by_type["aws:s3/bucket:Bucket"] == len(dev_bucket_names())
+
+
+def test_version_and_short_help_flag() -> None:
+    from importlib.metadata import version
+
+    code, out, _ = invoke("--version")
+    assert (code, out) == (0, f"plinth {version('plinth')}\n")
+    code, out, _ = invoke("-h")
+    assert code == 0
+    assert "Usage: plinth [OPTIONS] COMMAND" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["preview"], ["audit"], ["diff"], ["cost"], ["rules"], ["policy-config"],
+     ["preflight"], ["schema"], ["tenant"], ["tenant", "new"]],
+)  # fmt: skip
+def test_help_is_whole_when_piped(command: list[str]) -> None:
+    # CliRunner is not a terminal: what `plinth ... --help | less` shows.
+    code, out, _ = invoke(*command, "--help")
+    assert code == 0
+    assert "…" not in out
+    # "[ARGS]..." in the usage line is Click's syntax; anywhere else "..." is a cut text.
+    assert [line for line in out.splitlines() if "..." in line and "Usage:" not in line] == []
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_config_dash_reads_the_stack_file_from_standard_input() -> None:
+    stack_file = (ROOT / "Pulumi.dev.yaml").read_text()
+    result = runner.invoke(app, ["preview", "--config", "-", "--format", "json"], input=stack_file)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["stack"] == "dev"
+    broken = runner.invoke(app, ["preview", "--config", "-"], input="config: [1, 2]\n")
+    assert broken.exit_code == 2
+    assert "'config' must be a mapping of keys to values" in broken.stderr
