@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -133,12 +133,6 @@ def _typed(param: Param, value: Any) -> Any:
 
 
 Config = Mapping[str, Any]
-
-
-class Report(Protocol):
-    """Reports a violation; resource rules may omit the URN (it is the resource checked)."""
-
-    def __call__(self, message: str, urn: str | None = None) -> None: ...
 
 
 Kind = Literal["resource", "stack"]

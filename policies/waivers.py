@@ -18,7 +18,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -28,8 +28,7 @@ from pulumi_policy import (
 )
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-if TYPE_CHECKING:
-    from policies.rule import Report
+from policies.report import Report
 
 CONFIG_KEY = "waivers"
 

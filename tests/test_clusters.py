@@ -39,7 +39,7 @@ from support import (
 )
 
 from components.cluster.contract import GpuNodePool
-from components.cluster.eks import EksGpuPool
+from components.cluster.eks_args import EksGpuPool
 from components.cluster.eks_nodegroups import ADDON_VERSIONS, _subnets_in_zones
 from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID, MockedResource, computed_outputs

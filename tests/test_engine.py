@@ -293,3 +293,10 @@ def test_linear_wait_steps_aside_for_another_sdk(monkeypatch: pytest.MonkeyPatch
     with quiescence.linear_wait() as active:
         assert active is False
         assert sdk_stack.wait_for_rpcs is not quiescence.wait_for_rpcs
+
+
+def test_a_preview_is_the_same_every_run(dev_preview: Preview) -> None:
+    # The SDK gathers dependencies in sets; the engine sorts them, so two previews of one
+    # program are byte-identical (what `plinth diff` and refactorings rely on).
+    again = preview_stack(ROOT / "infra", "dev")
+    assert json.dumps(again.to_json()) == json.dumps(dev_preview.to_json())

@@ -7,9 +7,7 @@ Mode (GPU NodePools, see `eks_compute`) or from managed node groups (see `eks_no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -17,15 +15,14 @@ import pulumi_aws as aws
 from components.cluster.contract import (
     GpuCluster,
     GpuClusterOutputs,
-    GpuNodePool,
     HelmChart,
     NodeGpuSoftware,
 )
+from components.cluster.eks_args import EksGpuClusterArgs
 from components.cluster.eks_compute import EksAutoCompute, cluster_access
 from components.cluster.eks_nodegroups import EksNodeGroupCompute
 from components.cluster.kubeconfig import cluster_provider
 from components.iam import policy_document, service_trust_policy
-from components.scope import AwsScope
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
@@ -49,50 +46,6 @@ AUTO_MODE_CLUSTER_POLICIES = (
 # What EKS needs on the secrets key: envelope-encrypt Kubernetes secrets, and grants that
 # only AWS services may create.
 SECRETS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants")
-
-
-@dataclass(frozen=True)
-class EksGpuPool:
-    """One GPU pool on EKS, with what the nodes must carry."""
-
-    pool: GpuNodePool
-    instance_types: Sequence[str]
-    capacity_type: Literal["on-demand", "spot", "reserved", "capacity-block"] = "on-demand"
-    capacity_reservation_ids: Sequence[str] = ()
-    efa: bool = False
-
-
-@dataclass(frozen=True)
-class EksGpuClusterArgs:
-    """Inputs of an EksGpuCluster.
-
-    - `cluster_name` is the physical name: the control-plane log group is named after it and
-      created first, so its retention and encryption apply from the first log line.
-    - `public_access_cidrs` empty keeps the API server private: `pulumi up` must then run
-      from a network that reaches the VPC (a runner in the VPC, a VPN).
-    - `protect` turns on EKS deletion protection and Pulumi's protect on the cluster.
-    """
-
-    scope: AwsScope
-    cluster_name: str
-    kubernetes_version: str
-    mode: Literal["auto", "nodegroups"]
-    vpc_id: pulumi.Input[str]
-    subnet_ids: Sequence[pulumi.Input[str]]
-    secrets_key_arn: pulumi.Input[str]
-    log_key_arn: pulumi.Input[str]
-    pools: Sequence[EksGpuPool]
-    tags: Mapping[str, str]
-    subnet_zones: Sequence[pulumi.Input[str]] = ()
-    """The Availability Zone of each of `subnet_ids`, in the same order: node groups on
-    capacity reservations launch only in their reservations' zones."""
-    log_retention_days: int = 365
-    public_access_cidrs: Sequence[str] = ()
-    admins: Sequence[str] = ()
-    system_instance_type: str = "m7i.large"
-    addon_versions: Mapping[str, str] = field(default_factory=dict)
-    """nodegroups mode: add-on builds that replace the pinned ones (name -> version)."""
-    protect: bool = False
 
 
 class EksGpuCluster(GpuCluster):

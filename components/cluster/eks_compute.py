@@ -8,16 +8,14 @@ taint on every GPU node), cap each pool's GPUs, and let idle GPU nodes go away.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.cluster.contract import GPU_RESOURCE, GpuNodePool
-
-if TYPE_CHECKING:
-    from components.cluster.eks import EksGpuCluster, EksGpuPool
+from components.cluster.eks_args import EksClusterParts, EksGpuPool
 
 KARPENTER_CAPACITY_TYPES = {
     "on-demand": "on-demand",
@@ -104,7 +102,7 @@ class EksAutoCompute(pulumi.ComponentResource):
     """
 
     def __init__(
-        self, name: str, cluster: EksGpuCluster, opts: pulumi.ResourceOptions | None = None
+        self, name: str, cluster: EksClusterParts, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("plinth:cluster:EksAutoCompute", name, None, opts)
         args = cluster.args

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.cluster.eks_args import EksClusterParts, EksGpuPool
 from components.cluster.eks_compute import NODE_GROUP_CAPACITY_TYPES, NODE_GROUP_EFFECTS
 from components.cluster.instances import AWS_GPU_MACHINES
 from components.cluster.software import pool_tolerations, sharing_node_labels
 from components.iam import pod_identity_trust_statement, policy_document
-
-if TYPE_CHECKING:
-    from components.cluster.eks import EksGpuCluster, EksGpuPool
 
 # Pinned EKS add-on builds per Kubernetes minor; a stack can override any of them (check with
 # `aws eks describe-addon-versions --addon-name NAME --kubernetes-version X.Y`). Where each was
@@ -106,7 +104,7 @@ class EksNodeGroupCompute(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        cluster: EksGpuCluster,
+        cluster: EksClusterParts,
         addon_versions: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:

@@ -149,11 +149,12 @@ class CapturingMonitor(mocks.MockMonitor):
             inputs=decode_struct(properties),
             protect=bool(getattr(request, "protect", False)),
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
-            depends_on=tuple(request.dependencies),
+            # The SDK gathers dependencies in sets: sorted, a preview is the same every run.
+            depends_on=tuple(sorted(request.dependencies)),
             ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
             id=registered.id if registered else "",
             property_dependencies={
-                key: tuple(deps.urns)
+                key: tuple(sorted(deps.urns))
                 for key, deps in getattr(request, "propertyDependencies", {}).items()
             },
             read=read,

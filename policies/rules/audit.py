@@ -13,16 +13,8 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidatio
 
 from policies.profiles import PROFILE_SETTINGS, by_profile
 from policies.props import dig, of_type, referencing
-from policies.rule import (
-    Config,
-    Param,
-    Profile,
-    Report,
-    advisory,
-    at_least,
-    resource_rule,
-    stack_rule,
-)
+from policies.report import Report
+from policies.rule import Config, Param, Profile, advisory, at_least, resource_rule, stack_rule
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 RECORDER = "aws:cfg/recorder:Recorder"

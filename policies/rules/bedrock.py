@@ -35,7 +35,8 @@ from policies.props import (
     sid,
     statements,
 )
-from policies.rule import Config, Param, Report, advisory, resource_rule, stack_rule
+from policies.report import Report
+from policies.rule import Config, Param, advisory, resource_rule, stack_rule
 from policies.rules.guardrails import (
     EXTERNAL_GUARDRAILS,
     INVOCATION_LOGGING,

@@ -14,16 +14,8 @@ from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINE
 from components.tenant.budget import PROJECT_TAG, tag_cost_filter
 from policies.prices import price_table
 from policies.props import as_list, dig, of_type
-from policies.rule import (
-    Config,
-    Param,
-    Report,
-    advisory,
-    all_of,
-    first,
-    resource_rule,
-    stack_rule,
-)
+from policies.report import Report
+from policies.rule import Config, Param, advisory, all_of, first, resource_rule, stack_rule
 from policies.rules.gpu import (
     INSTANCE_TYPE_KEY,
     NODE_GROUP,

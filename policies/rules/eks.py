@@ -14,7 +14,8 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs
 
 from policies.props import as_list, dig
-from policies.rule import Config, Param, Report, all_of, resource_rule
+from policies.report import Report
+from policies.rule import Config, Param, all_of, resource_rule
 
 GPU_FAMILIES = frozenset(
     {

@@ -16,16 +16,8 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from policies.props import as_list, depends_via, dig, of_type
-from policies.rule import (
-    Config,
-    Param,
-    Report,
-    advisory,
-    at_most,
-    narrowest,
-    resource_rule,
-    stack_rule,
-)
+from policies.report import Report
+from policies.rule import Config, Param, advisory, at_most, narrowest, resource_rule, stack_rule
 from policies.rules.eks import is_gpu_instance_type
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

@@ -29,7 +29,8 @@ from policies.props import (
     sid,
     statements,
 )
-from policies.rule import Config, Param, Report, advisory, all_of, resource_rule
+from policies.report import Report
+from policies.rule import Config, Param, advisory, all_of, resource_rule
 
 DOCUMENT_TYPES = (*IDENTITY_POLICY_TYPES, ROLE_TYPE)
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"

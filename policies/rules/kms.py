@@ -5,7 +5,8 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs
 
 from policies.props import dig, open_to_anyone, sid, statements
-from policies.rule import Config, Param, Report, advisory, at_least, resource_rule
+from policies.report import Report
+from policies.rule import Config, Param, advisory, at_least, resource_rule
 
 KEY = "aws:kms/key:Key"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"

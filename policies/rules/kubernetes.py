@@ -15,7 +15,8 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from policies.props import as_list, depends_via, dig, of_type
-from policies.rule import Config, Param, Report, all_of, narrowest, resource_rule, stack_rule
+from policies.report import Report
+from policies.rule import Config, Param, all_of, narrowest, resource_rule, stack_rule
 
 # Where each workload kind keeps the pod spec it runs.
 POD_SPEC_PATHS: Mapping[str, tuple[str, ...]] = {

@@ -14,15 +14,8 @@ from typing import Any, NamedTuple
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from policies.props import as_list, depends_via, dig, of_type, referencing
-from policies.rule import (
-    Config,
-    Param,
-    Report,
-    advisory,
-    all_of,
-    resource_rule,
-    stack_rule,
-)
+from policies.report import Report
+from policies.rule import Config, Param, advisory, all_of, resource_rule, stack_rule
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"

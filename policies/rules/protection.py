@@ -12,7 +12,8 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs
 
 from policies.props import dig
-from policies.rule import Config, Report, advisory, resource_rule
+from policies.report import Report
+from policies.rule import Config, advisory, resource_rule
 
 STATEFUL = (
     "aws:s3/bucket:Bucket",

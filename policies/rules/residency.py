@@ -18,7 +18,8 @@ from pulumi_policy import ResourceValidationArgs
 
 from policies.profiles import by_profile
 from policies.props import dig, resources
-from policies.rule import Config, Param, Report, advisory, narrowest, resource_rule
+from policies.report import Report
+from policies.rule import Config, Param, advisory, narrowest, resource_rule
 from policies.rules.bedrock import (
     DOCUMENT_TYPES,
     INFERENCE_PROFILE,

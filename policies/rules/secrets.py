@@ -17,7 +17,8 @@ from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from policies.props import dig, known
-from policies.rule import Config, Report, resource_rule
+from policies.report import Report
+from policies.rule import Config, resource_rule
 
 # Patterns with a fixed, documented prefix only: generic "long random string" detectors (an
 # AWS secret access key is 40 base64 characters) misfire on hashes and IDs.

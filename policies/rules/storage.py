@@ -29,16 +29,8 @@ from policies.props import (
     sid,
     statements,
 )
-from policies.rule import (
-    Config,
-    Param,
-    Profile,
-    Report,
-    advisory,
-    at_least,
-    resource_rule,
-    stack_rule,
-)
+from policies.report import Report
+from policies.rule import Config, Param, Profile, advisory, at_least, resource_rule, stack_rule
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
