@@ -80,6 +80,11 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+class StacksFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
 class AuditFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
@@ -523,6 +528,30 @@ def _preflight_table(report: PreflightReport) -> Table:
             Text(check.detail),
         )
     return table
+
+
+@app.command(short_help="List the project's stacks; tenant stacks with their platform stack.")
+def stacks(
+    program: ProgramOption = PROJECT_ROOT / "infra",
+    output_format: Annotated[
+        StacksFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = StacksFormat.TABLE,
+    debug: Debug = False,
+) -> None:
+    """List the stacks that have a stack file (Pulumi.<stack>.yaml). A tenant stack names
+    the platform stack whose outputs it reads (`plinth:platform.stack`, as
+    <organization>/<project>/<stack>): CI previews that one first, with `--save-outputs
+    --organization <organization>`, to preview the tenant stack offline."""
+    from plinth.engine.project import find_project, stack_platforms
+
+    project = _run_guarded(lambda: find_project(program), "", debug)
+    found = _run_guarded(lambda: stack_platforms(project), "", debug)
+    if output_format is StacksFormat.JSON:
+        entries = [{"stack": name, "platform": platform} for name, platform in found.items()]
+        sys.stdout.write(json.dumps(entries) + "\n")
+        return
+    for name, platform in found.items():
+        stdout.print(f"{name}  (tenant stack on {platform})" if platform else name, markup=False)
 
 
 @app.command(short_help="Print the JSON Schema of stack files (or tenant files).")

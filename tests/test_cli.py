@@ -175,3 +175,29 @@ def test_config_dash_reads_the_stack_file_from_standard_input() -> None:
     broken = runner.invoke(app, ["preview", "--config", "-"], input="config: [1, 2]\n")
     assert broken.exit_code == 2
     assert "'config' must be a mapping of keys to values" in broken.stderr
+
+
+def test_stacks_lists_every_stack_file_and_the_platform_a_tenant_stack_reads(
+    tmp_path: Path,
+) -> None:
+    code, out, _ = invoke("stacks", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == [
+        {"stack": "coreweave", "platform": None},
+        {"stack": "dev", "platform": None},
+        {"stack": "dev-vision", "platform": "organization/plinth/dev"},
+    ]
+    # A new stack file is a new stack: the pull-request workflow's matrix comes from here.
+    project = tmp_path / "project"
+    (project / "infra").mkdir(parents=True)
+    (project / "infra" / "__main__.py").write_text("")
+    (project / "Pulumi.yaml").write_text("name: plinth\nruntime: python\nmain: infra\n")
+    (project / "Pulumi.prod.yaml").write_text("config:\n  plinth:environment: prod\n")
+    tenant = "config:\n  plinth:platform: {stack: acme/plinth/prod}\n"
+    (project / "Pulumi.prod-ml.yaml").write_text(tenant)
+    code, out, _ = invoke("stacks", "--program", str(project / "infra"), "--format", "json")
+    assert code == 0
+    assert json.loads(out) == [
+        {"stack": "prod", "platform": None},
+        {"stack": "prod-ml", "platform": "acme/plinth/prod"},
+    ]

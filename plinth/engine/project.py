@@ -140,6 +140,18 @@ def load_stack_config(project: Project, stack: str, config_file: Path | None = N
     return StackConfig(values=values, secret_keys=sorted(secret_keys), notes=notes)
 
 
+def stack_platforms(project: Project) -> dict[str, str | None]:
+    """Each stack with a stack file -> the platform stack it reads (`<organization>/<project>/
+    <stack>` from its `<project>:platform.stack`), or None for a platform stack."""
+    found: dict[str, str | None] = {}
+    for stack in project.stacks():
+        config = _load_yaml(project.stack_file(stack)).get("config") or {}
+        platform = config.get(f"{project.name}:platform") if isinstance(config, dict) else None
+        reference = platform.get("stack") if isinstance(platform, dict) else None
+        found[stack] = reference if isinstance(reference, str) else None
+    return found
+
+
 def _qualify(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
