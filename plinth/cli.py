@@ -80,6 +80,13 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
 class StacksFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
@@ -326,12 +333,32 @@ def audit(
     output_format: Annotated[
         AuditFormat, typer.Option("--format", "-f", help="Output format.")
     ] = AuditFormat.TABLE,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Also exit 1 on an unwaived finding of this severity or worse, advisory or not.",
+        ),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option("--skip", help="Do not run this rule (repeatable); it shows as disabled."),
+    ] = None,
     debug: Debug = False,
 ) -> None:
-    """Run the policy pack on a stack offline. Exit 1 on any unwaived mandatory finding."""
+    """Run the policy pack on a stack offline. Exit 1 on any unwaived mandatory finding (and,
+    with --fail-on, on findings of that severity or worse)."""
     from plinth.audit import audit_stack
     from plinth.audit import render as audit_render
 
+    if framework is not None and output_format in (AuditFormat.SARIF, AuditFormat.JUNIT):
+        _fail(
+            "invalid options",
+            [
+                f"--framework prints an evidence report as table, json or markdown; "
+                f"--format {output_format.value} lists findings: drop one of them"
+            ],
+        )
     report = _run_guarded(
         lambda: audit_stack(
             program,
@@ -340,6 +367,7 @@ def audit(
             waivers_file=waivers,
             config_file=config,
             stack_outputs_file=stack_outputs,
+            skip=skip or (),
         ),
         stack,
         debug,
@@ -364,7 +392,7 @@ def audit(
         sys.stdout.write(audit_render.to_markdown(report))
     else:
         stdout.print(audit_render.to_table(report))
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(report.exit_code(fail_on.value if fail_on else None))
 
 
 def find_stack_file(program: Path, stack: str) -> str:

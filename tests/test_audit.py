@@ -437,3 +437,33 @@ def test_rules_table_gives_enforcement_controls_and_remediation() -> None:
     assert "enforcement: baseline advisory, soc2 advisory, hipaa mandatory, pci mandatory" in text
     assert "pci: 3.7.4" in text
     assert f"fix: {' '.join(rotation.remediation.split())}" in text
+
+
+# ---- gating and skipping ---------------------------------------------------------------------
+
+
+def test_fail_on_gates_on_advisory_findings_of_that_severity_or_worse() -> None:
+    # The dev stack passes: its findings are advisory, and all high.
+    code, report = audit_json()
+    advisory = {f["severity"] for f in report["findings"] if not f["waived"]}
+    assert code == 0
+    assert advisory == {"high"}
+    assert audit_json("--fail-on", "medium")[0] == 1  # high is worse than medium
+    assert audit_json("--fail-on", "high")[0] == 1
+    assert audit_json("--fail-on", "critical")[0] == 0
+
+
+def test_skip_switches_a_rule_off_and_unknown_rules_are_refused() -> None:
+    _, report = insecure_audit("--skip", "network-no-public-admin-ports")
+    assert [f for f in report["findings"] if f["policy"] == "network-no-public-admin-ports"] == []
+    code, out, err = invoke("audit", "--skip", "kms-key-rotaton", "--skip", "nothing-here")
+    assert (code, out) == (2, "")
+    assert "--skip[0]: 'kms-key-rotaton' is not a rule id (did you mean 'kms-key-rotation'?" in err
+    assert "--skip[1]: 'nothing-here' is not a rule id" in err
+
+
+@pytest.mark.parametrize("output_format", ["sarif", "junit"])
+def test_framework_with_a_findings_format_is_refused(output_format: str) -> None:
+    code, out, err = invoke("audit", "--framework", "soc2", "--format", output_format)
+    assert (code, out) == (2, "")
+    assert "--framework prints an evidence report as table, json or markdown" in err

@@ -7,6 +7,7 @@ before the program runs; every problem is reported at once as a SpecError.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +38,32 @@ class StackCompliance:
     profiles: list[str]
     waivers: list[Waiver]
     external_guardrails: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    """Rules switched off for this audit (`--skip`)."""
 
     def pack_config(self) -> dict[str, Any]:
         """The policy-pack config these stand for (`plinth policy-config` writes it)."""
-        return pack_config(self.profiles, self.waivers, self.external_guardrails)
+        config = pack_config(self.profiles, self.waivers, self.external_guardrails)
+        for rule in self.skipped:
+            config[rule]["enforcementLevel"] = "disabled"
+        return config
+
+
+def check_rule_ids(ids: Sequence[str], option: str) -> tuple[str, ...]:
+    """`ids` if each is a rule id, else one SpecError listing every unknown one."""
+    problems = []
+    for index, rule in enumerate(ids):
+        if rule not in RULES_BY_ID:
+            close = difflib.get_close_matches(rule, sorted(RULES_BY_ID), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    f"{option}[{index}]", f"{rule!r} is not a rule id ({hint}see `plinth rules`)"
+                )
+            )
+    if problems:
+        raise SpecError(problems, f"{option} option")
+    return tuple(ids)
 
 
 def load_waivers(path: Path, today: dt.date | None = None) -> list[Waiver]:
@@ -95,6 +118,7 @@ def stack_compliance(
     profiles: Sequence[str] | None = None,
     waivers_file: Path | None = None,
     config_file: Path | None = None,
+    skip: Sequence[str] = (),
 ) -> StackCompliance:
     """Profiles (flag, else the stack's `plinth:compliance.profiles`, else baseline) and
     waivers (flag, else `plinth:compliance.waivers`), all checked before anything runs."""
@@ -111,6 +135,7 @@ def stack_compliance(
         profiles=check_profiles(chosen),
         waivers=waivers,
         external_guardrails=tuple(g.value for g in guardrails.external),
+        skipped=check_rule_ids(skip, "--skip"),
     )
 
 
@@ -154,9 +179,15 @@ def audit_stack(
     waivers_file: Path | None = None,
     config_file: Path | None = None,
     stack_outputs_file: Path | None = None,
+    skip: Sequence[str] = (),
 ) -> AuditReport:
     compliance = stack_compliance(
-        program_dir, stack, profiles=profiles, waivers_file=waivers_file, config_file=config_file
+        program_dir,
+        stack,
+        profiles=profiles,
+        waivers_file=waivers_file,
+        config_file=config_file,
+        skip=skip,
     )
     preview = preview_stack(
         program_dir, stack, config_file=config_file, stack_outputs_file=stack_outputs_file

@@ -102,9 +102,19 @@ class AuditReport:
     def passed(self) -> bool:
         return not self.blocking
 
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.passed else 1
+    def exit_code(self, fail_on: str | None = None) -> int:
+        """1 on an unwaived mandatory finding, or (`fail_on`, a severity) on an unwaived
+        finding of that severity or worse, advisory ones included; else 0."""
+        if not self.passed:
+            return 1
+        if fail_on is None:
+            return 0
+        # SEVERITY_ORDER runs from the worst: "or worse" is "at or before it".
+        floor = SEVERITY_ORDER.index(fail_on)
+        worse = [
+            f for f in self.findings if not f.waived and SEVERITY_ORDER.index(f.severity) <= floor
+        ]
+        return 1 if worse else 0
 
     def findings_of(self, rule_id: str) -> list[Finding]:
         return [f for f in self.findings if f.policy == rule_id]
