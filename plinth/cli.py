@@ -160,6 +160,19 @@ ProfilesOption = Annotated[
         help="Compliance profile (repeatable); default: the stack's plinth:compliance.profiles.",
     ),
 ]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Run the program even when a cached preview is current (.plinth/cache/).",
+    ),
+]
+FromOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from", help="Use this saved preview (`plinth preview --out FILE`) instead of running."
+    ),
+]
 WaiversOption = Annotated[
     Path | None,
     typer.Option("--waivers", help="Waivers file; default: the stack's plinth:compliance.waivers."),
@@ -219,6 +232,14 @@ def preview(
             "<stack>, as the referencing stack names it.",
         ),
     ] = "organization",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also save the preview to this file, for `audit --from` and `diff --from`.",
+        ),
+    ] = None,
+    no_cache: NoCacheOption = False,
     debug: Debug = False,
 ) -> None:
     """Show what `pulumi up` would create, with no Pulumi CLI, plugins or credentials.
@@ -241,13 +262,24 @@ def preview(
     with contextlib.redirect_stdout(sys.stderr):
         report = _run_guarded(
             lambda: audit_stack(
-                program, stack, config_file=config, stack_outputs_file=stack_outputs
+                program,
+                stack,
+                config_file=config,
+                stack_outputs_file=stack_outputs,
+                use_cache=not no_cache,
             ),
             stack,
             debug,
         )
     result = report.preview
     cost = _cost_of(program, stack, config, debug)
+    if out is not None:
+        from plinth.engine import saved as saved_preview
+
+        try:
+            saved_preview.write(result, out)
+        except OSError as error:
+            _fail("cannot write --out", [f"{out}: {error.strerror}"])
     if save_outputs is not None:
         saved = json.dumps(result.as_stack_outputs(organization), indent=2, default=str)
         try:
@@ -255,10 +287,9 @@ def preview(
         except OSError as error:
             _fail("cannot write --save-outputs", [f"{save_outputs}: {error.strerror}"])
     if output_format is OutputFormat.JSON:
-        document = {**result.to_json(), "policy": report.summary()}
-        if cost is not None:
-            document["cost"] = cost
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        from plinth.document import preview_document
+
+        sys.stdout.write(json.dumps(preview_document(report, cost), indent=2) + "\n")
     elif output_format is OutputFormat.MARKDOWN:
         sys.stdout.write(render.to_markdown(result))
         sys.stdout.write(f"\n**Policies:** {audit_render.verdict(report)}\n")
@@ -272,27 +303,9 @@ def preview(
 
 
 def _cost_of(program: Path, stack: str, config: Path | None, debug: bool) -> dict[str, Any] | None:
-    """The cost estimate (JSON form) of a stack of this repository's program; other programs
-    have no Plinth spec to estimate from."""
-    if program.resolve() != (PROJECT_ROOT / "infra").resolve():
-        return None
-    return _estimate(stack, config, debug)
+    from plinth.document import cost_of
 
-
-def _estimate(stack: str, config: Path | None, debug: bool) -> dict[str, Any]:
-    from plinth import cost as costing
-    from plinth.preflight import load_stack_spec
-
-    program = PROJECT_ROOT / "infra"
-    spec = _run_guarded(lambda: load_stack_spec(program, stack, config), stack, debug)
-    platform = None
-    if spec.platform is not None:
-        # A tenant stack's pools are its platform stack's: priced from that stack's file,
-        # when this project has it (`<org>/<project>/<stack>` names it).
-        name = spec.platform.stack.rsplit("/", 1)[-1]
-        if (PROJECT_ROOT / f"Pulumi.{name}.yaml").is_file():
-            platform = _run_guarded(lambda: load_stack_spec(program, name, None), name, debug)
-    return costing.estimate(spec, stack, platform=platform).to_json()
+    return _run_guarded(lambda: cost_of(program, stack, config), stack, debug)
 
 
 @app.command(short_help="Monthly cost estimate at the smallest and largest scale.")
@@ -308,8 +321,9 @@ def cost(
     NAT gateways, interface endpoints, provisioned throughput) from the versioned price table,
     and each tenant's largest GPU spend against its budget. Offline."""
     from plinth import cost as costing
+    from plinth.document import estimate as estimate_cost
 
-    estimate = _estimate(stack, config, debug)
+    estimate = _run_guarded(lambda: estimate_cost(stack, config), stack, debug)
     if output_format is OutputFormat.JSON:
         sys.stdout.write(json.dumps(estimate, indent=2) + "\n")
     elif output_format is OutputFormat.MARKDOWN:
@@ -344,6 +358,8 @@ def audit(
         list[str] | None,
         typer.Option("--skip", help="Do not run this rule (repeatable); it shows as disabled."),
     ] = None,
+    from_file: FromOption = None,
+    no_cache: NoCacheOption = False,
     debug: Debug = False,
 ) -> None:
     """Run the policy pack on a stack offline. Exit 1 on any unwaived mandatory finding (and,
@@ -368,6 +384,8 @@ def audit(
             config_file=config,
             stack_outputs_file=stack_outputs,
             skip=skip or (),
+            preview_file=from_file,
+            use_cache=not no_cache,
         ),
         stack,
         debug,
@@ -418,11 +436,15 @@ def diff(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.TABLE,
+    from_file: FromOption = None,
+    no_cache: NoCacheOption = False,
     debug: Debug = False,
 ) -> None:
     """What the working tree changes against --base, offline: resources added, removed and
     changed (input paths, old and new values, secrets masked), with warnings for removed
-    stateful resources and changed protected or retained ones."""
+    stateful resources and changed protected or retained ones. Both sides come from the
+    preview cache when it is current; `--from` takes the working tree's side from a saved
+    preview (one --stack)."""
     from plinth import diff as differ
     from plinth.engine.project import find_project
 
@@ -434,8 +456,26 @@ def diff(
             "invalid --stack",
             [f"{name!r} has no stack file {project.stack_file(name)}" for name in missing],
         )
+    heads = {}
+    if from_file is not None:
+        if len(stacks) != 1:
+            _fail("invalid options", ["--from is one stack's saved preview: give one --stack"])
+        from plinth.document import stack_document
+
+        saved = from_file
+        heads[stacks[0]] = _run_guarded(
+            lambda: stack_document(program, stacks[0], preview_file=saved), stacks[0], debug
+        )
     diffs = _run_guarded(
-        lambda: differ.diff_stacks(project.root, base, stacks, stack_outputs, project.program),
+        lambda: differ.diff_stacks(
+            project.root,
+            base,
+            stacks,
+            stack_outputs,
+            project.program,
+            use_cache=not no_cache,
+            heads=heads,
+        ),
         ",".join(stacks),
         debug,
     )
@@ -512,7 +552,8 @@ def preflight(
     Bedrock models offered and accessible in the region, and the account guardrails (which
     already exist, whose they are, and whether external ones are really there). Exit 1 on any
     blocker."""
-    from plinth.preflight import load_stack_spec, run_preflight
+    from plinth.document import load_stack_spec
+    from plinth.preflight import run_preflight
 
     spec = _run_guarded(
         lambda: load_stack_spec(PROJECT_ROOT / "infra", stack, config), stack, debug

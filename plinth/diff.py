@@ -19,6 +19,7 @@ the provider's schema; `pulumi preview --diff` with credentials shows it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -35,6 +36,7 @@ from rich.text import Text
 
 from plinth import cost as costing
 from plinth.audit.render import summary_verdict
+from plinth.engine import cache
 from plinth.engine.project import find_project
 from plinth.errors import UserError
 from policies.rules.protection import STATEFUL
@@ -184,10 +186,25 @@ def check_out(project_root: Path, ref: str) -> Revision:
 
 
 def preview_json(
-    project_root: Path, program: Path, stack: str, stack_outputs: Path | None = None
+    project_root: Path,
+    program: Path,
+    stack: str,
+    stack_outputs: Path | None = None,
+    cache_directory: Path | None = None,
 ) -> Document:
     """The offline preview of `stack` of the program at `program`, as the code at
-    `project_root` makes it, run in its own process with that code first on the import path."""
+    `project_root` makes it, run in its own process with that code first on the import path.
+
+    With `cache_directory`, a document cached under the tree's key is used instead (the base
+    revision of an unchanged tree hashes like the working tree), and a new one is cached."""
+    key = None
+    if cache_directory is not None:
+        key = cache.preview_key(
+            find_project(program).root, stack, stack_outputs_file=stack_outputs, engine=project_root
+        )
+        hit = cache.cached_document(cache_directory, key)
+        if hit is not None:
+            return hit
     command = [
         sys.executable,
         "-m",
@@ -203,6 +220,10 @@ def preview_json(
     if stack_outputs is not None:
         command += ["--stack-outputs", str(stack_outputs.resolve())]
     env = {**os.environ, "PYTHONPATH": str(project_root)}
+    if cache_directory is None:
+        command.append("--no-cache")
+    else:  # the child caches its preview where this process looks
+        env[cache.CACHE_ENV] = str(cache_directory)
     result = subprocess.run(
         command, cwd=project_root, env=env, capture_output=True, text=True, check=False
     )
@@ -218,6 +239,8 @@ def preview_json(
             f"the preview of stack {stack!r} at {project_root} printed more than its JSON",
             [str(error), *result.stdout.strip().splitlines()[:3]],
         ) from None
+    if cache_directory is not None and key is not None:
+        cache.store_document(cache_directory, key, document)
     return document
 
 
@@ -325,13 +348,45 @@ def _change_warnings(old: Document, new: Document) -> tuple[str, ...]:
 
 
 def _base_preview(
-    revision: Revision, inside: Path, stack: str, stack_outputs: Path | None
+    revision: Revision,
+    inside: Path,
+    stack: str,
+    stack_outputs: Path | None,
+    cache_directory: Path | None,
 ) -> Document:
     """The base's preview of `stack`; a stack the base does not have yet has no resources (the
     change adds all of them)."""
     if not find_project(revision.root / inside).stack_file(stack).is_file():
         return {"resources": []}
-    return preview_json(revision.root, revision.root / inside, stack, stack_outputs)
+    return preview_json(
+        revision.root, revision.root / inside, stack, stack_outputs, cache_directory
+    )
+
+
+def head_document(
+    program: Path, stack: str, stack_outputs: Path | None, cache_directory: Path | None
+) -> Document:
+    """The working tree's document of `stack`, made in this process (this process's code is
+    the working tree's): from the document cache, else from a (cached) preview. What the
+    program prints goes to stderr, as with `plinth preview`."""
+    from plinth.document import stack_document
+
+    key = None
+    if cache_directory is not None:
+        key = cache.preview_key(find_project(program).root, stack, stack_outputs_file=stack_outputs)
+        hit = cache.cached_document(cache_directory, key)
+        if hit is not None:
+            return hit
+    with contextlib.redirect_stdout(sys.stderr):
+        document = stack_document(
+            program,
+            stack,
+            stack_outputs_file=stack_outputs,
+            use_cache=cache_directory is not None,
+        )
+    if cache_directory is not None and key is not None:
+        cache.store_document(cache_directory, key, document)
+    return document
 
 
 def diff_stacks(
@@ -340,22 +395,28 @@ def diff_stacks(
     stacks: Sequence[str],
     stack_outputs: Path | None = None,
     program: Path | None = None,
+    *,
+    use_cache: bool = True,
+    heads: Mapping[str, Document] | None = None,
 ) -> list[StackDiff]:
-    """Each stack previewed at `base_ref` and in the working tree, compared. `program` is
-    the program folder (default `<project_root>/infra`); the base uses the same place."""
+    """Each stack previewed at `base_ref` and in the working tree (or taken from `heads`, a
+    saved preview's document), compared. `program` is the program folder (default
+    `<project_root>/infra`); the base uses the same place. Both sides use the preview cache
+    unless `use_cache` is false: the working tree's side first, so a base revision whose
+    tree hashes the same is not previewed again."""
     program = (program or project_root / "infra").resolve()
     inside = program.relative_to(project_root.resolve())
+    directory = cache.cache_dir(project_root) if use_cache else None
     revision = check_out(project_root, base_ref)
     try:
-        return [
-            compare(
-                stack,
-                f"{base_ref} ({revision.commit[:12]})",
-                _base_preview(revision, inside, stack, stack_outputs),
-                preview_json(project_root, program, stack, stack_outputs),
+        diffs = []
+        for stack in stacks:
+            head = (heads or {}).get(stack) or head_document(
+                program, stack, stack_outputs, directory
             )
-            for stack in stacks
-        ]
+            base = _base_preview(revision, inside, stack, stack_outputs, directory)
+            diffs.append(compare(stack, f"{base_ref} ({revision.commit[:12]})", base, head))
+        return diffs
     finally:
         revision.close()
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -49,9 +48,8 @@ from components.guardrails.singletons import (
     recorder_name,
     trail_name,
 )
-from plinth.engine.project import find_project, load_stack_config
 from plinth.errors import UserError
-from plinth.spec import PlinthSpec, load_spec
+from plinth.spec import PlinthSpec
 from plinth.spec.bedrock import ProvisionedThroughputSpec
 
 Client = Any
@@ -144,14 +142,6 @@ class PreflightReport:
 class PreflightError(UserError):
     """AWS could not be asked (no credentials, no network, a refused call): nothing was
     checked, so there is no report."""
-
-
-def load_stack_spec(program_dir: Path, stack: str, config_file: Path | None = None) -> PlinthSpec:
-    """The stack's whole validated spec (a SpecError lists every problem), read the way
-    `plinth preview` reads it."""
-    project = find_project(program_dir)
-    config = load_stack_config(project, stack, config_file)
-    return load_spec(config.values, project.root)
 
 
 def bedrock_region(spec: PlinthSpec) -> str:

@@ -19,7 +19,7 @@ from plinth.cli import app
 from plinth.cost import CostEstimate, estimate, to_markdown, to_table
 from plinth.diff import compare
 from plinth.diff import to_markdown as diff_markdown
-from plinth.preflight import load_stack_spec
+from plinth.document import load_stack_spec
 from plinth.spec import PlinthSpec
 from policies.prices import PriceTable, price_table
 

@@ -29,6 +29,7 @@ from components.bedrock.models import ModelRef
 from components.guardrails.singletons import AccountGuardrail
 from plinth import cli, preflight
 from plinth.cli import app
+from plinth.document import load_stack_spec
 from plinth.preflight import (
     CheckResult,
     PreflightError,
@@ -848,7 +849,7 @@ def test_access_is_asked_only_for_offered_models(tmp_path: Path, aws: FakeAws) -
     )
     aws.bedrock.add_response("get_model_invocation_logging_configuration", {}, {})
     aws.expect_guardrails()
-    spec = preflight.load_stack_spec(ROOT / "infra", "dev", stack_file(tmp_path, bedrock))
+    spec = load_stack_spec(ROOT / "infra", "dev", stack_file(tmp_path, bedrock))
     report = preflight.run_preflight(spec, "dev")
     assert [(c.check, c.subject, c.status) for c in report.checks] == [
         ("account", MOTO_ACCOUNT, Status.OK),
@@ -1025,7 +1026,7 @@ class Guardrails:
         """Every row, with these guardrails external (and the stack's budget unless not
         `budget`); `client` replaces services' clients (service name -> client)."""
         path = stack_file(self.tmp_path, external=external, budget=budget)
-        spec = preflight.load_stack_spec(ROOT / "infra", "dev", path)
+        spec = load_stack_spec(ROOT / "infra", "dev", path)
         session = self.aws.session(REGION)
         return check_account_guardrails(
             lambda service: client.get(service) or session.client(service), spec, MOTO_ACCOUNT
@@ -1758,7 +1759,7 @@ def test_a_tenant_stack_has_no_guardrail_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(preflight, "aws_session", lambda region: pytest.fail("AWS was asked"))
-    spec = preflight.load_stack_spec(ROOT / "infra", "dev-vision", tenant_stack_file(tmp_path))
+    spec = load_stack_spec(ROOT / "infra", "dev-vision", tenant_stack_file(tmp_path))
     assert spec.platform is not None
     report = preflight.run_preflight(spec, "dev-vision")
     assert (report.account, report.checks) == (None, ())

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from plinth.audit.analyzer import AuditResource, analyze
 from plinth.audit.findings import AuditReport, Finding, build_findings
-from plinth.engine import Preview, preview_stack
+from plinth.engine import Preview, preview_stack, saved
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import NAMESPACE, namespace_values
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
@@ -180,7 +180,11 @@ def audit_stack(
     config_file: Path | None = None,
     stack_outputs_file: Path | None = None,
     skip: Sequence[str] = (),
+    preview_file: Path | None = None,
+    use_cache: bool = False,
 ) -> AuditReport:
+    """The stack's preview (run, cached, or read from `preview_file`, a saved preview) under
+    the pack, with the stack's profiles and waivers."""
     compliance = stack_compliance(
         program_dir,
         stack,
@@ -189,7 +193,15 @@ def audit_stack(
         config_file=config_file,
         skip=skip,
     )
-    preview = preview_stack(
-        program_dir, stack, config_file=config_file, stack_outputs_file=stack_outputs_file
+    preview = (
+        saved.read(preview_file)
+        if preview_file is not None
+        else preview_stack(
+            program_dir,
+            stack,
+            config_file=config_file,
+            stack_outputs_file=stack_outputs_file,
+            use_cache=use_cache,
+        )
     )
     return audit_preview(preview, compliance)
