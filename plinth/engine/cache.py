@@ -49,7 +49,8 @@ def cache_dir(project_root: Path) -> Path:
 def _files(root: Path) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS)
-        for name in sorted(names):
+        # A worktree's `.git` is a file naming its repository: not content either.
+        for name in sorted(n for n in names if n not in SKIPPED_FOLDERS):
             yield Path(folder) / name
 
 
