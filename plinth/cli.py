@@ -273,6 +273,10 @@ def preview(
         )
     result = report.preview
     cost = _cost_of(program, stack, config, debug)
+    if not no_cache and config is None:
+        from plinth.document import remember
+
+        remember(program, stack, report, cost, stack_outputs_file=stack_outputs)
     if out is not None:
         from plinth.engine import saved as saved_preview
 
@@ -392,6 +396,17 @@ def audit(
     )
     for warning in report.warnings():
         stderr.print(warning)
+    if not (no_cache or from_file or profile or waivers or skip or config):
+        # What `plinth preview` would have made: a later `plinth diff` reuses it.
+        from plinth.document import remember
+
+        remember(
+            program,
+            stack,
+            report,
+            _cost_of(program, stack, None, debug),
+            stack_outputs_file=stack_outputs,
+        )
     if output_format is AuditFormat.SARIF:
         artifact = str(config) if config else find_stack_file(program, stack)
         sys.stdout.write(audit_render.to_sarif(report, artifact) + "\n")

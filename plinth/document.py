@@ -8,6 +8,7 @@ from typing import Any
 
 from plinth import cost as costing
 from plinth.audit import AuditReport, audit_stack
+from plinth.engine import cache
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import PlinthSpec, load_spec
 
@@ -49,6 +50,23 @@ def preview_document(report: AuditReport, cost: dict[str, Any] | None) -> dict[s
     if cost is not None:
         document["cost"] = cost
     return document
+
+
+def remember(
+    program: Path,
+    stack: str,
+    report: AuditReport,
+    cost: dict[str, Any] | None,
+    *,
+    stack_outputs_file: Path | None = None,
+) -> None:
+    """Cache the stack's document (what `plinth diff` compares) after a command that made
+    it anyway, so a diff of an unchanged tree runs nothing."""
+    directory = cache.cache_dir(find_project(program).root)
+    key = cache.preview_key(
+        find_project(program).root, stack, stack_outputs_file=stack_outputs_file
+    )
+    cache.store_document(directory, key, preview_document(report, cost))
 
 
 def stack_document(
