@@ -199,8 +199,14 @@ def preview_json(
     revision of an unchanged tree hashes like the working tree), and a new one is cached."""
     key = None
     if cache_directory is not None:
+        # The child imports plinth from `project_root` when the tree has it (this
+        # repository), else from where this process has it.
+        own_engine = (project_root / "plinth").is_dir()
         key = cache.preview_key(
-            find_project(program).root, stack, stack_outputs_file=stack_outputs, engine=project_root
+            find_project(program).root,
+            stack,
+            stack_outputs_file=stack_outputs,
+            **({"engine": project_root} if own_engine else {}),
         )
         hit = cache.cached_document(cache_directory, key)
         if hit is not None:

@@ -238,3 +238,35 @@ def test_a_stack_the_base_does_not_have_is_all_added(repo: Path) -> None:
         (repo / "Pulumi.staging.yaml").unlink()
     assert diff.counts() == {"added": diff.head_total, "removed": 0, "changed": 0}
     assert diff.base_total == 0
+
+
+def test_an_unchanged_tree_is_previewed_once_and_its_base_reuses_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The working tree is HEAD: its base tree hashes the same, so the base's preview is the
+    # cached one and no process is started for it.
+    monkeypatch.setattr("plinth.diff.sys.executable", "/bin/false")  # a child would fail
+    [diff] = diff_stacks(repo, "HEAD", ["dev"])
+    assert diff.resources == ()
+    assert list((repo / ".plinth" / "cache").glob("*.document.json"))
+    with pytest.raises(DiffError, match="cannot preview stack 'dev'"):
+        diff_stacks(repo, "HEAD", ["dev"], use_cache=False)
+
+
+def test_diff_from_a_saved_preview(repo: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from plinth.cli import app
+
+    runner = CliRunner()
+    plan = tmp_path / "plan.json"
+    made = runner.invoke(app, ["preview", "--program", str(repo), "--out", str(plan)])
+    assert made.exit_code == 0, made.stderr
+    command = ["diff", "--program", str(repo), "--base", "main~1", "--format", "json"]
+    saved = runner.invoke(app, [*command, "--from", str(plan), "--no-cache"])
+    assert saved.exit_code == 0, saved.stderr
+    [stack] = json.loads(saved.stdout)["stacks"]
+    assert stack["summary"] == {"added": 1, "removed": 2, "changed": 2, "warnings": 2}
+    two = runner.invoke(app, [*command, "--from", str(plan), "--stack", "dev", "--stack", "dev"])
+    assert two.exit_code == 2
+    assert "--from is one stack's saved preview: give one --stack" in two.stderr
