@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from plinth.spec.errors import SpecError
-from policies.rule import Profile
+from policies.catalog import Profile
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -192,6 +191,7 @@ def _run_guarded(action: Callable[[], T], stack: str, debug: bool) -> T:
     """Run `action`, turning bad input into one clear error and exit code 2."""
     from plinth.engine import ProgramError
     from plinth.errors import UserError
+    from plinth.spec.errors import SpecError
 
     try:
         return action()
@@ -676,6 +676,7 @@ def tenant_new(
     from plinth.engine.errors import ProjectError
     from plinth.engine.project import find_project
     from plinth.scaffold import tenant_file_text, write_tenant_file
+    from plinth.spec.errors import SpecError
 
     try:
         text = tenant_file_text(name, owner, cost_center, budget)

@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
+
+
+class Profile(StrEnum):
+    """Compliance profiles a stack can claim; `baseline` applies to every stack."""
+
+    BASELINE = "baseline"
+    SOC2 = "soc2"
+    HIPAA = "hipaa"
+    PCI = "pci"
+    GDPR = "gdpr"
+
+
+PROFILES: tuple[str, ...] = tuple(p.value for p in Profile)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi_policy import Policy
 
-from policies.rule import PROFILES
+from policies.catalog import PROFILES
 from policies.rules import ALL_RULES
 from policies.rules.guardrails import EXTERNAL_GUARDRAILS
 from policies.waivers import CONFIG_KEY, WAIVERS_IN_EFFECT_POLICY, Waiver

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from policies.rule import Profile, narrowest
+from policies.catalog import Profile
+from policies.rule import narrowest
 
 EU_REGIONS = ("eu-central-1", "eu-west-1", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1")
 """AWS regions in EU member states (London and Zurich are in Europe but outside the EU)."""

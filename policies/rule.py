@@ -30,20 +30,7 @@ from pulumi_policy import (
 )
 
 from policies import waivers
-from policies.catalog import FRAMEWORKS
-
-
-class Profile(StrEnum):
-    """Compliance profiles a stack can claim; `baseline` applies to every stack."""
-
-    BASELINE = "baseline"
-    SOC2 = "soc2"
-    HIPAA = "hipaa"
-    PCI = "pci"
-    GDPR = "gdpr"
-
-
-PROFILES: tuple[str, ...] = tuple(p.value for p in Profile)
+from policies.catalog import FRAMEWORKS, PROFILES
 
 
 class Level(StrEnum):

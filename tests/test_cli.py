@@ -201,3 +201,25 @@ def test_stacks_lists_every_stack_file_and_the_platform_a_tenant_stack_reads(
         {"stack": "prod", "platform": None},
         {"stack": "prod-ml", "platform": "acme/plinth/prod"},
     ]
+
+
+HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_policy", "boto3", "botocore")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["-h"], ["preview", "--help"], ["preview", "--format", "yaml"],
+     ["audit", "--fail-on", "sometimes"], ["nosuchcommand"]],
+)  # fmt: skip
+def test_help_version_and_argument_errors_import_no_provider(args: list[str]) -> None:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['plinth', *{args!r}]\n"
+        "from plinth.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr

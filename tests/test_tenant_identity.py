@@ -48,7 +48,7 @@ from components.tenant.permissions import TenantPermissions, TenantPermissionsAr
 from plinth.audit import StackCompliance, audit_preview
 from plinth.engine import Preview, ResourceRecord
 from plinth.engine.errors import ProgramError
-from policies.rule import PROFILES
+from policies.catalog import PROFILES
 from policies.rules import RULES_BY_ID
 
 ACCOUNT = "123456789012"

@@ -16,8 +16,8 @@ from rich.text import Text
 from components.tenant.contract import PLATFORM_REFERENCE
 from plinth.audit.findings import AuditReport, Finding, rules_for_framework
 from plinth.engine.render import short_type
-from policies.catalog import FRAMEWORKS, Framework
-from policies.rule import PROFILES, Rule
+from policies.catalog import FRAMEWORKS, PROFILES, Framework
+from policies.rule import Rule
 from policies.rules import RULES_BY_ID
 from policies.rules.guardrails import GUARDRAIL_EVIDENCE, STACK_REFERENCE
 

@@ -45,8 +45,8 @@ from plinth.spec.tenants import (
     spec_offer,
     tenant_problems,
 )
+from policies.catalog import Profile
 from policies.profiles import settings_for
-from policies.rule import Profile
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")

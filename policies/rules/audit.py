@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
+from policies.catalog import Profile
 from policies.profiles import PROFILE_SETTINGS, by_profile
 from policies.props import dig, of_type, referencing
 from policies.report import Report
-from policies.rule import Config, Param, Profile, advisory, at_least, resource_rule, stack_rule
+from policies.rule import Config, Param, advisory, at_least, resource_rule, stack_rule
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 RECORDER = "aws:cfg/recorder:Recorder"

@@ -27,10 +27,11 @@ from components.guardrails.config import MANAGED_RULES
 from components.guardrails.detection import DETECTOR_FEATURES
 from components.guardrails.singletons import ACCOUNT_GUARDRAILS, AccountGuardrail
 from components.tenant.contract import PLATFORM_REFERENCE
+from policies.catalog import Profile
 from policies.profiles import PROFILE_SETTINGS, by_profile
 from policies.props import as_list, depends_via, dig, known, of_type, referencing
 from policies.report import Report
-from policies.rule import Config, Param, Profile, advisory, all_of, at_least, stack_rule
+from policies.rule import Config, Param, advisory, all_of, at_least, stack_rule
 from policies.rules.audit import ACTIVITY_LOGGING, LOG_GROUP, RECORDER, TRAIL
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"

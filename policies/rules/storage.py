@@ -17,6 +17,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from policies.catalog import Profile
 from policies.profiles import PROFILE_SETTINGS, by_profile
 from policies.props import (
     as_list,
@@ -30,7 +31,7 @@ from policies.props import (
     statements,
 )
 from policies.report import Report
-from policies.rule import Config, Param, Profile, advisory, at_least, resource_rule, stack_rule
+from policies.rule import Config, Param, advisory, at_least, resource_rule, stack_rule
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
