@@ -58,11 +58,8 @@ pytest: setup ## The test suite only, on every core (pytest-xdist; one worker pe
 
 test: lint typecheck pytest ## Lint, type-check and run the tests
 
-bench: setup ## Preview vs mock-runtime floor; audit vs preview; tenants; contract check share
-	$(VENV)/bin/python bench/preview_bench.py
-	$(VENV)/bin/python bench/audit_bench.py
-	$(VENV)/bin/python bench/tenant_bench.py
-	$(VENV)/bin/python bench/contracts_bench.py
+bench: setup ## Every benchmark; writes the figures to docs/benchmarks.md (a fresh clone's make test too)
+	$(VENV)/bin/python bench/write_page.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .tools .plinth .pytest_cache .mypy_cache .ruff_cache

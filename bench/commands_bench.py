@@ -71,16 +71,18 @@ def main() -> None:
         statistics.median(times[k]) for k in ("sdk", "audit", "diff", "help")
     )
     print(f"commands on the dev stack, whole processes, median of {RUNS} alternating runs")
-    print(f"SDK's own mocks, the program alone:   {sdk:.2f} s")
-    print(
-        f"plinth audit --no-cache:              {audit:.2f} s   {audit / sdk:.2f} x SDK (target <= 1.0)"
-    )
-    print(
-        f"plinth diff --base HEAD after audit:  {diff:.2f} s   {diff / audit:.2f} x audit (target <= 0.5)"
-    )
-    print(
-        f"plinth --help:                        {help_:.2f} s   {help_ / sdk:.3f} x SDK (target <= 0.05)"
-    )
+    rows = [
+        ("SDK's own mocks, the program alone", sdk, ""),
+        ("plinth audit --no-cache", audit, f"{audit / sdk:.2f} x SDK (target <= 1.0)"),
+        (
+            "plinth diff --base HEAD after audit",
+            diff,
+            f"{diff / audit:.2f} x audit (target <= 0.5)",
+        ),
+        ("plinth --help", help_, f"{help_ / sdk:.3f} x SDK (target <= 0.05)"),
+    ]
+    for label, seconds, ratio in rows:
+        print(f"{label + ':':38} {seconds:5.2f} s   {ratio}")
 
 
 if __name__ == "__main__":
