@@ -254,7 +254,8 @@ def _title(data: Document) -> str:
     )
 
 
-def to_table(data: Document) -> Table:
+def to_table(data: Document, base: Document | None = None) -> Table:
+    """The terminal view; with `base`, the change of each total (as in the Markdown)."""
     table = Table(title=_title(data), title_justify="left")
     for column in ("item", "detail", "min / month", "max / month"):
         table.add_column(column, overflow="fold")
@@ -265,6 +266,14 @@ def to_table(data: Document) -> Table:
         table.add_row("platform", TENANT_STACK_NOTE, "", "")
     else:
         table.add_row("total", "", usd(total["minUsd"]), usd(total["maxUsd"]), style="bold")
+    if base is not None and not data["tenantStack"]:
+        before = base["total"]
+        table.add_row(
+            "change from base",
+            "",
+            _delta(before["minUsd"], total["minUsd"]),
+            _delta(before["maxUsd"], total["maxUsd"]),
+        )
     for tenant in data["tenants"]:
         flag = " OVER BUDGET" if tenant["overBudget"] else ""
         table.add_row(

@@ -518,7 +518,9 @@ def to_table(diffs: Sequence[StackDiff]) -> Group:
             parts.append(Text(headline(diff)))
         else:
             parts.append(table)
+        if diff.head_policy is not None:
+            parts.append(Text(f"Policies: {summary_verdict(diff.head_policy)}"))
         parts += [Text(f"warning: {w}", style="bold yellow") for w in diff.warnings]
         if diff.head_cost is not None:
-            parts.append(costing.to_table(diff.head_cost))
+            parts.append(costing.to_table(diff.head_cost, diff.base_cost))
     return Group(*parts)

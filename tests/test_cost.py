@@ -19,6 +19,7 @@ from plinth.cli import app
 from plinth.cost import CostEstimate, estimate, to_markdown, to_table
 from plinth.diff import compare
 from plinth.diff import to_markdown as diff_markdown
+from plinth.diff import to_table as diff_table
 from plinth.document import load_stack_spec
 from plinth.spec import PlinthSpec
 from policies.prices import PriceTable, price_table
@@ -199,6 +200,12 @@ def test_the_diff_comment_shows_the_cost_change(tmp_path: Path) -> None:
     assert "| change from base | | +$0.00 | +$2,920.00 |" in comment
     assert "**Policies:** PASSED: 0 mandatory, 1 advisory, 0 waived finding(s)" in comment
     assert compare("dev", "main", base, head).to_json()["cost"]["head"]["maxUsd"] == 6080.9
+    # The terminal view says the same as the comment: the policy verdict and the change.
+    console = Console(record=True, width=200)
+    console.print(diff_table([compare("dev", "main", base, head)]))
+    text = console.export_text()
+    assert "Policies: PASSED: 0 mandatory, 1 advisory, 0 waived finding(s)" in text
+    assert re.search(r"change from base +│ +│ \+\$0\.00 +│ \+\$2,920\.00", text)
 
 
 def test_the_terminal_table(tmp_path: Path) -> None:
