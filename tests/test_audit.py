@@ -279,6 +279,21 @@ def test_markdown_is_a_pull_request_comment() -> None:
     assert "<details><summary>Advisory findings" in out
 
 
+def test_one_fix_on_many_resources_is_one_row_listing_them() -> None:
+    _, report = insecure_audit()
+    untagged = [f for f in report["findings"] if f["policy"] == "cost-required-tags"]
+    message = max({f["message"] for f in untagged}, key=[f["message"] for f in untagged].count)
+    names = [f["name"] for f in untagged if f["message"] == message]
+    assert len(names) > 1
+    _, out, _ = invoke("audit", "--program", INSECURE, "--stack", "test", "-f", "markdown")
+    rows = [line for line in out.splitlines() if f"| {message} |" in line]
+    assert len(rows) == 1
+    assert f"| {len(names)} resources:<br>" in rows[0]
+    assert all(f"`{name} (" in rows[0] for name in names)
+    _, table, _ = invoke("audit", "--program", INSECURE, "--stack", "test")
+    assert f"{len(names)} resources:" in table
+
+
 def test_table_shows_findings_and_the_verdict() -> None:
     code, out, _ = invoke("audit", "--program", INSECURE, "--stack", "test")
     assert code == 1

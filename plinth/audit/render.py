@@ -53,6 +53,21 @@ def _resource(finding: Finding) -> str:
     return f"{finding.name} ({short_type(finding.type)})" if finding.name else "(stack)"
 
 
+def grouped(findings: Sequence[Finding]) -> list[list[Finding]]:
+    """Findings of one rule with one message (so one fix) and one outcome, together, in the
+    order their first one comes: a rule that fails on 17 buckets is one entry, not 17."""
+    groups: dict[tuple[Any, ...], list[Finding]] = {}
+    for finding in findings:
+        key = (finding.policy, finding.message, finding.blocking, finding.waived, finding.waiver)
+        groups.setdefault(key, []).append(finding)
+    return list(groups.values())
+
+
+def _resources(group: Sequence[Finding]) -> str:
+    names = [_resource(f) for f in group]
+    return names[0] if len(names) == 1 else f"{len(names)} resources:\n" + "\n".join(names)
+
+
 def _controls_text(finding: Finding) -> str:
     return "; ".join(f"{fw}: {', '.join(ids)}" for fw, ids in finding.controls.items())
 
@@ -65,12 +80,13 @@ def to_table(report: AuditReport) -> Group:
     table.add_column("result", no_wrap=True)
     table.add_column("policy / resource", overflow="fold", ratio=2)
     table.add_column("finding", overflow="fold", ratio=3)
-    for f in report.findings:
+    for group in grouped(report.findings):
+        f = group[0]
         status = "waived" if f.waived else "fail" if f.blocking else "advisory"
         label = {"fail": "MANDATORY"}.get(status, status)
         result = Text(f"{label}\n{f.severity}", style=STATUS_STYLE[status])
         where = Text(f.policy, style="bold")
-        where.append(f"\n{_resource(f)}", style="dim")
+        where.append(f"\n{_resources(group)}", style="dim")
         message = f.message + (f"\nwaiver: {f.waiver.justification}" if f.waiver else "")
         table.add_row(result, where, message)
     line = Text(verdict(report), style="bold green" if report.passed else "bold red")
@@ -124,14 +140,18 @@ def to_markdown(report: AuditReport) -> str:
             else [f"#### {title}", ""]
         )
         lines += ["| severity | policy | resource | finding | controls |", "|---|---|---|---|---|"]
-        for f in findings:
+        for group in grouped(findings):
+            f = group[0]
             finding = _md(f.message)
             if f.waiver:
                 finding += (
                     f"<br>waived: {_md(f.waiver.justification)} "
                     f"({_md(f.waiver.approver)}, until {f.waiver.expires})"
                 )
-            cells = (f.severity, f"`{f.policy}`", f"`{_md(_resource(f))}`", finding)
+            where = "<br>".join(f"`{_md(_resource(each))}`" for each in group)
+            if len(group) > 1:
+                where = f"{len(group)} resources:<br>{where}"
+            cells = (f.severity, f"`{f.policy}`", where, finding)
             lines.append(f"| {' | '.join(cells)} | {_md(_controls_text(f))} |")
         lines += ["", "</details>", ""] if folded else [""]
     return "\n".join(lines)
