@@ -33,6 +33,8 @@ from components.bedrock.throughput import ProvisionedThroughput, ProvisionedThro
 from components.guardrails import AccountGuardrail
 from components.scope import AwsScope
 from components.storage import EncryptionKey, EncryptionKeyArgs
+from plinth import origins
+from plinth.origins import stack_entry
 from plinth.spec import PlinthSpec
 
 
@@ -189,4 +191,7 @@ def bedrock_layer(spec: PlinthSpec, base: Foundation, data: DataLayer) -> Bedroc
         "invocationLogGroup": logging.log_group.name if logging else None,
         "provisionedModels": {name: t.arn for name, t in throughputs.items()},
     }
+    for component in (logging, guardrail, approved, *throughputs.values()):
+        if component is not None:
+            origins.record(component, stack_entry("bedrock", "plinth:bedrock"))
     return BedrockLayer(access=BedrockAccess(bedrock_scope, pin), outputs=outputs)

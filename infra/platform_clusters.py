@@ -18,6 +18,8 @@ from components.cluster.software import COHORT, GpuSoftware, GpuSoftwareArgs
 from components.network import Network
 from components.tenant.contract import TenantCluster
 from components.tenant.identity import ClusterOidcProvider, ClusterOidcProviderArgs
+from plinth import origins
+from plinth.origins import stack_entry
 from plinth.spec import PlinthSpec
 from plinth.spec.clusters import CoreWeaveClusterSpec, EksClusterSpec, node_pool
 
@@ -137,4 +139,11 @@ def clusters_layer(spec: PlinthSpec, base: Foundation, network: Network) -> Clus
         )
         for key, cluster in clusters.items()
     }
+    for index, cluster_spec in enumerate(spec.clusters):
+        entry = stack_entry("cluster", f"plinth:clusters[{index}]")
+        origins.record(clusters[cluster_spec.name], entry)
+        origins.record(gpu_software[cluster_spec.name], entry)
+        pools = clusters[cluster_spec.name].outputs.pool_resources
+        for position, pool in enumerate(cluster_spec.gpu_pools):
+            origins.record(pools[pool.name], entry.child("gpuPool", f"gpuPools[{position}]"))
     return ClustersLayer(clusters, gpu_software, tenant_clusters)

@@ -18,6 +18,8 @@ from components.storage import (
     SecureBucket,
     SecureBucketArgs,
 )
+from plinth import origins
+from plinth.origins import stack_entry
 from plinth.spec import PlinthSpec
 from plinth.spec.bedrock import endpoint_services
 from policies.profiles import settings_for
@@ -74,7 +76,7 @@ def foundation(spec: PlinthSpec) -> Foundation:
 def network_layer(spec: PlinthSpec, base: Foundation) -> Network:
     """The VPC, with the Bedrock endpoints the spec asks for, locked to the account."""
     bedrock_endpoints = endpoint_services(spec.bedrock)
-    return Network(
+    network = Network(
         f"{base.prefix}-net",
         NetworkArgs(
             scope=base.scope,
@@ -93,6 +95,8 @@ def network_layer(spec: PlinthSpec, base: Foundation) -> Network:
         ),
         base.on_aws,
     )
+    origins.record(network, stack_entry("network", "plinth:network"))
+    return network
 
 
 def access_log_bucket(
@@ -136,6 +140,8 @@ def data_layer(spec: PlinthSpec, base: Foundation) -> DataLayer:
         )
         for key, bucket in spec.storage.buckets.items()
     }
+    for key, data_bucket in data_buckets.items():
+        origins.record(data_bucket, stack_entry("bucket", f"plinth:storage.buckets.{key}"))
     return DataLayer(access_logs=access_logs, data_buckets=data_buckets)
 
 
@@ -143,7 +149,7 @@ def guardrails_layer(spec: PlinthSpec, base: Foundation, data: DataLayer) -> Acc
     """The account guardrails, shaped by the stack's compliance profiles."""
     profile = settings_for(spec.compliance.profiles)
     guardrails = spec.guardrails
-    return AccountGuardrails(
+    account_guardrails = AccountGuardrails(
         f"{base.prefix}-guardrails",
         AccountGuardrailsArgs(
             scope=base.scope,
@@ -170,3 +176,5 @@ def guardrails_layer(spec: PlinthSpec, base: Foundation, data: DataLayer) -> Acc
         ),
         base.on_aws,
     )
+    origins.record(account_guardrails, stack_entry("guardrails", "plinth:guardrails"))
+    return account_guardrails

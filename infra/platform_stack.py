@@ -97,7 +97,7 @@ def tenants_layer(
     if not spec.tenants:
         return
     add_tenants(
-        spec.tenants,
+        spec,
         TenantPlatform(
             scope=base.scope,
             name_prefix=base.prefix,

@@ -15,6 +15,8 @@ from components.tenant.budget import PROJECT_TAG
 from components.tenant.contract import PERSONAS, PersonaMembers, TenantCluster
 from components.tenant.data import FeatureGroupDefinition, FeatureStore
 from components.tenant.identity import IdentityCenter
+from plinth import origins
+from plinth.origins import Origin, stack_entry
 from plinth.spec import DataClassification, PlinthSpec
 from plinth.spec.tenants import TenantSpec
 
@@ -118,16 +120,22 @@ def tenant_args(tenant: TenantSpec, platform: TenantPlatform) -> TenantArgs:
     )
 
 
-def add_tenants(
-    tenants: Sequence[TenantSpec], platform: TenantPlatform, opts: pulumi.ResourceOptions
-) -> None:
-    """One Tenant per spec, each one's summary exported under `tenants`."""
+def add_tenants(spec: PlinthSpec, platform: TenantPlatform, opts: pulumi.ResourceOptions) -> None:
+    """One Tenant per `plinth:tenants` entry, each one's summary exported under `tenants`."""
     built = {
         tenant.name: Tenant(
             f"{platform.name_prefix}-{tenant.name}", tenant_args(tenant, platform), opts
         )
-        for tenant in tenants
+        for tenant in spec.tenants
     }
+    for index, tenant in enumerate(spec.tenants):
+        file = spec.tenant_file(index)
+        entry = (
+            Origin("tenant", file, "")
+            if file
+            else stack_entry("tenant", f"plinth:tenants[{index}]")
+        )
+        origins.record(built[tenant.name], entry)
     pulumi.export("tenants", {name: tenant.summary for name, tenant in built.items()})
 
 

@@ -31,7 +31,7 @@ async def build(spec: PlinthSpec) -> None:
     account = stack_account(spec)
     used = {key for tenant in spec.tenants for key in tenant.clusters}
     add_tenants(
-        spec.tenants,
+        spec,
         TenantPlatform(
             scope=account.scope,
             name_prefix=spec.name_prefix,

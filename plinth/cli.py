@@ -369,6 +369,7 @@ def audit(
     """Run the policy pack on a stack offline. Exit 1 on any unwaived mandatory finding (and,
     with --fail-on, on findings of that severity or worse)."""
     from plinth.audit import audit_stack
+    from plinth.audit import evidence as audit_evidence
     from plinth.audit import render as audit_render
 
     if framework is not None and output_format in (AuditFormat.SARIF, AuditFormat.JUNIT):
@@ -414,11 +415,12 @@ def audit(
         sys.stdout.write(audit_render.to_junit(report) + "\n")
     elif framework is not None:
         if output_format is AuditFormat.JSON:
-            sys.stdout.write(json.dumps(audit_render.evidence(report, framework), indent=2) + "\n")
+            document = audit_evidence.evidence(report, framework)
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
         elif output_format is AuditFormat.MARKDOWN:
-            sys.stdout.write(audit_render.evidence_markdown(report, framework))
+            sys.stdout.write(audit_evidence.evidence_markdown(report, framework))
         else:
-            stdout.print(audit_render.evidence_table(report, framework))
+            stdout.print(audit_evidence.evidence_table(report, framework))
     elif output_format is AuditFormat.JSON:
         sys.stdout.write(audit_render.to_json(report) + "\n")
     elif output_format is AuditFormat.MARKDOWN:

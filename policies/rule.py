@@ -124,6 +124,9 @@ Config = Mapping[str, Any]
 
 Kind = Literal["resource", "stack"]
 
+ANY_ENTRY = "*"
+"""In a rule's `fix`: the stack-file key that fixes a finding on any resource."""
+
 
 def stack_urn(args: StackValidationArgs) -> str:
     """The root stack's URN, which the engine does not hand to stack policies: a finding about
@@ -159,11 +162,20 @@ class Rule:
     check: Callable[..., None]
     types: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
+    fix: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """For a Plinth stack, the key a user edits to fix a finding: per kind of entry the
+    resource was built from (`gpuPool`: `maxNodes`, under that entry), or under ANY_ENTRY one
+    key of the stack file (`plinth:protect`). See plinth/audit/fixes.py."""
 
     def __post_init__(self) -> None:
         problems = (
             [f"unknown severity {self.severity!r}"] if self.severity not in SEVERITIES else []
         )
+        problems += [
+            f"fix {kind}: {key!r} must {'' if kind == ANY_ENTRY else 'not '}start with plinth:"
+            for kind, key in self.fix.items()
+            if key.startswith("plinth:") != (kind == ANY_ENTRY)
+        ]
         for framework, ids in self.controls.items():
             known = FRAMEWORKS.get(framework)
             if known is None:
@@ -234,6 +246,7 @@ def _declare(kind: Kind) -> Callable[..., Callable[[Callable[..., None]], Rule]]
         enforcement: Mapping[str, Level] | None = None,
         types: Sequence[str] = (),
         params: Sequence[Param] = (),
+        fix: Mapping[str, str] | None = None,
     ) -> Callable[[Callable[..., None]], Rule]:
         def wrap(check: Callable[..., None]) -> Rule:
             return Rule(
@@ -248,6 +261,7 @@ def _declare(kind: Kind) -> Callable[..., Callable[[Callable[..., None]], Rule]]
                 check=check,
                 types=tuple(types),
                 params=tuple(params),
+                fix=MappingProxyType(dict(fix or {})),
             )
 
         return wrap

@@ -25,7 +25,8 @@ runner = CliRunner()
 def project(tmp_path: Path) -> Path:
     """A copy of the `options` program (secrets, options, a provider, outputs)."""
     copy = tmp_path / "project"
-    shutil.copytree(PROGRAMS / "options", copy)
+    # Other tests' runs of the program may have left a cache in it.
+    shutil.copytree(PROGRAMS / "options", copy, ignore=shutil.ignore_patterns(".plinth"))
     return copy
 
 
@@ -160,8 +161,8 @@ def test_preview_out_then_audit_from(project: Path, tmp_path: Path) -> None:
     ("content", "problem"),
     [
         ("not json", "not valid JSON"),
-        ('{"format": "plinth-preview/0"}', "not a saved preview (format 'plinth-preview/1')"),
-        ('{"format": "plinth-preview/1", "project": "p"}', "missing or malformed field"),
+        ('{"format": "plinth-preview/0"}', "not a saved preview (format 'plinth-preview/2')"),
+        ('{"format": "plinth-preview/2", "project": "p"}', "missing or malformed field"),
     ],
 )
 def test_a_bad_saved_preview_is_one_clear_error(tmp_path: Path, content: str, problem: str) -> None:

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from components.guardrails.config import MANAGED_RULES, rule_retention_days
 from plinth.audit import AuditReport, StackCompliance, audit_preview, stack_compliance
-from plinth.audit.render import evidence
+from plinth.audit.evidence import evidence
 from plinth.cli import app
 from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID

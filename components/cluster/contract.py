@@ -146,6 +146,8 @@ class GpuClusterOutputs:
     node_local_dns: bool = False
     """DNS is served on each node rather than by kube-dns pods (EKS Auto Mode), so a
     NetworkPolicy must allow DNS by address instead of by pod selector."""
+    pool_resources: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """By pool name, the resource that sizes the pool (its node group or NodePool)."""
 
 
 class GpuCluster(pulumi.ComponentResource):

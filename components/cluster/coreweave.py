@@ -170,6 +170,7 @@ class CoreWeaveGpuCluster(GpuCluster):
                     kueue_api_version=CKS_KUEUE_API,
                 ),
                 ready=[self.cluster],
+                pool_resources=self.node_pools,
             )
         )
 

@@ -227,6 +227,11 @@ class EksGpuCluster(GpuCluster):
                 certificate_authority=self.cluster.certificate_authority.data,
                 service_cidr=self.cluster.kubernetes_network_config.apply(_service_cidr),
                 node_local_dns=args.mode == "auto",
+                pool_resources=(
+                    compute.node_pools
+                    if isinstance(compute, EksAutoCompute)
+                    else compute.gpu_node_groups
+                ),
             )
         )
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from plinth.audit.analyzer import AuditResource, analyze
 from plinth.audit.findings import AuditReport, Finding, build_findings
+from plinth.audit.fixes import FixFinder
 from plinth.engine import Preview, preview_stack, saved
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import NAMESPACE, namespace_values
@@ -152,8 +153,11 @@ def _section(model: type[Section], values: Mapping[str, Any], key: str) -> Secti
         raise SpecError(problems) from None
 
 
-def audit_preview(preview: Preview, compliance: StackCompliance) -> AuditReport:
-    """Run every rule of the pack on a captured preview."""
+def audit_preview(
+    preview: Preview, compliance: StackCompliance, fixes: FixFinder | None = None
+) -> AuditReport:
+    """Run every rule of the pack on a captured preview; with `fixes`, each finding on a
+    Plinth stack names the key of the stack or tenant file that fixes it."""
     config = compliance.pack_config()
     resources = [AuditResource.of(record) for record in preview.resources]
     analysis = analyze(resources, policies(), config, PACK_NAME)
@@ -164,7 +168,7 @@ def audit_preview(preview: Preview, compliance: StackCompliance) -> AuditReport:
         profiles=compliance.profiles,
         rules=list(ALL_RULES),
         levels=levels,
-        findings=build_findings(analysis, preview, levels),
+        findings=build_findings(analysis, preview, levels, fixes),
         preview=preview,
         external_guardrails=compliance.external_guardrails,
         waivers=tuple(compliance.waivers),
@@ -204,4 +208,5 @@ def audit_stack(
             use_cache=use_cache,
         )
     )
-    return audit_preview(preview, compliance)
+    fixes = FixFinder(preview, find_project(program_dir).root, config_file)
+    return audit_preview(preview, compliance, fixes)

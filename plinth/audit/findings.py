@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plinth.audit.analyzer import Analysis
+from plinth.audit.fixes import Fix, FixFinder
 from plinth.engine.result import STACK_TYPE, Preview
 from policies.rule import Rule
 from policies.rules import RULES_BY_ID
@@ -28,6 +29,8 @@ class Finding:
     message: str
     controls: Mapping[str, tuple[str, ...]]
     waiver: Waiver | None = None
+    fix: Fix | None = None
+    """In a Plinth stack, the stack- or tenant-file key to edit (plinth/audit/fixes.py)."""
 
     @property
     def waived(self) -> bool:
@@ -62,6 +65,8 @@ class Finding:
         }
         if self.waiver is not None:
             data["waiver"] = self.waiver.to_config()
+        if self.fix is not None:
+            data["fix"] = self.fix.to_json()
         return data
 
 
@@ -162,9 +167,10 @@ class AuditReport:
 
 
 def build_findings(
-    analysis: Analysis, preview: Preview, levels: Mapping[str, str]
+    analysis: Analysis, preview: Preview, levels: Mapping[str, str], fixes: FixFinder | None
 ) -> list[Finding]:
-    """Findings from the analyzer's diagnostics and the waiver ledger, most serious first."""
+    """Findings from the analyzer's diagnostics and the waiver ledger, most serious first;
+    with `fixes`, each says the key of the project's files to edit."""
     by_urn = {r.urn: r for r in preview.resources}
     root = preview.root
 
@@ -183,6 +189,7 @@ def build_findings(
             message=message,
             controls=rule.controls if rule else {},
             waiver=waiver,
+            fix=fixes.fix_for(rule, urn) if fixes else None,
         )
 
     findings = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,13 +12,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from components.tenant.contract import PLATFORM_REFERENCE
 from plinth.audit.findings import AuditReport, Finding, rules_for_framework
 from plinth.engine.render import short_type
-from policies.catalog import FRAMEWORKS, PROFILES, Framework
+from plinth.origins import key_pattern
+from policies.catalog import FRAMEWORKS, PROFILES
 from policies.rule import Rule
-from policies.rules import RULES_BY_ID
-from policies.rules.guardrails import GUARDRAIL_EVIDENCE, STACK_REFERENCE
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/plinth-platform/plinth#policy-pack"
@@ -58,7 +55,7 @@ def grouped(findings: Sequence[Finding]) -> list[list[Finding]]:
     order their first one comes: a rule that fails on 17 buckets is one entry, not 17."""
     groups: dict[tuple[Any, ...], list[Finding]] = {}
     for finding in findings:
-        key = (finding.policy, finding.message, finding.blocking, finding.waived, finding.waiver)
+        key = (finding.policy, finding.message, finding.blocking, finding.waiver, finding.fix)
         groups.setdefault(key, []).append(finding)
     return list(groups.values())
 
@@ -87,7 +84,8 @@ def to_table(report: AuditReport) -> Group:
         result = Text(f"{label}\n{f.severity}", style=STATUS_STYLE[status])
         where = Text(f.policy, style="bold")
         where.append(f"\n{_resources(group)}", style="dim")
-        message = f.message + (f"\nwaiver: {f.waiver.justification}" if f.waiver else "")
+        message = f.message + (f"\nfix: {f.fix.text()}" if f.fix else "")
+        message += f"\nwaiver: {f.waiver.justification}" if f.waiver else ""
         table.add_row(result, where, message)
     line = Text(verdict(report), style="bold green" if report.passed else "bold red")
     parts: list[Any] = [table] if report.findings else []
@@ -109,7 +107,7 @@ def to_json(report: AuditReport) -> str:
 # ---- Markdown ----------------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
@@ -142,22 +140,34 @@ def to_markdown(report: AuditReport) -> str:
         lines += ["| severity | policy | resource | finding | controls |", "|---|---|---|---|---|"]
         for group in grouped(findings):
             f = group[0]
-            finding = _md(f.message)
+            finding = md_cell(f.message)
+            if f.fix:
+                finding += f"<br>fix: {md_cell(f.fix.text())}"
             if f.waiver:
                 finding += (
-                    f"<br>waived: {_md(f.waiver.justification)} "
-                    f"({_md(f.waiver.approver)}, until {f.waiver.expires})"
+                    f"<br>waived: {md_cell(f.waiver.justification)} "
+                    f"({md_cell(f.waiver.approver)}, until {f.waiver.expires})"
                 )
-            where = "<br>".join(f"`{_md(_resource(each))}`" for each in group)
+            where = "<br>".join(f"`{md_cell(_resource(each))}`" for each in group)
             if len(group) > 1:
                 where = f"{len(group)} resources:<br>{where}"
             cells = (f.severity, f"`{f.policy}`", where, finding)
-            lines.append(f"| {' | '.join(cells)} | {_md(_controls_text(f))} |")
+            lines.append(f"| {' | '.join(cells)} | {md_cell(_controls_text(f))} |")
         lines += ["", "</details>", ""] if folded else [""]
     return "\n".join(lines)
 
 
 # ---- SARIF 2.1.0 -------------------------------------------------------------------------
+
+
+def plinth_keys(rule: Rule) -> str:
+    """The stack- or tenant-file keys that fix the rule's findings in a Plinth stack."""
+    return ", ".join(key_pattern(kind, key) for kind, key in rule.fix.items())
+
+
+def _help(rule: Rule) -> str:
+    keys = f"In a Plinth stack, edit {plinth_keys(rule)}. Otherwise: " if rule.fix else ""
+    return keys + rule.remediation
 
 
 def _sarif_rule(rule: Rule) -> dict[str, Any]:
@@ -167,7 +177,7 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
         "name": rule.id,
         "shortDescription": {"text": rule.description},
         "fullDescription": {"text": rule.description},
-        "help": {"text": rule.remediation, "markdown": rule.remediation},
+        "help": {"text": _help(rule), "markdown": _help(rule)},
         "defaultConfiguration": {
             "level": "error" if rule.enforcement["baseline"] == "mandatory" else "warning"
         },
@@ -185,15 +195,16 @@ def to_sarif(report: AuditReport, artifact: str) -> str:
     index = {rule.id: i for i, rule in enumerate(rules)}
     results = []
     for f in report.findings:
+        fix = f"; fix: {f.fix.text()}" if f.fix else ""
         result: dict[str, Any] = {
             "ruleId": f.policy,
             "level": "error" if f.enforcement == "mandatory" else "warning",
-            "message": {"text": f"{f.message} [{f.urn}]"},
+            "message": {"text": f"{f.message}{fix} [{f.urn}]"},
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": artifact},
-                        "region": {"startLine": 1},
+                        "artifactLocation": {"uri": f.fix.file if f.fix else artifact},
+                        "region": {"startLine": f.fix.line if f.fix and f.fix.line else 1},
                     },
                     "logicalLocations": [
                         {"fullyQualifiedName": f.urn, "name": f.name or "stack", "kind": "resource"}
@@ -266,180 +277,6 @@ def to_junit(report: AuditReport) -> str:
     return text.decode()
 
 
-# ---- compliance evidence -----------------------------------------------------------------
-
-
-def evidence(report: AuditReport, framework: str) -> dict[str, Any]:
-    """For each control of `framework` that Plinth's rules support: the rules and results."""
-    fw = FRAMEWORKS[framework]
-    mapped = rules_for_framework(report.rules, framework)
-    controls = []
-    for control, title in fw.controls.items():
-        rules = mapped.get(control, [])
-        controls.append(
-            {
-                "control": control,
-                "title": title,
-                "status": _control_status([report.status(r) for r in rules]),
-                "rules": [
-                    {
-                        "policy": r.id,
-                        "status": report.status(r),
-                        "enforcement": report.levels.get(r.id, "mandatory"),
-                        "resourcesChecked": report.checked(r),
-                        "kind": r.kind,
-                        "findings": [f.to_json() for f in report.findings_of(r.id)],
-                    }
-                    for r in rules
-                ],
-            }
-        )
-    return {
-        "guardrails": _guardrail_evidence(report, fw, mapped),
-        "framework": {
-            "key": fw.key,
-            "name": fw.name,
-            "version": fw.version,
-            "reference": fw.reference,
-        },
-        "project": report.project,
-        "stack": report.stack,
-        "profiles": report.profiles,
-        "controls": controls,
-        "summary": report.summary(),
-    }
-
-
-def _guardrail_evidence(
-    report: AuditReport, framework: Framework, mapped: Mapping[str, Sequence[Rule]]
-) -> list[dict[str, Any]]:
-    """The account guardrails behind the framework's controls: who provides each (this stack,
-    outside it, or no one), the resources that make it up, and the controls its rules support."""
-    tenant_stack = any(
-        r.type == STACK_REFERENCE and r.name == PLATFORM_REFERENCE for r in report.preview.resources
-    )
-    evidence = []
-    for entry in GUARDRAIL_EVIDENCE:
-        # In the framework's own order (the catalog's), as the controls table lists them.
-        controls = [
-            control
-            for control in framework.controls
-            if any(rule.id in entry.rules for rule in mapped.get(control, ()))
-        ]
-        if not controls:
-            continue
-        resources = [
-            r
-            for r in report.preview.resources
-            if r.type in entry.types and entry.selects(r.plain_inputs)
-        ]
-        status = _control_status([report.status(RULES_BY_ID[r]) for r in entry.rules])
-        if entry.guardrail in report.external_guardrails:
-            provided = "outside this stack"
-        elif resources:
-            provided = "this stack"
-        elif tenant_stack:
-            provided = "platform stack"
-        else:
-            # e.g. invocation logging in a stack that does not use Bedrock
-            provided = "not needed" if status == "pass" else "missing"
-        evidence.append(
-            {
-                "guardrail": entry.guardrail.value,
-                "providedBy": provided,
-                "resources": dict(Counter(r.type for r in resources)),
-                "controls": controls,
-                "status": status,
-            }
-        )
-    return evidence
-
-
-def _resource_counts(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{n} × {short_type(type_)}" for type_, n in counts.items()) or "none"
-
-
-def _checked(rule: Mapping[str, Any]) -> str:
-    if rule["kind"] == "stack":
-        return "stack-wide"
-    return f"{rule['resourcesChecked']} checked"
-
-
-def _control_status(statuses: Sequence[str]) -> str:
-    if not statuses:
-        return "no rules"
-    for status in ("fail", "advisory", "waived"):
-        if status in statuses:
-            return status
-    return "pass" if "pass" in statuses else "disabled"
-
-
-def evidence_table(report: AuditReport, framework: str) -> Group:
-    data = evidence(report, framework)
-    fw = data["framework"]
-    table = Table(
-        title=f"{fw['name']} ({fw['version']}) evidence for {report.project}/{report.stack}",
-        title_justify="left",
-    )
-    for column in ("control", "title", "status", "rules (result, resources checked)"):
-        table.add_column(column, overflow="fold")
-    for c in data["controls"]:
-        rules = "\n".join(f"{r['policy']}: {r['status']} ({_checked(r)})" for r in c["rules"])
-        table.add_row(
-            c["control"],
-            c["title"],
-            Text(c["status"], style=STATUS_STYLE.get(c["status"], "")),
-            rules,
-        )
-    guardrails = Table(title="Account guardrails behind these controls", title_justify="left")
-    for column in ("guardrail", "provided by", "resources", "controls", "status"):
-        guardrails.add_column(column, overflow="fold")
-    for g in data["guardrails"]:
-        guardrails.add_row(
-            g["guardrail"],
-            g["providedBy"],
-            _resource_counts(g["resources"]),
-            ", ".join(g["controls"]),
-            Text(g["status"], style=STATUS_STYLE.get(g["status"], "")),
-        )
-    return Group(
-        table,
-        guardrails,
-        Text(verdict(report), style="bold green" if report.passed else "bold red"),
-    )
-
-
-def evidence_markdown(report: AuditReport, framework: str) -> str:
-    data = evidence(report, framework)
-    fw = data["framework"]
-    lines = [
-        f"### {fw['name']} ({fw['version']}) evidence: `{report.project}/{report.stack}`",
-        "",
-        f"Reference: {fw['reference']}",
-        "",
-        verdict(report),
-        "",
-        "| control | title | status | rules |",
-        "|---|---|---|---|",
-    ]
-    for c in data["controls"]:
-        rules = "<br>".join(f"`{r['policy']}`: {r['status']} ({_checked(r)})" for r in c["rules"])
-        lines.append(f"| {c['control']} | {_md(c['title'])} | {c['status']} | {rules} |")
-    lines += [
-        "",
-        "#### Account guardrails behind these controls",
-        "",
-        "| guardrail | provided by | resources | controls | status |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {g['guardrail']} | {g['providedBy']} | {_md(_resource_counts(g['resources']))} "
-        f"| {', '.join(g['controls'])} | {g['status']} |"
-        for g in data["guardrails"]
-    ]
-    return "\n".join(lines) + "\n"
-
-
 # ---- the rule catalogue ------------------------------------------------------------------
 
 
@@ -455,6 +292,8 @@ def rules_table(rules: Sequence[Rule]) -> Group:
         block.append(f"  enforcement: {levels}\n")
         for framework, ids in rule.controls.items():
             block.append(f"  {framework}: {', '.join(ids)}\n")
+        if rule.fix:
+            block.append(f"  in a Plinth stack, edit: {plinth_keys(rule)}\n", style="green")
         block.append(f"  fix: {rule.remediation}", style="green")
         blocks.append(block)
     return Group(*blocks)
@@ -475,6 +314,7 @@ def rules_json(rules: Sequence[Rule]) -> str:
                     for param in rule.params
                 },
                 "remediation": rule.remediation,
+                "plinthKeys": [key_pattern(kind, key) for kind, key in rule.fix.items()],
                 "controls": {fw: list(ids) for fw, ids in rule.controls.items()},
                 "types": list(rule.types),
             }
@@ -489,7 +329,7 @@ def _value(value: Any) -> str:
         return f"a table of {len(value)} entries (see the rule)"
     if isinstance(value, list):
         return ", ".join(map(str, value)) if value else "any"
-    return _md(json.dumps(value) if isinstance(value, bool) else str(value))
+    return md_cell(json.dumps(value) if isinstance(value, bool) else str(value))
 
 
 def rules_markdown(rules: Sequence[Rule]) -> str:
@@ -503,9 +343,8 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
     marks = {"mandatory": "**M**", "advisory": "A", "disabled": "-"}
     for rule in rules:
         levels = " | ".join(marks[rule.level(["baseline", p]).value] for p in PROFILES)
-        lines.append(
-            f"| `{rule.id}` | {rule.area} | {rule.severity} | {levels} | {_md(rule.description)} |"
-        )
+        row = (f"`{rule.id}`", rule.area, rule.severity, levels, md_cell(rule.description))
+        lines.append(f"| {' | '.join(row)} |")
     lines += [
         "",
         "#### Thresholds by profile",
@@ -535,5 +374,5 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
         ]
         for control, title in fw.controls.items():
             ids = ", ".join(f"`{r.id}`" for r in mapped.get(control, [])) or "none yet"
-            lines.append(f"| {control} | {_md(title)} | {ids} |")
+            lines.append(f"| {control} | {md_cell(title)} | {ids} |")
     return "\n".join(lines) + "\n"

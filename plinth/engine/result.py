@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plinth.engine.values import masked, reveal
+from plinth.origins import Origin
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -63,6 +64,19 @@ class Preview:
     resources: list[ResourceRecord] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[str] = field(default_factory=list)
+    origins: dict[str, Origin] = field(default_factory=dict)
+    """By URN, the stack- or tenant-file entry a Plinth component was built from."""
+
+    def origin_of(self, urn: str) -> Origin | None:
+        """The entry `urn` or its nearest ancestor with one was built from."""
+        parents = {r.urn: r.parent for r in self.resources}
+        seen = set()
+        while urn and urn not in seen:
+            if urn in self.origins:
+                return self.origins[urn]
+            seen.add(urn)
+            urn = parents.get(urn, "")
+        return None
 
     def by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(r.type for r in self.resources).items()))

@@ -23,6 +23,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_in_stack
 
+from plinth import origins
 from plinth.engine.cloud import DEFAULT_REGION, MockedResource, computed_outputs, invoke_result
 from plinth.engine.contracts import ContractViolations, check_contracts
 from plinth.engine.errors import EngineRejection, ProgramError
@@ -258,6 +259,7 @@ def run_callable(
     logger.addHandler(diagnostics)
 
     runtime_config.set_all_config(dict(config), list(secret_keys or []))
+    origins.take()  # what an earlier, failed, run recorded
     install_monitor(monitor, project=project, stack=stack, logger=logger)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -292,6 +294,10 @@ def run_callable(
         for token in sorted(cloud.unmodelled_invokes)
     ]
     resources = sorted(monitor.records, key=_stable_order)
+    recorded = origins.take()
+    origin_by_urn = {
+        r.urn: recorded[(r.type, r.name)] for r in resources if (r.type, r.name) in recorded
+    }
     if check_api_contracts:
         report = check_contracts(resources, stack_outputs)
         if report.violations:
@@ -307,6 +313,7 @@ def run_callable(
         resources=resources,
         outputs=monitor.stack_outputs,
         diagnostics=diagnostics.messages + notes,
+        origins=origin_by_urn,
     )
 
 

@@ -16,8 +16,9 @@ from typing import Any
 from plinth.engine.errors import ProjectError
 from plinth.engine.result import Preview, ResourceRecord
 from plinth.engine.values import UNKNOWN, Secret
+from plinth.origins import Origin
 
-FORMAT = "plinth-preview/1"
+FORMAT = "plinth-preview/2"
 _SECRET = "plinth:secret"
 _UNKNOWN = "plinth:unknown"
 
@@ -73,6 +74,7 @@ def dump(preview: Preview) -> dict[str, Any]:
         ],
         "outputs": _encode(preview.outputs),
         "diagnostics": list(preview.diagnostics),
+        "origins": {urn: origin.to_json() for urn, origin in preview.origins.items()},
     }
 
 
@@ -107,6 +109,10 @@ def load(document: Any) -> Preview:
             ],
             outputs=_decode(document["outputs"]),
             diagnostics=list(document["diagnostics"]),
+            origins={
+                urn: Origin(kind=o["kind"], file=o["file"], key=o["key"])
+                for urn, o in document["origins"].items()
+            },
         )
     except (KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"a saved preview with a missing or malformed field ({error})") from None

@@ -230,6 +230,10 @@ class PlinthSpec(SpecModel):
     _tenant_files: dict[int, str] = PrivateAttr(default_factory=dict)
     """The file each tenant entry was read from (by index), for locating problems."""
 
+    def tenant_file(self, index: int) -> str | None:
+        """The file `tenants[index]` was read from (`projects/<name>.yaml`); None if inline."""
+        return self._tenant_files.get(index)
+
     @field_validator("bedrock")
     @classmethod
     def _bedrock(cls, bedrock: BedrockSpec, info: ValidationInfo) -> BedrockSpec:

@@ -140,6 +140,11 @@ def _valid_retention(minimum: int) -> int:
     remediation="Set retention_in_days on aws.cloudwatch.LogGroup to a value CloudWatch accepts "
     "that meets the profile: 90 (baseline), 365 (SOC 2, PCI DSS), 2192 (HIPAA), or 0 to never "
     "expire.",
+    fix={
+        "network": "flowLogs.retentionDays",
+        "bedrock": "logging.retentionDays",
+        "cluster": "logRetentionDays",
+    },
     controls={
         "hipaa": ["164.312(b)"],
         "pci": ["10.5.1"],

@@ -162,6 +162,7 @@ def _model_family(pattern: str) -> str:
     severity="high",
     remediation="Add an aws.bedrockmodel.InvocationLoggingConfiguration with logging_config "
     "text_data_delivery_enabled=True and an s3_config and/or cloudwatch_config destination.",
+    fix={"*": "plinth:guardrails.external"},
     controls={
         "nist-ai-rmf": ["MEASURE 2.4", "MANAGE 4.1", "MANAGE 3.1"],
         "nist-800-53": ["AU-2", "AU-12"],
@@ -256,6 +257,7 @@ def _strongest(values: Sequence[str]) -> str:
     severity="high",
     remediation="Add to content_policy_config.filters_configs an entry type='PROMPT_ATTACK', "
     "input_strength='HIGH', output_strength='NONE'.",
+    fix={"bedrock": "guardrail.promptAttackStrength"},
     controls={"nist-ai-rmf": ["MANAGE 1.3", "MAP 4.2"], "nist-800-53": ["SI-10"]},
     types=(GUARDRAIL,),
     params=(
@@ -290,6 +292,7 @@ def guardrail_prompt_attack(args: ResourceValidationArgs, report: Report, config
     severity="medium",
     remediation="Add sensitive_information_policy_config.pii_entities_configs entries (e.g. "
     "EMAIL, PHONE, NAME, US_SOCIAL_SECURITY_NUMBER) with action 'BLOCK' or 'ANONYMIZE'.",
+    fix={"bedrock": "guardrail.piiEntities"},
     controls={
         "nist-ai-rmf": ["MANAGE 1.3"],
         "gdpr": ["Art. 25"],
@@ -314,6 +317,7 @@ def guardrail_pii(args: ResourceValidationArgs, report: Report, _: Config) -> No
     severity="high",
     remediation="List the foundation-model or inference-profile ARNs of the approved models "
     "in Resource instead of '*' or foundation-model/*.",
+    fix={"bedrock": "models", "tenant": "bedrockModels"},
     controls=MODEL_ALLOWLIST,
     types=DOCUMENT_TYPES,
 )
@@ -333,6 +337,7 @@ def invoke_allowlisted_models(args: ResourceValidationArgs, report: Report, _: C
     severity="low",
     remediation="Name the approved model versions instead of a pattern such as "
     "foundation-model/anthropic.*, or waive this finding with the reason.",
+    fix={"bedrock": "allowProviders"},
     controls={"nist-ai-rmf": ["GOVERN 6.1"], "nist-800-53": ["AC-6"]},
     enforcement=advisory(),
     types=DOCUMENT_TYPES,
@@ -385,6 +390,7 @@ def _only_unguardable_models(statement: Mapping[str, Any]) -> bool:
     severity="high",
     remediation="Add Condition {'StringEquals': {'bedrock:GuardrailIdentifier': "
     "'<guardrail ARN>:<version>'}} to the statement.",
+    fix={"*": "plinth:bedrock.guardrail.required"},
     controls={"nist-ai-rmf": ["MANAGE 1.3"], "nist-800-53": ["AC-3"]},
     enforcement=advisory(mandatory_in=("hipaa", "gdpr", "pci")),
     types=DOCUMENT_TYPES,
@@ -411,6 +417,7 @@ def _private_runtime_endpoint(endpoint: PolicyResource) -> bool:
     remediation="Add an aws.ec2.VpcEndpoint with service_name "
     "'com.amazonaws.<region>.bedrock-runtime', vpc_endpoint_type='Interface' and "
     "private_dns_enabled=True.",
+    fix={"*": "plinth:bedrock.endpoints.runtime"},
     controls={
         "nist-800-53": ["SC-7"],
         "soc2": ["CC6.6"],

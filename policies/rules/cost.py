@@ -173,6 +173,7 @@ def _default_gpu_prices() -> dict[str, float]:
     severity="medium",
     remediation="Raise the tenant's budget.monthlyUsd, or lower its clusters.<cluster>.gpuQuota "
     "(plinth cost shows each tenant's largest GPU spend).",
+    fix={"tenant": "budget.monthlyUsd"},
     controls={"nist-800-53": ["SC-6"], "nist-ai-rmf": ["MANAGE 1.3"]},
     enforcement=advisory(),
     params=(

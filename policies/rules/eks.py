@@ -82,6 +82,7 @@ CATEGORY_TAINT_KEYS = {
     severity="critical",
     remediation="Set vpc_config endpoint_private_access=True and endpoint_public_access=False; "
     "if a public endpoint is needed, set public_access_cidrs to the admin networks.",
+    fix={"cluster": "publicAccessCidrs"},
     controls={
         "soc2": ["CC6.6"],
         "pci": ["1.4.2"],
@@ -194,6 +195,7 @@ def _highest_version(values: Sequence[str]) -> str:
     severity="medium",
     remediation="Set version to at least the minimum (upgrade one minor version at a time, "
     "node groups and add-ons after the control plane).",
+    fix={"cluster": "kubernetesVersion"},
     controls={"soc2": ["CC7.1"], "pci": ["6.3.3"], "nist-800-53": ["SI-2"]},
     types=(CLUSTER,),
     params=(

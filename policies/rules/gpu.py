@@ -109,6 +109,7 @@ def _pool_disallowed(props: Mapping[str, Any], patterns: list[str]) -> Iterator[
     "(aws.eks.NodeGroup), instance_type (aws.ec2.Instance, aws.ec2.LaunchTemplate) or the "
     "NodePool's node.kubernetes.io/instance-type / instance-family requirement; ask the platform "
     "team to extend the list for a new need.",
+    fix={"gpuPool": "instanceTypes"},
     controls={},
     types=(NODE_GROUP, INSTANCE, LAUNCH_TEMPLATE, NODE_POOL),
     params=(
@@ -175,6 +176,7 @@ def _whole_number(quantity: Any) -> int | None:
     remediation="Set scaling_config.max_size on the aws.eks.NodeGroup to at most "
     "maxGpuNodesPerPool, and spec.limits['nvidia.com/gpu'] on the NodePool to at most "
     "maxGpusPerPool.",
+    fix={"gpuPool": "maxNodes"},
     controls={"nist-800-53": ["SC-6"]},
     params=(
         Param(
@@ -222,6 +224,7 @@ def gpu_node_cap(args: StackValidationArgs, report: Report, config: Config) -> N
     remediation="Set scaling_config.min_size=0 on the GPU aws.eks.NodeGroup (with the cluster "
     "autoscaler scaling it up); on a Karpenter NodePool keep spec.disruption.consolidationPolicy "
     "WhenEmpty or WhenEmptyOrUnderutilized and consolidateAfter other than Never.",
+    fix={"gpuPool": "minNodes"},
     controls={},
     enforcement=advisory(),
 )

@@ -89,6 +89,7 @@ ACCOUNT_ACTIVITY = {**ACTIVITY_LOGGING, "gdpr": ["Art. 32"], "nist-ai-rmf": ["MA
     severity="high",
     remediation="Keep Plinth's account guardrails (AuditTrail), or list cloudTrail in "
     "plinth:guardrails.external when an organization trail covers the account.",
+    fix={"*": "plinth:guardrails.external"},
     controls=ACCOUNT_ACTIVITY,
     params=(EXTERNAL_GUARDRAILS,),
 )
@@ -181,6 +182,7 @@ def _topic_problems(
     "TrailLogGroup, TrailAlarms and AlarmTopic (components/guardrails/alarms.py CIS_ALARMS). "
     "Set plinth:guardrails.subscribers (each must confirm AWS's email), or list cloudTrail in "
     "plinth:guardrails.external when an organization trail and its alarms cover the account.",
+    fix={"*": "plinth:guardrails.subscribers"},
     controls={
         "soc2": ["CC7.2"],
         "pci": ["10.4.1", "10.4.1.1", "10.7.2"],
@@ -266,6 +268,7 @@ def trail_cloudwatch_alarms(args: StackValidationArgs, report: Report, config: C
     severity="medium",
     remediation="Keep Plinth's ConfigRecording, or list awsConfig in plinth:guardrails.external "
     "when the organization records configuration in this account.",
+    fix={"*": "plinth:guardrails.external"},
     controls={
         "soc2": ["CC7.1"],
         "pci": ["12.5.1"],
@@ -291,6 +294,7 @@ def config_recorder(args: StackValidationArgs, report: Report, config: Config) -
     remediation="Keep Plinth's ConfigRules (components/guardrails/config.py MANAGED_RULES), or "
     "list awsConfig in plinth:guardrails.external when the organization runs Config and its "
     "rules (conformance packs) in this account.",
+    fix={"*": "plinth:guardrails.external"},
     controls={"soc2": ["CC7.1"], "nist-800-53": ["CM-3", "CM-6", "CA-7"]},
     params=(
         EXTERNAL_GUARDRAILS,
@@ -333,6 +337,7 @@ def _enabled_features(args: StackValidationArgs, detector: PolicyResource) -> se
     remediation="Keep Plinth's ThreatDetection (an aws.guardduty.Detector and an "
     "aws.guardduty.DetectorFeature per protection, status ENABLED), or list guardDuty in "
     "plinth:guardrails.external when a delegated administrator enables it.",
+    fix={"*": "plinth:guardrails.external"},
     controls={
         "hipaa": ["164.308(a)(1)(ii)(D)"],
         "soc2": ["CC7.2"],
@@ -373,6 +378,7 @@ def threat_detection(args: StackValidationArgs, report: Report, config: Config) 
     remediation="Keep Plinth's SecurityHub (standards follow plinth:compliance.profiles), or "
     "list securityHub in plinth:guardrails.external when a delegated administrator manages it "
     "and subscribes the account.",
+    fix={"*": "plinth:guardrails.external"},
     controls={
         "soc2": ["CC7.1"],
         "pci": ["2.2.1"],
@@ -417,6 +423,7 @@ def security_hub_standards(args: StackValidationArgs, report: Report, config: Co
     severity="medium",
     remediation="Keep Plinth's AccountDefaults access analyzer, or list accessAnalyzer in "
     "plinth:guardrails.external when an organization analyzer covers the account.",
+    fix={"*": "plinth:guardrails.external"},
     controls={
         "soc2": ["CC6.3"],
         "hipaa": ["164.308(a)(4)(i)"],
@@ -453,6 +460,7 @@ PUBLIC_ACCESS_SETTINGS = (
     severity="high",
     remediation="Keep Plinth's AccountDefaults (aws.s3.AccountPublicAccessBlock with all four "
     "settings True), or list s3PublicAccessBlock in plinth:guardrails.external.",
+    fix={"*": "plinth:guardrails.external"},
     controls={
         "hipaa": ["164.312(a)(1)"],
         "gdpr": ["Art. 25", "Art. 32"],
@@ -482,6 +490,7 @@ def account_public_access_block(args: StackValidationArgs, report: Report, confi
     severity="medium",
     remediation="Keep Plinth's AccountDefaults (aws.ebs.EncryptionByDefault enabled=True), or "
     "list ebsEncryption in plinth:guardrails.external.",
+    fix={"*": "plinth:guardrails.external"},
     controls={
         "hipaa": ["164.312(a)(2)(iv)"],
         "gdpr": ["Art. 32"],
@@ -530,6 +539,7 @@ def _platform_budgets(args: StackValidationArgs) -> list[PolicyResource]:
     remediation="Set plinth:guardrails.budget and plinth:guardrails.subscribers (or list "
     "accountBudget in plinth:guardrails.external), and keep the cost anomaly monitor (or list "
     "costAnomalyMonitor there).",
+    fix={"*": "plinth:guardrails.budget"},
     controls={"soc2": ["CC7.2"], "nist-800-53": ["SI-4"]},
     enforcement=advisory(mandatory_in=("soc2",)),
     params=(EXTERNAL_GUARDRAILS,),

@@ -64,6 +64,7 @@ NOT_VISIBLE = (
     remediation="Set plinth:protect: true in the stack config (Plinth's components pass it as "
     "protect=True), or pulumi.ResourceOptions(protect=True); on RDS set deletion_protection=True, "
     "on DynamoDB deletion_protection_enabled=True. Keep force_destroy / force_delete off.",
+    fix={"*": "plinth:protect"},
     controls={
         "hipaa": ["164.312(c)(1)"],
         "gdpr": ["Art. 5(1)(f)"],

@@ -84,6 +84,7 @@ ALLOWED_REGIONS = Param(
     severity="high",
     remediation="Set region on the aws.Provider (or the aws:region stack config) and on any "
     "resource's region argument to one of the allowed regions.",
+    fix={"bedrock": "region", "*": "plinth:aws.region"},
     controls=RESIDENCY,
     params=(ALLOWED_REGIONS,),
 )
@@ -129,6 +130,7 @@ def _profile_geography(pattern: str) -> str | None:
     severity="high",
     remediation="Grant the in-region foundation model or the inference profile of the allowed "
     "geography (e.g. eu.anthropic...) instead of us., apac. or global. profiles.",
+    fix={"bedrock": "models", "tenant": "bedrockModels"},
     controls=RESIDENCY,
     enforcement=advisory(mandatory_in=("gdpr",)),
     types=DOCUMENT_TYPES,
