@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from google.protobuf import json_format
 from junitparser import Failure, JUnitXml
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy import EnforcementLevel
@@ -482,3 +483,21 @@ def test_framework_with_a_findings_format_is_refused(output_format: str) -> None
     code, out, err = invoke("audit", "--framework", "soc2", "--format", output_format)
     assert (code, out) == (2, "")
     assert "--framework prints an evidence report as table, json or markdown" in err
+
+
+def test_decoding_each_resource_once_changes_no_finding(
+    dev_preview: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The analyzer's shortcut past the SDK's per-policy decoding finds what the SDK finds."""
+    import contextlib
+
+    from pulumi_policy import policy as sdk_policy
+
+    from plinth.audit import StackCompliance, analyzer, audit_preview
+
+    compliance = StackCompliance(profiles=["baseline", "soc2", "hipaa"], waivers=[])
+    fast = audit_preview(dev_preview, compliance).to_json()
+    assert sdk_policy.json_format is json_format  # the SDK's module is itself again
+    monkeypatch.setattr(analyzer, "_decoded_once", contextlib.nullcontext)
+    assert audit_preview(dev_preview, compliance).to_json() == fast
+    assert fast["findings"]
