@@ -43,8 +43,8 @@ schema: setup ## Regenerate the JSON Schemas of stack files and tenant files
 	$(VENV)/bin/plinth schema > plinth.schema.json
 	$(VENV)/bin/plinth schema --tenant > plinth.tenant.schema.json
 
-docs: schema ## Regenerate the schema and the README's rules and controls matrix
-	$(VENV)/bin/python -m plinth.docs README.md
+docs: schema ## Regenerate the schemas and the rules and controls matrix in docs/policies.md
+	$(VENV)/bin/python -m plinth.docs docs/policies.md
 
 lint: setup ## ruff lint and format check
 	$(VENV)/bin/ruff check .

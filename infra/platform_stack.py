@@ -1,6 +1,6 @@
 """The platform stack: KMS, network, data buckets, Bedrock, GPU clusters with their GPU
 layer, the auditor role and the stack's own tenants. It publishes `plinthPlatform`, the
-contract tenant stacks build on (README: "Tenant stacks").
+contract tenant stacks build on (docs/tenants.md, "Tenant stacks").
 
 `build` composes one function per layer; each takes the spec and the records of the layers it
 builds on and returns its own record, so a new layer is a new function and one line here.
@@ -122,7 +122,7 @@ def export_platform_contract(
     layer: ClustersLayer,
     bedrock: BedrockLayer | None,
 ) -> None:
-    """The contract tenant stacks read through a StackReference (README: "Tenant stacks")."""
+    """The contract tenant stacks read through a StackReference (docs/tenants.md)."""
     pin = bedrock.access.guardrail if bedrock else None
     pulumi.export(
         PLATFORM_OUTPUT,

@@ -1,6 +1,6 @@
 """A tenant stack: tenants on a platform that another stack runs.
 
-The platform stack publishes `plinthPlatform` (the contract, README: "Tenant stacks"). This
+The platform stack publishes `plinthPlatform` (the contract, docs/tenants.md). This
 program reads it through a StackReference, validates it and the tenants against it (every
 problem at once, nothing registered but the reference), then builds the same Tenant
 components a platform stack builds for its own tenants, reaching the platform's clusters with

@@ -1,8 +1,8 @@
 """The compliance catalog: the frameworks Plinth maps to and the controls its rules support.
 
 Rules name control IDs from here (a test refuses any ID that is not listed), `plinth audit
---framework` prints evidence per control from it, and the README's controls matrix is
-generated from it. Titles are short paraphrases; the reference of each framework is the text
+--framework` prints evidence per control from it, and the controls matrix in docs/policies.md
+is generated from it. Titles are short paraphrases; the reference of each framework is the text
 that counts.
 """
 

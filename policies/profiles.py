@@ -6,8 +6,8 @@ retention and object lock, Security Hub standards, the trail's CloudWatch alarms
 policy pack's thresholds for the same things (`audit-log-retention`,
 `storage-audit-log-object-lock`, `residency-*`, `guardrails-security-hub-standards`,
 `guardrails-trail-cloudwatch-alarms`), so what Plinth builds is exactly what its pack demands.
-A stack claiming several profiles gets the strictest of each value (`settings_for`). The
-README's "Compliance profiles" section explains every value with its control IDs.
+A stack claiming several profiles gets the strictest of each value (`settings_for`).
+docs/policies.md ("Compliance profiles") explains every value with its control IDs.
 """
 
 from __future__ import annotations

@@ -85,8 +85,8 @@ CIS = "cis-aws-foundations-benchmark/v/3.0.0"
 NIST = "nist-800-53/v/5.0.0"
 PCI = "pci-dss/v/4.0.1"
 
-# What each profile must set (README, "Compliance profiles"): audit-log object lock mode and
-# days, Security Hub standards, and the minimum log retention the Config rule re-checks.
+# What each profile must set (docs/policies.md, "Compliance profiles"): audit-log object lock
+# mode and days, Security Hub standards, and the minimum log retention the Config rule re-checks.
 PROFILE_EXPECTATIONS: dict[str, tuple[str, int, list[str], int]] = {
     "baseline": ("GOVERNANCE", 365, [FOUNDATIONAL], 90),
     "soc2": ("GOVERNANCE", 365, [FOUNDATIONAL, CIS], 365),
@@ -96,7 +96,8 @@ PROFILE_EXPECTATIONS: dict[str, tuple[str, int, list[str], int]] = {
 }
 
 
-# Whether each profile asks for the trail's CloudWatch alarms (README, "Compliance profiles").
+# Whether each profile asks for the trail's CloudWatch alarms (docs/policies.md, "Compliance
+# profiles").
 TRAIL_ALARMS = {"baseline": False, "soc2": True, "hipaa": True, "pci": True, "gdpr": False}
 
 TRAIL_LOG_GROUP = "/plinth-dev/cloudtrail"

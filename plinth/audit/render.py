@@ -333,7 +333,7 @@ def _value(value: Any) -> str:
 
 
 def rules_markdown(rules: Sequence[Rule]) -> str:
-    """The README's rule list and controls matrix (generated: `make docs`)."""
+    """The rule list and controls matrix of docs/policies.md (generated: `make docs`)."""
     lines = [
         f"{len(rules)} rules. Enforcement per profile: **M** mandatory, A advisory, - disabled.",
         "",

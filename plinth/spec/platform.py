@@ -5,7 +5,7 @@ stack needs: the network its private endpoints join, the access-log bucket, the 
 (endpoint, CA, Kueue flavors and cohort, DNS addresses, OIDC provider), the approved Bedrock
 models and guardrail, and the names of the tenants it already holds. A tenant stack reads it
 through a StackReference and validates it with `PlatformContract` before registering
-anything. The README documents the same keys.
+anything. docs/tenants.md ("Tenant stacks") documents the same keys.
 """
 
 from __future__ import annotations

@@ -286,7 +286,7 @@ class IdentityCenterSpec(SpecModel):
 
 class PlatformStackSpec(SpecModel):
     """For a stack holding only tenants: the platform stack they run on. Its outputs (the
-    contract in the README) supply the clusters, keys, buckets and Bedrock settings; only the
+    contract in docs/tenants.md) supply the clusters, keys, buckets and Bedrock settings; only the
     clusters' clouds are needed before those outputs arrive."""
 
     stack: str
