@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import gc
 import json
 import re
@@ -409,6 +410,8 @@ def audit(
             _cost_of(program, stack, None, debug),
             stack_outputs_file=stack_outputs,
         )
+    # After remember: the document a later diff shows is the stack's, without this run's gate.
+    report = dataclasses.replace(report, fail_on=fail_on.value if fail_on else None)
     if output_format is AuditFormat.SARIF:
         artifact = str(config) if config else find_stack_file(program, stack)
         sys.stdout.write(audit_render.to_sarif(report, artifact) + "\n")
@@ -428,7 +431,7 @@ def audit(
         sys.stdout.write(audit_render.to_markdown(report))
     else:
         stdout.print(audit_render.to_table(report))
-    raise typer.Exit(report.exit_code(fail_on.value if fail_on else None))
+    raise typer.Exit(report.exit_code())
 
 
 def find_stack_file(program: Path, stack: str) -> str:

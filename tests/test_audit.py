@@ -467,6 +467,12 @@ def test_fail_on_gates_on_advisory_findings_of_that_severity_or_worse() -> None:
     assert audit_json("--fail-on", "medium")[0] == 1  # high is worse than medium
     assert audit_json("--fail-on", "high")[0] == 1
     assert audit_json("--fail-on", "critical")[0] == 0
+    # what it says agrees with how it exits
+    code, out, _ = invoke("audit", "--fail-on", "high", "-f", "markdown")
+    assert code == 1
+    assert "❌" in out
+    assert "FAILED (--fail-on high): 0 mandatory" in out
+    assert "PASSED" not in out
 
 
 def test_skip_switches_a_rule_off_and_unknown_rules_are_refused() -> None:

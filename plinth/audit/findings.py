@@ -84,6 +84,8 @@ class AuditReport:
     """Account guardrails the stack declares provided outside it."""
     waivers: tuple[Waiver, ...] = ()
     """The waivers the audit applied."""
+    fail_on: str | None = None
+    """`--fail-on`: a severity at which unwaived findings fail the audit, advisory or not."""
 
     @property
     def unused_waivers(self) -> list[Waiver]:
@@ -104,22 +106,25 @@ class AuditReport:
         return [f for f in self.findings if f.blocking]
 
     @property
-    def passed(self) -> bool:
-        return not self.blocking
-
-    def exit_code(self, fail_on: str | None = None) -> int:
-        """1 on an unwaived mandatory finding, or (`fail_on`, a severity) on an unwaived
-        finding of that severity or worse, advisory ones included; else 0."""
-        if not self.passed:
-            return 1
-        if fail_on is None:
-            return 0
+    def failing(self) -> list[Finding]:
+        """What fails the audit: unwaived mandatory findings and, with `fail_on`, unwaived
+        findings of that severity or worse, advisory ones included."""
+        if self.fail_on is None:
+            return self.blocking
         # SEVERITY_ORDER runs from the worst: "or worse" is "at or before it".
-        floor = SEVERITY_ORDER.index(fail_on)
-        worse = [
-            f for f in self.findings if not f.waived and SEVERITY_ORDER.index(f.severity) <= floor
+        floor = SEVERITY_ORDER.index(self.fail_on)
+        return [
+            f
+            for f in self.findings
+            if f.blocking or (not f.waived and SEVERITY_ORDER.index(f.severity) <= floor)
         ]
-        return 1 if worse else 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
 
     def findings_of(self, rule_id: str) -> list[Finding]:
         return [f for f in self.findings if f.policy == rule_id]
@@ -146,6 +151,7 @@ class AuditReport:
         unwaived = [f for f in self.findings if not f.waived]
         return {
             "passed": self.passed,
+            "failOn": self.fail_on,
             "profiles": self.profiles,
             "resources": len(self.preview.resources),
             "rules": sum(1 for r in self.rules if self.levels.get(r.id) != "disabled"),

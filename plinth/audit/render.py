@@ -39,6 +39,8 @@ def verdict(report: AuditReport) -> str:
 def summary_verdict(s: Mapping[str, Any]) -> str:
     """`verdict` from an audit summary (the `policy` of a preview's JSON)."""
     head = "PASSED" if s["passed"] else "FAILED"
+    if s.get("failOn"):
+        head += f" (--fail-on {s['failOn']})"
     return (
         f"{head}: {s['mandatory']} mandatory, {s['advisory']} advisory, {s['waived']} waived "
         f"finding(s); {s['rules']} rules on {s['resources']} resources; "
