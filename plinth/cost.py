@@ -23,7 +23,7 @@ from plinth.cost_inventory import KINDS, Billing, interface_endpoints, inventory
 from plinth.spec import PlinthSpec
 from plinth.spec.clusters import AnyClusterSpec, node_pool
 from plinth.spec.tenants import TenantSpec
-from policies.prices import HOURS_PER_MONTH, PriceBook, StackPrices, price_book
+from policies.prices import HOURS_PER_MONTH, FixedPrice, PriceBook, StackPrices, price_book
 
 Money = float | None
 """USD per month; None when the table has no price for the item."""
@@ -117,7 +117,7 @@ class CostEstimate:
                 "awsTable": aws.version.isoformat() if aws else None,
                 "coreweaveTable": self.prices.coreweave.version.isoformat(),
                 "currency": "USD",
-                "note": _table_note(self.prices),
+                "note": self.prices.note,
             },
             "tenantStack": self.tenant_stack,
             "lines": [line.to_json() for line in self.lines],
@@ -125,15 +125,6 @@ class CostEstimate:
             "notEstimated": [item.to_json() for item in self.not_estimated],
             "tenants": [tenant.to_json() for tenant in self.tenants],
         }
-
-
-def _table_note(prices: StackPrices) -> str:
-    if prices.aws is None:
-        return (
-            f"no AWS price table for {prices.region}: every AWS price is unknown "
-            f"(tables: {', '.join(sorted(price_book().aws))})"
-        )
-    return prices.aws.note
 
 
 class _Pricer:
@@ -157,12 +148,12 @@ class _Pricer:
             return None
         return round(unit * quantity, 2)
 
-    def hourly(self, price: str, count: int, kind: str, what: str) -> Money:
+    def hourly(self, price: FixedPrice, count: int, kind: str, what: str) -> Money:
         """`count` of something priced per hour (a FixedPrices field), for a month."""
         unit = self.prices.fixed(price)
         return self.amount(unit, count * HOURS_PER_MONTH, kind, count, what)
 
-    def monthly(self, price: str, count: int, kind: str, what: str) -> Money:
+    def monthly(self, price: FixedPrice, count: int, kind: str, what: str) -> Money:
         return self.amount(self.prices.fixed(price), count, kind, count, what)
 
     def instances(self, cloud: str, types: Sequence[str]) -> list[float | None]:
@@ -229,7 +220,10 @@ def _network_lines(spec: PlinthSpec, counts: Counter[str], pricer: _Pricer) -> l
             "interface endpoints",
             f"{len(endpoints)} × {az} AZs: {', '.join(endpoints) or 'none'}",
             pricer.hourly(
-                "interface_endpoint_hour", len(endpoints) * az, "interface endpoints", "per AZ"
+                "interface_endpoint_hour",
+                len(endpoints) * az,
+                "interface endpoint-AZs",
+                f"{len(endpoints)} endpoints × {az} AZs",
             ),
         ),
     ]

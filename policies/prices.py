@@ -77,6 +77,18 @@ class FixedPrices(_Model):
     """OpenSearch Serverless, per OpenSearch Compute Unit."""
 
 
+FixedPrice = Literal[
+    "nat_gateway_hour",
+    "interface_endpoint_hour",
+    "public_ipv4_hour",
+    "eks_cluster_hour",
+    "kms_key_month",
+    "cloudwatch_alarm_month",
+    "opensearch_ocu_hour",
+]
+"""The names of FixedPrices' fields."""
+
+
 class InstancePrices(_Model):
     source: str
     hourly: dict[str, float]
@@ -141,7 +153,7 @@ class PriceBook:
     coreweave: CoreWeavePrices
 
     def for_region(self, region: str) -> StackPrices:
-        return StackPrices(region, self.aws.get(region), self.coreweave)
+        return StackPrices(region, self.aws.get(region), self.coreweave, tuple(sorted(self.aws)))
 
 
 @dataclass(frozen=True)
@@ -152,14 +164,25 @@ class StackPrices:
     region: str
     aws: AwsRegionPrices | None
     coreweave: CoreWeavePrices
+    regions_with_tables: tuple[str, ...]
+
+    @property
+    def note(self) -> str:
+        """What the stack's prices lack: the table's own note, or that there is no table."""
+        if self.aws is None:
+            return (
+                f"no AWS price table for {self.region}: every AWS price is unknown "
+                f"(tables: {', '.join(self.regions_with_tables)})"
+            )
+        return self.aws.note
 
     def instance_hour(self, cloud: str, instance_type: str) -> float | None:
         if cloud == "coreweave":
             return self.coreweave.instances.hourly.get(instance_type)
         return self.aws.instances.hourly.get(instance_type) if self.aws else None
 
-    def fixed(self, name: str) -> float | None:
-        """A FixedPrices field's price in USD, or None."""
+    def fixed(self, name: FixedPrice) -> float | None:
+        """A fixed price in USD, or None."""
         price: Price | None = getattr(self.aws.fixed, name) if self.aws else None
         return price.usd if price else None
 

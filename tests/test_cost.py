@@ -182,7 +182,11 @@ def test_tokyo_s_nat_gateway_and_a_price_its_table_lacks(tmp_path: Path) -> None
     assert lines(result)["NAT gateways"] == (45.26, 45.26)  # 0.062 x 730, not us-east-1's
     # No source gave Tokyo's interface endpoint price: unknown, listed, and the total unknown.
     assert lines(result)["interface endpoints"] == (None, None)
-    assert left_out(result)["interface endpoints"] == (12, "no price in the ap-northeast-1 table")
+    # sts, ecr.api, ecr.dkr and logs in 3 AZs
+    assert left_out(result)["interface endpoint-AZs"] == (
+        12,
+        "no price in the ap-northeast-1 table",
+    )
     assert result.total("minimum") is None
 
 
