@@ -353,8 +353,10 @@ def test_plinth_cost_and_the_preview_cost_section() -> None:
 
 def test_a_program_that_is_not_plinth_s_has_no_cost_section() -> None:
     program = str(ROOT / "tests" / "programs" / "options")
+    # --no-cache: a cached preview would land in tests/programs/options, which test_cache copies.
     result = runner.invoke(
-        app, ["preview", "--program", program, "--stack", "test", "--format", "json"]
+        app,
+        ["preview", "--program", program, "--stack", "test", "--format", "json", "--no-cache"],
     )
     assert result.exit_code == 0, result.output
     assert "cost" not in json.loads(result.stdout)
