@@ -254,7 +254,7 @@ def preview(
             "invalid --organization",
             [f"{organization!r}: letters, digits, '-', '_' and '.' only (such as acme)"],
         )
-    from plinth import cost as costing
+    from plinth import cost_render as costing
     from plinth.audit import audit_stack
     from plinth.audit import render as audit_render
     from plinth.engine import render
@@ -324,9 +324,10 @@ def cost(
     debug: Debug = False,
 ) -> None:
     """Monthly cost estimate of a stack at its smallest and largest scale (GPU pools, EKS,
-    NAT gateways, interface endpoints, provisioned throughput) from the versioned price table,
-    and each tenant's largest GPU spend against its budget. Offline."""
-    from plinth import cost as costing
+    NAT gateways and their addresses, interface endpoints, KMS keys, alarms, vector stores,
+    provisioned throughput) from its region's price table, what it leaves out (usage-based or
+    not in the table), and each tenant's largest GPU spend against its budget. Offline."""
+    from plinth import cost_render as costing
     from plinth.document import estimate as estimate_cost
 
     estimate = _run_guarded(lambda: estimate_cost(stack, config), stack, debug)

@@ -1,29 +1,38 @@
 """`plinth cost`: what a stack would cost per month, at its smallest and largest scale.
 
-Estimated from the validated spec and the versioned price table (`policies/prices.yaml`): GPU
-node pools at min and max nodes, EKS control planes, NAT gateways, interface endpoints and
-Bedrock provisioned throughput. Each tenant's maximum GPU spend (its GPU quota on each pool at
-that pool's priciest GPU) is set against its budget. On-demand list prices of one region:
-no discounts, spot, savings plans, storage, data transfer, Bedrock tokens or CoreWeave's
-non-GPU charges. An item without a price in the table shows as unknown, never as zero.
+Estimated from the validated spec (what it builds: `plinth.cost_inventory`) and the price table
+of the stack's AWS region (`policies/price_tables/`), on-demand list prices, no discounts:
+- priced: GPU node pools at min and max nodes, EKS control planes, NAT gateways and their
+  public IPv4 addresses, interface endpoints (per AZ), KMS keys, CloudWatch alarms, each vector
+  store's OpenSearch Serverless floor (the minimum OCUs its standby-replica setting keeps) and
+  Bedrock provisioned throughput; each tenant's largest GPU spend against its budget;
+- not estimated, and listed as such with their counts: what bills by use (storage, requests,
+  logs, events, tokens, data processed) and what has a charge no table holds.
+A price the region's table lacks is unknown, never zero and never taken from another region;
+a region without a table has every AWS price unknown, and says so.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from rich.table import Table
-
+from plinth.cost_inventory import KINDS, Billing, interface_endpoints, inventory
 from plinth.spec import PlinthSpec
-from plinth.spec.bedrock import endpoint_services
 from plinth.spec.clusters import AnyClusterSpec, node_pool
-from policies.prices import PriceTable, price_table
+from plinth.spec.tenants import TenantSpec
+from policies.prices import HOURS_PER_MONTH, FixedPrice, PriceBook, StackPrices, price_book
 
 Money = float | None
 """USD per month; None when the table has no price for the item."""
+
+OCU_FLOOR = {True: 1.0, False: 0.5}
+"""The OCUs an idle vector collection keeps, by whether it has standby replicas: 0.5 for
+indexing and 0.5 for search, each doubled by replicas in a second AZ (AWS: "Managing capacity
+limits for Amazon OpenSearch Serverless"). Each tenant's collection has its own KMS key, so
+none shares another's OCUs."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,24 @@ class CostLine:
             "detail": self.detail,
             "minUsd": self.minimum,
             "maxUsd": self.maximum,
+        }
+
+
+@dataclass(frozen=True)
+class NotEstimated:
+    """What the stack builds that the estimate leaves out, and why."""
+
+    kind: str
+    count: int
+    reason: str
+    detail: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "reason": self.reason,
+            "detail": self.detail,
         }
 
 
@@ -70,8 +97,9 @@ class TenantCost:
 @dataclass(frozen=True)
 class CostEstimate:
     stack: str
-    prices: PriceTable
+    prices: StackPrices
     lines: tuple[CostLine, ...]
+    not_estimated: tuple[NotEstimated, ...]
     tenants: tuple[TenantCost, ...]
     tenant_stack: bool = False
 
@@ -81,93 +109,216 @@ class CostEstimate:
         return None if any(v is None for v in values) else round(sum(values), 2)
 
     def to_json(self) -> dict[str, object]:
+        aws = self.prices.aws
         return {
             "stack": self.stack,
             "prices": {
-                "version": self.prices.version,
-                "currency": self.prices.currency,
-                "awsRegion": self.prices.aws.region,
+                "awsRegion": self.prices.region,
+                "awsTable": aws.version.isoformat() if aws else None,
+                "coreweaveTable": self.prices.coreweave.version.isoformat(),
+                "currency": "USD",
+                "note": self.prices.note,
             },
             "tenantStack": self.tenant_stack,
             "lines": [line.to_json() for line in self.lines],
             "total": {"minUsd": self.total("minimum"), "maxUsd": self.total("maximum")},
+            "notEstimated": [item.to_json() for item in self.not_estimated],
             "tenants": [tenant.to_json() for tenant in self.tenants],
         }
 
 
-def _monthly(hourly: float | None, count: float, prices: PriceTable) -> Money:
-    """`count` of something priced `hourly`, for a month; none of it costs nothing, priced or
-    not."""
-    if count == 0:
-        return 0.0
-    return None if hourly is None else round(hourly * count * prices.hours_per_month, 2)
+class _Pricer:
+    """Turns counts into monthly amounts, remembering the priced kinds the table lacks."""
+
+    def __init__(self, prices: StackPrices) -> None:
+        self.prices = prices
+        self.missing: list[NotEstimated] = []
+        self._unpriced_types: set[str] = set()
+
+    def amount(
+        self, unit: float | None, quantity: float, kind: str, count: int, what: str
+    ) -> Money:
+        """`quantity` units (hours or months of something) at `unit` USD; unknown, and
+        remembered as `count` of `kind` the table lacks, without a price."""
+        if quantity == 0:
+            return 0.0  # none of it costs nothing, priced or not
+        if unit is None:
+            where = f"the {self.prices.region} table" if self.prices.aws else "any table"
+            self.missing.append(NotEstimated(kind, count, f"no price in {where}", what))
+            return None
+        return round(unit * quantity, 2)
+
+    def hourly(self, price: FixedPrice, count: int, kind: str, what: str) -> Money:
+        """`count` of something priced per hour (a FixedPrices field), for a month."""
+        unit = self.prices.fixed(price)
+        return self.amount(unit, count * HOURS_PER_MONTH, kind, count, what)
+
+    def monthly(self, price: FixedPrice, count: int, kind: str, what: str) -> Money:
+        return self.amount(self.prices.fixed(price), count, kind, count, what)
+
+    def instances(self, cloud: str, types: Sequence[str]) -> list[float | None]:
+        hourly = [self.prices.instance_hour(cloud, name) for name in types]
+        for name, price in zip(types, hourly, strict=True):
+            if price is None and name not in self._unpriced_types:
+                self._unpriced_types.add(name)  # one entry per type, however many pools use it
+                self.amount(None, 1, "GPU instance types", 1, name)
+        return hourly
 
 
-def _pool_lines(spec: PlinthSpec, prices: PriceTable) -> list[CostLine]:
+def _line(item: str, detail: str, amount: Money) -> CostLine:
+    return CostLine(item, detail, amount, amount)
+
+
+def _pool_lines(spec: PlinthSpec, pricer: _Pricer) -> list[CostLine]:
     lines = []
     for cluster in spec.clusters:
         if cluster.cloud == "aws":
+            control_plane = pricer.hourly("eks_cluster_hour", 1, "EKS clusters", "control plane")
             lines.append(
-                CostLine(
-                    f"cluster {cluster.name}: EKS control plane",
-                    "standard support",
-                    _monthly(prices.aws.eks_cluster_hour, 1, prices),
-                    _monthly(prices.aws.eks_cluster_hour, 1, prices),
+                _line(
+                    f"cluster {cluster.name}: EKS control plane", "standard support", control_plane
                 )
             )
         for pool in cluster.gpu_pools:
-            hourly = [prices.instance_hour(cluster.cloud, m.name) for m in pool.machines()]
+            types = [m.name for m in pool.machines()]
+            hourly = pricer.instances(cluster.cloud, types)
             known = [h for h in hourly if h is not None]
-            cheapest = min(known) if len(known) == len(hourly) else None
-            priciest = max(known) if len(known) == len(hourly) else None
-            types = ", ".join(m.name for m in pool.machines())
+            complete = len(known) == len(hourly)
             lines.append(
                 CostLine(
                     f"cluster {cluster.name}: pool {pool.name}",
-                    f"{pool.min_nodes}-{pool.max_nodes} × {types}",
-                    _monthly(cheapest, pool.min_nodes, prices),
-                    _monthly(priciest, pool.max_nodes, prices),
+                    f"{pool.min_nodes}-{pool.max_nodes} × {', '.join(types)}",
+                    _nodes(min(known) if complete else None, pool.min_nodes),
+                    _nodes(max(known) if complete else None, pool.max_nodes),
                 )
             )
     return lines
 
 
-def _network_lines(spec: PlinthSpec, prices: PriceTable) -> list[CostLine]:
-    gateways = {"perAz": spec.network.az_count, "single": 1, "none": 0}[spec.network.nat_gateways]
-    endpoints = (*spec.network.interface_endpoints, *endpoint_services(spec.bedrock))
-    nat = _monthly(prices.aws.nat_gateway_hour, gateways, prices)
-    interface = _monthly(
-        prices.aws.interface_endpoint_hour, len(endpoints) * spec.network.az_count, prices
-    )
+def _nodes(hourly: float | None, count: int) -> Money:
+    if count == 0:
+        return 0.0
+    return None if hourly is None else round(hourly * count * HOURS_PER_MONTH, 2)
+
+
+def _network_lines(spec: PlinthSpec, counts: Counter[str], pricer: _Pricer) -> list[CostLine]:
+    gateways, addresses = counts["nat-gateway"], counts["elastic-ip"]
+    endpoints = interface_endpoints(spec)
+    az = spec.network.az_count
     return [
-        CostLine("NAT gateways", f"{gateways} (hourly charge; data processed is extra)", nat, nat),
-        CostLine(
+        _line(
+            "NAT gateways",
+            f"{gateways} (hourly charge; data processed is usage)",
+            pricer.hourly("nat_gateway_hour", gateways, "NAT gateways", "hourly charge"),
+        ),
+        _line(
+            "public IPv4 addresses",
+            f"{addresses}: the NAT gateways' Elastic IPs",
+            pricer.hourly("public_ipv4_hour", addresses, "public IPv4 addresses", "hourly"),
+        ),
+        _line(
             "interface endpoints",
-            f"{len(endpoints)} × {spec.network.az_count} AZs: {', '.join(endpoints) or 'none'}",
-            interface,
-            interface,
+            f"{len(endpoints)} × {az} AZs: {', '.join(endpoints) or 'none'}",
+            pricer.hourly(
+                "interface_endpoint_hour",
+                len(endpoints) * az,
+                "interface endpoint-AZs",
+                f"{len(endpoints)} endpoints × {az} AZs",
+            ),
         ),
     ]
 
 
-def _throughput_lines(spec: PlinthSpec, prices: PriceTable) -> list[CostLine]:
-    lines = []
-    for entry in spec.bedrock.provisioned_throughput if spec.bedrock.enabled else ():
-        hourly = prices.aws.provisioned_throughput.get(entry.model, {}).get(entry.commitment)
-        cost = _monthly(hourly, entry.model_units, prices)
+def _monthly_lines(counts: Counter[str], pricer: _Pricer) -> list[CostLine]:
+    keys, alarms = counts["kms-key"], counts["metric-alarm"]
+    lines = [
+        _line(
+            "KMS keys",
+            f"{keys} customer managed (each rotation adds $1/month; requests are usage)",
+            pricer.monthly("kms_key_month", keys, "KMS keys", "per key-month"),
+        )
+    ]
+    if alarms:
         lines.append(
-            CostLine(
-                f"provisioned throughput {entry.name}",
-                f"{entry.model_units} model unit(s) of {entry.model}, {entry.commitment}",
-                cost,
+            _line(
+                "CloudWatch alarms",
+                f"{alarms} standard-resolution alarms on the audit trail",
+                pricer.monthly("cloudwatch_alarm_month", alarms, "CloudWatch alarms", "per alarm"),
+            )
+        )
+    return lines
+
+
+def _vector_store_lines(tenants: Sequence[TenantSpec], pricer: _Pricer) -> list[CostLine]:
+    lines = []
+    for tenant in tenants:
+        store = tenant.data_stores.vector_store
+        if store is None:
+            continue
+        floor = OCU_FLOOR[store.standby_replicas]
+        replicas = "with standby replicas" if store.standby_replicas else "no standby replicas"
+        ocu_hour = pricer.prices.fixed("opensearch_ocu_hour")
+        cost = pricer.amount(
+            ocu_hour, floor * 2 * HOURS_PER_MONTH, "OpenSearch Serverless collections", 1, "OCUs"
+        )
+        lines.append(
+            _line(
+                f"tenant {tenant.name}: vector store",
+                f"OpenSearch Serverless floor: {floor * 2:g} OCU ({floor:g} indexing + {floor:g} "
+                f"search, {replicas}); more under load is usage",
                 cost,
             )
         )
     return lines
 
 
+def _throughput_lines(spec: PlinthSpec, pricer: _Pricer) -> list[CostLine]:
+    lines = []
+    for entry in spec.bedrock.provisioned_throughput if spec.bedrock.enabled else ():
+        hourly = pricer.prices.throughput_hour(entry.model, entry.commitment)
+        cost = pricer.amount(
+            hourly,
+            entry.model_units * HOURS_PER_MONTH,
+            "Bedrock provisioned throughput",
+            entry.model_units,
+            f"model units of {entry.model}, {entry.commitment}",
+        )
+        lines.append(
+            _line(
+                f"provisioned throughput {entry.name}",
+                f"{entry.model_units} model unit(s) of {entry.model}, {entry.commitment}",
+                cost,
+            )
+        )
+    return lines
+
+
+def _merged(items: Sequence[NotEstimated]) -> list[NotEstimated]:
+    """One entry per kind and reason (two clusters' control planes are one entry of 2)."""
+    merged: dict[tuple[str, str], NotEstimated] = {}
+    for item in items:
+        seen = merged.get((item.kind, item.reason))
+        if seen is None:
+            merged[(item.kind, item.reason)] = item
+        else:
+            details = list(dict.fromkeys([*seen.detail.split("; "), item.detail]))
+            merged[(item.kind, item.reason)] = NotEstimated(
+                item.kind, seen.count + item.count, item.reason, "; ".join(details)
+            )
+    return list(merged.values())
+
+
+def _left_out(counts: Counter[str]) -> list[NotEstimated]:
+    """The built kinds no line prices: usage-based, or with no price in any table."""
+    return [
+        NotEstimated(kind.label, counts[kind.key], kind.billing.value, kind.detail)
+        for kind in KINDS
+        if kind.billing is not Billing.PRICED and counts[kind.key]
+    ]
+
+
 def _unit_hour(
-    clusters: Sequence[AnyClusterSpec], prices: PriceTable, cluster_name: str, pool_name: str
+    clusters: Sequence[AnyClusterSpec], prices: StackPrices, cluster_name: str, pool_name: str
 ) -> Money:
     """The hourly price of one quota unit (a GPU, or a slice on a shared pool) of a pool, on
     the pool's machine type where a unit costs most; unknown for a pool not in `clusters`."""
@@ -187,7 +338,7 @@ def _unit_hour(
 
 
 def _tenants(
-    spec: PlinthSpec, clusters: Sequence[AnyClusterSpec], prices: PriceTable
+    spec: PlinthSpec, clusters: Sequence[AnyClusterSpec], prices: StackPrices
 ) -> list[TenantCost]:
     tenants = []
     for tenant in spec.tenants:
@@ -201,7 +352,7 @@ def _tenants(
         tenants.append(
             TenantCost(
                 tenant.name,
-                None if total is None else round(total * prices.hours_per_month, 2),
+                None if total is None else round(total * HOURS_PER_MONTH, 2),
                 tenant.budget.monthly_usd,
                 ", ".join(parts) or "no GPU quota",
             )
@@ -212,115 +363,33 @@ def _tenants(
 def estimate(
     spec: PlinthSpec,
     stack: str,
-    prices: PriceTable | None = None,
+    prices: PriceBook | None = None,
     platform: PlinthSpec | None = None,
 ) -> CostEstimate:
-    """The stack's monthly cost lines and its tenants' GPU spend against their budgets. A
-    tenant stack has no lines of its own (the platform's items are its platform stack's); its
-    tenants are priced on `platform`'s pools (the platform stack's spec), unknown without it."""
-    prices = prices or price_table()
-    if spec.platform is not None:
-        clusters = platform.clusters if platform else ()
-        return CostEstimate(stack, prices, (), tuple(_tenants(spec, clusters, prices)), True)
-    lines = [
-        *_pool_lines(spec, prices),
-        *_network_lines(spec, prices),
-        *_throughput_lines(spec, prices),
-    ]
-    return CostEstimate(stack, prices, tuple(lines), tuple(_tenants(spec, spec.clusters, prices)))
-
-
-# ---- rendering (from the JSON form, which previews and diffs carry) -------------------------
-
-Document = dict[str, Any]
-
-
-TENANT_STACK_NOTE = "a tenant stack: clusters, network and Bedrock are its platform stack's"
-
-
-def usd(value: Money) -> str:
-    return "unknown" if value is None else f"${value:,.2f}"
+    """The stack's monthly cost lines, what they leave out, and its tenants' GPU spend against
+    their budgets, at the prices of the stack's region. A tenant stack's lines are its tenants'
+    own resources (keys, vector stores); its tenants' GPUs are priced on `platform`'s pools
+    (the platform stack's spec), unknown without it."""
+    stack_prices = (prices or price_book()).for_region(spec.aws.region)
+    pricer = _Pricer(stack_prices)
+    counts = inventory(spec)
+    tenant_stack = spec.platform is not None
+    lines = (
+        [] if tenant_stack else [*_pool_lines(spec, pricer), *_network_lines(spec, counts, pricer)]
+    )
+    lines += [*_monthly_lines(counts, pricer), *_vector_store_lines(spec.tenants, pricer)]
+    if not tenant_stack:
+        lines += _throughput_lines(spec, pricer)
+    clusters = (platform.clusters if platform else ()) if tenant_stack else spec.clusters
+    return CostEstimate(
+        stack,
+        stack_prices,
+        tuple(lines),
+        (*_merged(pricer.missing), *_left_out(counts)),
+        tuple(_tenants(spec, clusters, stack_prices)),
+        tenant_stack,
+    )
 
 
 def to_json(estimate_: CostEstimate) -> str:
     return json.dumps(estimate_.to_json(), indent=2) + "\n"
-
-
-def _title(data: Document) -> str:
-    prices = data["prices"]
-    return (
-        f"Monthly cost estimate: stack {data['stack']} (prices {prices['version']}: AWS "
-        f"{prices['awsRegion']} and CoreWeave on-demand list prices)"
-    )
-
-
-def to_table(data: Document, base: Document | None = None) -> Table:
-    """The terminal view; with `base`, the change of each total (as in the Markdown)."""
-    table = Table(title=_title(data), title_justify="left")
-    for column in ("item", "detail", "min / month", "max / month"):
-        table.add_column(column, overflow="fold")
-    for line in data["lines"]:
-        table.add_row(line["item"], line["detail"], usd(line["minUsd"]), usd(line["maxUsd"]))
-    total = data["total"]
-    if data["tenantStack"]:
-        table.add_row("platform", TENANT_STACK_NOTE, "", "")
-    else:
-        table.add_row("total", "", usd(total["minUsd"]), usd(total["maxUsd"]), style="bold")
-    if base is not None and not data["tenantStack"]:
-        before = base["total"]
-        table.add_row(
-            "change from base",
-            "",
-            _delta(before["minUsd"], total["minUsd"]),
-            _delta(before["maxUsd"], total["maxUsd"]),
-        )
-    for tenant in data["tenants"]:
-        flag = " OVER BUDGET" if tenant["overBudget"] else ""
-        table.add_row(
-            f"tenant {tenant['tenant']}",
-            f"max GPU spend ({tenant['detail']}) vs budget {usd(tenant['budgetUsd'])}{flag}",
-            "",
-            usd(tenant["maxGpuUsd"]),
-            style="bold red" if tenant["overBudget"] else None,
-        )
-    return table
-
-
-def to_markdown(data: Document, base: Document | None = None) -> str:
-    """The cost section of a pull-request comment; with `base`, the change of each total."""
-    lines = [
-        f"#### {_title(data)}",
-        "",
-        "| item | detail | min / month | max / month |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {line['item']} | {line['detail']} | {usd(line['minUsd'])} | {usd(line['maxUsd'])} |"
-        for line in data["lines"]
-    ]
-    total = data["total"]
-    if data["tenantStack"]:
-        lines.append(f"| platform | {TENANT_STACK_NOTE} | | |")
-    else:
-        lines.append(f"| **total** | | **{usd(total['minUsd'])}** | **{usd(total['maxUsd'])}** |")
-    if base is not None and not data["tenantStack"]:
-        before = base["total"]
-        lines.append(
-            f"| change from base | | {_delta(before['minUsd'], total['minUsd'])} "
-            f"| {_delta(before['maxUsd'], total['maxUsd'])} |"
-        )
-    if data["tenants"]:
-        lines += ["", "| tenant | GPU quota | max GPU spend | budget |", "|---|---|---|---|"]
-        lines += [
-            f"| {t['tenant']} | {t['detail']} | {usd(t['maxGpuUsd'])}"
-            f"{' :warning: over budget' if t['overBudget'] else ''} | {usd(t['budgetUsd'])} |"
-            for t in data["tenants"]
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _delta(before: Money, after: Money) -> str:
-    if before is None or after is None:
-        return "unknown"
-    change = after - before
-    return f"{'+' if change >= 0 else '-'}${abs(change):,.2f}"

@@ -34,7 +34,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from plinth import cost as costing
+from plinth import cost_render as costing
 from plinth.audit.render import summary_verdict
 from plinth.engine import cache
 from plinth.engine.project import find_project

@@ -12,7 +12,7 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidatio
 from components.cluster.contract import POOL_LABEL
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES
 from components.tenant.budget import PROJECT_TAG, tag_cost_filter
-from policies.prices import price_table
+from policies.prices import HOURS_PER_MONTH, REFERENCE_REGION, price_book
 from policies.props import as_list, dig, of_type
 from policies.report import Report
 from policies.rule import Config, Param, advisory, all_of, first, resource_rule, stack_rule
@@ -159,15 +159,16 @@ def _tenant_budgets(args: StackValidationArgs) -> dict[str, tuple[PolicyResource
 
 
 def _default_gpu_prices() -> dict[str, float]:
-    table = price_table()
-    return {**table.aws.instances, **table.coreweave.instances}
+    book = price_book()
+    return {**book.aws[REFERENCE_REGION].instances.hourly, **book.coreweave.instances.hourly}
 
 
 @stack_rule(
     id="cost-tenant-gpu-budget",
     area="cost",
     description="A tenant's monthly budget covers its GPU quota used all month at on-demand "
-    "list prices (policies/prices.yaml), so the quota cannot run up a bill its budget never "
+    "list prices (policies/price_tables/: us-east-1 and CoreWeave unless configured), so the "
+    "quota cannot run up a bill its budget never "
     "planned for. Pools whose machine types have no list price are not counted; shared "
     "(time-sliced, MIG) pools are priced per physical GPU, an upper bound.",
     severity="medium",
@@ -188,7 +189,7 @@ def _default_gpu_prices() -> dict[str, float]:
             name="hoursPerMonth",
             description="Hours in a billing month.",
             schema={"type": "number", "minimum": 1},
-            default=price_table().hours_per_month,
+            default=HOURS_PER_MONTH,
             merge=first,
         ),
     ),
