@@ -13,7 +13,7 @@ VENV := .venv
 STACK ?= dev
 FORMAT ?= table
 
-.PHONY: help setup preview preview-tenant-stack audit test lint typecheck pytest bench schema docs clean
+.PHONY: help setup preview preview-tenant-stack audit test test-quick lint typecheck pytest bench schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ pytest: setup ## The test suite only, on every core (pytest-xdist; one worker pe
 	$(VENV)/bin/pytest -n auto --dist loadfile
 
 test: lint typecheck pytest ## Lint, type-check and run the tests
+
+test-quick: setup ## The tests without the e2e ones (Plinth in its own process, real servers)
+	$(VENV)/bin/pytest -n auto --dist loadfile -m "not e2e"
 
 bench: setup ## Every benchmark; writes the figures to docs/benchmarks.md (a fresh clone's make test too)
 	$(VENV)/bin/python bench/write_page.py

@@ -118,6 +118,7 @@ def test_schema_command() -> None:
     assert network == schema["properties"]["config"]["properties"]["network"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("debug", [False, True])
 def test_console_script_end_to_end(tmp_path: Path, debug: bool) -> None:
     """The installed `plinth` script, as a user runs it: exit 2, a traceback only with --debug."""
@@ -206,6 +207,7 @@ def test_stacks_lists_every_stack_file_and_the_platform_a_tenant_stack_reads(
 HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_policy", "boto3", "botocore")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "args",
     [["--help"], ["--version"], ["-h"], ["preview", "--help"], ["preview", "--format", "yaml"],

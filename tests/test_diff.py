@@ -102,6 +102,7 @@ def by_name(diff, name):  # type: ignore[no-untyped-def]
     return found
 
 
+@pytest.mark.e2e
 def test_added_removed_and_changed_resources(stack_diff) -> None:  # type: ignore[no-untyped-def]
     assert {(r.kind, r.name) for r in stack_diff.resources} == {
         ("added", "alerts"),
@@ -114,6 +115,7 @@ def test_added_removed_and_changed_resources(stack_diff) -> None:  # type: ignor
     assert stack_diff.base.startswith("HEAD~1 (")
 
 
+@pytest.mark.e2e
 def test_changed_inputs_name_their_paths_and_values(stack_diff) -> None:  # type: ignore[no-untyped-def]
     data = by_name(stack_diff, "data")
     assert {(c.path, c.old, c.new) for c in data.changes} == {
@@ -126,6 +128,7 @@ def test_changed_inputs_name_their_paths_and_values(stack_diff) -> None:  # type
     assert (change.old, change.new) == ("false", "true")
 
 
+@pytest.mark.e2e
 def test_warnings_for_stateful_removals_and_protected_changes(stack_diff) -> None:  # type: ignore[no-untyped-def]
     assert by_name(stack_diff, "logs").warnings == (
         "removes a resource that holds data: its data is deleted",
@@ -185,6 +188,7 @@ def test_lists_of_different_lengths_show_each_added_item() -> None:
     assert [c.path for c in changed_paths({"x": "[1]"}, {"x": [1]})] == ["x"]
 
 
+@pytest.mark.e2e
 def test_the_markdown_comment(stack_diff) -> None:  # type: ignore[no-untyped-def]
     comment = to_markdown([stack_diff])
     assert comment.startswith("### Plinth diff: `dev`\n")
@@ -194,6 +198,7 @@ def test_the_markdown_comment(stack_diff) -> None:  # type: ignore[no-untyped-de
     assert "| + | `alerts` | `aws:sns/topic:Topic` |" in comment
 
 
+@pytest.mark.e2e
 def test_the_command_end_to_end(repo: Path) -> None:
     """`plinth diff` as a user runs it, from the repository, JSON out; the worktree is gone."""
     result = subprocess.run(
@@ -240,6 +245,7 @@ def test_a_stack_the_base_does_not_have_is_all_added(repo: Path) -> None:
     assert diff.base_total == 0
 
 
+@pytest.mark.e2e
 def test_an_unchanged_tree_is_previewed_once_and_its_base_reuses_it(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -253,6 +259,7 @@ def test_an_unchanged_tree_is_previewed_once_and_its_base_reuses_it(
         diff_stacks(repo, "HEAD", ["dev"], use_cache=False)
 
 
+@pytest.mark.e2e
 def test_diff_from_a_saved_preview(repo: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -91,6 +91,7 @@ def test_the_linters_catch_what_they_are_here_for(tmp_path: Path) -> None:
     assert actionlint(bad).returncode != 0
 
 
+@pytest.mark.e2e
 def test_the_workflow_runs_commands_the_cli_has() -> None:
     """Every `plinth` subcommand the workflows call exists (a renamed command would otherwise
     only fail on GitHub)."""
