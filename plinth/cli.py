@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import difflib
 import gc
 import json
 import re
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from typer._click import _textwrap
 
 from policies.catalog import Profile
 
@@ -37,6 +39,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Plain Click help (rich_markup_mode=None): wrapped to the terminal, never cut when piped.
 HELP = {"help_option_names": ["-h", "--help"]}
+
+
+class _WholeWordWrapper(_textwrap.TextWrapper):
+    """Help text wraps between words only: the default also breaks after a hyphen, which
+    splits option names (`--policy-` / `pack`) so a command copied from help fails."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **{**options, "break_on_hyphens": False})
+
+
+# Typer's help formatter looks its wrapper up here on every call (tests/test_cli.py checks it).
+_textwrap.TextWrapper = _WholeWordWrapper  # type: ignore[misc]
 app = typer.Typer(
     name="plinth",
     help="Plinth: the AI platform blueprint. Offline preview and tooling for its Pulumi stacks.",
@@ -88,6 +102,26 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
+Choice = TypeVar("Choice", bound=StrEnum)
+
+
+def one_of(kind: type[Choice]) -> Callable[[str], Choice]:
+    """An option parser for `kind`: the error lists the allowed values (and the closest one)
+    in plain words (Typer's own enum check prefixes pydantic's "Value error,")."""
+
+    def parse(value: str) -> Choice:
+        if isinstance(value, kind):
+            return value
+        allowed = [member.value for member in kind]
+        if value in allowed:
+            return kind(value)
+        close = difflib.get_close_matches(value, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}{hint}")
+
+    return parse
+
+
 class StacksFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
@@ -115,6 +149,19 @@ class FrameworkName(StrEnum):
     NIST_AI_RMF = "nist-ai-rmf"
 
 
+AuditFormatOption = Annotated[
+    AuditFormat, typer.Option("--format", "-f", parser=one_of(AuditFormat), help="Output format.")
+]
+OutputFormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", parser=one_of(OutputFormat), help="Output format.")
+]
+PreflightFormatOption = Annotated[
+    PreflightFormat,
+    typer.Option("--format", "-f", parser=one_of(PreflightFormat), help="Output format."),
+]
+StacksFormatOption = Annotated[
+    StacksFormat, typer.Option("--format", "-f", parser=one_of(StacksFormat), help="Output format.")
+]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack to use.")]
 ProgramOption = Annotated[
@@ -215,9 +262,7 @@ def preview(
     program: ProgramOption = PROJECT_ROOT / "infra",
     config: ConfigOption = None,
     stack_outputs: StackOutputsOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+    output_format: OutputFormatOption = OutputFormat.TABLE,
     save_outputs: Annotated[
         Path | None,
         typer.Option(
@@ -318,9 +363,7 @@ def _cost_of(program: Path, stack: str, config: Path | None, debug: bool) -> dic
 def cost(
     stack: StackOption = "dev",
     config: ConfigOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+    output_format: OutputFormatOption = OutputFormat.TABLE,
     debug: Debug = False,
 ) -> None:
     """Monthly cost estimate of a stack at its smallest and largest scale (GPU pools, EKS,
@@ -346,18 +389,21 @@ def audit(
     profile: ProfilesOption = None,
     framework: Annotated[
         FrameworkName | None,
-        typer.Option("--framework", help="Print the compliance evidence report for a framework."),
+        typer.Option(
+            "--framework",
+            parser=one_of(FrameworkName),
+            help="Print the compliance evidence report for a framework.",
+        ),
     ] = None,
     waivers: WaiversOption = None,
     config: ConfigOption = None,
     stack_outputs: StackOutputsOption = None,
-    output_format: Annotated[
-        AuditFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = AuditFormat.TABLE,
+    output_format: AuditFormatOption = AuditFormat.TABLE,
     fail_on: Annotated[
         Severity | None,
         typer.Option(
             "--fail-on",
+            parser=one_of(Severity),
             help="Also exit 1 on an unwaived finding of this severity or worse, advisory or not.",
         ),
     ] = None,
@@ -455,9 +501,7 @@ def diff(
     ] = None,
     program: ProgramOption = PROJECT_ROOT / "infra",
     stack_outputs: StackOutputsOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+    output_format: OutputFormatOption = OutputFormat.TABLE,
     from_file: FromOption = None,
     no_cache: NoCacheOption = False,
     debug: Debug = False,
@@ -511,9 +555,7 @@ def diff(
 
 @app.command(short_help="List every rule with its severity, enforcement and controls.")
 def rules(
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TABLE,
+    output_format: OutputFormatOption = OutputFormat.TABLE,
 ) -> None:
     """List every rule: severity, enforcement per profile, controls and remediation."""
     from plinth.audit import render as audit_render
@@ -565,9 +607,7 @@ def policy_config(
 def preflight(
     stack: StackOption = "dev",
     config: ConfigOption = None,
-    output_format: Annotated[
-        PreflightFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = PreflightFormat.TABLE,
+    output_format: PreflightFormatOption = PreflightFormat.TABLE,
     debug: Debug = False,
 ) -> None:
     """Check with your AWS credentials, read-only, that `pulumi up` will work: the account,
@@ -624,9 +664,7 @@ def _preflight_table(report: PreflightReport) -> Table:
 @app.command(short_help="List the project's stacks; tenant stacks with their platform stack.")
 def stacks(
     program: ProgramOption = PROJECT_ROOT / "infra",
-    output_format: Annotated[
-        StacksFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = StacksFormat.TABLE,
+    output_format: StacksFormatOption = StacksFormat.TABLE,
     debug: Debug = False,
 ) -> None:
     """List the stacks that have a stack file (Pulumi.<stack>.yaml). A tenant stack names

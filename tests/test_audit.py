@@ -45,7 +45,7 @@ def insecure_audit(*args: str) -> tuple[int, dict[str, Any]]:
     return audit_json("--program", INSECURE, "--stack", "test", *args)
 
 
-def write_waivers(tmp_path: Path, *waivers: dict[str, Any]) -> Path:
+def write_waivers(tmp_path: Path, *waivers: dict[str, Any] | str) -> Path:
     path = tmp_path / "waivers.yaml"
     path.write_text(yaml.safe_dump({"waivers": list(waivers)}))
     return path
@@ -179,6 +179,36 @@ def test_blank_and_short_waiver_fields_are_said_in_plain_words(tmp_path: Path) -
     assert "waivers[0].resource: '   ' must not be blank" in err
     assert "waivers[1].justification: 'because' is too short: at least 10 characters" in err
     assert "Value error" not in err
+
+
+def test_an_entry_s_format_rule_and_date_problems_come_out_in_one_run(tmp_path: Path) -> None:
+    waivers = write_waivers(
+        tmp_path,
+        waiver("storage-bucket-acess-logging", "data*", justification="x", expires="2020-01-01"),
+        waiver("kms-key-rotation", ""),
+        "just a string",
+    )
+    code, _, err = invoke("audit", "--waivers", str(waivers))
+    assert code == 2
+    problems = [line.strip() for line in err.splitlines() if line.startswith("  waivers")]
+    assert problems == [
+        "waivers[0].justification: 'x' is too short: at least 10 characters",
+        "waivers[0].policy: 'storage-bucket-acess-logging' is not a rule id (did you mean "
+        "'storage-bucket-access-logging'? see `plinth rules`)",
+        "waivers[0].expires: expired on 2020-01-01; renew it with a new approval or remove it",
+        "waivers[1].resource: must not be empty",
+        "waivers[2]: 'just a string' is not a waiver: a mapping of policy, resource, "
+        "justification, approver and expires",
+    ]
+
+
+def test_a_waivers_file_with_a_yaml_error_names_the_file_line_and_column(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n  - policy: [kms-key-rotation\n    resource: data\n")
+    code, _, err = invoke("audit", "--waivers", str(waivers))
+    assert code == 2
+    assert f'in "{waivers}", line 2, column 13' in err
+    assert "<unicode string>" not in err
 
 
 def test_a_waiver_that_matches_no_finding_is_a_warning(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -166,6 +167,25 @@ def test_help_is_whole_when_piped(command: list[str]) -> None:
     # "[ARGS]..." in the usage line is Click's syntax; anywhere else "..." is a cut text.
     assert [line for line in out.splitlines() if "..." in line and "Usage:" not in line] == []
     assert max(len(line) for line in out.splitlines()) <= 80
+    # Wrapped between words only: no option name split after one of its hyphens.
+    assert [line for line in out.splitlines() if re.search(r"[\w`]-$", line)] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["audit", "--fail-on", "hihg"], "'hihg' is not one of low, medium, high, critical (did "
+      "you mean 'high'?)"),
+     (["preview", "--format", "yaml"], "'yaml' is not one of table, json, markdown"),
+     (["audit", "--framework", "hipa"], "'hipa' is not one of hipaa, gdpr, soc2, pci, "
+      "nist-800-53, nist-ai-rmf (did you mean 'hipaa'?)")],
+)  # fmt: skip
+def test_a_bad_choice_lists_the_allowed_values_in_plain_words(
+    args: list[str], message: str
+) -> None:
+    code, _, err = invoke(*args)
+    assert code == 2
+    assert message in " ".join(err.split())
+    assert "Value error" not in err
 
 
 def test_config_dash_reads_the_stack_file_from_standard_input() -> None:

@@ -314,7 +314,7 @@ def test_yaml_numbers_where_text_is_expected_get_a_hint() -> None:
     )
     assert found == [
         "plinth:aws.accountId: 123456789012 is not a string (YAML reads an unquoted number as "
-        "a number, dropping leading zeros: quote it)",
+        "a number, dropping leading zeros or reading it as octal: quote it)",
         "plinth:clusters[0].kubernetesVersion: 1.3 is not allowed; expected '1.33', '1.34' or "
         "'1.35' (YAML reads an unquoted 1.30 as the number 1.3: write it in quotes, \"1.30\")",
     ]

@@ -586,7 +586,7 @@ def test_bad_yaml_is_reported_at_the_file(project: Path) -> None:
     # The parser's own lines, indented under the problem: where, and a caret under the spot.
     lines = at_file[0].splitlines()[1:]
     assert all(line.startswith("    ") for line in lines)
-    assert any("line 2, column" in line for line in lines), lines
+    assert any('in "projects/fraud.yaml", line 2, column' in line for line in lines), lines
     assert any(line.strip() == "^" for line in lines), lines
 
 

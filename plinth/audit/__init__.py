@@ -6,6 +6,7 @@ before the program runs; every problem is reported at once as a SpecError.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from plinth import yaml_files
 from plinth.audit.analyzer import AuditResource, analyze
 from plinth.audit.findings import AuditReport, Finding, build_findings
 from plinth.audit.fixes import FixFinder
@@ -50,18 +52,20 @@ class StackCompliance:
         return config
 
 
+def not_a_rule(rule: str) -> str:
+    """Why `rule` is refused as a rule id, with the closest id when there is one."""
+    close = difflib.get_close_matches(rule, sorted(RULES_BY_ID), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{rule!r} is not a rule id ({hint}see `plinth rules`)"
+
+
 def check_rule_ids(ids: Sequence[str], option: str) -> tuple[str, ...]:
     """`ids` if each is a rule id, else one SpecError listing every unknown one."""
-    problems = []
-    for index, rule in enumerate(ids):
-        if rule not in RULES_BY_ID:
-            close = difflib.get_close_matches(rule, sorted(RULES_BY_ID), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(
-                Problem(
-                    f"{option}[{index}]", f"{rule!r} is not a rule id ({hint}see `plinth rules`)"
-                )
-            )
+    problems = [
+        Problem(f"{option}[{index}]", not_a_rule(rule))
+        for index, rule in enumerate(ids)
+        if rule not in RULES_BY_ID
+    ]
     if problems:
         raise SpecError(problems, f"{option} option")
     return tuple(ids)
@@ -69,14 +73,15 @@ def check_rule_ids(ids: Sequence[str], option: str) -> tuple[str, ...]:
 
 def load_waivers(path: Path, today: dt.date | None = None) -> list[Waiver]:
     """Read and check a waivers file: malformed, expired or unknown-rule waivers are errors,
-    all of them reported together."""
+    all of them reported together (an entry's format and its rule and date at once)."""
     source = f"waivers file {path}"
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except OSError as error:
-        raise SpecError([Problem(str(path), f"cannot read: {error.strerror}")], source) from None
+        raw = yaml_files.load(path) or {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError([Problem(str(path), f"cannot read: {error}")], source) from None
     except yaml.YAMLError as error:
-        raise SpecError([Problem(str(path), f"not valid YAML: {error}")], source) from None
+        where = "\n".join(f"    {line}" for line in str(error).splitlines())
+        raise SpecError([Problem(str(path), f"not valid YAML:\n{where}")], source) from None
     entries = raw.get("waivers") if isinstance(raw, dict) else None
     if not isinstance(raw, dict) or set(raw) - {"waivers"} or not isinstance(entries, list):
         raise SpecError(
@@ -87,29 +92,40 @@ def load_waivers(path: Path, today: dt.date | None = None) -> list[Waiver]:
     waivers: list[Waiver] = []
     for index, entry in enumerate(entries):
         where = f"waivers[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(where, f"{entry!r} is not a waiver: {WAIVER_KEYS}"))
+            continue
         try:
-            waiver = Waiver.model_validate(entry)
+            waivers.append(Waiver.model_validate(entry))
         except ValidationError as error:
             problems += problems_from_validation_error(error, Waiver, f"{where}.")
-            continue
-        if waiver.policy not in RULES_BY_ID:
-            problems.append(
-                Problem(
-                    f"{where}.policy", f"{waiver.policy!r} is not a rule id (see `plinth rules`)"
-                )
-            )
-        if waiver.expires < today:
-            problems.append(
-                Problem(
-                    f"{where}.expires",
-                    f"expired on {waiver.expires.isoformat()}; renew it with a new approval "
-                    "or remove it",
-                )
-            )
-        waivers.append(waiver)
+        problems += _waiver_content_problems(where, entry, today)
     if problems:
         raise SpecError(problems, source)
     return waivers
+
+
+WAIVER_KEYS = "a mapping of policy, resource, justification, approver and expires"
+
+
+def _waiver_content_problems(where: str, entry: Mapping[str, Any], today: dt.date) -> list[Problem]:
+    """An unknown rule or a past expiry date, checked whenever the value is readable, so they
+    come out with the entry's format problems instead of on the next run."""
+    problems = []
+    policy, expires = entry.get("policy"), entry.get("expires")
+    if isinstance(policy, str) and policy and policy not in RULES_BY_ID:
+        problems.append(Problem(f"{where}.policy", not_a_rule(policy)))
+    if isinstance(expires, str):
+        with contextlib.suppress(ValueError):
+            expires = dt.date.fromisoformat(expires)
+    if isinstance(expires, dt.date) and expires < today:
+        problems.append(
+            Problem(
+                f"{where}.expires",
+                f"expired on {expires.isoformat()}; renew it with a new approval or remove it",
+            )
+        )
+    return problems
 
 
 def stack_compliance(

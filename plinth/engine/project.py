@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from plinth import yaml_files
 from plinth.engine.errors import ProjectError
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -181,11 +182,11 @@ def _strip_secure(value: Any) -> Any:
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml_files.load(path)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ProjectError(f"{path}{where}: not valid YAML ({error})") from None
+        # PyYAML's message names the file, line and column with a caret: keep its lines.
+        where = "\n".join(f"    {line}" for line in str(error).splitlines())
+        raise ProjectError(f"{path}: not valid YAML:\n{where}") from None
     except OSError as error:
         raise ProjectError(f"{path}: cannot be read ({error.strerror})") from None
     if document is None:

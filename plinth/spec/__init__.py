@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from plinth import yaml_files
 from plinth.spec.base import DataClassification
 from plinth.spec.config_keys import config_key_problems
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
@@ -167,7 +168,7 @@ def _read_tenant_files(
             )
             continue
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = yaml_files.load(path, str(relative))
         except (OSError, UnicodeDecodeError) as error:
             problems.append(Problem(relative, f"cannot be read: {error}"))
             continue

@@ -139,7 +139,10 @@ def _yaml_hint(kind: str, value: Any) -> str:
     if isinstance(value, float):
         return ' (YAML reads an unquoted 1.30 as the number 1.3: write it in quotes, "1.30")'
     if isinstance(value, int):
-        return " (YAML reads an unquoted number as a number, dropping leading zeros: quote it)"
+        return (
+            " (YAML reads an unquoted number as a number, dropping leading zeros or reading "
+            "it as octal: quote it)"
+        )
     return ""
 
 
@@ -177,6 +180,8 @@ def _plain_message(detail: ErrorDetails, model: type[BaseModel], loc: tuple[int 
         return f"{_show(value)} does not match the pattern {ctx['pattern']}"
     if kind in _DATE_ERRORS:
         return f"{_show(value)} is not a date (YYYY-MM-DD)"
+    if kind == "string_too_short" and ctx["min_length"] == 1:
+        return "must not be empty"
     if kind == "string_too_short":
         return f"{_show(value)} is too short: at least {ctx['min_length']} characters"
     if kind == "value_error":
