@@ -237,8 +237,8 @@ def test_project_problems(tmp_path: Path) -> None:
         preview_stack(tmp_path, "dev")
     (tmp_path / "__main__.py").write_text("")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: [unclosed\n")
-    dev_yaml = r"Pulumi\.dev\.yaml"
-    with pytest.raises(ProjectError, match=rf'(?s){dev_yaml}: not valid YAML:\n.*{dev_yaml}", line 1'):
+    bad_yaml = r'(?s)Pulumi\.dev\.yaml: not valid YAML:\n.*Pulumi\.dev\.yaml", line 1'
+    with pytest.raises(ProjectError, match=bad_yaml):
         preview_stack(tmp_path, "dev")
     with pytest.raises(ProjectError, match=r"config file '.*nope\.yaml' does not exist"):
         preview_stack(tmp_path, "dev", config_file=tmp_path / "nope.yaml")
