@@ -9,6 +9,7 @@ builds on and returns its own record, so a new layer is a new function and one l
 import pulumi
 from platform_bedrock import BedrockLayer, bedrock_layer
 from platform_clusters import ClustersLayer, clusters_layer
+from platform_gateway import gateway_layer
 from platform_layers import (
     DataLayer,
     Foundation,
@@ -20,7 +21,7 @@ from platform_layers import (
 from tenancy import TENANT_LOG_PREFIX, TenantPlatform, add_tenants, identity_center
 
 from components.network import Network
-from components.tenant import TenantNetwork
+from components.tenant import Tenant, TenantNetwork
 from components.tenant.budget import CostAllocationTags, CostAllocationTagsArgs
 from components.tenant.identity import PlatformAuditor, PlatformAuditorArgs
 from plinth.spec import PLATFORM_OUTPUT, PlinthSpec
@@ -44,7 +45,12 @@ def build(spec: PlinthSpec) -> None:
         subnet_ids=[subnet.id for subnet in network.private_subnets],
         cidr=spec.network.cidr,
     )
-    tenants_layer(spec, base, data, network=tenant_network, clusters=clusters, bedrock=bedrock)
+    tenants = tenants_layer(
+        spec, base, data, network=tenant_network, clusters=clusters, bedrock=bedrock
+    )
+    gateway = gateway_layer(spec, base, network, clusters, bedrock=bedrock, tenants=tenants)
+    if gateway is not None:
+        pulumi.export("gateway", gateway.outputs)
     if spec.activate_cost_allocation_tags:
         CostAllocationTags(
             f"{base.prefix}-cost-allocation-tags", CostAllocationTagsArgs(), base.on_aws
@@ -92,11 +98,11 @@ def tenants_layer(
     network: TenantNetwork,
     clusters: ClustersLayer,
     bedrock: BedrockLayer | None,
-) -> None:
+) -> dict[str, Tenant]:
     """The stack's own tenants (`plinth:tenants`), on this platform."""
     if not spec.tenants:
-        return
-    add_tenants(
+        return {}
+    return add_tenants(
         spec,
         TenantPlatform(
             scope=base.scope,

@@ -120,7 +120,9 @@ def tenant_args(tenant: TenantSpec, platform: TenantPlatform) -> TenantArgs:
     )
 
 
-def add_tenants(spec: PlinthSpec, platform: TenantPlatform, opts: pulumi.ResourceOptions) -> None:
+def add_tenants(
+    spec: PlinthSpec, platform: TenantPlatform, opts: pulumi.ResourceOptions
+) -> dict[str, Tenant]:
     """One Tenant per `plinth:tenants` entry, each one's summary exported under `tenants`."""
     built = {
         tenant.name: Tenant(
@@ -137,6 +139,7 @@ def add_tenants(spec: PlinthSpec, platform: TenantPlatform, opts: pulumi.Resourc
         )
         origins.record(built[tenant.name], entry)
     pulumi.export("tenants", {name: tenant.summary for name, tenant in built.items()})
+    return built
 
 
 def identity_center(spec: PlinthSpec) -> IdentityCenter | None:

@@ -194,6 +194,36 @@ KINDS: tuple[Kind, ...] = (
         "no source read",
     ),
     _kind(
+        "aurora-storage",
+        "Aurora clusters",
+        U,
+        "aws:rds/cluster:Cluster",
+        "storage, I/O and backups beyond the cluster's size",
+    ),
+    _kind(
+        "aurora-serverless",
+        "Aurora Serverless v2 instances",
+        N,
+        "aws:rds/clusterInstance:ClusterInstance",
+        "capacity units by the hour, between plinth:gateway.database minCapacity and "
+        "maxCapacity: no ACU price in the tables yet",
+    ),
+    _kind(
+        "serverless-cache",
+        "ElastiCache Serverless caches",
+        N,
+        "aws:elasticache/serverlessCache:ServerlessCache",
+        "data stored and processing units, up to plinth:gateway.cache's limits: no price in "
+        "the tables yet",
+    ),
+    _kind(
+        "secret",
+        "Secrets Manager secrets",
+        N,
+        "aws:secretsmanager/secret:Secret",
+        "a monthly charge per secret and API calls: no source read",
+    ),
+    _kind(
         "coreweave-cluster",
         "CoreWeave clusters",
         N,
@@ -235,6 +265,8 @@ FREE_TYPES = frozenset(
         "aws:costexplorer/anomalySubscription:AnomalySubscription",
         "aws:resourcegroups/group:Group", "aws:resourcegroups/resource:Resource",
         "coreweave:index/networkingVpc:NetworkingVpc",
+        "aws:secretsmanager/secretVersion:SecretVersion", "aws:rds/subnetGroup:SubnetGroup",
+        "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup",
     }
 )  # fmt: skip
 """Resource types with no charge of their own: the traffic, logs or deliveries they configure
@@ -276,6 +308,11 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
             counts["system-node-group"] += 1
             counts["gpu-node-group"] += len(cluster.gpu_pools)
     _bedrock(spec, counts)
+    if spec.gateway is not None and spec.bedrock.enabled:
+        counts["aurora-storage"] += 1
+        counts["aurora-serverless"] += 1
+        counts["serverless-cache"] += 1
+        counts["secret"] += 2  # the master and salt keys
 
 
 def interface_endpoints(spec: PlinthSpec) -> tuple[str, ...]:

@@ -52,6 +52,12 @@ class ProfileSettings:
     minutes: the profiles whose controls ask for security events to be reviewed continuously
     (SOC 2 CC7.2, PCI DSS 10.4.1.1, HIPAA 164.308(a)(1)(ii)(D)). The others keep the trail's
     S3 history only, reviewed by GuardDuty and Security Hub."""
+    database_backup_days: int
+    """Automated backup retention of the platform's databases (the gateway's Aurora cluster):
+    the window in which a point-in-time restore is possible (Aurora allows 1 to 35)."""
+    database_deletion_protection: bool
+    """Whether databases refuse deletion even when `plinth:protect` is off: the profiles whose
+    controls ask for recoverable records (SOC 2 A1.2, HIPAA 164.308(a)(7), PCI DSS 10.5)."""
 
 
 PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
@@ -63,6 +69,8 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL,),
             trail_alarms=False,
+            database_backup_days=7,
+            database_deletion_protection=False,
         ),
         Profile.SOC2: ProfileSettings(
             audit_log_days=365,
@@ -71,6 +79,8 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL, CIS),
             trail_alarms=True,
+            database_backup_days=14,
+            database_deletion_protection=True,
         ),
         Profile.HIPAA: ProfileSettings(
             audit_log_days=2192,
@@ -79,6 +89,8 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL, NIST_800_53),
             trail_alarms=True,
+            database_backup_days=35,
+            database_deletion_protection=True,
         ),
         Profile.PCI: ProfileSettings(
             audit_log_days=365,
@@ -87,6 +99,8 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             allowed_regions=(),
             security_hub_standards=(FOUNDATIONAL, PCI_DSS),
             trail_alarms=True,
+            database_backup_days=35,
+            database_deletion_protection=True,
         ),
         Profile.GDPR: ProfileSettings(
             audit_log_days=365,
@@ -95,6 +109,8 @@ PROFILE_SETTINGS: Mapping[str, ProfileSettings] = MappingProxyType(
             allowed_regions=EU_REGIONS,
             security_hub_standards=(FOUNDATIONAL,),
             trail_alarms=False,
+            database_backup_days=7,
+            database_deletion_protection=False,
         ),
     }
 )
@@ -116,6 +132,8 @@ def settings_for(profiles: Iterable[str]) -> ProfileSettings:
             dict.fromkeys(standard for s in chosen for standard in s.security_hub_standards)
         ),
         trail_alarms=any(s.trail_alarms for s in chosen),
+        database_backup_days=max(s.database_backup_days for s in chosen),
+        database_deletion_protection=any(s.database_deletion_protection for s in chosen),
     )
 
 

@@ -94,14 +94,43 @@ def tenant_members(preview: Preview) -> dict[str, str]:
 def preview_dev(
     tmp_path: Path, changes: Mapping[str, Any] | None = None, removals: tuple[str, ...] = ()
 ) -> Preview:
-    """Preview this repo's program on the dev stack file with some `plinth:` keys changed."""
+    """Preview this repo's program on the dev stack file with some `plinth:` keys changed.
+    The dev gateway follows a variant's clusters: onto its first EKS cluster when `gpu` is
+    gone, and away (with the tenants' gateway grants, which then have no gateway) when it
+    has no EKS cluster or no Bedrock."""
     document = dev_stack_document()
-    document["config"].update(changes or {})
+    config = document["config"]
+    config.update(changes or {})
     for key in removals:
-        document["config"].pop(key, None)
+        config.pop(key, None)
+    follow_the_gateway(config)
     config_file = tmp_path / "Pulumi.test.yaml"
     config_file.write_text(yaml.safe_dump(document))
     return preview_stack(ROOT / "infra", "dev", config_file=config_file)
+
+
+def follow_the_gateway(config: dict[str, Any]) -> None:
+    """Keep a variant of the dev stack valid: see preview_dev."""
+    gateway = config.get("plinth:gateway")
+    if gateway is None:
+        return
+    eks = [c["name"] for c in config.get("plinth:clusters", []) if c.get("cloud") == "aws"]
+    bedrock = config.get("plinth:bedrock", {}).get("enabled", False)
+    if eks and bedrock:
+        if gateway["cluster"] not in eks:
+            config["plinth:gateway"] = {**gateway, "cluster": eks[0]}
+        return
+    del config["plinth:gateway"]
+    config["plinth:tenants"] = [
+        _without_gateway(entry) for entry in config.get("plinth:tenants", [])
+    ]
+
+
+def _without_gateway(entry: Any) -> Any:
+    """A tenant entry without its gateway grant (a file entry is read and inlined)."""
+    if isinstance(entry, str):
+        entry = yaml.safe_load((ROOT / "projects" / f"{entry}.yaml").read_text())
+    return {key: value for key, value in entry.items() if key != "gateway"}
 
 
 def run_components(

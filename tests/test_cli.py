@@ -83,7 +83,8 @@ def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
         "  plinth:network.cidr: '10.0.0.0/33' is not an IPv4 network (CIDR such as 10.0.0.0/16)",
         "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: "
         "activateCostAllocationTags, auditors, aws, bedrock, clusters, compliance, costCenter, "
-        "dataClassification, environment, extraTags, guardrails, identityCenter, kms, network, "
+        "dataClassification, environment, extraTags, gateway, guardrails, identityCenter, kms, "
+        "network, "
         "owner, platform, protect, storage, tenants",
     ]
 

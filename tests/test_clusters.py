@@ -85,6 +85,8 @@ GPUS_PER_NODE = {
     "p6-b200.48xlarge": 8,
 }
 
+GATEWAY = ["oci://ghcr.io/berriai/litellm-helm", "secrets-store-csi-driver-provider-aws"]
+"""The dev stack's gateway (plinth:gateway) follows every variant with an EKS cluster."""
 RESERVATION = "cr-0123456789abcdef0"
 SECOND_RESERVATION = "cr-0123456789abcdef1"
 BLOCK = "cr-0fedcba9876543210"
@@ -1078,7 +1080,7 @@ def test_nodegroups_cluster_autoscaler_scales_only_this_clusters_groups(
         assert entry["Condition"] == {
             "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/plinth-dev-train": "owned"}
         }
-    association = one(nodegroups, POD_IDENTITY).plain_inputs
+    association = one(nodegroups, POD_IDENTITY, "cluster-autoscaler").plain_inputs
     assert association["namespace"] == "kube-system"
     service_account = autoscaler(nodegroups).plain_inputs["values"]["rbac"]["serviceAccount"]
     assert association["serviceAccount"] == service_account["name"]
@@ -1115,13 +1117,17 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
         }
     if chart == "aws-efa-k8s-device-plugin":
         return {}  # a node agent only (a DaemonSet on EFA nodes): it must tolerate GPU taints
+    if chart == "secrets-store-csi-driver-provider-aws":
+        return {}  # node agents only (the driver and provider DaemonSets)
+    if chart.endswith("/litellm-helm"):
+        return {"tolerations": values.get("tolerations", [])}
     raise AssertionError(f"unknown chart {chart!r}: say which of its workloads are controllers")
 
 
 @pytest.mark.parametrize(
     ("variant", "charts"),
     [
-        ("dev_preview", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue"]),
+        ("dev_preview", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue", *GATEWAY]),
         (
             "nodegroups",
             [
@@ -1129,9 +1135,10 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
                 "cluster-autoscaler",
                 "gpu-operator",
                 "oci://registry.k8s.io/kueue/charts/kueue",
+                *GATEWAY,
             ],
         ),
-        ("reserved", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue"]),
+        ("reserved", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue", *GATEWAY]),
         ("coreweave", ["cks-kueue"]),
     ],
 )

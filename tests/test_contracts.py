@@ -327,6 +327,7 @@ def test_every_pinned_custom_resource_kind_has_a_schema() -> None:
             ("karpenter.sh", "v1", "NodePool"),
             ("eks.amazonaws.com", "v1", "NodeClass"),
             ("compute.coreweave.com", "v1alpha1", "NodePool"),
+            ("secrets-store.csi.x-k8s.io", "v1", "SecretProviderClass"),
             *[
                 ("kueue.x-k8s.io", version, kind)
                 for version in ("v1beta1", "v1beta2")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
-from support import ROOT, dev_stack_document
+from support import ROOT, dev_stack_document, follow_the_gateway
 from typer.testing import CliRunner
 
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES
@@ -71,6 +71,7 @@ ROUND_PRICES = PriceBook({"us-east-1": US_EAST_1}, COREWEAVE)
 def spec_with(tmp_path: Path, **changes: Any) -> PlinthSpec:
     document = dev_stack_document()
     document["config"].update(changes)
+    follow_the_gateway(document["config"])
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(yaml.safe_dump(document))
     return load_stack_spec(ROOT / "infra", "dev", path)

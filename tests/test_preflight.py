@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 from rich.console import Console
-from support import ROOT, dev_stack_document
+from support import ROOT, dev_stack_document, follow_the_gateway
 from typer.testing import CliRunner
 
 from components.bedrock.models import ModelRef
@@ -738,6 +738,7 @@ def stack_file(
         document["config"]["plinth:guardrails"].pop("budget")
     # The dev tenants use the dev models; these checks are about the platform's own.
     document["config"].pop("plinth:tenants")
+    follow_the_gateway(document["config"])
     path = tmp_path / "Pulumi.preflight.yaml"
     path.write_text(yaml.safe_dump(document))
     return path

@@ -198,7 +198,8 @@ def test_common_tags() -> None:
             {"netwrk": {}},
             "plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: "
             "activateCostAllocationTags, auditors, aws, bedrock, clusters, compliance, "
-            "costCenter, dataClassification, environment, extraTags, guardrails, identityCenter, "
+            "costCenter, dataClassification, environment, extraTags, gateway, guardrails, "
+            "identityCenter, "
             "kms, network, owner, platform, protect, storage, tenants",
         ),
         (
@@ -268,7 +269,7 @@ def test_a_misspelled_namespace_is_an_error_with_a_did_you_mean() -> None:
     found = problems(MINIMAL | {"plinht:network": {"cidr": "10.1.0.0/16"}, "aws:regoin": "x"})
     assert found == [
         "plinht:network: unknown config namespace 'plinht': did you mean 'plinth'? nothing "
-        "reads it (namespaces read here: aws, coreweave, kubernetes, plinth, pulumi)",
+        "reads it (namespaces read here: aws, coreweave, kubernetes, plinth, pulumi, random)",
     ]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from support import ROOT, dev_stack_document
+from support import ROOT, dev_stack_document, follow_the_gateway
 from typer.testing import CliRunner
 
 from plinth.cli import app
@@ -99,7 +99,9 @@ def dev_config(**changes: Any) -> dict[str, Any]:
     """The built-in dev stack's config without its tenant files, with `plinth:<key>` changes."""
     config: dict[str, Any] = dev_stack_document()["config"]
     del config["plinth:tenants"]
-    return {**config, **{f"plinth:{key}": value for key, value in changes.items()}}
+    config = {**config, **{f"plinth:{key}": value for key, value in changes.items()}}
+    follow_the_gateway(config)
+    return config
 
 
 def tenant(**changes: Any) -> dict[str, Any]:
@@ -290,7 +292,7 @@ ON_DEV_GPU = "plinth:tenants[0].clusters.gpu"
             {"budgt": {"monthlyUsd": 10}},
             "plinth:tenants[0].budgt: unknown key 'budgt' (did you mean 'budget'?); allowed "
             "keys: bedrockModels, budget, clusters, costCenter, dataClassification, "
-            "dataStores, name, owners, personas",
+            "dataStores, gateway, name, owners, personas",
         ),
         (
             {"clusters": {"gpu": {"gpuQuotas": {"l40s": 1}}}},

@@ -357,6 +357,62 @@ def _capacity_reservation(resource: MockedResource) -> Computed:
     return f"cr-{resource.digest(17)}", {"availabilityZone": f"{resource.region}a"}
 
 
+def _rds_cluster(resource: MockedResource) -> Computed:
+    name = resource.physical_name("clusterIdentifier")
+    suffix = dns_suffix(resource.partition)
+    host = f"{name}.cluster-{resource.digest(12)}.{resource.region}.rds.{suffix}"
+    state: dict[str, Any] = {
+        "arn": resource.arn("rds", f"cluster:{name}"),
+        "endpoint": host,
+        "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+        "clusterResourceId": f"cluster-{resource.digest(26).upper()}",
+        "engineVersion": resource.inputs.get("engineVersion", ""),
+    }
+    if resource.inputs.get("manageMasterUserPassword"):
+        # RDS names the secret it manages rds!cluster-<uuid> (Aurora User Guide,
+        # rds-secrets-manager).
+        secret = f"rds!cluster-{uuid.UUID(resource.digest(32))}"
+        state["masterUserSecrets"] = [
+            {
+                "secretArn": resource.arn(
+                    "secretsmanager", f"secret:{secret}-{resource.digest(6)}"
+                ),
+                "secretStatus": "active",
+                "kmsKeyId": resource.inputs.get("masterUserSecretKmsKeyId", ""),
+            }
+        ]
+    return name, state
+
+
+def _serverless_cache(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    suffix = dns_suffix(resource.partition)
+    host = f"{name}-{resource.digest(6)}.serverless.{resource.region}.cache.{suffix}"
+    return name, {
+        "arn": resource.arn("elasticache", f"serverlesscache:{name}"),
+        "endpoints": [{"address": host, "port": 6379}],
+        "readerEndpoints": [{"address": host, "port": 6380}],
+        "status": "available",
+    }
+
+
+def _cache_user(resource: MockedResource) -> Computed:
+    user_id = str(resource.inputs.get("userId", resource.name))
+    return user_id, {"arn": resource.arn("elasticache", f"user:{user_id}")}
+
+
+def _secret(resource: MockedResource) -> Computed:
+    # Secrets Manager appends a hyphen and six random characters to a secret's ARN.
+    arn = resource.arn("secretsmanager", f"secret:{resource.physical_name()}-{resource.digest(6)}")
+    return arn, {"arn": arn}
+
+
+def _random_password(resource: MockedResource) -> Computed:
+    """A stand-in the preview never shows: its consumers mark it secret."""
+    length = int(resource.inputs.get("length", 16))
+    return "none", {"result": ("offline" + resource.digest(64))[:length], "bcryptHash": ""}
+
+
 _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     **dict.fromkeys(_EC2_STYLE, _ec2),
     "aws:ec2/route:Route": _route,
@@ -387,6 +443,11 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "coreweave:index/cksCluster:CksCluster": _cks_cluster,
     "aws:ec2/capacityReservation:CapacityReservation": _capacity_reservation,
     "aws:resourcegroups/group:Group": _resource_group,
+    "aws:rds/cluster:Cluster": _rds_cluster,
+    "aws:elasticache/serverlessCache:ServerlessCache": _serverless_cache,
+    "aws:elasticache/user:User": _cache_user,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "random:index/randomPassword:RandomPassword": _random_password,
 }
 
 

@@ -37,6 +37,7 @@ from plinth.spec.base import (
 from plinth.spec.bedrock import BedrockSpec, check_bedrock
 from plinth.spec.clusters import AnyClusterSpec, check_clusters
 from plinth.spec.errors import Problem
+from plinth.spec.gateway import GatewaySpec, gateway_problems
 from plinth.spec.guardrails import GuardrailsSpec
 from plinth.spec.tenants import (
     IdentityCenterSpec,
@@ -213,6 +214,9 @@ class PlinthSpec(SpecModel):
     clusters: tuple[AnyClusterSpec, ...] = ()
     """GPU Kubernetes clusters (EKS or CoreWeave), each with its GPU pools."""
     bedrock: BedrockSpec = BedrockSpec()
+    gateway: GatewaySpec | None = None
+    """The LLM gateway (LiteLLM) in front of the approved Bedrock models, with a team, key,
+    budget and limits per tenant that asks for it."""
     identity_center: IdentityCenterSpec | None = None
     """IAM Identity Center, for tenant personas held by SSO groups."""
     auditors: tuple[IamPrincipalArn, ...] = ()
@@ -287,9 +291,14 @@ class PlinthSpec(SpecModel):
             return (
                 self._profile_problems()
                 + self._guardrail_problems()
+                + self._gateway_problems()
                 + tenant_problems(
                     self.tenants,
-                    spec_offer(self.clusters, self.bedrock),
+                    spec_offer(
+                        self.clusters,
+                        self.bedrock,
+                        self.gateway_models() if self.gateway else None,
+                    ),
                     identity_center=self.identity_center is not None,
                 )
             )
@@ -303,6 +312,7 @@ class PlinthSpec(SpecModel):
                 "bedrock",
                 "auditors",
                 "guardrails",
+                "gateway",
                 "activate_cost_allocation_tags",
             )
             if key in self.model_fields_set
@@ -354,6 +364,22 @@ class PlinthSpec(SpecModel):
                 if region not in settings.allowed_regions
             ]
         return problems
+
+    def _gateway_problems(self) -> list[Problem]:
+        if self.gateway is None:
+            return []
+        return list(
+            gateway_problems(
+                self.gateway,
+                aws_clusters=[c.name for c in self.clusters if c.cloud == "aws"],
+                other_clusters=[c.name for c in self.clusters if c.cloud != "aws"],
+                models=self.gateway_models(),
+            )
+        )
+
+    def gateway_models(self) -> tuple[str, ...]:
+        """The models the gateway serves: the approved Bedrock models, by model ID."""
+        return self.bedrock.models if self.bedrock.enabled else ()
 
     def _guardrail_problems(self) -> list[Problem]:
         guardrails, problems = self.guardrails, []

@@ -28,6 +28,7 @@ from plinth.spec.base import (
 from plinth.spec.bedrock import BedrockSpec
 from plinth.spec.clusters import AnyClusterSpec, node_pool
 from plinth.spec.errors import Problem
+from plinth.spec.gateway import TenantGatewaySpec, tenant_gateway_problems
 
 TENANT_NAME_LIMIT = 20
 """Tenant names appear in namespaces, IAM role, permission-set, OpenSearch collection and
@@ -227,6 +228,8 @@ class TenantSpec(SpecModel):
     bedrock_models: tuple[str, ...] = ()
     """Bedrock models (from the platform's allowlist) the project's roles may invoke."""
     data_stores: DataStoresSpec = DataStoresSpec()
+    gateway: TenantGatewaySpec | None = None
+    """The project's team on the platform's LLM gateway: models, monthly budget, limits."""
     budget: BudgetSpec
     personas: PersonasSpec = PersonasSpec()
 
@@ -316,6 +319,8 @@ class PlatformOffer:
     """Providers all of whose models are approved."""
     bedrock_source: str = "plinth:bedrock"
     """Where the approved models are set, for messages."""
+    gateway_models: Sequence[str] | None = None
+    """Models the platform's gateway serves; None when it has no gateway."""
 
 
 def tenant_problems(
@@ -380,11 +385,19 @@ def offer_problems(
         at = f"{prefix}[{index}]"
         problems += _cluster_problems(tenant, offer, at, unknown_clusters)
         problems += _model_problems(tenant, offer, at)
+        if tenant.gateway is not None:
+            problems += tenant_gateway_problems(
+                tenant.gateway, tenant.data_classification, offer.gateway_models, at
+            )
     return problems
 
 
-def spec_offer(clusters: Sequence[AnyClusterSpec], bedrock: BedrockSpec) -> PlatformOffer:
-    """What a platform stack's own clusters and Bedrock section offer its tenants."""
+def spec_offer(
+    clusters: Sequence[AnyClusterSpec],
+    bedrock: BedrockSpec,
+    gateway_models: Sequence[str] | None = None,
+) -> PlatformOffer:
+    """What a platform stack's own clusters, Bedrock and gateway sections offer its tenants."""
     return PlatformOffer(
         where="this stack",
         gpu_units={
@@ -395,6 +408,7 @@ def spec_offer(clusters: Sequence[AnyClusterSpec], bedrock: BedrockSpec) -> Plat
         },
         bedrock_models=bedrock.models if bedrock.enabled else None,
         bedrock_providers=bedrock.allow_providers,
+        gateway_models=gateway_models,
     )
 
 

@@ -1,0 +1,125 @@
+"""The LiteLLM proxy's configuration (`proxy_config`) and environment, as pure data.
+
+Kept apart from the component so tests can hand the very same document to a real LiteLLM
+proxy and to LiteLLM's own config model. Secrets never appear here: the master and salt keys
+come from a Kubernetes Secret the Secrets Store CSI driver syncs from Secrets Manager, and the
+database and the cache take IAM tokens the proxy mints from its Pod Identity role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components.bedrock.models import ModelRef, supports_guardrails
+
+PROXY_PORT = 4000
+DATABASE_USER = "litellm"
+DATABASE_NAME = "litellm"
+KEYS_SECRET = "litellm-keys"
+"""The Kubernetes Secret the CSI driver syncs the master and salt keys into."""
+MASTER_KEY_ITEM = "masterkey"
+SALT_KEY_ITEM = "saltkey"
+ENV_MASTER_KEY = "os.environ/PROXY_MASTER_KEY"
+"""Where the chart puts the master key (masterkeySecretName/masterkeySecretKey)."""
+
+
+@dataclass(frozen=True)
+class GuardrailRef:
+    """The platform guardrail every Bedrock call applies: its ID and pinned version."""
+
+    identifier: pulumi.Input[str]
+    version: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """Everything the configuration depends on (plain values in tests, outputs in a stack)."""
+
+    region: str
+    bedrock_region: str
+    bedrock_models: Sequence[str]
+    guardrail: GuardrailRef | None
+    fallbacks: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    database_host: pulumi.Input[str] = ""
+    cache_host: pulumi.Input[str] = ""
+    cache_port: pulumi.Input[int] = 6379
+    cache_user: str = ""
+    cache_name: str = ""
+
+
+def bedrock_model_entry(model_id: str, settings: ProxySettings) -> dict[str, Any]:
+    """One model_list entry for a Bedrock model. Chat models go through the Converse API with
+    the platform guardrail in every request (`guardrailConfig`), which is what the gateway
+    role's IAM condition `bedrock:GuardrailIdentifier` demands; models Bedrock cannot guard
+    (embeddings) are called as they are."""
+    ref = ModelRef.parse(model_id)
+    params: dict[str, Any] = {"aws_region_name": settings.bedrock_region}
+    if supports_guardrails(ref.model_id) and settings.guardrail is not None:
+        params["model"] = f"bedrock/converse/{model_id}"
+        params["guardrailConfig"] = {
+            "guardrailIdentifier": settings.guardrail.identifier,
+            "guardrailVersion": settings.guardrail.version,
+            "trace": "disabled",
+        }
+    else:
+        params["model"] = f"bedrock/{model_id}"
+    return {"model_name": model_id, "litellm_params": params}
+
+
+def proxy_config(settings: ProxySettings) -> dict[str, Any]:
+    """The proxy's config.yaml: the models, message bodies out of every log by default, the
+    coordination cache for limits and spend across replicas (IAM-authenticated), fallbacks."""
+    config: dict[str, Any] = {
+        "model_list": [bedrock_model_entry(m, settings) for m in settings.bedrock_models],
+        "general_settings": {
+            "master_key": ENV_MASTER_KEY,
+            # Spend logs keep who called what and its cost, never the prompt or the answer.
+            "store_prompts_in_spend_logs": False,
+        },
+        "litellm_settings": {
+            # Prompts and completions are redacted from every log and callback unless a
+            # team's metadata allows its clients to opt out (tenants with logMessages).
+            "turn_off_message_logging": True,
+            "drop_params": True,
+            "json_logs": True,
+        },
+    }
+    if settings.cache_name:
+        config["general_settings"]["coordination_redis"] = {
+            "host": settings.cache_host,
+            "port": settings.cache_port,
+            "ssl": True,
+            "aws_iam_auth": True,
+            "aws_iam_user_name": settings.cache_user,
+            "aws_iam_cache_name": settings.cache_name,
+            "aws_iam_region": settings.region,
+            "aws_iam_serverless": True,
+        }
+    if settings.fallbacks:
+        config["router_settings"] = {
+            "fallbacks": [{model: list(to)} for model, to in settings.fallbacks.items()]
+        }
+    return config
+
+
+def database_environment(settings: ProxySettings) -> dict[str, pulumi.Input[str]]:
+    """The proxy connects to Aurora with an IAM token it mints and refreshes itself
+    (litellm/proxy/db/db_url_settings.py, IAM_TOKEN_DB_AUTH), over TLS."""
+    return {
+        "IAM_TOKEN_DB_AUTH": "true",
+        "DATABASE_HOST": settings.database_host,
+        "DATABASE_PORT": "5432",
+        "DATABASE_USER": DATABASE_USER,
+        "DATABASE_NAME": DATABASE_NAME,
+        "DATABASE_SSLMODE": "require",
+        "AWS_REGION_NAME": settings.region,
+    }
+
+
+TEAM_LOG_OPT_IN = "allow_client_message_redaction_opt_out"
+"""Team metadata that lets the team's requests keep their messages in the logs
+(litellm/proxy/litellm_pre_call_utils.py); without it the proxy strips the opt-out."""

@@ -1,0 +1,125 @@
+"""AWS identities of the gateway's pods: one IAM role per Kubernetes service account, assumed
+through EKS Pod Identity, and the statements each one needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import Statement, pod_identity_trust_statement, policy_document
+from components.names import bounded_name
+from components.scope import AwsScope, via_service
+
+ROLE_NAME_LIMIT = 64
+
+SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+"""What the Secrets Store CSI driver's AWS provider calls to mount a secret (its README and
+the AWS managed policy AWSSecretsManagerClientReadOnlyAccess)."""
+SECRET_KEY_ACTIONS = ("kms:Decrypt",)
+"""Reading a secret encrypted with a customer key decrypts it through Secrets Manager."""
+DATABASE_CONNECT_ACTIONS = ("rds-db:connect",)
+"""IAM database authentication: a token for one database user (Aurora User Guide,
+UsingWithRDS.IAMDBAuth.IAMPolicy)."""
+
+
+def secret_read_statements(
+    scope: AwsScope, secret_arns: Sequence[pulumi.Input[str]], key_arn: pulumi.Input[str]
+) -> list[Statement]:
+    """Read exactly these secrets, and decrypt with their key only through Secrets Manager."""
+    return [
+        {
+            "Sid": "ReadTheServiceSecrets",
+            "Effect": "Allow",
+            "Action": list(SECRET_READ_ACTIONS),
+            "Resource": list(secret_arns),
+        },
+        {
+            "Sid": "DecryptTheSecretsThroughSecretsManager",
+            "Effect": "Allow",
+            "Action": list(SECRET_KEY_ACTIONS),
+            "Resource": key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": via_service("secretsmanager", scope.region)}
+            },
+        },
+    ]
+
+
+def database_connect_statement(
+    scope: AwsScope, cluster_resource_id: pulumi.Input[str], user: str
+) -> Statement:
+    """Connect as one database user of one Aurora cluster with an IAM token."""
+    return {
+        "Sid": "ConnectAsTheServiceDatabaseUser",
+        "Effect": "Allow",
+        "Action": list(DATABASE_CONNECT_ACTIONS),
+        "Resource": scope.arn(
+            "rds-db", pulumi.Output.concat("dbuser:", cluster_resource_id, "/", user)
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class PodRoleArgs:
+    """One service account of one namespace on one EKS cluster, and what it may do."""
+
+    scope: AwsScope
+    role_name: str
+    description: str
+    cluster_name: pulumi.Input[str]
+    namespace: str
+    service_account: str
+    statements: Sequence[Statement]
+    tags: Mapping[str, str]
+
+
+class PodRole(pulumi.ComponentResource):
+    """An IAM role only the named service account can assume (Pod Identity session tags pin
+    cluster, namespace and service account), its inline policy, and the association."""
+
+    role: aws.iam.Role
+
+    def __init__(
+        self, name: str, args: PodRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("plinth:gateway:PodRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        scope = args.scope
+        cluster_arn = scope.arn("eks", pulumi.Output.concat("cluster/", args.cluster_name))
+        self.role = aws.iam.Role(
+            name,
+            name=bounded_name(args.role_name, ROLE_NAME_LIMIT),
+            description=args.description,
+            assume_role_policy=policy_document(
+                [
+                    pod_identity_trust_statement(
+                        "AssumedByEksPodIdentityForOneServiceAccount",
+                        scope.service_principal("pods.eks", self),
+                        cluster_arns=[cluster_arn],
+                        namespace=args.namespace,
+                        service_account=args.service_account,
+                    )
+                ]
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.id,
+            policy=policy_document(args.statements),
+            opts=child,
+        )
+        aws.eks.PodIdentityAssociation(
+            f"{name}-association",
+            cluster_name=args.cluster_name,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            role_arn=self.role.arn,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.register_outputs({"roleArn": self.role.arn})

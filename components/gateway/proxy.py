@@ -1,0 +1,451 @@
+"""The LLM gateway on an EKS cluster: the LiteLLM proxy from its official chart, its identity,
+its secrets' delivery, its database bootstrap and its network fence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.bedrock.grants import ModelGrantArgs, model_grant_statements
+from components.gateway.cache import CONNECT_ACTIONS
+from components.gateway.config import (
+    DATABASE_NAME,
+    DATABASE_USER,
+    KEYS_SECRET,
+    MASTER_KEY_ITEM,
+    PROXY_PORT,
+    SALT_KEY_ITEM,
+    ProxySettings,
+    database_environment,
+    proxy_config,
+)
+from components.gateway.identity import (
+    PodRole,
+    PodRoleArgs,
+    database_connect_statement,
+    secret_read_statements,
+)
+from components.gateway.release import CHART, IMAGE
+from components.iam import Statement
+from components.scope import AwsScope
+from components.tenant.contract import GATEWAY_LABEL
+
+NAMESPACE = "plinth-gateway"
+SERVICE_ACCOUNT = "litellm"
+BOOTSTRAP_SERVICE_ACCOUNT = "litellm-db-bootstrap"
+RELEASE = "litellm"
+SERVICE = "litellm"
+"""The chart names its Service after the release (`<release>-litellm` unless the release name
+contains the chart name, which `litellm` does)."""
+SECRETS_API = "secrets-store.csi.x-k8s.io/v1"
+SECRETS_MOUNT = "/mnt/secrets-store"
+POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres:17.7-alpine"
+"""psql for the one-off database bootstrap, matching the Aurora engine's major version (the
+official image, mirrored by ECR Public)."""
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+"""What the `restricted` Pod Security Standard asks of every container."""
+
+BOOTSTRAP_SQL = f"""\
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{DATABASE_USER}') THEN
+    CREATE ROLE {DATABASE_USER} LOGIN;
+  END IF;
+END $$;
+GRANT rds_iam TO {DATABASE_USER};
+GRANT {DATABASE_USER} TO CURRENT_USER;
+ALTER DATABASE {DATABASE_NAME} OWNER TO {DATABASE_USER};
+ALTER SCHEMA public OWNER TO {DATABASE_USER};
+"""
+"""Idempotent: the proxy's own login (IAM authentication only: `rds_iam`, no password) owns
+its database and schema, so its migrations can create tables. Run as the RDS-managed master
+user, whose password only this job's role may read."""
+
+
+@dataclass(frozen=True)
+class LlmGatewayArgs:
+    """Inputs of an LlmGateway (resolved by the platform stack from its spec)."""
+
+    scope: AwsScope
+    name_prefix: str
+    cluster_name: pulumi.Input[str]
+    kubernetes_provider: k8s.Provider
+    version: str
+    replicas: int
+    models: ModelGrantArgs
+    """The Bedrock models and guardrail the gateway role may use."""
+    settings: ProxySettings
+    master_key_arn: pulumi.Input[str]
+    salt_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    database_master_secret_arn: pulumi.Input[str]
+    database_resource_id: pulumi.Input[str]
+    cache_arn: pulumi.Input[str]
+    cache_user_arn: pulumi.Input[str]
+    tenant_namespaces: Sequence[str]
+    """Tenant namespaces granted the gateway: the only pods that may call it."""
+    control_plane_cidrs: Sequence[pulumi.Input[str]]
+    """Where the API server's service proxy connects from (admin calls of `pulumi up`)."""
+    tags: Mapping[str, str]
+    ready: Sequence[pulumi.Resource] = ()
+    """Cluster resources to wait for (the CSI driver)."""
+
+
+class LlmGateway(pulumi.ComponentResource):
+    """The LiteLLM proxy, internal only (ClusterIP), in its own namespace:
+
+    - the official chart at a pinned release (past the 2026 advisories), two replicas by
+      default, `restricted` pod security, no Helm value holding a secret;
+    - a Pod Identity role that may invoke exactly the granted Bedrock models with the platform
+      guardrail, read its two secrets, connect to its database user and its cache user;
+    - the master and salt keys mounted by the Secrets Store CSI driver from Secrets Manager;
+    - a one-off Job that creates the proxy's IAM-authenticated database login, with its own
+      role that alone reads the database master secret;
+    - NetworkPolicies: ingress on the proxy port only from granted tenant namespaces and the
+      control plane, egress only to DNS, the Pod Identity agent and HTTPS/PostgreSQL/Valkey.
+    """
+
+    namespace: str
+    service_url: str
+    """Where tenant pods call the gateway (OpenAI-compatible base URL)."""
+    release: k8s.helm.v3.Release
+
+    def __init__(
+        self, name: str, args: LlmGatewayArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("plinth:gateway:LlmGateway", name, None, opts)
+        self._name, self._args = name, args
+        self.namespace = NAMESPACE
+        self.service_url = f"http://{SERVICE}.{NAMESPACE}.svc.cluster.local:{PROXY_PORT}"
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": NAMESPACE,
+                "labels": {
+                    GATEWAY_LABEL: "true",
+                    **{
+                        f"pod-security.kubernetes.io/{mode}": "restricted"
+                        for mode in ("enforce", "audit", "warn")
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=list(args.ready))
+            ),
+        )
+        self._in_namespace = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
+        )
+        gateway_role = self._gateway_role()
+        bootstrap_role = self._bootstrap_role()
+        keys = self._secret_provider_class(
+            "keys",
+            [
+                {
+                    "objectName": args.master_key_arn,
+                    "objectType": "secretsmanager",
+                    "objectAlias": MASTER_KEY_ITEM,
+                },
+                {
+                    "objectName": args.salt_key_arn,
+                    "objectType": "secretsmanager",
+                    "objectAlias": SALT_KEY_ITEM,
+                },
+            ],
+            sync_to=KEYS_SECRET,
+        )
+        bootstrap = self._database_bootstrap(bootstrap_role)
+        self._network_policies()
+        self.release = self._release(depends_on=[gateway_role, keys, bootstrap])
+        self.register_outputs({"namespace": self.namespace, "serviceUrl": self.service_url})
+
+    # --- identity -------------------------------------------------------------------------
+
+    def _gateway_role(self) -> PodRole:
+        args = self._args
+        statements: list[Statement] = [
+            *model_grant_statements(args.models, self),
+            *secret_read_statements(
+                args.scope, [args.master_key_arn, args.salt_key_arn], args.secrets_key_arn
+            ),
+            database_connect_statement(args.scope, args.database_resource_id, DATABASE_USER),
+            {
+                "Sid": "ConnectAsTheGatewayCacheUser",
+                "Effect": "Allow",
+                "Action": list(CONNECT_ACTIONS),
+                "Resource": [args.cache_arn, args.cache_user_arn],
+            },
+        ]
+        return self._pod_role("gateway", SERVICE_ACCOUNT, "LLM gateway (LiteLLM proxy)", statements)
+
+    def _bootstrap_role(self) -> PodRole:
+        args = self._args
+        return self._pod_role(
+            "gateway-db-bootstrap",
+            BOOTSTRAP_SERVICE_ACCOUNT,
+            "LLM gateway database bootstrap (reads the database master secret)",
+            secret_read_statements(
+                args.scope, [args.database_master_secret_arn], args.secrets_key_arn
+            ),
+        )
+
+    def _pod_role(
+        self, role: str, service_account: str, description: str, statements: list[Statement]
+    ) -> PodRole:
+        args = self._args
+        k8s.core.v1.ServiceAccount(
+            f"{self._name}-{role}-sa",
+            metadata={"name": service_account, "namespace": NAMESPACE},
+            # Only the pods that need AWS credentials mount a token; the proxy talks to the
+            # API server not at all.
+            automount_service_account_token=False,
+            opts=self._in_namespace,
+        )
+        return PodRole(
+            f"{self._name}-{role}",
+            PodRoleArgs(
+                scope=args.scope,
+                role_name=f"{args.name_prefix}-{role}",
+                description=description,
+                cluster_name=args.cluster_name,
+                namespace=NAMESPACE,
+                service_account=service_account,
+                statements=statements,
+                tags=args.tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    # --- secrets --------------------------------------------------------------------------
+
+    def _secret_provider_class(
+        self,
+        name: str,
+        objects: list[dict[str, Any]],
+        *,
+        sync_to: str | None = None,
+        items: Sequence[str] = (),
+    ) -> k8s.apiextensions.CustomResource:
+        """A SecretProviderClass for the AWS provider with Pod Identity; `sync_to` also
+        mirrors the objects into a Kubernetes Secret (encrypted by the cluster's KMS key)
+        while a pod mounts them, for the chart's secretKeyRef environment."""
+        spec: dict[str, Any] = {
+            "provider": "aws",
+            "parameters": {
+                "region": self._args.scope.region,
+                "usePodIdentity": "true",
+                "objects": pulumi.Output.json_dumps(objects),
+            },
+        }
+        if sync_to:
+            spec["secretObjects"] = [
+                {
+                    "secretName": sync_to,
+                    "type": "Opaque",
+                    "data": [
+                        {"objectName": item, "key": item}
+                        for item in (items or [o["objectAlias"] for o in objects])
+                    ],
+                }
+            ]
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-{name}-secrets",
+            api_version=SECRETS_API,
+            kind="SecretProviderClass",
+            metadata={"name": f"litellm-{name}", "namespace": NAMESPACE},
+            spec=spec,
+            opts=self._in_namespace,
+        )
+
+    # --- database bootstrap ---------------------------------------------------------------
+
+    def _database_bootstrap(self, role: PodRole) -> k8s.batch.v1.Job:
+        args = self._args
+        provider_class = self._secret_provider_class(
+            "db-master",
+            [
+                {
+                    "objectName": args.database_master_secret_arn,
+                    "objectType": "secretsmanager",
+                    "jmesPath": [
+                        {"path": "username", "objectAlias": "username"},
+                        {"path": "password", "objectAlias": "password"},
+                    ],
+                }
+            ],
+        )
+        # libpq reads PGHOST, PGDATABASE and PGSSLMODE from the environment.
+        script = (
+            f'export PGPASSWORD="$(cat {SECRETS_MOUNT}/password)"\n'
+            f'exec psql --username="$(cat {SECRETS_MOUNT}/username)" '
+            '--set ON_ERROR_STOP=1 --no-psqlrc --command "$BOOTSTRAP_SQL"\n'
+        )
+        return k8s.batch.v1.Job(
+            f"{self._name}-db-bootstrap",
+            metadata={"name": "litellm-db-bootstrap", "namespace": NAMESPACE},
+            spec={
+                "backoffLimit": 6,
+                "template": {
+                    "spec": {
+                        "serviceAccountName": BOOTSTRAP_SERVICE_ACCOUNT,
+                        "automountServiceAccountToken": False,
+                        "restartPolicy": "Never",
+                        "securityContext": {
+                            "runAsNonRoot": True,
+                            "runAsUser": 70,
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                        },
+                        "containers": [
+                            {
+                                "name": "psql",
+                                "image": POSTGRES_IMAGE,
+                                "command": ["/bin/sh", "-c", script],
+                                "env": [
+                                    {"name": "PGHOST", "value": args.settings.database_host},
+                                    {"name": "PGPORT", "value": "5432"},
+                                    {"name": "PGDATABASE", "value": DATABASE_NAME},
+                                    {"name": "PGSSLMODE", "value": "require"},
+                                    {"name": "BOOTSTRAP_SQL", "value": BOOTSTRAP_SQL},
+                                ],
+                                "securityContext": {
+                                    **RESTRICTED_CONTAINER,
+                                    "readOnlyRootFilesystem": True,
+                                },
+                                "resources": {
+                                    "requests": {"cpu": "50m", "memory": "64Mi"},
+                                    "limits": {"memory": "64Mi"},
+                                },
+                                "volumeMounts": [
+                                    {
+                                        "name": "db-master",
+                                        "mountPath": SECRETS_MOUNT,
+                                        "readOnly": True,
+                                    }
+                                ],
+                            }
+                        ],
+                        "volumes": [_csi_volume("db-master", "litellm-db-master")],
+                    }
+                },
+            },
+            opts=pulumi.ResourceOptions.merge(
+                self._in_namespace, pulumi.ResourceOptions(depends_on=[role, provider_class])
+            ),
+        )
+
+    # --- the proxy ------------------------------------------------------------------------
+
+    def _release(self, depends_on: list[pulumi.Resource]) -> k8s.helm.v3.Release:
+        args = self._args
+        environment = database_environment(args.settings)
+        values: dict[str, Any] = {
+            "replicaCount": args.replicas,
+            "image": {"repository": IMAGE, "tag": f"v{args.version}", "pullPolicy": "IfNotPresent"},
+            "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
+            "service": {"type": "ClusterIP", "port": PROXY_PORT},
+            "masterkeySecretName": KEYS_SECRET,
+            "masterkeySecretKey": MASTER_KEY_ITEM,
+            # No database from the chart: the proxy builds its URL from DATABASE_* with an
+            # IAM token (the chart's db.useExisting would render a password URL).
+            "db": {"useExisting": False, "deployStandalone": False},
+            "redis": {"enabled": False},
+            "envVars": environment,
+            "extraEnvVars": [
+                {
+                    "name": "LITELLM_SALT_KEY",
+                    "valueFrom": {"secretKeyRef": {"name": KEYS_SECRET, "key": SALT_KEY_ITEM}},
+                },
+            ],
+            "volumes": [_csi_volume("keys", "litellm-keys")],
+            "volumeMounts": [{"name": "keys", "mountPath": SECRETS_MOUNT, "readOnly": True}],
+            "podSecurityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "securityContext": RESTRICTED_CONTAINER,
+            "resources": {
+                "requests": {"cpu": "500m", "memory": "1Gi"},
+                "limits": {"memory": "2Gi"},
+            },
+            # Helm runs the schema migration once before each install and upgrade; the
+            # replicas start with schema updates off.
+            "migrationJob": {
+                "enabled": True,
+                "hooks": {"helm": {"enabled": True}, "argocd": {"enabled": False}},
+            },
+            "proxy_config": proxy_config(args.settings),
+        }
+        return k8s.helm.v3.Release(
+            f"{self._name}-release",
+            name=RELEASE,
+            chart=CHART,
+            version=args.version,
+            namespace=NAMESPACE,
+            create_namespace=False,
+            values=values,
+            opts=pulumi.ResourceOptions.merge(
+                self._in_namespace, pulumi.ResourceOptions(depends_on=depends_on)
+            ),
+        )
+
+    # --- network --------------------------------------------------------------------------
+
+    def _network_policies(self) -> None:
+        args = self._args
+        proxy_pods = {"matchLabels": {"app.kubernetes.io/name": "litellm"}}
+        tenants = [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": tenant}}}
+            for tenant in args.tenant_namespaces
+        ]
+        control_plane = [{"ipBlock": {"cidr": cidr}} for cidr in args.control_plane_cidrs]
+        port = [{"protocol": "TCP", "port": PROXY_PORT}]
+        policies: dict[str, dict[str, Any]] = {
+            "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            "allow-granted-tenants": {
+                "podSelector": proxy_pods,
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": tenants + control_plane, "ports": port}]
+                if tenants or control_plane
+                else [],
+            },
+            "allow-egress": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                    {
+                        "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
+                        "ports": [{"protocol": "TCP", "port": 80}],
+                    },
+                    {"ports": [{"protocol": "TCP", "port": p} for p in (443, 5432, 6379, 6380)]},
+                ],
+            },
+        }
+        for policy_name, spec in policies.items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{self._name}-{policy_name}",
+                metadata={"name": policy_name, "namespace": NAMESPACE},
+                spec=spec,
+                opts=self._in_namespace,
+            )
+
+
+def _csi_volume(name: str, provider_class: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "csi": {
+            "driver": "secrets-store.csi.k8s.io",
+            "readOnly": True,
+            "volumeAttributes": {"secretProviderClass": provider_class},
+        },
+    }

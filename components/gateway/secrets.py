@@ -1,0 +1,98 @@
+"""The gateway's generated credentials, each a Secrets Manager secret under the platform key.
+
+Values come from `random.RandomPassword`, which Pulumi keeps encrypted in state as a secret
+(as it does the secret versions); they never appear in Helm values or stack outputs. The pods
+read them through the Secrets Store CSI driver with their own Pod Identity, and the tenant-team
+resource reads the master key with the deployer's credentials. Write-only (`_wo`) arguments
+would not keep them out of state either (pulumi/pulumi-terraform-bridge#3201), and a value
+drawn anew on every run could not be compared. Bump `version` to rotate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+MASTER_KEY_PREFIX = "sk-"
+"""LiteLLM accepts only master keys that start with sk-."""
+KEY_LENGTH = 48
+"""Characters of each generated value (alphanumeric: it travels in headers and URLs)."""
+RECOVERY_WINDOW_DAYS = 30
+"""Days a deleted secret stays recoverable (the longest Secrets Manager allows)."""
+
+
+@dataclass(frozen=True)
+class GatewaySecretsArgs:
+    """Where the secrets live and how they are encrypted."""
+
+    name_prefix: str
+    key_arn: pulumi.Input[str]
+    tags: Mapping[str, str]
+    version: int = 1
+    """Rotation counter: new values are drawn and written when it changes."""
+    protect: bool = False
+
+
+class GatewaySecrets(pulumi.ComponentResource):
+    """Two secrets: the master key (admin API, never handed to teams) and the salt key (LiteLLM
+    encrypts provider credentials stored in its database with it: losing it loses them, so it
+    is retained on delete). The database and the cache take IAM tokens, so they have none."""
+
+    master_key: aws.secretsmanager.Secret
+    salt_key: aws.secretsmanager.Secret
+
+    def __init__(
+        self, name: str, args: GatewaySecretsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("plinth:gateway:GatewaySecrets", name, None, opts)
+        self._args = args
+        self.master_key = self._secret(
+            name, "master-key", "LLM gateway master key (admin API only)", MASTER_KEY_PREFIX
+        )
+        self.salt_key = self._secret(
+            name, "salt-key", "LLM gateway salt key (encrypts stored credentials)", "", retain=True
+        )
+        self.register_outputs(
+            {
+                "masterKeyArn": self.master_key.arn,
+                "saltKeyArn": self.salt_key.arn,
+            }
+        )
+
+    def _secret(
+        self, name: str, role: str, description: str, prefix: str, *, retain: bool = False
+    ) -> aws.secretsmanager.Secret:
+        args = self._args
+        secret = aws.secretsmanager.Secret(
+            f"{name}-{role}",
+            name=f"{args.name_prefix}/gateway/{role}",
+            description=description,
+            kms_key_id=args.key_arn,
+            recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=retain),
+        )
+        drawn = random.RandomPassword(
+            f"{name}-{role}-value",
+            length=KEY_LENGTH,
+            special=False,
+            min_lower=1,
+            min_upper=1,
+            min_numeric=1,
+            keepers={"version": str(args.version)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        value: pulumi.Output[str] = pulumi.Output.secret(
+            drawn.result.apply(lambda v: f"{prefix}{v}")
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-{role}-version",
+            secret_id=secret.id,
+            secret_string=value,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return secret
