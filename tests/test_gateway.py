@@ -1,0 +1,297 @@
+"""The LLM gateway: its spec, what the dev stack builds for it, its configuration, and the
+tenant-team resource's calls (against a loopback admin API and moto's Secrets Manager)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from support import dev_stack_document, one, of_type
+from test_tenant_spec import problems, tenant
+
+from components.gateway.admin import MASTER_KEY_HEADER
+from components.gateway.config import GuardrailRef, ProxySettings, proxy_config
+from components.gateway.release import GATEWAY_VERSION, advisory_problem
+from components.gateway.teams import GatewayTeamProvider
+from components.gateway.transport import CLUSTER_HEADER, TOKEN_PREFIX, eks_token
+from plinth.engine import Preview
+
+SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+TITAN = "amazon.titan-embed-text-v2:0"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def gateway_config(**changes: Any) -> dict[str, Any]:
+    config: dict[str, Any] = dev_stack_document()["config"]
+    config["plinth:tenants"] = []
+    config.update({f"plinth:{key}": value for key, value in changes.items()})
+    return config
+
+
+# --- spec -------------------------------------------------------------------------------
+
+
+def test_the_gateway_needs_an_eks_cluster_of_the_stack() -> None:
+    assert problems(gateway_config(gateway={"cluster": "nope"})) == [
+        "plinth:gateway.cluster: 'nope' is not a cluster of this stack (EKS clusters: gpu)"
+    ]
+
+
+def test_fallbacks_name_served_models_only() -> None:
+    config = gateway_config(gateway={"cluster": "gpu", "fallbacks": {SONNET: [SONNET, "gpt-4o"]}})
+    assert problems(config) == [
+        f"plinth:gateway.fallbacks.{SONNET}[0]: falls back to itself",
+        f"plinth:gateway.fallbacks.{SONNET}[1]: 'gpt-4o' is not a gateway model "
+        f"(approved: {SONNET}, {TITAN})",
+    ]
+
+
+def test_a_tenant_asks_for_served_models_and_logs_only_what_its_class_allows() -> None:
+    grant = {"models": ["gpt-4o"], "monthlyBudgetUsd": 100, "logMessages": True}
+    config = gateway_config(tenants=[tenant(dataClassification="confidential", gateway=grant)])
+    assert problems(config) == [
+        "plinth:tenants[0].gateway.logMessages: a confidential tenant's prompts and "
+        "completions stay out of the request logs; only public or internal tenants may keep them",
+        f"plinth:tenants[0].gateway.models[0]: 'gpt-4o' is not a gateway model "
+        f"(approved: {SONNET}, {TITAN})",
+    ]
+
+
+def test_a_tenant_cannot_ask_for_a_gateway_the_platform_lacks() -> None:
+    config = gateway_config(tenants=[tenant(gateway={"models": [SONNET], "monthlyBudgetUsd": 1})])
+    del config["plinth:gateway"]
+    assert problems(config) == [
+        "plinth:tenants[0].gateway: the platform has no gateway (plinth:gateway)"
+    ]
+
+
+# --- the release ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "refused"),
+    [
+        (GATEWAY_VERSION, False),
+        ("1.83.7", False),
+        ("v1.83.7-stable", False),
+        ("1.83.6", True),
+        ("1.82.8", True),
+        ("latest", True),
+    ],
+)
+def test_releases_before_the_advisories_fix_are_refused(version: str, refused: bool) -> None:
+    assert (advisory_problem(version) is not None) is refused
+
+
+# --- what the dev stack builds ----------------------------------------------------------
+
+
+def test_the_database_is_encrypted_private_iam_authenticated_and_retained(
+    dev_preview: Preview,
+) -> None:
+    cluster = one(dev_preview, "aws:rds/cluster:Cluster")
+    inputs = cluster.plain_inputs
+    assert inputs["storageEncrypted"] is True
+    assert inputs["iamDatabaseAuthenticationEnabled"] is True
+    assert inputs["manageMasterUserPassword"] is True
+    assert "masterPassword" not in inputs
+    assert inputs["skipFinalSnapshot"] is False
+    assert inputs["backupRetentionPeriod"] == 14  # soc2
+    assert inputs["deletionProtection"] is True  # soc2, though plinth:protect is off
+    assert cluster.retain_on_delete
+    instance = one(dev_preview, "aws:rds/clusterInstance:ClusterInstance")
+    assert instance.plain_inputs["publiclyAccessible"] is False
+    assert instance.plain_inputs["instanceClass"] == "db.serverless"
+
+
+def test_the_cache_is_valkey_with_iam_users_only(dev_preview: Preview) -> None:
+    cache = one(dev_preview, "aws:elasticache/serverlessCache:ServerlessCache").plain_inputs
+    assert (cache["engine"], cache["majorEngineVersion"]) == ("valkey", "8")
+    assert cache["kmsKeyId"] and cache["userGroupId"]
+    users = {
+        u.plain_inputs["userName"]: u.plain_inputs
+        for u in of_type(dev_preview, "aws:elasticache/user:User")
+    }
+    assert users["default"]["accessString"] == "off -@all"
+    (service,) = [u for name, u in users.items() if name != "default"]
+    assert service["authenticationMode"] == {"type": "iam"}
+    assert service["userName"] == service["userId"]
+
+
+def test_the_release_is_pinned_and_its_values_hold_no_secret(dev_preview: Preview) -> None:
+    release = one(dev_preview, RELEASE, "gateway").plain_inputs
+    assert (release["chart"], release["version"]) == (
+        "oci://ghcr.io/berriai/litellm-helm",
+        GATEWAY_VERSION,
+    )
+    values = release["values"]
+    assert values["image"]["tag"] == f"v{GATEWAY_VERSION}"
+    assert values["envVars"]["IAM_TOKEN_DB_AUTH"] == "true"
+    text = json.dumps(values)
+    assert "sk-" not in text and "offline" not in text  # no generated value leaks in
+    assert values["proxy_config"]["litellm_settings"]["turn_off_message_logging"] is True
+
+
+def test_the_gateway_role_invokes_the_approved_models_only_with_the_guardrail(
+    dev_preview: Preview,
+) -> None:
+    policy = json.loads(
+        one(dev_preview, "aws:iam/rolePolicy:RolePolicy", "gateway-gateway-policy").plain_inputs["policy"]
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    invoke = by_sid["InvokeApprovedModels"]
+    assert "bedrock:GuardrailIdentifier" in invoke["Condition"]["StringEquals"]
+    assert all("*" not in arn for arn in invoke["Resource"])
+    assert len(by_sid["ReadTheServiceSecrets"]["Resource"]) == 2
+    assert by_sid["ConnectAsTheServiceDatabaseUser"]["Resource"].endswith("/litellm")
+
+
+def test_the_tenant_key_reaches_its_namespace_as_a_secret(dev_preview: Preview) -> None:
+    secret = one(dev_preview, "kubernetes:core/v1:Secret", "search-gateway-key")
+    assert secret.plain_inputs["metadata"]["namespace"] == "search"
+    team = one(dev_preview, "pulumi-python:dynamic:Resource", "search-gateway-team")
+    inputs = team.plain_inputs
+    assert (inputs["team_id"], inputs["models"], inputs["max_budget"]) == ("search", [SONNET], 500)
+
+
+# --- configuration ----------------------------------------------------------------------
+
+
+def test_chat_models_carry_the_guardrail_and_embeddings_do_not() -> None:
+    config = proxy_config(
+        ProxySettings(
+            region="us-east-1",
+            bedrock_region="us-east-1",
+            bedrock_models=[SONNET, TITAN],
+            guardrail=GuardrailRef("arn:aws:bedrock:us-east-1:123456789012:guardrail/g1", "3"),
+        )
+    )
+    chat, embed = (entry["litellm_params"] for entry in config["model_list"])
+    assert chat["model"] == f"bedrock/converse/{SONNET}"
+    assert chat["guardrailConfig"]["guardrailVersion"] == "3"
+    assert embed == {"model": f"bedrock/{TITAN}", "aws_region_name": "us-east-1"}
+
+
+def test_the_eks_token_is_a_presigned_caller_identity_naming_the_cluster() -> None:
+    session = boto3.Session(aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x")
+    token = eks_token("plinth-dev-gpu", "us-east-1", session)
+    assert token.startswith(TOKEN_PREFIX)
+    encoded = token.removeprefix(TOKEN_PREFIX)
+    url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert url.startswith("https://sts.us-east-1.amazonaws.com/")
+    assert query["Action"] == ["GetCallerIdentity"]
+    assert CLUSTER_HEADER in query["X-Amz-SignedHeaders"][0]
+
+
+# --- the team resource ------------------------------------------------------------------
+
+
+class AdminApi(BaseHTTPRequestHandler):
+    """The admin routes the team resource calls, keeping teams and keys in memory; refuses
+    any call without the master key."""
+
+    master_key = "sk-master"
+    teams: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+    def _reply(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.headers.get(MASTER_KEY_HEADER) != self.master_key:
+            return self._reply(401, {"error": "no key"})
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/team/info":
+            team = self.teams.get(query["team_id"])
+            return self._reply(200, {"team_info": team}) if team else self._reply(404, {})
+        if url.path == "/key/info":
+            return self._reply(200, {}) if query["key"] in self.keys else self._reply(404, {})
+        return self._reply(404, {})
+
+    def do_POST(self) -> None:
+        if self.headers.get(MASTER_KEY_HEADER) != self.master_key:
+            return self._reply(401, {"error": "no key"})
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path in ("/team/new", "/team/update"):
+            self.teams[body["team_id"]] = body
+        elif self.path == "/team/delete":
+            for team_id in body["team_ids"]:
+                self.teams.pop(team_id, None)
+        elif self.path == "/key/generate":
+            key = f"sk-{body['team_id']}-{len(self.keys)}"
+            self.keys[key] = body["team_id"]
+            return self._reply(200, {"key": key})
+        elif self.path == "/key/delete":
+            for key in body["keys"]:
+                self.keys.pop(key, None)
+        return self._reply(200, {})
+
+
+@pytest.fixture
+def admin_url() -> Iterator[str]:
+    AdminApi.teams, AdminApi.keys = {}, {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AdminApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@mock_aws
+def test_the_team_follows_the_file_and_comes_back_after_a_hand_edit(
+    admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="plinth-dev/gateway/master-key", SecretString=AdminApi.master_key
+    )
+    props: dict[str, Any] = {
+        "team_id": "search",
+        "models": [SONNET],
+        "max_budget": 500.0,
+        "rpm_limit": 600,
+        "tpm_limit": 200000,
+        "metadata": {"plinth_tenant": "search"},
+        "master_key_secret_arn": secret["ARN"],
+        "region": "us-east-1",
+        "admin_url": admin_url,
+    }
+    provider = GatewayTeamProvider()
+    created = provider.create(props)
+    key = created.outs["key"]
+    assert AdminApi.teams["search"]["max_budget"] == 500.0
+    assert AdminApi.keys == {key: "search"}
+
+    assert not provider.diff("search", created.outs, props).changes
+    AdminApi.teams["search"]["max_budget"] = 5000.0  # edited by hand
+    assert provider.diff("search", created.outs, props).changes
+
+    provider.update("search", created.outs, {**props, "max_budget": 800.0})
+    assert AdminApi.teams["search"]["max_budget"] == 800.0
+
+    del AdminApi.teams["search"]  # deleted by hand
+    assert provider.diff("search", created.outs, props).changes
+
+    provider.update("search", created.outs, props)
+    provider.delete("search", created.outs)
+    assert AdminApi.teams == {} and AdminApi.keys == {}
