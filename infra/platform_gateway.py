@@ -137,7 +137,7 @@ def gateway_layer(
             salt_key_arn=secrets.salt_key.arn,
             secrets_key_arn=base.platform_key.arn,
             database_master_secret_arn=database.cluster.master_user_secrets.apply(
-                lambda found: found[0].secret_arn if found else ""
+                lambda found: (found[0].secret_arn or "") if found else ""
             ),
             database_resource_id=database.resource_id,
             cache_arn=cache.cache_arn,
@@ -154,7 +154,7 @@ def gateway_layer(
         region=spec.aws.region,
         cluster_name=cluster.outputs.cluster_name,
         cluster_endpoint=cluster.outputs.endpoint,
-        cluster_certificate_authority=cluster.outputs.certificate_authority,
+        cluster_certificate_authority=cluster.outputs.certificate_authority or "",
         namespace=NAMESPACE,
         service=SERVICE,
         port=PROXY_PORT,

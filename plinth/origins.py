@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-OriginKind = Literal["network", "bucket", "cluster", "gpuPool", "bedrock", "guardrails", "tenant"]
+OriginKind = Literal[
+    "network", "bucket", "cluster", "gpuPool", "bedrock", "guardrails", "gateway", "tenant"
+]
 """The kind of entry: a rule names, per kind, the key under the entry that fixes it."""
 
 

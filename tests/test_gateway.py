@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from support import dev_stack_document, one, of_type
+from support import dev_stack_document, of_type, one
 from test_tenant_spec import problems, tenant
 
 from components.gateway.admin import MASTER_KEY_HEADER
@@ -144,7 +144,9 @@ def test_the_gateway_role_invokes_the_approved_models_only_with_the_guardrail(
     dev_preview: Preview,
 ) -> None:
     policy = json.loads(
-        one(dev_preview, "aws:iam/rolePolicy:RolePolicy", "gateway-gateway-policy").plain_inputs["policy"]
+        one(dev_preview, "aws:iam/rolePolicy:RolePolicy", "gateway-gateway-policy").plain_inputs[
+            "policy"
+        ]
     )
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     invoke = by_sid["InvokeApprovedModels"]

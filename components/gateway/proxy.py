@@ -289,54 +289,55 @@ class LlmGateway(pulumi.ComponentResource):
             f'exec psql --username="$(cat {SECRETS_MOUNT}/username)" '
             '--set ON_ERROR_STOP=1 --no-psqlrc --command "$BOOTSTRAP_SQL"\n'
         )
+        job_spec: Any = {
+            "backoffLimit": 6,
+            "template": {
+                "spec": {
+                    "serviceAccountName": BOOTSTRAP_SERVICE_ACCOUNT,
+                    "automountServiceAccountToken": False,
+                    "restartPolicy": "Never",
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 70,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "psql",
+                            "image": POSTGRES_IMAGE,
+                            "command": ["/bin/sh", "-c", script],
+                            "env": [
+                                {"name": "PGHOST", "value": args.settings.database_host},
+                                {"name": "PGPORT", "value": "5432"},
+                                {"name": "PGDATABASE", "value": DATABASE_NAME},
+                                {"name": "PGSSLMODE", "value": "require"},
+                                {"name": "BOOTSTRAP_SQL", "value": BOOTSTRAP_SQL},
+                            ],
+                            "securityContext": {
+                                **RESTRICTED_CONTAINER,
+                                "readOnlyRootFilesystem": True,
+                            },
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "64Mi"},
+                                "limits": {"memory": "64Mi"},
+                            },
+                            "volumeMounts": [
+                                {
+                                    "name": "db-master",
+                                    "mountPath": SECRETS_MOUNT,
+                                    "readOnly": True,
+                                }
+                            ],
+                        }
+                    ],
+                    "volumes": [_csi_volume("db-master", "litellm-db-master")],
+                }
+            },
+        }
         return k8s.batch.v1.Job(
             f"{self._name}-db-bootstrap",
             metadata={"name": "litellm-db-bootstrap", "namespace": NAMESPACE},
-            spec={
-                "backoffLimit": 6,
-                "template": {
-                    "spec": {
-                        "serviceAccountName": BOOTSTRAP_SERVICE_ACCOUNT,
-                        "automountServiceAccountToken": False,
-                        "restartPolicy": "Never",
-                        "securityContext": {
-                            "runAsNonRoot": True,
-                            "runAsUser": 70,
-                            "seccompProfile": {"type": "RuntimeDefault"},
-                        },
-                        "containers": [
-                            {
-                                "name": "psql",
-                                "image": POSTGRES_IMAGE,
-                                "command": ["/bin/sh", "-c", script],
-                                "env": [
-                                    {"name": "PGHOST", "value": args.settings.database_host},
-                                    {"name": "PGPORT", "value": "5432"},
-                                    {"name": "PGDATABASE", "value": DATABASE_NAME},
-                                    {"name": "PGSSLMODE", "value": "require"},
-                                    {"name": "BOOTSTRAP_SQL", "value": BOOTSTRAP_SQL},
-                                ],
-                                "securityContext": {
-                                    **RESTRICTED_CONTAINER,
-                                    "readOnlyRootFilesystem": True,
-                                },
-                                "resources": {
-                                    "requests": {"cpu": "50m", "memory": "64Mi"},
-                                    "limits": {"memory": "64Mi"},
-                                },
-                                "volumeMounts": [
-                                    {
-                                        "name": "db-master",
-                                        "mountPath": SECRETS_MOUNT,
-                                        "readOnly": True,
-                                    }
-                                ],
-                            }
-                        ],
-                        "volumes": [_csi_volume("db-master", "litellm-db-master")],
-                    }
-                },
-            },
+            spec=job_spec,
             opts=pulumi.ResourceOptions.merge(
                 self._in_namespace, pulumi.ResourceOptions(depends_on=[role, provider_class])
             ),
@@ -432,10 +433,11 @@ class LlmGateway(pulumi.ComponentResource):
             },
         }
         for policy_name, spec in policies.items():
+            policy_spec: Any = spec
             k8s.networking.v1.NetworkPolicy(
                 f"{self._name}-{policy_name}",
                 metadata={"name": policy_name, "namespace": NAMESPACE},
-                spec=spec,
+                spec=policy_spec,
                 opts=self._in_namespace,
             )
 
