@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.gateway.network import clients_only_security_group
 from components.names import bounded_name
 
 ENGINE = "valkey"
@@ -68,19 +69,13 @@ class ServiceCache(pulumi.ComponentResource):
         super().__init__("plinth:gateway:ServiceCache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cache_name = self.cache_name = bounded_name(args.name, NAME_LIMIT, trim="-")
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        security_group = clients_only_security_group(
+            name,
             vpc_id=args.vpc_id,
-            description=f"Valkey clients of {cache_name}",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="Valkey (TLS) from the service's cluster",
-                    protocol="tcp",
-                    from_port=PORTS[0],
-                    to_port=PORTS[-1],
-                    security_groups=list(args.client_security_group_ids),
-                )
-            ],
+            what="Valkey",
+            of=cache_name,
+            ports=(PORTS[0], PORTS[-1]),
+            clients=args.client_security_group_ids,
             tags={**args.tags, "Name": f"{cache_name}-cache"},
             opts=child,
         )

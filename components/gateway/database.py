@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.gateway.network import clients_only_security_group
 from components.names import bounded_name
 
 ENGINE = aws.rds.EngineType.AURORA_POSTGRESQL
@@ -86,19 +87,13 @@ class ServiceDatabase(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=keep,
         )
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        self.security_group = clients_only_security_group(
+            name,
             vpc_id=args.vpc_id,
-            description=f"PostgreSQL clients of {identifier}",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="PostgreSQL from the service's cluster",
-                    protocol="tcp",
-                    from_port=PORT,
-                    to_port=PORT,
-                    security_groups=list(args.client_security_group_ids),
-                )
-            ],
+            what="PostgreSQL",
+            of=identifier,
+            ports=(PORT, PORT),
+            clients=args.client_security_group_ids,
             tags={**args.tags, "Name": f"{identifier}-db"},
             opts=child,
         )

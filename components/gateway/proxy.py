@@ -253,7 +253,7 @@ class LlmGateway(pulumi.ComponentResource):
                     "type": "Opaque",
                     "data": [
                         {"objectName": item, "key": item}
-                        for item in (items or [o["objectAlias"] for o in objects])
+                        for item in (o["objectAlias"] for o in objects)
                     ],
                 }
             ]
