@@ -18,6 +18,7 @@ from components.gateway.csi import SecretsStoreCsi
 from components.gateway.database import ServiceDatabase, ServiceDatabaseArgs
 from components.gateway.proxy import NAMESPACE, SERVICE, LlmGateway, LlmGatewayArgs
 from components.gateway.secrets import GatewaySecrets, GatewaySecretsArgs
+from components.gateway.contract import TENANT_METADATA
 from components.gateway.teams import GatewayConnection, GatewayTeam, GatewayTeamArgs
 from components.network import Network
 from components.tenant import Tenant
@@ -172,7 +173,7 @@ def gateway_layer(
                 rpm_limit=tenant.gateway.rpm,
                 tpm_limit=tenant.gateway.tpm,
                 metadata={
-                    "plinth_tenant": tenant.name,
+                    TENANT_METADATA: tenant.name,
                     "aws_budget_usd": tenant.budget.monthly_usd,
                     TEAM_LOG_OPT_IN: tenant.gateway.log_messages,
                 },

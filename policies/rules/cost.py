@@ -147,7 +147,8 @@ def _tenant_gpus(args: StackValidationArgs) -> dict[str, dict[str, float]]:
     return tenants
 
 
-def _tenant_budgets(args: StackValidationArgs) -> dict[str, tuple[PolicyResource, float]]:
+def tenant_budgets(args: StackValidationArgs) -> dict[str, tuple[PolicyResource, float]]:
+    """Each tenant's AWS budget and its monthly limit (USD), by tenant (project tag value)."""
     budgets = {}
     for budget in of_type(args, BUDGET):
         for cost_filter in as_list(dig(budget.props, "costFilters")):
@@ -197,7 +198,7 @@ def _default_gpu_prices() -> dict[str, float]:
 def tenant_gpu_budget(args: StackValidationArgs, report: Report, config: Config) -> None:
     unit_prices = _unit_prices(args, config["gpuHourPrices"])
     flavor_pools = _flavor_pools(args)
-    budgets = _tenant_budgets(args)
+    budgets = tenant_budgets(args)
     for tenant, flavors in sorted(_tenant_gpus(args).items()):
         if tenant not in budgets:
             continue

@@ -9,12 +9,12 @@ node, or a namespace that accepts traffic from every other, breaks that isolatio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from policies.props import as_list, depends_via, dig, of_type
+from policies.props import as_list, depends_via, dig, known, of_type
 from policies.report import Report
 from policies.rule import Config, Param, all_of, narrowest, resource_rule, stack_rule
 
@@ -238,3 +238,91 @@ def loadbalancer_internal(args: ResourceValidationArgs, report: Report, config: 
     accepted = [pair.partition("=") for pair in config["internalAnnotations"]]
     if not any(str(annotations.get(key, "")).strip() == value for key, _, value in accepted):
         report("LoadBalancer Service has no internal-scheme annotation, so it is internet-facing")
+
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+# Names that say "this is the credential itself", compared with separators removed and case
+# folded. References to a credential (`existingSecret`, `masterkeySecretName`, `tokenFile`)
+# end otherwise and are what the rule asks for.
+CREDENTIAL_NAME_ENDINGS = (
+    "password",
+    "passwd",
+    "token",
+    "apikey",
+    "masterkey",
+    "saltkey",
+    "privatekey",
+    "secretaccesskey",
+    "clientsecret",
+)
+
+
+# Values that point at a credential kept elsewhere rather than hold it: LiteLLM's environment
+# references (`os.environ/NAME`) and shell/Kubernetes variable expansion (`$(NAME)`, `${NAME}`).
+CREDENTIAL_REFERENCE_PREFIXES = ("os.environ/", "$(", "${")
+
+
+def _literal(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and not value.startswith(CREDENTIAL_REFERENCE_PREFIXES)
+    )
+
+
+def credential_name(name: str) -> bool:
+    """Whether an environment variable, Helm value or ConfigMap key names a credential."""
+    folded = "".join(ch for ch in name.lower() if ch.isalnum())
+    return folded.endswith(CREDENTIAL_NAME_ENDINGS)
+
+
+def _literal_credentials(values: Any, path: str) -> Iterator[str]:
+    """Paths of Helm values that name a credential and hold literal text."""
+    # Values computed from other resources are unknown in a preview: skip them rather than stop
+    # the rule (they are references, not literals typed into the program).
+    if isinstance(values, Mapping):
+        for key in values:
+            value = known(values, key)
+            if _literal(value) and credential_name(str(key)):
+                yield f"{path}.{key}"
+            else:
+                yield from _literal_credentials(value, f"{path}.{key}")
+    elif isinstance(values, Sequence) and not isinstance(values, str):
+        for index in range(len(values)):
+            yield from _literal_credentials(known(values, index), f"{path}[{index}]")
+
+
+@resource_rule(
+    id="k8s-no-plaintext-credentials",
+    area="kubernetes",
+    description="No password, token or API key is written as a literal in a container's "
+    "environment, a ConfigMap or a Helm release's values, where anyone who can read the "
+    "workload, the release or the Pulumi state reads the credential.",
+    severity="high",
+    remediation="Keep the credential in AWS Secrets Manager and mount it with the Secrets Store "
+    "CSI driver (as the gateway does), or reference a Kubernetes Secret: env valueFrom."
+    "secretKeyRef, or the chart's existing-secret value instead of the literal.",
+    controls={
+        "hipaa": ["164.312(a)(1)"],
+        "soc2": ["CC6.1"],
+        "pci": ["8.3.2", "8.6.2"],
+        "nist-800-53": ["IA-5"],
+    },
+    types=(*WORKLOADS, CONFIG_MAP, HELM_RELEASE),
+)
+def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, _: Config) -> None:
+    if args.resource_type == HELM_RELEASE:
+        for path in _literal_credentials(dig(args.props, "values", default={}), "values"):
+            report(f"Helm value {path} holds a literal credential")
+    elif args.resource_type == CONFIG_MAP:
+        data = dig(args.props, "data", default={})
+        for key in data:
+            if _literal(known(data, key)) and credential_name(key):
+                report(f"ConfigMap key {key!r} holds a credential")
+    else:
+        for container in _containers(_pod_spec(args.resource_type, args.props)):
+            for variable in as_list(dig(container, "env")):
+                name = str(dig(variable, "name", default=""))
+                if _literal(known(variable, "value")) and credential_name(name):
+                    report(f"container {dig(container, 'name')!r} sets {name} as a literal")

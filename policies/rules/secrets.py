@@ -145,3 +145,29 @@ def managed_database_passwords(args: ResourceValidationArgs, report: Report, _: 
             report(
                 f"the master password is given as input {name}; set {inputs.managed_switch}=True"
             )
+
+
+SECRET = "aws:secretsmanager/secret:Secret"
+
+
+@resource_rule(
+    id="secrets-customer-key",
+    area="secrets",
+    description="Secrets Manager secrets are encrypted with a customer-managed KMS key, so "
+    "reading a secret needs the key policy's consent as well as the secret's, and the key's "
+    "use is logged per caller.",
+    severity="medium",
+    remediation="Set kms_key_id on aws.secretsmanager.Secret to a customer-managed key (Plinth "
+    "uses the platform key); the default aws/secretsmanager key lets anyone in the account "
+    "with secretsmanager:GetSecretValue decrypt.",
+    controls={
+        "hipaa": ["164.312(a)(2)(iv)"],
+        "soc2": ["CC6.1"],
+        "pci": ["3.5.1", "3.6.1"],
+        "nist-800-53": ["SC-12", "SC-28"],
+    },
+    types=(SECRET,),
+)
+def secret_customer_key(args: ResourceValidationArgs, report: Report, _: Config) -> None:
+    if not dig(args.props, "kmsKeyId"):
+        report("the secret is encrypted with the AWS managed key aws/secretsmanager")

@@ -241,3 +241,83 @@ CASES = [
         expect="Ingress and Egress",
     ),
 ]
+
+PLAINTEXT = "k8s-no-plaintext-credentials"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def release(values: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return res(HELM_RELEASE, "app", {"chart": "app", "version": "1.0.0", "values": values})
+
+
+SECRET_REF = {"secretKeyRef": {"name": "app", "key": "password"}}
+CASES += [
+    violates(
+        PLAINTEXT,
+        "an API key in a container's env",
+        deployment(
+            "app", {"containers": [container(env=[{"name": "OPENAI_API_KEY", "value": "sk-1"}])]}
+        ),
+        expect="OPENAI_API_KEY",
+    ),
+    violates(
+        PLAINTEXT,
+        "a database password in an init container's env",
+        deployment(
+            "app",
+            {
+                "initContainers": [container("init", env=[{"name": "PGPASSWORD", "value": "x"}])],
+                "containers": [container()],
+            },
+        ),
+    ),
+    complies(
+        PLAINTEXT,
+        "the password comes from a Secret",
+        deployment(
+            "app",
+            {"containers": [container(env=[{"name": "DB_PASSWORD", "valueFrom": SECRET_REF}])]},
+        ),
+    ),
+    complies(
+        PLAINTEXT,
+        "a variable that only names where the token is",
+        deployment(
+            "app", {"containers": [container(env=[{"name": "TOKEN_FILE", "value": "/var/run/t"}])]}
+        ),
+    ),
+    violates(
+        PLAINTEXT,
+        "a master key as a Helm value",
+        release({"masterkey": "sk-1234", "image": {"tag": "v1"}}),
+        expect="values.masterkey",
+    ),
+    violates(
+        PLAINTEXT,
+        "a nested password Helm value",
+        release({"db": {"auth": {"password": "hunter2"}}}),
+        expect="values.db.auth.password",
+    ),
+    complies(
+        PLAINTEXT,
+        "Helm values that reference an existing secret",
+        release(
+            {
+                "masterkeySecretName": "gateway",
+                "masterkeySecretKey": "masterkey",
+                "db": {"existingSecret": "db"},
+            }
+        ),
+    ),
+    violates(
+        PLAINTEXT,
+        "a token in a ConfigMap",
+        res(CONFIG_MAP, "app", {"data": {"slack_token": "xoxb-1", "region": "us-east-1"}}),
+    ),
+    complies(
+        PLAINTEXT,
+        "a ConfigMap of settings",
+        res(CONFIG_MAP, "app", {"data": {"region": "us-east-1"}}),
+    ),
+]

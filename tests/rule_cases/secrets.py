@@ -157,3 +157,14 @@ CASES = [
         res(REDSHIFT, "dw", {"manageMasterPassword": True, "nodeType": "ra3"}),
     ),
 ]
+
+CUSTOMER_KEY = "secrets-customer-key"
+SECRET = "aws:secretsmanager/secret:Secret"
+CASES += [
+    complies(
+        CUSTOMER_KEY,
+        "platform key",
+        res(SECRET, "master-key", {"kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc"}),
+    ),
+    violates(CUSTOMER_KEY, "aws/secretsmanager", res(SECRET, "master-key", {})),
+]
