@@ -8,17 +8,18 @@ import pulumi_kubernetes as k8s
 from platform_bedrock import BedrockLayer
 from platform_clusters import ClustersLayer
 from platform_layers import Foundation
+from platform_serving import ServingLayer
 
 from components.bedrock.grants import ModelGrantArgs
 from components.bedrock.models import ModelRef
 from components.cluster.eks import EksGpuCluster
 from components.gateway.cache import ServiceCache, ServiceCacheArgs
 from components.gateway.config import PROXY_PORT, TEAM_LOG_OPT_IN, GuardrailRef, ProxySettings
+from components.gateway.contract import TENANT_METADATA
 from components.gateway.csi import SecretsStoreCsi
 from components.gateway.database import ServiceDatabase, ServiceDatabaseArgs
 from components.gateway.proxy import NAMESPACE, SERVICE, LlmGateway, LlmGatewayArgs
 from components.gateway.secrets import GatewaySecrets, GatewaySecretsArgs
-from components.gateway.contract import TENANT_METADATA
 from components.gateway.teams import GatewayConnection, GatewayTeam, GatewayTeamArgs
 from components.network import Network
 from components.tenant import Tenant
@@ -44,6 +45,7 @@ def gateway_layer(
     *,
     bedrock: BedrockLayer | None,
     tenants: dict[str, Tenant],
+    serving: ServingLayer | None,
 ) -> GatewayLayer | None:
     """The gateway, when `plinth:gateway` is set (the spec guarantees an EKS cluster and an
     enabled Bedrock)."""
@@ -110,13 +112,14 @@ def gateway_layer(
             replicas=wanted.replicas,
             models=ModelGrantArgs(
                 scope=bedrock.access.scope,
-                models=[ModelRef.parse(m) for m in spec.gateway_models()],
+                models=[ModelRef.parse(m) for m in spec.bedrock.models],
                 guardrail=pin,
             ),
             settings=ProxySettings(
                 region=spec.aws.region,
                 bedrock_region=bedrock.access.scope.region,
-                bedrock_models=spec.gateway_models(),
+                bedrock_models=spec.bedrock.models,
+                served_models=[m.name for m in wanted.served_models],
                 guardrail=(
                     GuardrailRef(
                         pin.arn,
@@ -145,6 +148,7 @@ def gateway_layer(
             cache_user_arn=cache.user_arn,
             tenant_namespaces=[t.name for t in granted if wanted.cluster in t.clusters],
             control_plane_cidrs=[spec.network.cidr],
+            model_namespace=serving.serving.namespace if serving else None,
             tags=tags,
             ready=[csi],
         ),
@@ -206,5 +210,8 @@ def gateway_layer(
         "masterKeySecretArn": secrets.master_key.arn,
         "databaseEndpoint": database.endpoint,
         "teams": sorted(teams),
+        "servedModels": {
+            name: model.service_url for name, model in (serving.models if serving else {}).items()
+        },
     }
     return GatewayLayer(gateway=gateway, teams=teams, outputs=outputs)

@@ -18,6 +18,7 @@ from platform_layers import (
     guardrails_layer,
     network_layer,
 )
+from platform_serving import serving_layer
 from tenancy import TENANT_LOG_PREFIX, TenantPlatform, add_tenants, identity_center
 
 from components.network import Network
@@ -48,7 +49,10 @@ def build(spec: PlinthSpec) -> None:
     tenants = tenants_layer(
         spec, base, data, network=tenant_network, clusters=clusters, bedrock=bedrock
     )
-    gateway = gateway_layer(spec, base, network, clusters, bedrock=bedrock, tenants=tenants)
+    serving = serving_layer(spec, base, clusters, data)
+    gateway = gateway_layer(
+        spec, base, network, clusters, bedrock=bedrock, tenants=tenants, serving=serving
+    )
     if gateway is not None:
         pulumi.export("gateway", gateway.outputs)
     if spec.activate_cost_allocation_tags:

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 OriginKind = Literal[
-    "network", "bucket", "cluster", "gpuPool", "bedrock", "guardrails", "gateway", "tenant"
+    "network",
+    "bucket",
+    "cluster",
+    "gpuPool",
+    "bedrock",
+    "guardrails",
+    "gateway",
+    "servedModel",
+    "tenant",
 ]
 """The kind of entry: a rule names, per kind, the key under the entry that fixes it."""
 
@@ -26,6 +34,8 @@ ENTRY_KEYS: dict[str, str] = {
     "gpuPool": "plinth:clusters[<i>].gpuPools[<j>]",
     "bedrock": "plinth:bedrock",
     "guardrails": "plinth:guardrails",
+    "gateway": "plinth:gateway",
+    "servedModel": "plinth:gateway.servedModels[<i>]",
     "tenant": "",
 }
 """Each kind of entry as a pattern of keys; a tenant is a whole tenant file (or an inline

@@ -13,6 +13,7 @@ import moto
 import pytest
 
 from components.cluster.instances import AWS_GPU_MACHINES
+from components.cluster.node_sizes import AWS_NODE_SIZES
 from plinth.spec import SpecError, load_spec
 
 MINIMAL = {
@@ -448,3 +449,18 @@ def test_machine_table_lists_every_whole_gpu_x86_nvidia_type_of_the_pooled_famil
     }
     assert len(eligible) > 40, sorted(eligible)  # the filter found the families at all
     assert sorted(eligible - set(AWS_GPU_MACHINES)) == []
+
+
+def test_node_sizes_match_ec2_instance_data(
+    ec2_instance_types: dict[str, dict[str, Any]],
+) -> None:
+    assert set(AWS_NODE_SIZES) == set(AWS_GPU_MACHINES)
+    mismatches = [
+        f"{name}: {size} vs EC2 {entry['VCpuInfo']['DefaultVCpus']} vCPUs, "
+        f"{entry['MemoryInfo']['SizeInMiB']} MiB"
+        for name, size in AWS_NODE_SIZES.items()
+        if (entry := ec2_instance_types[name])
+        and (size.vcpus, size.memory_gib)
+        != (entry["VCpuInfo"]["DefaultVCpus"], entry["MemoryInfo"]["SizeInMiB"] // 1024)
+    ]
+    assert mismatches == []

@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 
 from components.bedrock.models import ModelRef, supports_guardrails
+from components.serving.contract import model_base_url
 
 PROXY_PORT = 4000
 DATABASE_USER = "litellm"
@@ -25,6 +26,9 @@ MASTER_KEY_ITEM = "masterkey"
 SALT_KEY_ITEM = "saltkey"
 ENV_MASTER_KEY = "os.environ/PROXY_MASTER_KEY"
 """Where the chart puts the master key (masterkeySecretName/masterkeySecretKey)."""
+PLATFORM_GUARDRAIL = "plinth-platform-guardrail"
+"""The proxy's name for the platform guardrail, which served models apply through Bedrock's
+ApplyGuardrail API before the call and on the answer."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class ProxySettings:
     cache_port: pulumi.Input[int] = 6379
     cache_user: str = ""
     cache_name: str = ""
+    served_models: Sequence[str] = ()
+    """Models the stack serves itself with vLLM, by name."""
 
 
 def bedrock_model_entry(model_id: str, settings: ProxySettings) -> dict[str, Any]:
@@ -70,11 +76,23 @@ def bedrock_model_entry(model_id: str, settings: ProxySettings) -> dict[str, Any
     return {"model_name": model_id, "litellm_params": params}
 
 
+def served_model_entry(name: str, settings: ProxySettings) -> dict[str, Any]:
+    """One model_list entry for a model served with vLLM in the cluster (LiteLLM's
+    `hosted_vllm` provider), guarded by the platform guardrail when there is one: Bedrock
+    cannot apply it inside the call as it does for its own models, so the proxy calls
+    ApplyGuardrail on the prompt and on the answer."""
+    params: dict[str, Any] = {"model": f"hosted_vllm/{name}", "api_base": model_base_url(name)}
+    if settings.guardrail is not None:
+        params["guardrails"] = [PLATFORM_GUARDRAIL]
+    return {"model_name": name, "litellm_params": params}
+
+
 def proxy_config(settings: ProxySettings) -> dict[str, Any]:
     """The proxy's config.yaml: the models, message bodies out of every log by default, the
     coordination cache for limits and spend across replicas (IAM-authenticated), fallbacks."""
     config: dict[str, Any] = {
-        "model_list": [bedrock_model_entry(m, settings) for m in settings.bedrock_models],
+        "model_list": [bedrock_model_entry(m, settings) for m in settings.bedrock_models]
+        + [served_model_entry(m, settings) for m in settings.served_models],
         "general_settings": {
             "master_key": ENV_MASTER_KEY,
             # Spend logs keep who called what and its cost, never the prompt or the answer.
@@ -99,6 +117,22 @@ def proxy_config(settings: ProxySettings) -> dict[str, Any]:
             "aws_iam_region": settings.region,
             "aws_iam_serverless": True,
         }
+    if settings.served_models and settings.guardrail is not None:
+        config["guardrails"] = [
+            {
+                "guardrail_name": PLATFORM_GUARDRAIL,
+                "litellm_params": {
+                    "guardrail": "bedrock",
+                    "mode": ["pre_call", "post_call"],
+                    "guardrailIdentifier": settings.guardrail.identifier,
+                    "guardrailVersion": settings.guardrail.version,
+                    "aws_region_name": settings.bedrock_region,
+                    # Applied by the served models' entries only: Bedrock models apply it
+                    # inside the call already, and twice would be billed twice.
+                    "default_on": False,
+                },
+            }
+        ]
     if settings.fallbacks:
         config["router_settings"] = {
             "fallbacks": [{model: list(to)} for model, to in settings.fallbacks.items()]

@@ -1,12 +1,41 @@
-"""The one network rule the gateway's backing services share: a security group that admits a
-TCP port range from the service's cluster only."""
+"""The network rules the gateway, its backing services and the model servers share: a security
+group that admits a TCP port range from the service's cluster only, and the NetworkPolicies of
+a platform service's namespace."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+POD_IDENTITY_AGENT = "169.254.170.23/32"
+"""Where the EKS Pod Identity agent on each node serves pods their credentials (HTTP)."""
+BASE_EGRESS: tuple[dict[str, Any], ...] = (
+    {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+    {"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": [{"protocol": "TCP", "port": 80}]},
+)
+"""Egress every platform service pod needs: DNS, and its AWS credentials."""
+DEFAULT_DENY = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def namespace_network_policies(
+    name: str,
+    namespace: str,
+    policies: Mapping[str, Mapping[str, Any]],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """One NetworkPolicy per entry (policy name: spec) in `namespace`."""
+    for policy_name, spec in policies.items():
+        policy_spec: Any = dict(spec)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-{policy_name}",
+            metadata={"name": policy_name, "namespace": namespace},
+            spec=policy_spec,
+            opts=opts,
+        )
 
 
 def clients_only_security_group(

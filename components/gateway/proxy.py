@@ -29,9 +29,11 @@ from components.gateway.identity import (
     database_connect_statement,
     secret_read_statements,
 )
+from components.gateway.network import BASE_EGRESS, DEFAULT_DENY, namespace_network_policies
 from components.gateway.release import CHART, IMAGE
 from components.iam import Statement
 from components.scope import AwsScope
+from components.serving.contract import MODEL_PORT
 from components.tenant.contract import GATEWAY_LABEL
 
 NAMESPACE = "plinth-gateway"
@@ -39,6 +41,8 @@ SERVICE_ACCOUNT = "litellm"
 BOOTSTRAP_SERVICE_ACCOUNT = "litellm-db-bootstrap"
 RELEASE = "litellm"
 SERVICE = "litellm"
+PROXY_POD_LABELS = {"app.kubernetes.io/name": "litellm"}
+"""The labels the chart puts on the proxy's pods (and no other pod of the release)."""
 """The chart names its Service after the release (`<release>-litellm` unless the release name
 contains the chart name, which `litellm` does)."""
 SECRETS_API = "secrets-store.csi.x-k8s.io/v1"
@@ -97,6 +101,8 @@ class LlmGatewayArgs:
     tags: Mapping[str, str]
     ready: Sequence[pulumi.Resource] = ()
     """Cluster resources to wait for (the CSI driver)."""
+    model_namespace: str | None = None
+    """The namespace of the self-hosted model servers the proxy calls, if the stack has any."""
 
 
 class LlmGateway(pulumi.ComponentResource):
@@ -110,7 +116,8 @@ class LlmGateway(pulumi.ComponentResource):
     - a one-off Job that creates the proxy's IAM-authenticated database login, with its own
       role that alone reads the database master secret;
     - NetworkPolicies: ingress on the proxy port only from granted tenant namespaces and the
-      control plane, egress only to DNS, the Pod Identity agent and HTTPS/PostgreSQL/Valkey.
+      control plane, egress only to DNS, the Pod Identity agent, HTTPS/PostgreSQL/Valkey and
+      the model servers' port in their namespace.
     """
 
     namespace: str
@@ -403,7 +410,7 @@ class LlmGateway(pulumi.ComponentResource):
 
     def _network_policies(self) -> None:
         args = self._args
-        proxy_pods = {"matchLabels": {"app.kubernetes.io/name": "litellm"}}
+        proxy_pods = {"matchLabels": PROXY_POD_LABELS}
         tenants = [
             {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": tenant}}}
             for tenant in args.tenant_namespaces
@@ -411,7 +418,7 @@ class LlmGateway(pulumi.ComponentResource):
         control_plane = [{"ipBlock": {"cidr": cidr}} for cidr in args.control_plane_cidrs]
         port = [{"protocol": "TCP", "port": PROXY_PORT}]
         policies: dict[str, dict[str, Any]] = {
-            "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            "default-deny": DEFAULT_DENY,
             "allow-granted-tenants": {
                 "podSelector": proxy_pods,
                 "policyTypes": ["Ingress"],
@@ -423,23 +430,30 @@ class LlmGateway(pulumi.ComponentResource):
                 "podSelector": {},
                 "policyTypes": ["Egress"],
                 "egress": [
-                    {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-                    {
-                        "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
-                        "ports": [{"protocol": "TCP", "port": 80}],
-                    },
+                    *BASE_EGRESS,
                     {"ports": [{"protocol": "TCP", "port": p} for p in (443, 5432, 6379, 6380)]},
+                    *self._model_egress(),
                 ],
             },
         }
-        for policy_name, spec in policies.items():
-            policy_spec: Any = spec
-            k8s.networking.v1.NetworkPolicy(
-                f"{self._name}-{policy_name}",
-                metadata={"name": policy_name, "namespace": NAMESPACE},
-                spec=policy_spec,
-                opts=self._in_namespace,
-            )
+        namespace_network_policies(self._name, NAMESPACE, policies, self._in_namespace)
+
+    def _model_egress(self) -> list[dict[str, Any]]:
+        namespace = self._args.model_namespace
+        if namespace is None:
+            return []
+        return [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": namespace}
+                        }
+                    }
+                ],
+                "ports": [{"protocol": "TCP", "port": MODEL_PORT}],
+            }
+        ]
 
 
 def _csi_volume(name: str, provider_class: str) -> dict[str, Any]:

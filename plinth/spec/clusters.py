@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 
 from components.cluster.contract import GpuNodePool, Mig, TimeSlicing, pool_labels
 from components.cluster.instances import AWS_GPU_MACHINES, COREWEAVE_GPU_MACHINES, GpuMachine
+from components.cluster.node_sizes import AWS_NODE_SIZES, NodeSize
 from plinth.spec.base import (
     IamPrincipalArn,
     LogRetentionDays,
@@ -301,6 +302,13 @@ def node_pool(pool: AwsGpuPoolSpec | CoreWeaveGpuPoolSpec) -> GpuNodePool:
             else None
         ),
     )
+
+
+def largest_node(pool: AwsGpuPoolSpec | CoreWeaveGpuPoolSpec) -> NodeSize | None:
+    """CPU and memory of the pool's largest machine type (by vCPUs), where Plinth knows them
+    (AWS machine types)."""
+    sizes = [AWS_NODE_SIZES[m.name] for m in pool.machines() if m.name in AWS_NODE_SIZES]
+    return max(sizes, default=None)
 
 
 def _unique_pool_names(pools: tuple[GpuPoolSpec, ...]) -> None:

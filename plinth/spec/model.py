@@ -35,7 +35,7 @@ from plinth.spec.base import (
     without_duplicates,
 )
 from plinth.spec.bedrock import BedrockSpec, check_bedrock
-from plinth.spec.clusters import AnyClusterSpec, check_clusters
+from plinth.spec.clusters import AnyClusterSpec, check_clusters, largest_node, node_pool
 from plinth.spec.errors import Problem
 from plinth.spec.gateway import GatewaySpec, gateway_problems
 from plinth.spec.guardrails import GuardrailsSpec
@@ -368,18 +368,29 @@ class PlinthSpec(SpecModel):
     def _gateway_problems(self) -> list[Problem]:
         if self.gateway is None:
             return []
+        cluster = next((c for c in self.clusters if c.name == self.gateway.cluster), None)
         return list(
             gateway_problems(
                 self.gateway,
                 aws_clusters=[c.name for c in self.clusters if c.cloud == "aws"],
                 other_clusters=[c.name for c in self.clusters if c.cloud != "aws"],
                 models=self.gateway_models(),
+                pools={p.name: node_pool(p) for p in cluster.gpu_pools} if cluster else {},
+                nodes={
+                    p.name: node
+                    for p in (cluster.gpu_pools if cluster else ())
+                    if (node := largest_node(p)) is not None
+                },
+                buckets=list(self.storage.buckets),
             )
         )
 
     def gateway_models(self) -> tuple[str, ...]:
-        """The models the gateway serves: the approved Bedrock models, by model ID."""
-        return self.bedrock.models if self.bedrock.enabled else ()
+        """The models the gateway serves: the approved Bedrock models, by model ID, and the
+        models the stack serves itself, by name."""
+        bedrock = self.bedrock.models if self.bedrock.enabled else ()
+        served = tuple(m.name for m in self.gateway.served_models) if self.gateway else ()
+        return bedrock + served
 
     def _guardrail_problems(self) -> list[Problem]:
         guardrails, problems = self.guardrails, []

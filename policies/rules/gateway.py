@@ -1,18 +1,29 @@
-"""The LLM gateway: the LiteLLM release it runs is past the 2026 advisories, and no tenant's
-gateway budget exceeds its AWS budget."""
+"""The LLM gateway: the LiteLLM release it runs is past the 2026 advisories, no tenant's
+gateway budget exceeds its AWS budget, and self-hosted models are reachable only through it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from components.gateway.release import advisory_problem
 from components.gateway.contract import DYNAMIC_RESOURCE_TYPE, TENANT_METADATA
-from policies.props import dig, known, of_type
+from components.gateway.release import advisory_problem
+from components.serving.contract import MODEL_SERVER_LABEL
+from policies.props import as_list, dig, known, of_type
 from policies.report import Report
-from policies.rule import Config, resource_rule, stack_rule
+from policies.rule import Config, Param, narrowest, resource_rule, stack_rule
 from policies.rules.cost import tenant_budgets
+from policies.rules.kubernetes import (
+    NETWORK_POLICY,
+    POD_SPEC_PATHS,
+    WORKLOADS,
+    denied_directions,
+    policy_types,
+)
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 LITELLM_CHARTS = ("litellm-helm",)
@@ -82,10 +93,104 @@ def gateway_budget_within_tenant_budget(
         if tenant not in budgets:
             report(f"tenant {tenant!r} has a gateway budget but no AWS budget", team.urn)
             continue
-        _, limit = budgets[tenant]
+        limit = budgets[tenant][1]
         if gateway_budget > limit:
             report(
                 f"gateway budget {gateway_budget:g} USD is above the tenant's AWS budget "
                 f"{limit:g} USD",
                 team.urn,
             )
+
+
+def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    """Whether a label selector matches pods with `labels` (Exists, In and equality terms; an
+    expression this check does not model counts as matching, the cautious reading)."""
+    if any(
+        labels.get(key) != value for key, value in dig(selector, "matchLabels", default={}).items()
+    ):
+        return False
+    for expression in as_list(dig(selector, "matchExpressions")):
+        key, operator = dig(expression, "key"), dig(expression, "operator")
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "In" and labels.get(key) not in as_list(dig(expression, "values")):
+            return False
+    return True
+
+
+def _from_gateway(peer: Mapping[str, Any], gateway_namespaces: Sequence[str]) -> bool:
+    """A peer naming the gateway's namespace by name and some of its pods by label."""
+    namespace = dig(peer, "namespaceSelector", "matchLabels", NAMESPACE_NAME_LABEL)
+    pods = dig(peer, "podSelector", "matchLabels", default={})
+    return namespace in gateway_namespaces and bool(pods) and not dig(peer, "ipBlock")
+
+
+def _model_servers(
+    args: StackValidationArgs,
+) -> Iterator[tuple[PolicyResource, str, Mapping[str, Any]]]:
+    """(workload, namespace, pod labels) of every workload whose pods are model servers."""
+    for workload in of_type(args, *WORKLOADS):
+        # The pod template's metadata sits next to its spec (a Pod's own metadata for a Pod).
+        template = POD_SPEC_PATHS[workload.resource_type][:-1]
+        labels = dig(workload.props, *template, "metadata", "labels", default={})
+        if MODEL_SERVER_LABEL in labels:
+            yield (
+                workload,
+                str(dig(workload.props, "metadata", "namespace", default="default")),
+                labels,
+            )
+
+
+@stack_rule(
+    id="gateway-model-servers-only-from-gateway",
+    area="gateway",
+    description="Self-hosted model servers (pods labelled plinth.dev/model-server) accept "
+    "traffic only from the gateway's pods: their namespace denies ingress by default and no "
+    "NetworkPolicy admits any other peer, so no team bypasses the gateway's keys, budgets, "
+    "limits, guardrail and logs by calling a model directly.",
+    severity="high",
+    remediation="Keep the model servers in plinth-models (plinth:gateway.servedModels); for "
+    "your own, add a default-deny NetworkPolicy to their namespace and admit only peers with a "
+    "namespaceSelector on kubernetes.io/metadata.name of the gateway namespace and a "
+    "podSelector on the proxy pods.",
+    controls={
+        "soc2": ["CC6.1", "CC6.6"],
+        "nist-800-53": ["AC-4", "SC-7"],
+        "nist-ai-rmf": ["GOVERN 6.1"],
+    },
+    params=(
+        Param(
+            name="gatewayNamespaces",
+            description="Namespaces the LLM gateway runs in.",
+            schema={"type": "array", "items": {"type": "string"}},
+            default=["plinth-gateway"],
+            merge=narrowest,
+        ),
+    ),
+)
+def model_servers_only_from_gateway(
+    args: StackValidationArgs, report: Report, config: Config
+) -> None:
+    policies = of_type(args, NETWORK_POLICY)
+    for workload, namespace, labels in _model_servers(args):
+        placed = [p for p in policies if dig(p.props, "metadata", "namespace") == namespace]
+        if not any("Ingress" in denied_directions(p) for p in placed):
+            report(
+                f"namespace {namespace!r} has no default-deny ingress NetworkPolicy", workload.urn
+            )
+        for policy in placed:
+            spec = dig(policy.props, "spec", default={})
+            if "Ingress" not in policy_types(spec) or not _selects(
+                dig(spec, "podSelector", default={}), labels
+            ):
+                continue
+            for rule in as_list(dig(spec, "ingress")):
+                peers = as_list(dig(rule, "from"))
+                if not peers or not all(
+                    _from_gateway(p, config["gatewayNamespaces"]) for p in peers
+                ):
+                    name = dig(policy.props, "metadata", "name")
+                    report(
+                        f"NetworkPolicy {name!r} admits peers other than the gateway's pods",
+                        workload.urn,
+                    )

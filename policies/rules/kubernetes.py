@@ -40,7 +40,7 @@ DIRECTIONS = {"Ingress": ("ingress", "from"), "Egress": ("egress", "to")}
 """NetworkPolicy direction -> (its rules' key, the key of a rule's peers)."""
 
 
-def _pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
+def pod_spec_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
     """The pod spec a workload runs, whatever its kind."""
     spec = dig(props, *POD_SPEC_PATHS[resource_type], default={})
     return spec if isinstance(spec, Mapping) else {}
@@ -77,7 +77,7 @@ def _containers(pod_spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 def no_privileged_containers(args: ResourceValidationArgs, report: Report, config: Config) -> None:
     if dig(args.props, "metadata", "namespace") in config["systemNamespaces"]:
         return
-    pod_spec = _pod_spec(args.resource_type, args.props)
+    pod_spec = pod_spec_of(args.resource_type, args.props)
     for field in HOST_NAMESPACES:
         if dig(pod_spec, field) is True:
             report(f"the pod sets {field}: true")
@@ -105,7 +105,7 @@ def _quantity(value: Any) -> str:
     types=WORKLOADS,
 )
 def gpu_resource_limits(args: ResourceValidationArgs, report: Report, _: Config) -> None:
-    for container in _containers(_pod_spec(args.resource_type, args.props)):
+    for container in _containers(pod_spec_of(args.resource_type, args.props)):
         requests = dig(container, "resources", "requests", default={})
         limits = dig(container, "resources", "limits", default={})
         if GPU_RESOURCE not in requests and GPU_RESOURCE not in limits:
@@ -126,7 +126,7 @@ def _selects_all_pods(policy: PolicyResource) -> bool:
     return not dig(selector, "matchLabels") and not dig(selector, "matchExpressions")
 
 
-def _policy_types(spec: Mapping[str, Any]) -> list[str]:
+def policy_types(spec: Mapping[str, Any]) -> list[str]:
     """The directions a NetworkPolicy isolates (Kubernetes' default when policyTypes is unset)."""
     given = as_list(dig(spec, "policyTypes"))
     if given:
@@ -134,7 +134,7 @@ def _policy_types(spec: Mapping[str, Any]) -> list[str]:
     return ["Ingress", *(["Egress"] if dig(spec, "egress") else [])]
 
 
-def _denied_directions(policy: PolicyResource) -> set[str]:
+def denied_directions(policy: PolicyResource) -> set[str]:
     """The directions in which a NetworkPolicy denies by default: it selects every pod of its
     namespace and lists no rule for that direction. Allows belong in other policies; a rule
     here, even one with selectors, would be part of the baseline every pod gets."""
@@ -142,7 +142,7 @@ def _denied_directions(policy: PolicyResource) -> set[str]:
         return set()
     spec = dig(policy.props, "spec", default={})
     denied: set[str] = set()
-    for direction in _policy_types(spec):
+    for direction in policy_types(spec):
         if direction not in DIRECTIONS:
             continue
         rules_key, _ = DIRECTIONS[direction]
@@ -196,7 +196,7 @@ def tenant_default_deny(args: StackValidationArgs, report: Report, _: Config) ->
         if TENANT_LABEL not in dig(namespace.props, "metadata", "labels", default={}):
             continue
         denied = {
-            d for p in _policies_in(namespace, policies, namespaces) for d in _denied_directions(p)
+            d for p in _policies_in(namespace, policies, namespaces) for d in denied_directions(p)
         }
         missing = [d for d in DIRECTIONS if d not in denied]
         if missing:
@@ -321,7 +321,7 @@ def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, _: Co
             if _literal(known(data, key)) and credential_name(key):
                 report(f"ConfigMap key {key!r} holds a credential")
     else:
-        for container in _containers(_pod_spec(args.resource_type, args.props)):
+        for container in _containers(pod_spec_of(args.resource_type, args.props)):
             for variable in as_list(dig(container, "env")):
                 name = str(dig(variable, "name", default=""))
                 if _literal(known(variable, "value")) and credential_name(name):

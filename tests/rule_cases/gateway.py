@@ -58,3 +58,94 @@ CASES += [
         res(DYNAMIC, "other", {"max_budget": 1e9}),
     ),
 ]
+
+ONLY_GATEWAY = "gateway-model-servers-only-from-gateway"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+POD = "kubernetes:core/v1:Pod"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+MODEL_LABELS = {"plinth.dev/model-server": "llama"}
+GATEWAY_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "plinth-gateway"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "litellm"}},
+}
+
+
+def model_server(namespace: str = "plinth-models"):  # type: ignore[no-untyped-def]
+    template = {"metadata": {"labels": MODEL_LABELS}, "spec": {"containers": []}}
+    props = {"metadata": {"name": "llama", "namespace": namespace}, "spec": {"template": template}}
+    return res(DEPLOYMENT, "llama", props)
+
+
+def policy(name: str, spec: dict[str, object], namespace: str = "plinth-models"):  # type: ignore[no-untyped-def]
+    return res(
+        NETWORK_POLICY, name, {"metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    )
+
+
+DENY = policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+MODEL_PODS = {"matchExpressions": [{"key": "plinth.dev/model-server", "operator": "Exists"}]}
+
+
+def allow(*peers: dict[str, object], selector: dict[str, object] = MODEL_PODS):  # type: ignore[no-untyped-def]
+    ingress = [{"from": list(peers), "ports": [{"protocol": "TCP", "port": 8000}]}]
+    return policy(
+        "allow", {"podSelector": selector, "policyTypes": ["Ingress"], "ingress": ingress}
+    )
+
+
+CASES += [
+    complies(
+        ONLY_GATEWAY,
+        "deny, then the gateway's pods only",
+        model_server(),
+        DENY,
+        allow(GATEWAY_PEER),
+    ),
+    violates(
+        ONLY_GATEWAY,
+        "no default deny",
+        model_server(),
+        allow(GATEWAY_PEER),
+        expect="no default-deny ingress",
+    ),
+    violates(
+        ONLY_GATEWAY,
+        "a tenant namespace admitted too",
+        model_server(),
+        DENY,
+        allow(
+            GATEWAY_PEER,
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "search"}}},
+        ),
+        expect="other than the gateway",
+    ),
+    violates(
+        ONLY_GATEWAY,
+        "the whole gateway namespace, not its proxy pods",
+        model_server(),
+        DENY,
+        allow({"namespaceSelector": GATEWAY_PEER["namespaceSelector"]}),
+    ),
+    violates(
+        ONLY_GATEWAY,
+        "an allow-all rule",
+        model_server(),
+        DENY,
+        policy("open", {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{}]}),
+    ),
+    complies(
+        ONLY_GATEWAY,
+        "a policy selecting other pods does not count",
+        model_server(),
+        DENY,
+        allow({"ipBlock": {"cidr": "0.0.0.0/0"}}, selector={"matchLabels": {"app": "other"}}),
+    ),
+    violates(
+        ONLY_GATEWAY,
+        "a bare model-server Pod in a namespace without policies",
+        res(
+            POD, "llama", {"metadata": {"namespace": "default", "labels": MODEL_LABELS}, "spec": {}}
+        ),
+    ),
+    complies(ONLY_GATEWAY, "no model servers", DENY),
+]
