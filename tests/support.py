@@ -96,8 +96,9 @@ def preview_dev(
 ) -> Preview:
     """Preview this repo's program on the dev stack file with some `plinth:` keys changed.
     The dev gateway follows a variant's clusters: onto its first EKS cluster when `gpu` is
-    gone, and away (with the tenants' gateway grants, which then have no gateway) when it
-    has no EKS cluster or no Bedrock."""
+    gone (keeping the served models whose pool is there, the fallbacks and tenant grants of
+    models still served), and away (with the tenants' gateway grants, which then have no
+    gateway) when it has no EKS cluster or no Bedrock."""
     document = dev_stack_document()
     config = document["config"]
     config.update(changes or {})
@@ -117,8 +118,12 @@ def follow_the_gateway(config: dict[str, Any]) -> None:
     eks = [c["name"] for c in config.get("plinth:clusters", []) if c.get("cloud") == "aws"]
     bedrock = config.get("plinth:bedrock", {}).get("enabled", False)
     if eks and bedrock:
-        if gateway["cluster"] not in eks:
-            config["plinth:gateway"] = {**gateway, "cluster": eks[0]}
+        cluster = gateway["cluster"] if gateway["cluster"] in eks else eks[0]
+        config["plinth:gateway"] = _served_where_possible({**gateway, "cluster": cluster}, config)
+        served = _gateway_models(config)
+        config["plinth:tenants"] = [
+            _granted_only(entry, served) for entry in config.get("plinth:tenants", [])
+        ]
         return
     del config["plinth:gateway"]
     config["plinth:tenants"] = [
@@ -126,11 +131,56 @@ def follow_the_gateway(config: dict[str, Any]) -> None:
     ]
 
 
-def _without_gateway(entry: Any) -> Any:
-    """A tenant entry without its gateway grant (a file entry is read and inlined)."""
+def _served_where_possible(gateway: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The gateway with the served models whose pool its cluster has (and bucket the stack),
+    and the fallbacks between models it still serves."""
+    cluster = next(c for c in config["plinth:clusters"] if c["name"] == gateway["cluster"])
+    pools = {pool["name"] for pool in cluster.get("gpuPools", [])}
+    buckets = config.get("plinth:storage", {}).get("buckets")
+    served = [
+        m
+        for m in gateway.get("servedModels", [])
+        if m["pool"] in pools and (buckets is None or m.get("bucket", "models") in buckets)
+    ]
+    models = _gateway_models({**config, "plinth:gateway": {"servedModels": served}})
+    fallbacks = {
+        model: [to for to in chain if to in models]
+        for model, chain in gateway.get("fallbacks", {}).items()
+        if model in models
+    }
+    return {
+        **gateway,
+        "servedModels": served,
+        "fallbacks": {model: chain for model, chain in fallbacks.items() if chain},
+    }
+
+
+def _gateway_models(config: dict[str, Any]) -> set[str]:
+    served = config["plinth:gateway"].get("servedModels", [])
+    return {*config["plinth:bedrock"].get("models", []), *(m["name"] for m in served)}
+
+
+def _granted_only(entry: Any, models: set[str]) -> Any:
+    """A tenant entry granted only the gateway models still served (none: no grant)."""
+    entry = _inlined(entry)
+    if "gateway" not in entry:
+        return entry
+    kept = [m for m in entry["gateway"]["models"] if m in models]
+    if not kept:
+        return _without_gateway(entry)
+    return {**entry, "gateway": {**entry["gateway"], "models": kept}}
+
+
+def _inlined(entry: Any) -> Any:
+    """A tenant entry as a mapping (a file entry is read and inlined)."""
     if isinstance(entry, str):
-        entry = yaml.safe_load((ROOT / "projects" / f"{entry}.yaml").read_text())
-    return {key: value for key, value in entry.items() if key != "gateway"}
+        return yaml.safe_load((ROOT / "projects" / f"{entry}.yaml").read_text())
+    return entry
+
+
+def _without_gateway(entry: Any) -> Any:
+    """A tenant entry without its gateway grant."""
+    return {key: value for key, value in _inlined(entry).items() if key != "gateway"}
 
 
 def run_components(

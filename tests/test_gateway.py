@@ -4,6 +4,7 @@ tenant-team resource's calls (against a loopback admin API and moto's Secrets Ma
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
 import urllib.parse
@@ -15,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from support import dev_stack_document, of_type, one
-from test_tenant_spec import problems, tenant
+from test_tenant_spec import problems, tenant, wire
 
 from components.gateway.admin import MASTER_KEY_HEADER
 from components.gateway.config import GuardrailRef, ProxySettings, proxy_config
@@ -23,9 +24,12 @@ from components.gateway.release import GATEWAY_VERSION, advisory_problem
 from components.gateway.teams import GatewayTeamProvider
 from components.gateway.transport import CLUSTER_HEADER, TOKEN_PREFIX, eks_token
 from plinth.engine import Preview
+from plinth.spec import load_spec
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 TITAN = "amazon.titan-embed-text-v2:0"
+LLAMA = "llama-3-1-8b"
+"""The dev stack's served model."""
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
@@ -61,7 +65,7 @@ def test_a_tenant_asks_for_served_models_and_logs_only_what_its_class_allows() -
         "plinth:tenants[0].gateway.logMessages: a confidential tenant's prompts and "
         "completions stay out of the request logs; only public or internal tenants may keep them",
         f"plinth:tenants[0].gateway.models[0]: 'gpt-4o' is not a gateway model "
-        f"(approved: {SONNET}, {TITAN})",
+        f"(approved: {SONNET}, {TITAN}, {LLAMA})",
     ]
 
 
@@ -71,6 +75,67 @@ def test_a_tenant_cannot_ask_for_a_gateway_the_platform_lacks() -> None:
     assert problems(config) == [
         "plinth:tenants[0].gateway: the platform has no gateway (plinth:gateway)"
     ]
+
+
+def served(**changes: Any) -> dict[str, Any]:
+    return {"name": "mistral-7b", "pool": "l40s", "path": "org/model", **changes}
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [
+        (
+            served(pool="h100"),
+            "servedModels[0].pool: 'h100' is not a GPU pool of the gateway's cluster (l40s)",
+        ),
+        (
+            served(bucket="weights"),
+            "servedModels[0].bucket: 'weights' is not a bucket of "
+            "plinth:storage.buckets (datasets, models)",
+        ),
+        # g6e.xlarge and g6e.2xlarge have one L40S each
+        (
+            served(gpus=2),
+            "servedModels[0].gpus: 2 GPUs per replica do not fit on a node of "
+            "pool 'l40s' (1 per node)",
+        ),
+        (
+            served(replicas=3),
+            "servedModels[0].replicas: 3 replicas of 1 GPUs exceed pool "
+            "'l40s' (2 GPUs at maxNodes)",
+        ),
+        # the pool's largest node is a g6e.2xlarge: 8 vCPUs, 64 GiB
+        (
+            served(cpus=8),
+            "servedModels[0].cpus: 8 CPUs per replica do not fit on the largest "
+            "node of pool 'l40s' (8 vCPUs, about 7 for pods)",
+        ),
+        (
+            served(memoryGb=60),
+            "servedModels[0].memoryGb: 60 GiB per replica do not fit on the "
+            "largest node of pool 'l40s' (64 GiB, about 56 GiB for pods)",
+        ),
+        (served(path="/org/model/"), "servedModels[0].path: '/org/model/' is not a key prefix"),
+        (served(name="Llama_3"), "servedModels[0].name: 'Llama_3' is not a served model name"),
+    ],
+)
+def test_served_models_must_fit_their_pool_and_bucket(model: dict[str, Any], problem: str) -> None:
+    found = problems(gateway_config(gateway={"cluster": "gpu", "servedModels": [model]}))
+    assert len(found) == 1
+    assert found[0].startswith(f"plinth:gateway.{problem}")
+
+
+def test_a_served_model_fits_and_takes_part_in_fallbacks() -> None:
+    gateway = {
+        "cluster": "gpu",
+        "servedModels": [served(name=LLAMA, replicas=2, cpus=7, memoryGb=56)],
+        "fallbacks": {LLAMA: [SONNET], SONNET: [LLAMA]},
+    }
+    grant = {"models": [LLAMA], "monthlyBudgetUsd": 100}
+    spec = load_spec(wire(gateway_config(gateway=gateway, tenants=[tenant(gateway=grant)])))
+    assert spec.gateway_models()[-1] == LLAMA
+    assert spec.tenants[0].gateway is not None
+    assert spec.tenants[0].gateway.models == (LLAMA,)
 
 
 # --- the release ------------------------------------------------------------------------
@@ -163,7 +228,53 @@ def test_the_tenant_key_reaches_its_namespace_as_a_secret(dev_preview: Preview) 
     assert secret.plain_inputs["metadata"]["namespace"] == "search"
     team = one(dev_preview, "pulumi-python:dynamic:Resource", "search-gateway-team")
     inputs = team.plain_inputs
-    assert (inputs["team_id"], inputs["models"], inputs["max_budget"]) == ("search", [SONNET], 500)
+    assert (inputs["team_id"], inputs["models"], inputs["max_budget"]) == (
+        "search",
+        [SONNET, LLAMA],
+        500,
+    )
+
+
+def test_the_served_model_streams_its_weights_and_is_reachable_from_the_gateway_only(
+    dev_preview: Preview,
+) -> None:
+    deployment = one(dev_preview, "kubernetes:apps/v1:Deployment", LLAMA).plain_inputs
+    assert deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "serving"
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    bucket = one(dev_preview, "aws:s3/bucket:Bucket", "plinth-dev-models").id
+    assert container["args"][0] == f"s3://{bucket}/meta-llama/Llama-3.1-8B-Instruct"
+    assert "--load-format=runai_streamer" in container["args"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert pod["nodeSelector"] == {"plinth.dev/gpu-pool": "l40s"}
+    assert pod["priorityClassName"] == "plinth-inference"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+    policy = json.loads(
+        one(dev_preview, "aws:iam/rolePolicy:RolePolicy", f"model-{LLAMA}-role").plain_inputs[
+            "policy"
+        ]
+    )
+    reads = {s["Sid"]: s for s in policy["Statement"]}["ReadTheModelWeights"]
+    assert reads["Resource"] == f"arn:aws:s3:::{bucket}/meta-llama/Llama-3.1-8B-Instruct/*"
+    allow = one(
+        dev_preview, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-allow-gateway"
+    )
+    (peer,) = allow.plain_inputs["spec"]["ingress"][0]["from"]
+    assert peer["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "plinth-gateway"
+    }
+    queue = one(dev_preview, "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue", "serving")
+    (gpus,) = queue.plain_inputs["spec"]["resourceGroups"][0]["flavors"]
+    assert gpus == {
+        "name": "gpu-l40s",
+        "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 0, "borrowingLimit": 1}],
+    }
+    model_list = one(dev_preview, RELEASE, "gateway").plain_inputs["values"]["proxy_config"][
+        "model_list"
+    ]
+    assert model_list[-1]["litellm_params"]["api_base"] == (
+        f"http://{LLAMA}.plinth-models.svc.cluster.local:8000/v1"
+    )
 
 
 # --- configuration ----------------------------------------------------------------------
@@ -182,6 +293,27 @@ def test_chat_models_carry_the_guardrail_and_embeddings_do_not() -> None:
     assert chat["model"] == f"bedrock/converse/{SONNET}"
     assert chat["guardrailConfig"]["guardrailVersion"] == "3"
     assert embed == {"model": f"bedrock/{TITAN}", "aws_region_name": "us-east-1"}
+
+
+def test_served_models_apply_the_guardrail_through_the_proxy() -> None:
+    guardrail = GuardrailRef("arn:aws:bedrock:us-east-1:123456789012:guardrail/g1", "3")
+    settings = ProxySettings(
+        region="us-east-1",
+        bedrock_region="us-east-1",
+        bedrock_models=[SONNET],
+        guardrail=guardrail,
+        served_models=[LLAMA],
+    )
+    config = proxy_config(settings)
+    served_entry = config["model_list"][1]
+    assert served_entry["litellm_params"]["model"] == f"hosted_vllm/{LLAMA}"
+    (defined,) = config["guardrails"]
+    assert served_entry["litellm_params"]["guardrails"] == [defined["guardrail_name"]]
+    assert defined["litellm_params"]["default_on"] is False  # Bedrock models apply it in-call
+    assert "guardrails" not in config["model_list"][0]["litellm_params"]
+    unguarded = proxy_config(dataclasses.replace(settings, guardrail=None))
+    assert "guardrails" not in unguarded
+    assert "guardrails" not in unguarded["model_list"][1]["litellm_params"]
 
 
 def test_the_eks_token_is_a_presigned_caller_identity_naming_the_cluster() -> None:

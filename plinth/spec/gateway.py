@@ -236,14 +236,14 @@ def _served_model_problems(
         if served.cpus > room.vcpus:
             yield Problem(
                 f"{at}.cpus",
-                f"{served.cpus} CPUs per replica do not fit on pool {pool.name!r}'s largest "
-                f"node ({node.vcpus} vCPUs, about {room.vcpus} for pods)",
+                f"{served.cpus} CPUs per replica do not fit on the largest node of pool "
+                f"{pool.name!r} ({node.vcpus} vCPUs, about {room.vcpus} for pods)",
             )
         if served.memory_gb > room.memory_gib:
             yield Problem(
                 f"{at}.memoryGb",
-                f"{served.memory_gb} GiB per replica do not fit on pool {pool.name!r}'s largest "
-                f"node ({node.memory_gib} GiB, about {room.memory_gib} GiB for pods)",
+                f"{served.memory_gb} GiB per replica do not fit on the largest node of pool "
+                f"{pool.name!r} ({node.memory_gib} GiB, about {room.memory_gib} GiB for pods)",
             )
     per_node = pool.gpus_per_node_advertised
     if served.gpus > 1 and isinstance(pool.sharing, (TimeSlicing, Mig)):
