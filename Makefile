@@ -13,7 +13,7 @@ VENV := .venv
 STACK ?= dev
 FORMAT ?= table
 
-.PHONY: help setup preview preview-tenant-stack audit test test-quick lint typecheck pytest bench schema docs clean
+.PHONY: help setup test-tools preview preview-tenant-stack audit test test-quick lint typecheck pytest bench schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -27,6 +27,14 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 setup: $(VENV)/.synced ## Create .venv with the locked dependencies
+
+# The tests' independent IAM evaluator (Node), from its lock file.
+IAM_SIMULATOR := tests/iam_simulate
+$(IAM_SIMULATOR)/node_modules/.installed: $(IAM_SIMULATOR)/package-lock.json
+	npm ci --prefix $(IAM_SIMULATOR) --no-audit --no-fund --silent
+	@touch $@
+
+test-tools: setup $(IAM_SIMULATOR)/node_modules/.installed
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
@@ -53,16 +61,16 @@ lint: setup ## ruff lint and format check
 typecheck: setup ## mypy (strict) on components/ and plinth/
 	$(VENV)/bin/mypy
 
-pytest: setup ## The test suite only, on every core (pytest-xdist; one worker per test file)
+pytest: test-tools ## The test suite only, on every core (pytest-xdist; one worker per test file)
 	$(VENV)/bin/pytest -n auto --dist loadfile
 
 test: lint typecheck pytest ## Lint, type-check and run the tests
 
-test-quick: setup ## The tests without the e2e ones (Plinth in its own process, real servers)
+test-quick: test-tools ## The tests without the e2e ones (Plinth in its own process, real servers)
 	$(VENV)/bin/pytest -n auto --dist loadfile -m "not e2e"
 
 bench: setup ## Every benchmark; writes the figures to docs/benchmarks.md (a fresh clone's make test too)
 	$(VENV)/bin/python bench/write_page.py
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .tools .plinth .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .plinth .pytest_cache .mypy_cache .ruff_cache $(IAM_SIMULATOR)/node_modules

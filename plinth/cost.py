@@ -2,7 +2,8 @@
 
 Estimated from the validated spec (what it builds: `plinth.cost_inventory`) and the price table
 of the stack's AWS region (`policies/price_tables/`), on-demand list prices, no discounts:
-- priced: GPU node pools at min and max nodes, EKS control planes, NAT gateways and their
+- priced: GPU node pools at min (or the nodes the gateway's served models keep up) and max
+  nodes, EKS control planes, NAT gateways and their
   public IPv4 addresses, interface endpoints (per AZ), KMS keys, CloudWatch alarms, each vector
   store's OpenSearch Serverless floor (the minimum OCUs its standby-replica setting keeps) and
   Bedrock provisioned throughput; each tenant's largest GPU spend against its budget;
@@ -15,13 +16,14 @@ a region without a table has every AWS price unknown, and says so.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plinth.cost_inventory import KINDS, Billing, interface_endpoints, inventory
 from plinth.spec import PlinthSpec
-from plinth.spec.clusters import AnyClusterSpec, node_pool
+from plinth.spec.clusters import AnyClusterSpec, AnyPoolSpec, node_pool
 from plinth.spec.tenants import TenantSpec
 from policies.prices import HOURS_PER_MONTH, FixedPrice, PriceBook, StackPrices, price_book
 
@@ -184,15 +186,33 @@ def _pool_lines(spec: PlinthSpec, pricer: _Pricer) -> list[CostLine]:
             hourly = pricer.instances(cluster.cloud, types)
             known = [h for h in hourly if h is not None]
             complete = len(known) == len(hourly)
+            serving = served_nodes(spec, cluster.name, pool)
+            floor = max(pool.min_nodes, serving)
+            kept = f"; {serving} kept up by served models" if serving > pool.min_nodes else ""
             lines.append(
                 CostLine(
                     f"cluster {cluster.name}: pool {pool.name}",
-                    f"{pool.min_nodes}-{pool.max_nodes} × {', '.join(types)}",
-                    _nodes(min(known) if complete else None, pool.min_nodes),
+                    f"{floor}-{pool.max_nodes} × {', '.join(types)}{kept}",
+                    _nodes(min(known) if complete else None, floor),
                     _nodes(max(known) if complete else None, pool.max_nodes),
                 )
             )
     return lines
+
+
+def served_nodes(spec: PlinthSpec, cluster: str, pool: AnyPoolSpec) -> int:
+    """Nodes of a pool the gateway's served models keep running whatever the load: each
+    replica needs its GPUs on one node, so a node holds as many replicas of a model as fit
+    whole (models are counted apart, an upper bound when small ones could share a node)."""
+    gateway = spec.gateway
+    if gateway is None or gateway.cluster != cluster:
+        return 0
+    per_node = node_pool(pool).gpus_per_node_advertised
+    nodes = 0
+    for model in gateway.served_models:
+        if model.pool == pool.name and model.replicas:
+            nodes += math.ceil(model.replicas / max(1, per_node // model.gpus))
+    return min(nodes, pool.max_nodes)
 
 
 def _nodes(hourly: float | None, count: int) -> Money:

@@ -161,14 +161,22 @@ def _gateway_models(config: dict[str, Any]) -> set[str]:
 
 
 def _granted_only(entry: Any, models: set[str]) -> Any:
-    """A tenant entry granted only the gateway models still served (none: no grant)."""
-    entry = _inlined(entry)
-    if "gateway" not in entry:
+    """A tenant entry granted only the gateway models still served (none: no grant); an
+    entry that needs no change (or names a file of another project) is left as it is."""
+    inlined = _inlined(entry) if _is_repo_tenant(entry) else entry
+    if not isinstance(inlined, dict) or "gateway" not in inlined:
         return entry
-    kept = [m for m in entry["gateway"]["models"] if m in models]
+    granted = inlined["gateway"].get("models", [])
+    kept = [m for m in granted if m in models]
+    if kept == granted:
+        return entry
     if not kept:
-        return _without_gateway(entry)
-    return {**entry, "gateway": {**entry["gateway"], "models": kept}}
+        return _without_gateway(inlined)
+    return {**inlined, "gateway": {**inlined["gateway"], "models": kept}}
+
+
+def _is_repo_tenant(entry: Any) -> bool:
+    return isinstance(entry, str) and (ROOT / "projects" / f"{entry}.yaml").is_file()
 
 
 def _inlined(entry: Any) -> Any:

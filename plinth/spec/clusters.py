@@ -461,6 +461,7 @@ class CoreWeaveClusterSpec(ClusterSpec):
         return pools
 
 
+AnyPoolSpec = AwsGpuPoolSpec | CoreWeaveGpuPoolSpec
 AnyClusterSpec = Annotated[EksClusterSpec | CoreWeaveClusterSpec, Discriminator("cloud")]
 
 
