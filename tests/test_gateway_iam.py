@@ -23,8 +23,9 @@ from plinth.engine import Preview
 
 SIMULATOR = ROOT / "tests" / "iam_simulate"
 ACCOUNT = "123456789012"
-PROFILE = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-SONNET_IN = "arn:aws:bedrock:{region}::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
+SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+PROFILE = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.{SONNET}"
+SONNET_IN = "arn:aws:bedrock:{region}::foundation-model/" + SONNET
 TITAN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
 OPUS = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-1-20250805-v1:0"
 INVOKE = "bedrock:InvokeModel"

@@ -4,9 +4,10 @@ Two models' weights live under two prefixes of one models bucket, each read by i
 whose only policy is exactly what ServedModel attaches (`weights_statements` over the real
 moto ARNs). A test user assumes a model's role through STS and reads with its credentials
 while moto enforces IAM: the role reads its own weights, and is denied the other model's, the
-bucket's other data, and any write (a policy over the whole bucket fails this test). (moto authorises S3 per object ARN, so these denials come
-from the policy; it does not evaluate the `s3:prefix` condition on listing, nor KMS per key:
-test_tenant_isolation.py explains both, and test_gateway.py checks those statements' text.)
+bucket's other data, and any write; a policy over the whole bucket fails this test. (moto
+authorises S3 per object ARN, so these denials come from the policy; it does not evaluate the
+`s3:prefix` condition on listing, nor KMS per key: test_tenant_isolation.py explains both, and
+test_gateway.py checks those statements' text.)
 """
 
 from __future__ import annotations
