@@ -34,7 +34,15 @@ $(IAM_SIMULATOR)/node_modules/.installed: $(IAM_SIMULATOR)/package-lock.json
 	npm ci --prefix $(IAM_SIMULATOR) --no-audit --no-fund --silent
 	@touch $@
 
-test-tools: setup $(IAM_SIMULATOR)/node_modules/.installed
+# The real LiteLLM proxy the gateway tests run on loopback, in its own virtualenv (its rich
+# pin conflicts with the project's), from its hash-locked requirements.
+LITELLM := .tools/litellm
+$(LITELLM)/.installed: tests/litellm/requirements.txt | $(UV)
+	$(UV) venv --quiet --clear --python 3.11 $(LITELLM)
+	$(UV) pip sync --quiet --python $(LITELLM)/bin/python tests/litellm/requirements.txt
+	@touch $@
+
+test-tools: setup $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed ## setup, and the tests' IAM evaluator and LiteLLM proxy
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)

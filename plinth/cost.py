@@ -5,8 +5,9 @@ of the stack's AWS region (`policies/price_tables/`), on-demand list prices, no 
 - priced: GPU node pools at min (or the nodes the gateway's served models keep up) and max
   nodes, EKS control planes, NAT gateways and their
   public IPv4 addresses, interface endpoints (per AZ), KMS keys, CloudWatch alarms, each vector
-  store's OpenSearch Serverless floor (the minimum OCUs its standby-replica setting keeps) and
-  Bedrock provisioned throughput; each tenant's largest GPU spend against its budget;
+  store's OpenSearch Serverless floor (the minimum OCUs its standby-replica setting keeps),
+  Bedrock provisioned throughput, and the gateway's Aurora capacity, cache and secrets between
+  their configured floors and ceilings; each tenant's largest GPU spend against its budget;
 - not estimated, and listed as such with their counts: what bills by use (storage, requests,
   logs, events, tokens, data processed) and what has a charge no table holds.
 A price the region's table lacks is unknown, never zero and never taken from another region;
@@ -269,6 +270,53 @@ def _monthly_lines(counts: Counter[str], pricer: _Pricer) -> list[CostLine]:
     return lines
 
 
+VALKEY_MINIMUM_GB = 0.1
+"""ElastiCache Serverless for Valkey meters at least 100 MB of data per cache."""
+
+
+def _gateway_lines(spec: PlinthSpec, counts: Counter[str], pricer: _Pricer) -> list[CostLine]:
+    """The gateway's database and cache between their configured floors and ceilings, and its
+    secrets. Storage, I/O and API calls are usage."""
+    gateway = spec.gateway
+    if gateway is None or not counts["aurora-serverless"]:
+        return []
+    database, cache = gateway.database, gateway.cache
+    acu = pricer.prices.fixed("aurora_acu_hour")
+    kind = "Aurora Serverless v2 instances"
+    gb_hour = pricer.prices.fixed("valkey_serverless_gb_hour")
+    ecpu = pricer.prices.fixed("valkey_serverless_million_ecpu")
+    # Every processing unit the ceiling allows, every second of the month, in millions.
+    most_ecpus = cache.max_ecpu_per_second * 3600 * HOURS_PER_MONTH / 1_000_000
+    cache_kind = "ElastiCache Serverless caches"
+    stored = pricer.amount(gb_hour, VALKEY_MINIMUM_GB * HOURS_PER_MONTH, cache_kind, 1, "GB-hours")
+    most_stored = pricer.amount(
+        gb_hour, cache.max_data_gb * HOURS_PER_MONTH, cache_kind, 1, "GB-hours"
+    )
+    processed = pricer.amount(ecpu, most_ecpus, cache_kind, 1, "ECPUs")
+    secrets = counts["secret"]
+    return [
+        CostLine(
+            "gateway database",
+            f"Aurora Serverless v2, {database.min_capacity:g}-{database.max_capacity:g} ACUs "
+            "(storage and I/O are usage)",
+            pricer.amount(acu, database.min_capacity * HOURS_PER_MONTH, kind, 1, "ACU-hours"),
+            pricer.amount(acu, database.max_capacity * HOURS_PER_MONTH, kind, 1, "ACU-hours"),
+        ),
+        CostLine(
+            "gateway cache",
+            f"ElastiCache Serverless Valkey, {VALKEY_MINIMUM_GB:g}-{cache.max_data_gb} GB and up "
+            f"to {cache.max_ecpu_per_second} ECPUs a second",
+            stored,
+            None if most_stored is None or processed is None else round(most_stored + processed, 2),
+        ),
+        _line(
+            "Secrets Manager secrets",
+            f"{secrets} (the gateway's keys; API calls are usage)",
+            pricer.monthly("secret_month", secrets, "Secrets Manager secrets", "per secret"),
+        ),
+    ]
+
+
 def _vector_store_lines(tenants: Sequence[TenantSpec], pricer: _Pricer) -> list[CostLine]:
     lines = []
     for tenant in tenants:
@@ -399,7 +447,7 @@ def estimate(
     )
     lines += [*_monthly_lines(counts, pricer), *_vector_store_lines(spec.tenants, pricer)]
     if not tenant_stack:
-        lines += _throughput_lines(spec, pricer)
+        lines += [*_throughput_lines(spec, pricer), *_gateway_lines(spec, counts, pricer)]
     clusters = (platform.clusters if platform else ()) if tenant_stack else spec.clusters
     return CostEstimate(
         stack,

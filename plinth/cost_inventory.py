@@ -203,26 +203,16 @@ KINDS: tuple[Kind, ...] = (
     _kind(
         "aurora-serverless",
         "Aurora Serverless v2 instances",
-        N,
+        P,
         "aws:rds/clusterInstance:ClusterInstance",
-        "capacity units by the hour, between plinth:gateway.database minCapacity and "
-        "maxCapacity: no ACU price in the tables yet",
     ),
     _kind(
         "serverless-cache",
         "ElastiCache Serverless caches",
-        N,
+        P,
         "aws:elasticache/serverlessCache:ServerlessCache",
-        "data stored and processing units, up to plinth:gateway.cache's limits: no price in "
-        "the tables yet",
     ),
-    _kind(
-        "secret",
-        "Secrets Manager secrets",
-        N,
-        "aws:secretsmanager/secret:Secret",
-        "a monthly charge per secret and API calls: no source read",
-    ),
+    _kind("secret", "Secrets Manager secrets", P, "aws:secretsmanager/secret:Secret"),
     _kind(
         "coreweave-cluster",
         "CoreWeave clusters",

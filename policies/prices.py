@@ -75,6 +75,14 @@ class FixedPrices(_Model):
     """Per standard-resolution metric alarm."""
     opensearch_ocu_hour: Price | None = None
     """OpenSearch Serverless, per OpenSearch Compute Unit."""
+    aurora_acu_hour: Price | None = None
+    """Aurora Serverless v2 (Aurora Standard, PostgreSQL), per Aurora Capacity Unit."""
+    valkey_serverless_gb_hour: Price | None = None
+    """ElastiCache Serverless for Valkey, per GB of data stored (100 MB minimum per cache)."""
+    valkey_serverless_million_ecpu: Price | None = None
+    """ElastiCache Serverless for Valkey, per million ElastiCache Processing Units."""
+    secret_month: Price | None = None
+    """Secrets Manager, per secret (API calls are usage)."""
 
 
 FixedPrice = Literal[
@@ -85,6 +93,10 @@ FixedPrice = Literal[
     "kms_key_month",
     "cloudwatch_alarm_month",
     "opensearch_ocu_hour",
+    "aurora_acu_hour",
+    "valkey_serverless_gb_hour",
+    "valkey_serverless_million_ecpu",
+    "secret_month",
 ]
 """The names of FixedPrices' fields."""
 

@@ -46,6 +46,10 @@ FIXED = {
     "kmsKeyMonth": 1.0,
     "cloudwatchAlarmMonth": 0.1,
     "opensearchOcuHour": 0.25,
+    "auroraAcuHour": 0.1,
+    "valkeyServerlessGbHour": 0.1,
+    "valkeyServerlessMillionEcpu": 0.002,
+    "secretMonth": 0.5,
 }
 US_EAST_1 = AwsRegionPrices.model_validate(
     {
@@ -89,8 +93,9 @@ def test_the_dev_stack_at_its_smallest_and_largest(tmp_path: Path) -> None:
     result = estimate(spec_with(tmp_path), "dev", ROUND_PRICES)
     assert lines(result) == {
         "cluster gpu: EKS control plane": (73.0, 73.0),
-        # 0 to 2 nodes, the dearer type (2.0 an hour) at the top: 2 x 2.0 x 730
-        "cluster gpu: pool l40s": (0.0, 2920.0),
+        # minNodes 0, but the served model keeps one node (the cheaper type, 1.0 an hour) up;
+        # 2 nodes of the dearer type (2.0 an hour) at the top: 2 x 2.0 x 730
+        "cluster gpu: pool l40s": (730.0, 2920.0),
         "NAT gateways": (36.5, 36.5),  # one gateway (natGateways: single)
         "public IPv4 addresses": (3.65, 3.65),  # its Elastic IP: 0.005 x 730
         # sts, ecr.api, ecr.dkr, logs and the two Bedrock endpoints, in 3 AZs: 18 x 0.01 x 730
@@ -100,8 +105,14 @@ def test_the_dev_stack_at_its_smallest_and_largest(tmp_path: Path) -> None:
         "CloudWatch alarms": (1.5, 1.5),  # the 15 CIS alarms of the soc2 profile, 0.1 each
         # standby replicas off: 0.5 indexing + 0.5 search OCU, 1 x 0.25 x 730
         "tenant fraud-detection: vector store": (182.5, 182.5),
+        # 0.5 to 4 ACUs at 0.1 an hour
+        "gateway database": (36.5, 292.0),
+        # 100 MB metered at least; at most 5 GB (365.0) and 5000 ECPUs a second all month
+        # (13,140 million at 0.002: 26.28)
+        "gateway cache": (7.3, 391.28),
+        "Secrets Manager secrets": (1.0, 1.0),  # master and salt keys
     }
-    assert (result.total("minimum"), result.total("maximum")) == (433.55, 3353.55)
+    assert (result.total("minimum"), result.total("maximum")) == (1208.35, 4037.83)
     tenants = {t.name: (t.max_gpu_usd, t.budget_usd, t.over_budget) for t in result.tenants}
     # fraud-detection may use 2 L40S, search 1, each at 2.0 an hour (the dearer machine)
     assert tenants == {"fraud-detection": (2920.0, 4000, False), "search": (1460.0, 2000, False)}
@@ -155,23 +166,23 @@ def stack_in(tmp_path: Path, region: str, machine: str) -> PlinthSpec:
 
 
 @pytest.mark.parametrize(
-    ("region", "machine", "hourly"),
+    ("region", "machine", "hourly", "updated"),
     [
         # From each region's table: the same machine costs differently in each.
-        ("us-east-1", "p4d.24xlarge", 21.957642),
-        ("us-west-2", "p4d.24xlarge", 21.95764),
-        ("eu-west-1", "g5.xlarge", 1.123),
-        ("ap-northeast-1", "g5.xlarge", 1.459),
+        ("us-east-1", "p4d.24xlarge", 21.957642, "2026-12-05"),
+        ("us-west-2", "p4d.24xlarge", 21.95764, "2026-12-04"),
+        ("eu-west-1", "g5.xlarge", 1.123, "2026-12-04"),
+        ("ap-northeast-1", "g5.xlarge", 1.459, "2026-12-04"),
     ],
 )
 def test_a_stack_gets_its_own_region_s_prices(
-    tmp_path: Path, region: str, machine: str, hourly: float
+    tmp_path: Path, region: str, machine: str, hourly: float, updated: str
 ) -> None:
     result = estimate(stack_in(tmp_path, region, machine), "dev", price_book())
     assert lines(result)["cluster gpu: pool l40s"] == (0.0, round(2 * hourly * 730, 2))
     assert result.to_json()["prices"] == {
         "awsRegion": region,
-        "awsTable": "2026-12-04",
+        "awsTable": updated,
         "coreweaveTable": "2026-11-21",
         "currency": "USD",
         "note": price_book().aws[region].note,
@@ -209,11 +220,12 @@ def test_an_unpriced_machine_makes_the_total_unknown(tmp_path: Path) -> None:
     cluster["gpuPools"][0]["instanceTypes"] = ["g6e.48xlarge"]
     spec = spec_with(tmp_path, **{"plinth:clusters": [cluster]}, **{"plinth:tenants": []})
     result = estimate(spec, "dev", ROUND_PRICES)
-    assert lines(result)["cluster gpu: pool l40s"] == (0.0, None)
+    # the served model keeps a node of the unpriced type up, so even the minimum is unknown
+    assert lines(result)["cluster gpu: pool l40s"] == (None, None)
     assert left_out(result)["GPU instance types"] == (1, "no price in the us-east-1 table")
+    assert result.total("minimum") is None
     assert result.total("maximum") is None
-    # EKS 73 + NAT 36.5 + its address 3.65 + endpoints 131.4 + 3 keys + 15 alarms 1.5
-    assert "| **total** | | **$249.05** | **unknown** |" in to_markdown(result.to_json())
+    assert "| **total** | | **unknown** | **unknown** |" in to_markdown(result.to_json())
 
 
 def test_a_quota_beyond_the_budget_is_flagged(tmp_path: Path) -> None:
@@ -383,7 +395,7 @@ def test_the_diff_comment_shows_the_cost_change(tmp_path: Path) -> None:
     assert "| change from base | | +$0.00 | +$2,920.00 |" in comment
     assert "**Policies:** PASSED: 0 mandatory, 1 advisory, 0 waived finding(s)" in comment
     assert "| log groups | 4 | usage-based: ingestion, storage |" in comment
-    assert compare("dev", "main", base, head).to_json()["cost"]["head"]["maxUsd"] == 6273.55
+    assert compare("dev", "main", base, head).to_json()["cost"]["head"]["maxUsd"] == 6957.83
     # The terminal view says the same as the comment: the policy verdict and the change.
     console = Console(record=True, width=200)
     console.print(diff_table([compare("dev", "main", base, head)]))
@@ -407,7 +419,7 @@ def test_a_base_from_before_the_price_tables_still_diffs(tmp_path: Path) -> None
             )
         ]
     )
-    assert "| change from base | | +$192.65 | +$192.65 |" in comment
+    assert "| change from base | | +$967.45 | +$876.93 |" in comment
 
 
 def test_the_terminal_table(tmp_path: Path) -> None:
@@ -415,7 +427,7 @@ def test_the_terminal_table(tmp_path: Path) -> None:
     console.print(to_table(estimate(spec_with(tmp_path), "dev", ROUND_PRICES).to_json()))
     text = console.export_text()
     assert "Monthly cost estimate: stack dev (AWS us-east-1 prices of 2026-11-01" in text
-    assert re.search(r"total +│ +│ \$433\.55 +│ \$3,353\.55", text)
+    assert re.search(r"total +│ +│ \$1,208\.35 +│ \$4,037\.83", text)
     assert re.search(
         r"tenant search +│ max GPU spend \(1 on gpu/l40s\) vs budget \$2,000\.00", text
     )
