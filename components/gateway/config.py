@@ -76,6 +76,15 @@ def bedrock_model_entry(model_id: str, settings: ProxySettings) -> dict[str, Any
     return {"model_name": model_id, "litellm_params": params}
 
 
+def guardrail_id(identifier: pulumi.Input[str]) -> pulumi.Input[str]:
+    """The guardrail's ID from its ARN (`arn:...:guardrail/<id>`); an ID stays as it is. The
+    proxy puts the identifier into ApplyGuardrail's URL path (`/guardrail/<id>/version/<v>/
+    apply`) without encoding it, where an ARN's `/` would break the path."""
+    if isinstance(identifier, str):
+        return identifier.rsplit("/", 1)[-1]
+    return pulumi.Output.from_input(identifier).apply(lambda arn: arn.rsplit("/", 1)[-1])
+
+
 def served_model_entry(name: str, settings: ProxySettings) -> dict[str, Any]:
     """One model_list entry for a model served with vLLM in the cluster (LiteLLM's
     `hosted_vllm` provider), guarded by the platform guardrail when there is one: Bedrock
@@ -124,7 +133,7 @@ def proxy_config(settings: ProxySettings) -> dict[str, Any]:
                 "litellm_params": {
                     "guardrail": "bedrock",
                     "mode": ["pre_call", "post_call"],
-                    "guardrailIdentifier": settings.guardrail.identifier,
+                    "guardrailIdentifier": guardrail_id(settings.guardrail.identifier),
                     "guardrailVersion": settings.guardrail.version,
                     "aws_region_name": settings.bedrock_region,
                     # Applied by the served models' entries only: Bedrock models apply it

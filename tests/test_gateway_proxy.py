@@ -1,0 +1,301 @@
+"""The gateway's configuration in the real LiteLLM proxy (the pinned release, from PyPI, in its
+own virtualenv: `make test-tools`), on loopback.
+
+The proxy loads exactly the document `proxy_config` renders for the chart, with only the
+addresses changed: the served models point at fake OpenAI-compatible backends, the platform
+guardrail at a fake Bedrock ApplyGuardrail endpoint that checks the request path the way the
+API does and intervenes on one word. The proxy runs without a database: teams and virtual
+keys need PostgreSQL through Prisma, whose engines download only from binaries.prisma.sh,
+which this machine cannot reach (the team resource is tested against a loopback admin API in
+test_gateway.py). Everything the proxy does with the configuration itself is real: model
+routing, fallbacks, refusal of unknown models and keys, and the guardrail on served models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+from typing import Any
+
+import pytest
+import yaml
+from support import ROOT
+
+from components.gateway.config import (
+    PLATFORM_GUARDRAIL,
+    GuardrailRef,
+    ProxySettings,
+    proxy_config,
+)
+
+pytestmark = pytest.mark.e2e
+
+LITELLM = ROOT / ".tools" / "litellm" / "bin" / "litellm"
+MASTER_KEY = "sk-plinth-test-master"
+GUARDRAIL_ARN = "arn:aws:bedrock:us-east-1:123456789012:guardrail/g1a2b3c4d5e6"
+SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+TITAN = "amazon.titan-embed-text-v2:0"
+LLAMA, MISTRAL = "llama-3-1-8b", "mistral-7b"
+BLOCKED_WORD = "project-nightingale"
+APPLY_PATH = re.compile(r"^/guardrail/([a-z0-9]+)/version/(\d+|DRAFT)/apply$")
+"""ApplyGuardrail's path with a guardrail ID (an ARN would have to be URL-encoded)."""
+
+
+@dataclass
+class Backend:
+    """A fake server and what it received."""
+
+    server: ThreadingHTTPServer
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+def _reply(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Backend:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    backend = Backend(server)
+    server.backend = backend  # type: ignore[attr-defined]
+    Thread(target=server.serve_forever, daemon=True).start()
+    return backend
+
+
+def model_server(name: str, *, failing: bool) -> Backend:
+    """vLLM's chat completions route, answering as `name` (or failing with a 500)."""
+
+    class Model(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self.server.backend.received.append(body)  # type: ignore[attr-defined]
+            if failing:
+                return _reply(self, 500, {"error": {"message": "model server down"}})
+            usage = {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+            message = {"role": "assistant", "content": f"hello from {name}"}
+            return _reply(
+                self,
+                200,
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": 1,
+                    "model": body["model"],
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    "usage": usage,
+                },
+            )
+
+    return _serve(Model)
+
+
+def guardrail_server() -> Backend:
+    """Bedrock's ApplyGuardrail: 404 on a malformed path, an intervention on BLOCKED_WORD."""
+
+    class Guardrail(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self.server.backend.received.append(  # type: ignore[attr-defined]
+                {"path": self.path, "auth": self.headers.get("Authorization", ""), **body}
+            )
+            if not APPLY_PATH.match(self.path):
+                return _reply(self, 404, {"message": "UnknownOperationException"})
+            if BLOCKED_WORD in json.dumps(body):
+                blocked = {"customWords": [{"match": BLOCKED_WORD, "action": "BLOCKED"}]}
+                return _reply(
+                    self,
+                    200,
+                    {
+                        "action": "GUARDRAIL_INTERVENED",
+                        "outputs": [{"text": "Sorry, the model cannot answer this."}],
+                        "assessments": [{"wordPolicy": blocked}],
+                    },
+                )
+            return _reply(self, 200, {"action": "NONE", "outputs": [], "assessments": []})
+
+    return _serve(Guardrail)
+
+
+@dataclass
+class Proxy:
+    url: str
+    models: dict[str, Backend]
+    guardrail: Backend
+
+    def call(self, model: str, prompt: str, key: str = MASTER_KEY) -> tuple[int, Any]:
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+        request = urllib.request.Request(
+            f"{self.url}/v1/chat/completions",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def configuration(models: dict[str, Backend], guardrail: Backend) -> dict[str, Any]:
+    """The chart's proxy_config for a stack with two Bedrock and two served models, the served
+    ones and the guardrail pointed at the fakes (addresses only)."""
+    settings = ProxySettings(
+        region="us-east-1",
+        bedrock_region="us-east-1",
+        bedrock_models=[SONNET, TITAN],
+        guardrail=GuardrailRef(GUARDRAIL_ARN, "3"),
+        served_models=list(models),
+        fallbacks={LLAMA: [MISTRAL]},
+    )
+    config = proxy_config(settings)
+    for entry in config["model_list"]:
+        if entry["model_name"] in models:
+            entry["litellm_params"]["api_base"] = f"{models[entry['model_name']].url}/v1"
+    (platform_guardrail,) = config["guardrails"]
+    platform_guardrail["litellm_params"]["aws_bedrock_runtime_endpoint"] = guardrail.url
+    return config
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    assert LITELLM.is_file(), "run `make test-tools` (the LiteLLM proxy's virtualenv)"
+    models = {
+        LLAMA: model_server(LLAMA, failing=True),
+        MISTRAL: model_server(MISTRAL, failing=False),
+    }
+    guardrail = guardrail_server()
+    folder = tmp_path_factory.mktemp("litellm")
+    config_file = folder / "config.yaml"
+    config_file.write_text(yaml.safe_dump(configuration(models, guardrail)))
+    port = _free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(folder),
+        "PROXY_MASTER_KEY": MASTER_KEY,
+        # Signed guardrail calls with throwaway credentials; nothing leaves loopback.
+        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "not-a-secret",
+        "AWS_REGION": "us-east-1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    log = (folder / "proxy.log").open("w")
+    process = subprocess.Popen(
+        [str(LITELLM), "--config", str(config_file), "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=folder,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_alive(url, process, folder / "proxy.log")
+        yield Proxy(url, models, guardrail)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        for backend in [*models.values(), guardrail]:
+            backend.server.shutdown()
+
+
+def _wait_until_alive(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the proxy exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health/liveliness", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"the proxy did not start in 120 s:\n{log.read_text()[-3000:]}")
+
+
+def _models(proxy: Proxy) -> list[str]:
+    request = urllib.request.Request(
+        f"{proxy.url}/v1/models", headers={"Authorization": f"Bearer {MASTER_KEY}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return sorted(model["id"] for model in json.loads(response.read())["data"])
+
+
+def test_the_generated_configuration_loads_with_every_model(proxy: Proxy) -> None:
+    assert _models(proxy) == sorted([SONNET, TITAN, LLAMA, MISTRAL])
+
+
+def test_a_served_model_answers_through_the_platform_guardrail(proxy: Proxy) -> None:
+    checked = len(proxy.guardrail.received)
+    status, answer = proxy.call(MISTRAL, "What is a GPU?")
+    assert status == 200, answer
+    assert answer["choices"][0]["message"]["content"] == f"hello from {MISTRAL}"
+    calls = proxy.guardrail.received[checked:]
+    assert {call["source"] for call in calls} == {"INPUT", "OUTPUT"}
+    prompt = next(call for call in calls if call["source"] == "INPUT")
+    assert prompt["content"] == [{"text": {"text": "What is a GPU?"}}]
+    assert all(APPLY_PATH.match(call["path"]) for call in calls)
+    assert {APPLY_PATH.match(call["path"]).groups() for call in calls} == {  # type: ignore[union-attr]
+        (GUARDRAIL_ARN.rsplit("/", 1)[-1], "3")
+    }
+    assert all(call["auth"].startswith("AWS4-HMAC-SHA256 ") for call in calls)
+
+
+def test_the_guardrail_stops_a_prompt_before_the_model_sees_it(proxy: Proxy) -> None:
+    status, answer = proxy.call(MISTRAL, f"Tell me about {BLOCKED_WORD}")
+    assert status == 400, answer
+    assert answer["error"]["provider_specific_fields"]["guardrail_name"] == PLATFORM_GUARDRAIL
+    assert not any(BLOCKED_WORD in json.dumps(body) for body in proxy.models[MISTRAL].received)
+
+
+def test_a_failing_served_model_falls_back_to_the_next(proxy: Proxy) -> None:
+    tried = len(proxy.models[LLAMA].received)
+    status, answer = proxy.call(LLAMA, "Summarise this")
+    assert status == 200, answer
+    assert answer["choices"][0]["message"]["content"] == f"hello from {MISTRAL}"
+    assert len(proxy.models[LLAMA].received) > tried
+
+
+def test_a_model_outside_the_configuration_is_refused(proxy: Proxy) -> None:
+    status, answer = proxy.call("gpt-4o", "hi")
+    assert status == 400
+    assert "gpt-4o" in answer["error"]["message"]
+
+
+def test_a_call_with_an_unknown_key_is_refused(proxy: Proxy) -> None:
+    # Without a database the proxy cannot look a virtual key up, and says so (400).
+    status, answer = proxy.call(MISTRAL, "an unauthorised call", key="sk-someone-else")
+    assert status in (400, 401), answer
+    assert not any("unauthorised" in json.dumps(body) for body in proxy.models[MISTRAL].received)
