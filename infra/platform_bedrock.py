@@ -44,6 +44,8 @@ class BedrockLayer:
     """The scope and guardrail pin tenants' grants use."""
     outputs: dict[str, pulumi.Input[object]]
     """The stack's `bedrock` output."""
+    logging: InvocationLogging | None
+    """The invocation log store, unless the account's logging is managed elsewhere."""
 
 
 def _invocation_logging(
@@ -194,4 +196,4 @@ def bedrock_layer(spec: PlinthSpec, base: Foundation, data: DataLayer) -> Bedroc
     for component in (logging, guardrail, approved, *throughputs.values()):
         if component is not None:
             origins.record(component, stack_entry("bedrock", "plinth:bedrock"))
-    return BedrockLayer(access=BedrockAccess(bedrock_scope, pin), outputs=outputs)
+    return BedrockLayer(access=BedrockAccess(bedrock_scope, pin), outputs=outputs, logging=logging)

@@ -14,7 +14,13 @@ from components.bedrock.grants import ModelGrantArgs
 from components.bedrock.models import ModelRef
 from components.cluster.eks import EksGpuCluster
 from components.gateway.cache import ServiceCache, ServiceCacheArgs
-from components.gateway.config import PROXY_PORT, TEAM_LOG_OPT_IN, GuardrailRef, ProxySettings
+from components.gateway.config import (
+    PROXY_PORT,
+    TEAM_LOG_OPT_IN,
+    GuardrailRef,
+    ProxySettings,
+    RequestLogStore,
+)
 from components.gateway.contract import TENANT_METADATA
 from components.gateway.csi import SecretsStoreCsi
 from components.gateway.database import ServiceDatabase, ServiceDatabaseArgs
@@ -131,6 +137,15 @@ def gateway_layer(
                     else None
                 ),
                 fallbacks=wanted.fallbacks,
+                request_log=(
+                    RequestLogStore(
+                        bucket_name=bedrock.logging.bucket.name,
+                        region=bedrock.logging.region,
+                        key_arn=bedrock.logging.key_arn,
+                    )
+                    if bedrock.logging
+                    else None
+                ),
                 database_host=database.endpoint,
                 cache_host=cache.endpoint,
                 cache_port=cache.port,

@@ -221,6 +221,15 @@ def test_the_gateway_role_invokes_the_approved_models_only_with_the_guardrail(
     assert all("*" not in arn for arn in invoke["Resource"])
     assert len(by_sid["ReadTheServiceSecrets"]["Resource"]) == 2
     assert by_sid["ConnectAsTheServiceDatabaseUser"]["Resource"].endswith("/litellm")
+    # request logs: add objects under gateway/ of the invocation log bucket, nothing else
+    logs = one(dev_preview, "aws:s3/bucket:Bucket", "plinth-dev-bedrock-logs").id
+    assert by_sid["WriteRequestLogs"] == {
+        "Sid": "WriteRequestLogs",
+        "Effect": "Allow",
+        "Action": ["s3:PutObject"],
+        "Resource": f"arn:aws:s3:::{logs}/gateway/*",
+    }
+    assert by_sid["EncryptRequestLogsThroughS3"]["Action"] == ["kms:GenerateDataKey"]
 
 
 def test_the_tenant_key_reaches_its_namespace_as_a_secret(dev_preview: Preview) -> None:

@@ -34,8 +34,10 @@ from support import ROOT
 
 from components.gateway.config import (
     PLATFORM_GUARDRAIL,
+    REQUEST_LOG_PREFIX,
     GuardrailRef,
     ProxySettings,
+    RequestLogStore,
     proxy_config,
 )
 
@@ -48,6 +50,8 @@ SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 TITAN = "amazon.titan-embed-text-v2:0"
 LLAMA, MISTRAL = "llama-3-1-8b", "mistral-7b"
 BLOCKED_WORD = "project-nightingale"
+LOG_BUCKET = "plinth-test-bedrock-logs"
+LOG_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 APPLY_PATH = re.compile(r"^/guardrail/([a-z0-9]+)/version/(\d+|DRAFT)/apply$")
 """ApplyGuardrail's path with a guardrail ID (an ARN would have to be URL-encoded)."""
 
@@ -100,7 +104,7 @@ def model_server(name: str, *, failing: bool) -> Backend:
                 self,
                 200,
                 {
-                    "id": "chatcmpl-1",
+                    "id": f"chatcmpl-{name}-{len(self.server.backend.received)}",  # type: ignore[attr-defined]
                     "object": "chat.completion",
                     "created": 1,
                     "model": body["model"],
@@ -142,11 +146,38 @@ def guardrail_server() -> Backend:
     return _serve(Guardrail)
 
 
+def log_store_server() -> Backend:
+    """S3's PutObject for the request log bucket: keeps each object's key, encryption headers
+    and records."""
+
+    class Store(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def do_PUT(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.server.backend.received.append(  # type: ignore[attr-defined]
+                {
+                    "path": self.path,
+                    "encryption": self.headers.get("x-amz-server-side-encryption"),
+                    "key": self.headers.get("x-amz-server-side-encryption-aws-kms-key-id"),
+                    "body": body.decode(),
+                }
+            )
+            self.send_response(200)
+            self.send_header("ETag", '"0"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    return _serve(Store)
+
+
 @dataclass
 class Proxy:
     url: str
     models: dict[str, Backend]
     guardrail: Backend
+    log_store: Backend
 
     def call(self, model: str, prompt: str, key: str = MASTER_KEY) -> tuple[int, Any]:
         body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
@@ -169,9 +200,12 @@ def _free_port() -> int:
         return port
 
 
-def configuration(models: dict[str, Backend], guardrail: Backend) -> dict[str, Any]:
-    """The chart's proxy_config for a stack with two Bedrock and two served models, the served
-    ones and the guardrail pointed at the fakes (addresses only)."""
+def configuration(
+    models: dict[str, Backend], guardrail: Backend, log_store: Backend
+) -> dict[str, Any]:
+    """The chart's proxy_config for a stack with two Bedrock and two served models and a
+    request log store, the served models, the guardrail and the store pointed at the fakes
+    (addresses only; the logger also flushes each record at once instead of batching)."""
     settings = ProxySettings(
         region="us-east-1",
         bedrock_region="us-east-1",
@@ -179,8 +213,12 @@ def configuration(models: dict[str, Backend], guardrail: Backend) -> dict[str, A
         guardrail=GuardrailRef(GUARDRAIL_ARN, "3"),
         served_models=list(models),
         fallbacks={LLAMA: [MISTRAL]},
+        request_log=RequestLogStore(LOG_BUCKET, "us-east-1", LOG_KEY),
     )
     config = proxy_config(settings)
+    config["litellm_settings"]["s3_callback_params"].update(
+        s3_endpoint_url=log_store.url, s3_flush_interval=1, s3_batch_size=1
+    )
     for entry in config["model_list"]:
         if entry["model_name"] in models:
             entry["litellm_params"]["api_base"] = f"{models[entry['model_name']].url}/v1"
@@ -196,10 +234,10 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
         LLAMA: model_server(LLAMA, failing=True),
         MISTRAL: model_server(MISTRAL, failing=False),
     }
-    guardrail = guardrail_server()
+    guardrail, log_store = guardrail_server(), log_store_server()
     folder = tmp_path_factory.mktemp("litellm")
     config_file = folder / "config.yaml"
-    config_file.write_text(yaml.safe_dump(configuration(models, guardrail)))
+    config_file.write_text(yaml.safe_dump(configuration(models, guardrail, log_store)))
     port = _free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""),
@@ -223,12 +261,12 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_alive(url, process, folder / "proxy.log")
-        yield Proxy(url, models, guardrail)
+        yield Proxy(url, models, guardrail, log_store)
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
-        for backend in [*models.values(), guardrail]:
+        for backend in [*models.values(), guardrail, log_store]:
             backend.server.shutdown()
 
 
@@ -299,3 +337,27 @@ def test_a_call_with_an_unknown_key_is_refused(proxy: Proxy) -> None:
     status, answer = proxy.call(MISTRAL, "an unauthorised call", key="sk-someone-else")
     assert status in (400, 401), answer
     assert not any("unauthorised" in json.dumps(body) for body in proxy.models[MISTRAL].received)
+
+
+def test_each_request_is_logged_encrypted_and_without_its_messages(proxy: Proxy) -> None:
+    prompt = "Which GPU runs the eight billion parameter model?"
+    status, answer = proxy.call(MISTRAL, prompt)
+    assert status == 200, answer
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        records = [o for o in proxy.log_store.received if answer["id"] in o["body"]]
+        if records:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"no request record reached the log store: {proxy.log_store.received}")
+    (stored,) = records
+    assert stored["path"].startswith(f"/{LOG_BUCKET}/{REQUEST_LOG_PREFIX}/")
+    assert (stored["encryption"], stored["key"]) == ("aws:kms", LOG_KEY)
+    record = json.loads(stored["body"])
+    assert record["model_group"] == MISTRAL
+    assert record["total_tokens"] == 7
+    assert record["metadata"]["applied_guardrails"] == [PLATFORM_GUARDRAIL]
+    assert prompt not in stored["body"]
+    assert f"hello from {MISTRAL}" not in stored["body"]
+    assert record["messages"] == [{"role": "user", "content": "redacted-by-litellm"}]

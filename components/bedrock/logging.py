@@ -69,6 +69,9 @@ class InvocationLogging(pulumi.ComponentResource):
     """
 
     bucket: SecureBucket
+    key_arn: pulumi.Input[str]
+    """The key that encrypts the bucket and the log group."""
+    region: str
     log_group: aws.cloudwatch.LogGroup
     role: aws.iam.Role
     configuration: aws.bedrockmodel.InvocationLoggingConfiguration
@@ -78,6 +81,7 @@ class InvocationLogging(pulumi.ComponentResource):
     ) -> None:
         super().__init__("plinth:bedrock:InvocationLogging", name, None, opts)
         scope = args.scope
+        self.key_arn, self.region = args.key_arn, scope.region
         child = pulumi.ResourceOptions(parent=self)
         any_bedrock_resource = scope.arn("bedrock", "*")
         self.bucket = SecureBucket(

@@ -39,6 +39,20 @@ class GuardrailRef:
     version: pulumi.Input[str]
 
 
+REQUEST_LOG_PREFIX = "gateway"
+"""Where in the log store the proxy writes its request logs (`<prefix>/<team>/...`)."""
+
+
+@dataclass(frozen=True)
+class RequestLogStore:
+    """The encrypted, retained bucket the proxy ships one record per request to (Bedrock's
+    invocation log bucket: the same retention and key as the model invocations)."""
+
+    bucket_name: pulumi.Input[str]
+    region: str
+    key_arn: pulumi.Input[str]
+
+
 @dataclass(frozen=True)
 class ProxySettings:
     """Everything the configuration depends on (plain values in tests, outputs in a stack)."""
@@ -55,6 +69,7 @@ class ProxySettings:
     cache_name: str = ""
     served_models: Sequence[str] = ()
     """Models the stack serves itself with vLLM, by name."""
+    request_log: RequestLogStore | None = None
 
 
 def bedrock_model_entry(model_id: str, settings: ProxySettings) -> dict[str, Any]:
@@ -126,6 +141,19 @@ def proxy_config(settings: ProxySettings) -> dict[str, Any]:
             "aws_iam_cache_name": settings.cache_name,
             "aws_iam_region": settings.region,
             "aws_iam_serverless": True,
+        }
+    if settings.request_log is not None:
+        store = settings.request_log
+        # One record per request and per failure (model, team, tokens, cost, latency; message
+        # bodies only for teams allowed to keep them), under the team's own prefix.
+        config["litellm_settings"]["callbacks"] = ["s3_v2"]
+        config["litellm_settings"]["s3_callback_params"] = {
+            "s3_bucket_name": store.bucket_name,
+            "s3_region_name": store.region,
+            "s3_path": REQUEST_LOG_PREFIX,
+            "s3_use_team_prefix": True,
+            "s3_server_side_encryption": "aws:kms",
+            "s3_sse_kms_key_id": store.key_arn,
         }
     if settings.served_models and settings.guardrail is not None:
         config["guardrails"] = [

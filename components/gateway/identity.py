@@ -20,6 +20,10 @@ SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:Describe
 the AWS managed policy AWSSecretsManagerClientReadOnlyAccess)."""
 SECRET_KEY_ACTIONS = ("kms:Decrypt",)
 """Reading a secret encrypted with a customer key decrypts it through Secrets Manager."""
+REQUEST_LOG_WRITE_ACTIONS = ("s3:PutObject",)
+"""The proxy's S3 logger writes each batch of request records as one object."""
+REQUEST_LOG_KEY_ACTIONS = ("kms:GenerateDataKey",)
+"""S3 asks KMS for a data key to encrypt each SSE-KMS object it stores."""
 DATABASE_CONNECT_ACTIONS = ("rds-db:connect",)
 """IAM database authentication: a token for one database user (Aurora User Guide,
 UsingWithRDS.IAMDBAuth.IAMPolicy)."""
@@ -44,6 +48,34 @@ def secret_read_statements(
             "Condition": {
                 "StringEquals": {"kms:ViaService": via_service("secretsmanager", scope.region)}
             },
+        },
+    ]
+
+
+def request_log_statements(
+    scope: AwsScope,
+    bucket_name: pulumi.Input[str],
+    prefix: str,
+    key_arn: pulumi.Input[str],
+    region: str,
+) -> list[Statement]:
+    """Add objects under one prefix of the log bucket (no reading, no deleting), encrypted
+    with its key only through S3 in the bucket's region."""
+    return [
+        {
+            "Sid": "WriteRequestLogs",
+            "Effect": "Allow",
+            "Action": list(REQUEST_LOG_WRITE_ACTIONS),
+            "Resource": pulumi.Output.concat(
+                f"arn:{scope.partition}:s3:::", bucket_name, f"/{prefix}/*"
+            ),
+        },
+        {
+            "Sid": "EncryptRequestLogsThroughS3",
+            "Effect": "Allow",
+            "Action": list(REQUEST_LOG_KEY_ACTIONS),
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": via_service("s3", region)}},
         },
     ]
 

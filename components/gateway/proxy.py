@@ -18,6 +18,7 @@ from components.gateway.config import (
     KEYS_SECRET,
     MASTER_KEY_ITEM,
     PROXY_PORT,
+    REQUEST_LOG_PREFIX,
     SALT_KEY_ITEM,
     ProxySettings,
     database_environment,
@@ -27,6 +28,7 @@ from components.gateway.identity import (
     PodRole,
     PodRoleArgs,
     database_connect_statement,
+    request_log_statements,
     secret_read_statements,
 )
 from components.gateway.network import BASE_EGRESS, DEFAULT_DENY, namespace_network_policies
@@ -192,6 +194,11 @@ class LlmGateway(pulumi.ComponentResource):
                 "Resource": [args.cache_arn, args.cache_user_arn],
             },
         ]
+        store = args.settings.request_log
+        if store is not None:
+            statements += request_log_statements(
+                args.scope, store.bucket_name, REQUEST_LOG_PREFIX, store.key_arn, store.region
+            )
         return self._pod_role("gateway", SERVICE_ACCOUNT, "LLM gateway (LiteLLM proxy)", statements)
 
     def _bootstrap_role(self) -> PodRole:
