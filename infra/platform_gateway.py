@@ -4,6 +4,7 @@ Aurora database, Valkey cache and secrets, and a team with a key for each tenant
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from platform_bedrock import BedrockLayer
 from platform_clusters import ClustersLayer
@@ -24,9 +25,11 @@ from components.gateway.config import (
 from components.gateway.contract import TENANT_METADATA
 from components.gateway.csi import SecretsStoreCsi
 from components.gateway.database import ServiceDatabase, ServiceDatabaseArgs
+from components.gateway.identity import secret_read_statements
 from components.gateway.proxy import NAMESPACE, SERVICE, LlmGateway, LlmGatewayArgs
 from components.gateway.secrets import GatewaySecrets, GatewaySecretsArgs
 from components.gateway.teams import GatewayConnection, GatewayTeam, GatewayTeamArgs
+from components.iam import policy_document
 from components.network import Network
 from components.tenant import Tenant
 from plinth import origins
@@ -202,6 +205,8 @@ def gateway_layer(
             ),
         )
         teams[tenant.name] = team
+        if tenant.gateway.key_in_secrets_manager:
+            _key_in_secrets_manager(prefix, tenant.name, team, tenants[tenant.name], base)
         if wanted.cluster in tenant.clusters:
             k8s.core.v1.Secret(
                 f"{prefix}-{tenant.name}-gateway-key",
@@ -230,3 +235,34 @@ def gateway_layer(
         },
     }
     return GatewayLayer(gateway=gateway, teams=teams, outputs=outputs)
+
+
+def _key_in_secrets_manager(
+    prefix: str, tenant: str, team: GatewayTeam, owner: Tenant, base: Foundation
+) -> None:
+    """The team's key as a secret under the tenant's own key, which only the tenant's
+    workload role may read; the tenant's (its tags, below its component)."""
+    on_tenant = pulumi.ResourceOptions.merge(base.on_aws, pulumi.ResourceOptions(parent=owner))
+    secret = aws.secretsmanager.Secret(
+        f"{prefix}-{tenant}-gateway-key-secret",
+        name=f"{prefix}/{tenant}/llm-gateway-key",
+        description=f"LLM gateway key of team {tenant} (managed by Plinth)",
+        kms_key_id=owner.data.key.arn,
+        recovery_window_in_days=7,
+        tags=owner.tags,
+        opts=on_tenant,
+    )
+    aws.secretsmanager.SecretVersion(
+        f"{prefix}-{tenant}-gateway-key-version",
+        secret_id=secret.id,
+        secret_string=team.key,
+        opts=pulumi.ResourceOptions.merge(base.on_aws, pulumi.ResourceOptions(parent=secret)),
+    )
+    aws.iam.RolePolicy(
+        f"{prefix}-{tenant}-gateway-key-read",
+        role=owner.identity.workload_role.id,
+        policy=policy_document(
+            secret_read_statements(base.scope, [secret.arn], owner.data.key.arn)
+        ),
+        opts=pulumi.ResourceOptions.merge(base.on_aws, pulumi.ResourceOptions(parent=secret)),
+    )

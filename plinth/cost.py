@@ -311,7 +311,8 @@ def _gateway_lines(spec: PlinthSpec, counts: Counter[str], pricer: _Pricer) -> l
         ),
         _line(
             "Secrets Manager secrets",
-            f"{secrets} (the gateway's keys; API calls are usage)",
+            f"{secrets}: the gateway's master and salt keys, and team keys asked for "
+            "(API calls are usage)",
             pricer.monthly("secret_month", secrets, "Secrets Manager secrets", "per secret"),
         ),
     ]

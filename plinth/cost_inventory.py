@@ -303,6 +303,9 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
         counts["aurora-serverless"] += 1
         counts["serverless-cache"] += 1
         counts["secret"] += 2  # the master and salt keys
+        counts["secret"] += sum(
+            1 for t in spec.tenants if t.gateway is not None and t.gateway.key_in_secrets_manager
+        )  # team keys kept in Secrets Manager too
 
 
 def interface_endpoints(spec: PlinthSpec) -> tuple[str, ...]:

@@ -286,6 +286,30 @@ def test_the_served_model_streams_its_weights_and_is_reachable_from_the_gateway_
     )
 
 
+def test_a_team_key_asked_for_in_secrets_manager_is_the_tenants_to_read(
+    dev_preview: Preview,
+) -> None:
+    secret = one(dev_preview, "aws:secretsmanager/secret:Secret", "search-gateway-key-secret")
+    assert secret.plain_inputs["name"] == "plinth-dev/search/llm-gateway-key"
+    tenant_key = one(dev_preview, "aws:kms/key:Key", "plinth-dev-search")
+    assert secret.property_dependencies["kmsKeyId"] == (tenant_key.urn,)
+    version = one(dev_preview, "aws:secretsmanager/secretVersion:SecretVersion", "search-gateway")
+    assert version.property_dependencies["secretString"]  # the team's key, never typed in
+    read = one(dev_preview, "aws:iam/rolePolicy:RolePolicy", "search-gateway-key-read")
+    assert set(read.property_dependencies["policy"]) == {secret.urn, tenant_key.urn}
+    statements = json.loads(read.plain_inputs["policy"])["Statement"]
+    assert [s["Action"] for s in statements] == [
+        ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        ["kms:Decrypt"],
+    ]
+    workload = one(dev_preview, "aws:iam/role:Role", "search-identity-workload")
+    assert read.property_dependencies["role"] == (workload.urn,)
+    # fraud-detection did not ask
+    assert not [
+        s for s in of_type(dev_preview, "aws:secretsmanager/secret:Secret") if "fraud" in s.name
+    ]
+
+
 # --- configuration ----------------------------------------------------------------------
 
 

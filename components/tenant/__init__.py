@@ -113,11 +113,14 @@ class Tenant(pulumi.ComponentResource):
     model_access: ProjectModelAccess | None
     workspaces: dict[str, TenantWorkspace]
     budget: TenantBudget
+    tags: dict[str, str]
+    """The tenant's cost-allocation tags, for what other layers build on its behalf."""
 
     def __init__(
         self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("plinth:tenant:Tenant", name, None, opts)
+        self.tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)
         clusters = [placement.cluster for placement in args.placements]
         self.identity = TenantIdentity(

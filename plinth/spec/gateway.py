@@ -157,6 +157,10 @@ class TenantGatewaySpec(SpecModel):
     """Tokens per minute across the team's keys."""
     log_messages: bool = False
     """Keep prompts and completions in the request logs (public or internal data only)."""
+    key_in_secrets_manager: bool = False
+    """Also keep the team's key in Secrets Manager (`<prefix>/<tenant>/llm-gateway-key`, under
+    the tenant's KMS key), readable by the tenant's workload role: for callers outside its
+    namespace, such as Lambda or SageMaker jobs."""
 
     @field_validator("models")
     @classmethod
