@@ -75,6 +75,7 @@ def tenant_args(tenant: TenantSpec, platform: TenantPlatform) -> TenantArgs:
         budget_thresholds=tenant.budget.alert_thresholds,
         access_logs=platform.access_logs,
         network=platform.network,
+        gateway_access=tenant.gateway is not None,
         placements=[
             TenantPlacement(
                 cluster=platform.clusters[key],

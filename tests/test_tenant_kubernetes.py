@@ -237,12 +237,6 @@ EXPECTED_POLICIES: dict[str, dict[str, Any]] = {
         "ingress": [{"from": [{"podSelector": {}}]}],
         "egress": [{"to": [{"podSelector": {}}]}],
     },
-    "allow-gateway": {
-        "podSelector": {},
-        "policyTypes": ["Ingress", "Egress"],
-        "ingress": [{"from": [GATEWAY_PEER]}],
-        "egress": [{"to": [GATEWAY_PEER]}],
-    },
     "allow-https-egress": {
         "podSelector": {},
         "policyTypes": ["Egress"],
@@ -253,6 +247,12 @@ EXPECTED_POLICIES: dict[str, dict[str, Any]] = {
             }
         ],
     },
+}
+GATEWAY_POLICY = {
+    "podSelector": {},
+    "policyTypes": ["Ingress", "Egress"],
+    "ingress": [{"from": [GATEWAY_PEER]}],
+    "egress": [{"to": [GATEWAY_PEER]}],
 }
 POD_IDENTITY_POLICY = {
     "podSelector": {},
@@ -272,6 +272,14 @@ def test_network_policies_on_eks_add_the_pod_identity_agent(eks: Built) -> None:
 
 def test_network_policies_on_coreweave_need_no_pod_identity_agent(coreweave: Built) -> None:
     assert coreweave.policies() == EXPECTED_POLICIES
+
+
+def test_only_a_tenant_granted_the_gateway_may_reach_it(coreweave: Built) -> None:
+    """Without a grant the tenant's egress fence (default deny, HTTPS on 443 only) leaves no
+    way to the gateway's port; with one, the gateway namespaces are allowed both ways."""
+    assert "allow-gateway" not in coreweave.policies()
+    granted = build(COREWEAVE, lambda a: replace(a, gateway_access=True))
+    assert granted.policies() == {**EXPECTED_POLICIES, "allow-gateway": GATEWAY_POLICY}
 
 
 def test_network_policies_sit_in_the_namespace(built: Built) -> None:
@@ -609,8 +617,8 @@ def test_every_child_uses_the_clusters_provider_and_waits_for_it(built: Built) -
     ready = one(built.preview, ADDON)
     children = [r for r in built.preview.resources if r.parent == component.urn]
     # Namespace, quota, limits, 3 RoleBindings, ServiceAccount, 2 queues, fence and its
-    # binding, NetworkPolicies.
-    expected = 1 + 1 + 1 + 3 + 1 + 2 + 2 + (6 if built.profile.cloud == "aws" else 5)
+    # binding, NetworkPolicies (no gateway grant here).
+    expected = 1 + 1 + 1 + 3 + 1 + 2 + 2 + (5 if built.profile.cloud == "aws" else 4)
     assert len(children) == expected
     for child in children:
         assert child.provider == f"{provider.urn}::{provider.id}", child.name

@@ -91,6 +91,8 @@ class TenantArgs:
     kms_administrators: Sequence[str] = ()
     noncurrent_version_days: int = 90
     protect: bool = False
+    gateway_access: bool = False
+    """The tenant is granted the platform's LLM gateway: its namespaces may reach it."""
 
 
 class Tenant(pulumi.ComponentResource):
@@ -212,6 +214,7 @@ class Tenant(pulumi.ComponentResource):
                     memory=placement.memory,
                     personas=args.personas,
                     labels={**labels, "cost-center": args.tags["cost-center"]},
+                    gateway_access=args.gateway_access,
                 ),
                 child,
             )

@@ -102,6 +102,8 @@ class TenantWorkspaceArgs:
       tenants' pods accept no traffic anyway. The link-local range is excepted: pods reach
       no node-local service over it (the instance metadata service among them); the Pod
       Identity agent has its own rule.
+    - `gateway_access`: the tenant is granted the platform's LLM gateway, so its pods may
+      reach the gateway namespaces; without it they cannot, whatever the gateway admits.
     - `pod_security_version`: the Pod Security Standards release `restricted` is enforced
       as: pinned, so a cluster upgrade never starts rejecting pods that ran the day before;
       warnings and audit entries follow the latest release to show what the next pin would
@@ -123,6 +125,7 @@ class TenantWorkspaceArgs:
     https_egress_cidr: str = "0.0.0.0/0"
     https_egress_except: Sequence[str] = (LINK_LOCAL,)
     pod_security_version: str = "v1.33"
+    gateway_access: bool = False
 
 
 class TenantWorkspace(pulumi.ComponentResource):
@@ -313,11 +316,6 @@ class TenantWorkspace(pulumi.ComponentResource):
                 "ingress": [_ingress([same_namespace])],
                 "egress": [_egress([same_namespace])],
             },
-            "allow-gateway": {
-                "policy_types": both,
-                "ingress": [_ingress([gateway])],
-                "egress": [_egress([gateway])],
-            },
             "allow-https-egress": {
                 "policy_types": egress,
                 "egress": [
@@ -328,6 +326,12 @@ class TenantWorkspace(pulumi.ComponentResource):
                 ],
             },
         }
+        if args.gateway_access:
+            policies["allow-gateway"] = {
+                "policy_types": both,
+                "ingress": [_ingress([gateway])],
+                "egress": [_egress([gateway])],
+            }
         if args.cluster.cloud == "aws":
             policies["allow-pod-identity"] = {
                 "policy_types": egress,
