@@ -121,13 +121,13 @@ def gateway_layer(
             replicas=wanted.replicas,
             models=ModelGrantArgs(
                 scope=bedrock.access.scope,
-                models=[ModelRef.parse(m) for m in spec.bedrock.models],
+                models=[ModelRef.parse(m) for m in spec.gateway_bedrock_models()],
                 guardrail=pin,
             ),
             settings=ProxySettings(
                 region=spec.aws.region,
                 bedrock_region=bedrock.access.scope.region,
-                bedrock_models=spec.bedrock.models,
+                bedrock_models=spec.gateway_bedrock_models(),
                 served_models=[m.name for m in wanted.served_models],
                 guardrail=(
                     GuardrailRef(

@@ -138,6 +138,19 @@ def test_a_served_model_fits_and_takes_part_in_fallbacks() -> None:
     assert spec.tenants[0].gateway.models == (LLAMA,)
 
 
+def test_the_gateway_calls_the_bedrock_models_teams_are_granted_and_their_fallbacks() -> None:
+    gateway = {
+        "cluster": "gpu",
+        "servedModels": [served(name=LLAMA)],
+        "fallbacks": {LLAMA: [TITAN]},
+    }
+    grant = {"models": [LLAMA], "monthlyBudgetUsd": 100}
+    spec = load_spec(wire(gateway_config(gateway=gateway, tenants=[tenant(gateway=grant)])))
+    # LLAMA is served in the cluster, not by Bedrock; its fallback is.
+    assert spec.gateway_bedrock_models() == (TITAN,)
+    assert load_spec(wire(gateway_config(gateway=gateway))).gateway_bedrock_models() == ()
+
+
 # --- the release ------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ dev preview goes to @cloud-copilot/iam-simulate (tests/iam_simulate, installed b
 `make test-quick` with `npm ci`), which evaluates every condition operator, explicit denies and
 NotResource, and validates actions, ARNs and condition keys against AWS's IAM data. The
 gateway may invoke exactly the approved models, each chat model only with the platform
-guardrail's pinned version, through its inference profile, and apply that guardrail.
+guardrail's pinned version, through its inference profile, and apply that guardrail; an
+approved model that no team is granted through the gateway is not among them.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def test_the_gateway_invokes_only_approved_models_through_the_guardrail(
             "ImplicitlyDenied",
         ),
         "an unapproved model with the guardrail": (OPUS, with_guardrail, "ImplicitlyDenied"),
-        "the embedding model Bedrock cannot guard": (TITAN, {}, "Allowed"),
+        # approved for the platform, but no team is granted it through the gateway
+        "an approved model no team uses through the gateway": (TITAN, {}, "ExplicitlyDenied"),
     }
     requests = [
         {"action": INVOKE, "resource": resource, "context": context}

@@ -392,6 +392,21 @@ class PlinthSpec(SpecModel):
         served = tuple(m.name for m in self.gateway.served_models) if self.gateway else ()
         return bedrock + served
 
+    def gateway_bedrock_models(self) -> tuple[str, ...]:
+        """The Bedrock models the gateway calls: those some tenant is granted through it, and
+        those their fallbacks (and fallbacks of fallbacks) lead to, in the allowlist's order.
+        The gateway's role may invoke these and no other."""
+        if self.gateway is None:
+            return ()
+        wanted = {m for t in self.tenants if t.gateway for m in t.gateway.models}
+        pending = list(wanted)
+        while pending:
+            for fallback in self.gateway.fallbacks.get(pending.pop(), ()):
+                if fallback not in wanted:
+                    wanted.add(fallback)
+                    pending.append(fallback)
+        return tuple(m for m in self.gateway_models() if m in wanted and m in self.bedrock.models)
+
     def _guardrail_problems(self) -> list[Problem]:
         guardrails, problems = self.guardrails, []
         if guardrails.budget is not None and not guardrails.subscribers:
