@@ -47,6 +47,9 @@ SHARED_MEMORY_GB = 16
 is memory, so at most a quarter of the replica's memory."""
 STARTUP_MINUTES = 30
 """How long a replica may take to stream its weights and warm up before it is restarted."""
+NODE_START_MINUTES = 15
+"""A GPU node's launch and the image pull, before the startup probe's clock starts."""
+SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class ServedModel(pulumi.ComponentResource):
         labels = {MODEL_SERVER_LABEL: args.name}
         deployment: Any = {
             "replicas": args.replicas,
+            "progressDeadlineSeconds": (STARTUP_MINUTES + NODE_START_MINUTES) * 60,
             "selector": {"matchLabels": labels},
             "strategy": {
                 "type": "RollingUpdate",
@@ -191,6 +195,9 @@ class ServedModel(pulumi.ComponentResource):
                 "name": args.name,
                 "namespace": SERVING_NAMESPACE,
                 "labels": {**labels, QUEUE_LABEL: SERVING_QUEUE},
+                # A GPU node, the image and the weights take longer than Pulumi's 10-minute
+                # wait; readiness is the startup probe's (and the gateway's fallbacks') job.
+                "annotations": {SKIP_AWAIT: "true"},
             },
             spec=deployment,
             opts=pulumi.ResourceOptions.merge(
@@ -206,7 +213,12 @@ class ServedModel(pulumi.ComponentResource):
         }
         k8s.core.v1.Service(
             f"{name}-service",
-            metadata={"name": args.name, "namespace": SERVING_NAMESPACE, "labels": labels},
+            metadata={
+                "name": args.name,
+                "namespace": SERVING_NAMESPACE,
+                "labels": labels,
+                "annotations": {SKIP_AWAIT: "true"},
+            },
             spec=service,
             opts=on_cluster,
         )

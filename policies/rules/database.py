@@ -28,12 +28,6 @@ IAM_AUTH_ENGINES = ("aurora-mysql", "aurora-postgresql", "mysql", "mariadb", "po
 RDS_DEFAULT_BACKUP_DAYS = 1
 
 
-def _member_of_cluster(args: ResourceValidationArgs) -> bool:
-    """An aws.rds.Instance inside an Aurora cluster takes storage, backups and authentication
-    from the cluster, which the rules judge instead."""
-    return bool(dig(args.props, "clusterIdentifier"))
-
-
 @resource_rule(
     id="database-encrypted-customer-key",
     area="database",
@@ -53,8 +47,6 @@ def _member_of_cluster(args: ResourceValidationArgs) -> bool:
     types=(RDS_CLUSTER, RDS_INSTANCE),
 )
 def database_encrypted(args: ResourceValidationArgs, report: Report, _: Config) -> None:
-    if _member_of_cluster(args):
-        return
     if dig(args.props, "storageEncrypted") is not True:
         report("storage is not encrypted (storage_encrypted is off)")
     elif not dig(args.props, "kmsKeyId"):
@@ -100,7 +92,7 @@ def database_not_public(args: ResourceValidationArgs, report: Report, _: Config)
     types=(RDS_CLUSTER, RDS_INSTANCE),
 )
 def database_iam_authentication(args: ResourceValidationArgs, report: Report, _: Config) -> None:
-    if _member_of_cluster(args) or dig(args.props, "engine") not in IAM_AUTH_ENGINES:
+    if dig(args.props, "engine") not in IAM_AUTH_ENGINES:
         return
     if dig(args.props, "iamDatabaseAuthenticationEnabled") is not True:
         report("IAM database authentication is off")
@@ -133,8 +125,6 @@ def database_iam_authentication(args: ResourceValidationArgs, report: Report, _:
     ),
 )
 def database_backup_retention(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    if _member_of_cluster(args):
-        return
     days = dig(args.props, "backupRetentionPeriod", default=RDS_DEFAULT_BACKUP_DAYS)
     if days < config["minBackupDays"]:
         report(f"backups are kept {days} days, under {config['minBackupDays']}")
@@ -156,7 +146,7 @@ def database_backup_retention(args: ResourceValidationArgs, report: Report, conf
     types=(RDS_CLUSTER, RDS_INSTANCE),
 )
 def database_deletion_protection(args: ResourceValidationArgs, report: Report, _: Config) -> None:
-    if not _member_of_cluster(args) and dig(args.props, "deletionProtection") is not True:
+    if dig(args.props, "deletionProtection") is not True:
         report("deletion protection is off")
 
 

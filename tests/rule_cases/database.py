@@ -14,6 +14,7 @@ REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 HARDENED_CLUSTER = {
+    "clusterIdentifier": "plinth-dev-gateway",
     "engine": "aurora-postgresql",
     "storageEncrypted": True,
     "kmsKeyId": KEY,
@@ -64,11 +65,7 @@ CASES = [
     violates(ENCRYPTED, "unencrypted", cluster(storageEncrypted=None), expect="not encrypted"),
     violates(ENCRYPTED, "AWS managed key", cluster(kmsKeyId=None), expect="aws/rds"),
     violates(ENCRYPTED, "an instance without encryption", instance(engine="postgres")),
-    complies(
-        ENCRYPTED,
-        "an Aurora member instance is judged through its cluster",
-        instance(engine="aurora-postgresql", clusterIdentifier="db"),
-    ),
+    violates(ENCRYPTED, "a named cluster without encryption", cluster(storageEncrypted=None)),
     complies(PUBLIC, "private cluster instance", res(CLUSTER_INSTANCE, "db-1", {})),
     violates(
         PUBLIC,
