@@ -164,6 +164,21 @@ def known(container: Any, key: str | int, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def string_leaves(
+    value: Any, path: str, key: str | int | None = None
+) -> Iterator[tuple[str, str | int | None, str]]:
+    """(input path, the key or index holding it, text) for every known string inside an input
+    value; unknown parts (computed from other resources' outputs) are skipped."""
+    if isinstance(value, str):
+        yield path, key, value
+    elif isinstance(value, Mapping):
+        for name in value:
+            yield from string_leaves(known(value, name), f"{path}.{name}", name)
+    elif isinstance(value, Sequence):
+        for index in range(len(value)):
+            yield from string_leaves(known(value, index), f"{path}[{index}]", index)
+
+
 def identity_policies(resource_type: str, props: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """(label, document) for each identity-based policy document a resource carries."""
     if resource_type in IDENTITY_POLICY_TYPES:

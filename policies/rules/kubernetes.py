@@ -9,12 +9,12 @@ node, or a namespace that accepts traffic from every other, breaks that isolatio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from policies.props import as_list, depends_via, dig, known, of_type
+from policies.props import as_list, depends_via, dig, known, of_type, string_leaves
 from policies.report import Report
 from policies.rule import Config, Param, all_of, narrowest, resource_rule, stack_rule
 
@@ -277,22 +277,6 @@ def credential_name(name: str) -> bool:
     return folded.endswith(CREDENTIAL_NAME_ENDINGS)
 
 
-def _literal_credentials(values: Any, path: str) -> Iterator[str]:
-    """Paths of Helm values that name a credential and hold literal text."""
-    # Values computed from other resources are unknown in a preview: skip them rather than stop
-    # the rule (they are references, not literals typed into the program).
-    if isinstance(values, Mapping):
-        for key in values:
-            value = known(values, key)
-            if _literal(value) and credential_name(str(key)):
-                yield f"{path}.{key}"
-            else:
-                yield from _literal_credentials(value, f"{path}.{key}")
-    elif isinstance(values, Sequence) and not isinstance(values, str):
-        for index in range(len(values)):
-            yield from _literal_credentials(known(values, index), f"{path}[{index}]")
-
-
 @resource_rule(
     id="k8s-no-plaintext-credentials",
     area="kubernetes",
@@ -313,8 +297,9 @@ def _literal_credentials(values: Any, path: str) -> Iterator[str]:
 )
 def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     if args.resource_type == HELM_RELEASE:
-        for path in _literal_credentials(dig(args.props, "values", default={}), "values"):
-            report(f"Helm value {path} holds a literal credential")
+        for path, key, text in string_leaves(dig(args.props, "values", default={}), "values"):
+            if isinstance(key, str) and _literal(text) and credential_name(key):
+                report(f"Helm value {path} holds a literal credential")
     elif args.resource_type == CONFIG_MAP:
         data = dig(args.props, "data", default={})
         for key in data:

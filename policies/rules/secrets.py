@@ -10,13 +10,13 @@ password there themselves, rotated, so the program never handles it at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.props import dig, known
+from policies.props import dig, known, string_leaves
 from policies.report import Report
 from policies.rule import Config, resource_rule
 
@@ -51,18 +51,6 @@ def _store_inputs(args: ResourceValidationArgs) -> tuple[str, ...]:
     return SECRET_STORE_INPUTS.get(args.resource_type, ())
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(input path, text) for every known string inside an input value."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for key in value:
-            yield from _strings(known(value, key), f"{path}.{key}")
-    elif isinstance(value, Sequence):
-        for index in range(len(value)):
-            yield from _strings(known(value, index), f"{path}[{index}]")
-
-
 @resource_rule(
     id="secrets-no-embedded-credentials",
     area="secrets",
@@ -86,7 +74,7 @@ def no_embedded_credentials(args: ResourceValidationArgs, report: Report, _: Con
         # This rule reads every input: an unknown one (computed from another resource's
         # outputs, not text in the program) is skipped rather than stopping the rule, and
         # `pulumi up` runs the rule again with it known.
-        for path, text in _strings(known(args.props, name), name):
+        for path, _key, text in string_leaves(known(args.props, name), name):
             for kind, pattern in CREDENTIAL_PATTERNS.items():
                 if pattern.search(text):
                     report(f"input {path} holds {kind}")  # never the value itself
