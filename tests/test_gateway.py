@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import ipaddress
 import json
 import threading
 import urllib.parse
@@ -271,6 +272,11 @@ def test_the_served_model_streams_its_weights_and_is_reachable_from_the_gateway_
     assert pod["nodeSelector"] == {"plinth.dev/gpu-pool": "l40s"}
     assert pod["priorityClassName"] == "plinth-inference"
     assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+    # The streamer's CPU buffer is bounded: a quarter of the 12 GiB replica, not the whole
+    # 16 GB of weights that its default would hold.
+    env = {variable["name"]: variable["value"] for variable in container["env"]}
+    assert container["resources"]["limits"]["memory"] == "12Gi"
+    assert env["RUNAI_STREAMER_MEMORY_LIMIT"] == str(3 * 1024**3)
     policy = json.loads(
         one(dev_preview, "aws:iam/rolePolicy:RolePolicy", f"model-{LLAMA}-role").plain_inputs[
             "policy"
@@ -285,6 +291,20 @@ def test_the_served_model_streams_its_weights_and_is_reachable_from_the_gateway_
     assert peer["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "plinth-gateway"
     }
+    egress = one(
+        dev_preview, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-allow-egress"
+    )
+    (https,) = [
+        rule
+        for rule in egress.plain_inputs["spec"]["egress"]
+        if {"protocol": "TCP", "port": 443} in rule["ports"]
+    ]
+    (outside,) = https["to"]  # HTTPS, but to nothing in the VPC
+    vpc_cidr = one(dev_preview, "aws:ec2/vpc:Vpc", "plinth-dev").plain_inputs["cidrBlock"]
+    assert any(
+        ipaddress.ip_network(vpc_cidr).subnet_of(ipaddress.ip_network(private))
+        for private in outside["ipBlock"]["except"]
+    )
     queue = one(dev_preview, "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue", "serving")
     (gpus,) = queue.plain_inputs["spec"]["resourceGroups"][0]["flavors"]
     assert gpus == {

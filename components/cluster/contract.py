@@ -19,6 +19,9 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 POOL_LABEL = "plinth.dev/gpu-pool"
 """Every node of a GPU pool carries this label with the pool's name; Kueue flavors and
 workloads select pools by it."""
+POD_IDENTITY_AGENT = "169.254.170.23/32"
+"""Where the EKS Pod Identity agent on each node serves pods their credentials (HTTP); pods'
+egress NetworkPolicies must admit it."""
 
 Cloud = Literal["aws", "coreweave"]
 

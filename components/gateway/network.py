@@ -11,13 +11,21 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-POD_IDENTITY_AGENT = "169.254.170.23/32"
-"""Where the EKS Pod Identity agent on each node serves pods their credentials (HTTP)."""
+from components.cluster.contract import POD_IDENTITY_AGENT
+
 BASE_EGRESS: tuple[dict[str, Any], ...] = (
     {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
     {"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": [{"protocol": "TCP", "port": 80}]},
 )
 """Egress every platform service pod needs: DNS, and its AWS credentials."""
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+"""RFC 1918 and carrier-grade NAT space: where VPCs, pods and in-cluster services live."""
+PUBLIC_HTTPS = {
+    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}],
+    "ports": [{"protocol": "TCP", "port": 443}],
+}
+"""HTTPS to AWS's public endpoints (S3 through the VPC's gateway endpoint keeps S3's public
+addresses) but to nothing inside the VPC or the cluster."""
 DEFAULT_DENY = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 

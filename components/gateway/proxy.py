@@ -43,10 +43,10 @@ SERVICE_ACCOUNT = "litellm"
 BOOTSTRAP_SERVICE_ACCOUNT = "litellm-db-bootstrap"
 RELEASE = "litellm"
 SERVICE = "litellm"
-PROXY_POD_LABELS = {"app.kubernetes.io/name": "litellm"}
-"""The labels the chart puts on the proxy's pods (and no other pod of the release)."""
 """The chart names its Service after the release (`<release>-litellm` unless the release name
 contains the chart name, which `litellm` does)."""
+PROXY_POD_LABELS = {"app.kubernetes.io/name": "litellm"}
+"""The labels the chart puts on the proxy's pods (and no other pod of the release)."""
 SECRETS_API = "secrets-store.csi.x-k8s.io/v1"
 SECRETS_MOUNT = "/mnt/secrets-store"
 POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres:17.7-alpine"

@@ -11,7 +11,12 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.contract import GPU_RESOURCE
 from components.cluster.software import ANY_FLAVOR, PRIORITY_CLASSES, kueue_cohort_field
-from components.gateway.network import BASE_EGRESS, DEFAULT_DENY, namespace_network_policies
+from components.gateway.network import (
+    BASE_EGRESS,
+    DEFAULT_DENY,
+    PUBLIC_HTTPS,
+    namespace_network_policies,
+)
 from components.serving.contract import (
     MODEL_PORT,
     MODEL_SERVER_LABEL,
@@ -54,8 +59,9 @@ class ModelServing(pulumi.ComponentResource):
       priority and may reclaim GPUs tenants borrowed for training or batch work (never
       another tenant's inference), so a model that scales up finds its GPUs;
     - NetworkPolicies: default deny; ingress to model pods only from the gateway's proxy pods
-      on the model port; egress only to DNS, the Pod Identity agent and HTTPS (S3 for the
-      weights, STS).
+      on the model port; egress only to DNS, the Pod Identity agent and HTTPS outside the
+      VPC's private ranges (S3 for the weights, through the VPC's gateway endpoint), so a
+      model server reaches no other service of the cluster or the VPC.
     """
 
     namespace: str
@@ -167,7 +173,7 @@ class ModelServing(pulumi.ComponentResource):
             "allow-egress": {
                 "podSelector": {},
                 "policyTypes": ["Egress"],
-                "egress": [*BASE_EGRESS, {"ports": [{"protocol": "TCP", "port": 443}]}],
+                "egress": [*BASE_EGRESS, PUBLIC_HTTPS],
             },
         }
         namespace_network_policies(self._name, SERVING_NAMESPACE, policies, self.in_namespace)

@@ -45,6 +45,13 @@ SCRATCH = "/tmp"
 SHARED_MEMORY_GB = 16
 """/dev/shm for tensor-parallel workers (vLLM's docs: --ipc=host or a large --shm-size); it
 is memory, so at most a quarter of the replica's memory."""
+STREAMER_BUFFER_SHARE = 4
+"""The Run:ai streamer's CPU buffer gets a quarter of the replica's memory. Its default (-1)
+holds every weight file whole in memory at once (runai-model-streamer docs, "CPU Memory
+Capping"), so an 8B model in bf16 (16 GB) would kill a 12 GiB replica; a bounded buffer is
+reused, and only has to hold the largest tensor (about 1 GB for an 8B model's embeddings,
+2 GB for a 70B model's)."""
+GIB = 1024**3
 STARTUP_MINUTES = 30
 """How long a replica may take to stream its weights and warm up before it is restarted."""
 NODE_START_MINUTES = 15
@@ -234,6 +241,7 @@ class ServedModel(pulumi.ComponentResource):
         }
         health = {"httpGet": {"path": "/health", "port": "http"}}
         shared_memory_gb = max(1, min(SHARED_MEMORY_GB, args.memory_gb // 4))
+        streamer_buffer_bytes = args.memory_gb * GIB // STREAMER_BUFFER_SHARE
         return {
             "serviceAccountName": account.metadata.name,
             "automountServiceAccountToken": False,
@@ -262,6 +270,10 @@ class ServedModel(pulumi.ComponentResource):
                         {"name": "HF_HUB_OFFLINE", "value": "1"},
                         {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
                         {"name": "DO_NOT_TRACK", "value": "1"},
+                        {
+                            "name": "RUNAI_STREAMER_MEMORY_LIMIT",
+                            "value": str(streamer_buffer_bytes),
+                        },
                     ],
                     "resources": {"requests": resources, "limits": resources},
                     "startupProbe": {

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.contract import GPU_RESOURCE
+from components.cluster.contract import GPU_RESOURCE, POD_IDENTITY_AGENT
 from components.cluster.software import ANY_FLAVOR, kueue_cohort_field
 from components.tenant.contract import (
     GATEWAY_LABEL,
@@ -66,8 +66,6 @@ NETWORK_POLICY_FENCE_MESSAGE = (
     "ask the platform team"
 )
 
-POD_IDENTITY_AGENT = "169.254.170.23/32"
-"""Where the EKS Pod Identity agent on each node serves pods their credentials (HTTP)."""
 LINK_LOCAL = "169.254.0.0/16"
 KUBE_DNS = {
     "namespace": {NAMESPACE_NAME_LABEL: "kube-system"},

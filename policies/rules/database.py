@@ -7,6 +7,8 @@ rules also judge databases a platform team writes itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import ResourceValidationArgs
 
 from policies.catalog import Profile
@@ -26,6 +28,22 @@ REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 IAM_AUTH_ENGINES = ("aurora-mysql", "aurora-postgresql", "mysql", "mariadb", "postgres")
 # RDS keeps 1 day of backups when backup_retention_period is left out.
 RDS_DEFAULT_BACKUP_DAYS = 1
+# Inputs that make a database a copy of another: its storage encryption (and key, unless given
+# anew) comes from the source, which the rules judge where it is defined.
+DERIVED_FROM = {
+    RDS_INSTANCE: ("replicateSourceDb", "snapshotIdentifier", "restoreToPointInTime"),
+    RDS_CLUSTER: ("snapshotIdentifier", "restoreToPointInTime", "replicationSourceIdentifier"),
+}
+# A read replica's recovery point is its source's backups (RDS for PostgreSQL keeps none for
+# replicas at all).
+REPLICA_OF = "replicateSourceDb"
+# ElastiCache encrypts a replication group at rest by default for Valkey, not for Redis OSS
+# (CreateReplicationGroup, AtRestEncryptionEnabled); Pulumi's engine defaults to redis.
+AT_REST_BY_DEFAULT = ("valkey",)
+
+
+def _derived(resource_type: str, props: Any) -> bool:
+    return any(dig(props, name) for name in DERIVED_FROM.get(resource_type, ()))
 
 
 @resource_rule(
@@ -47,7 +65,10 @@ RDS_DEFAULT_BACKUP_DAYS = 1
     types=(RDS_CLUSTER, RDS_INSTANCE),
 )
 def database_encrypted(args: ResourceValidationArgs, report: Report, _: Config) -> None:
-    if dig(args.props, "storageEncrypted") is not True:
+    encrypted = dig(args.props, "storageEncrypted")
+    if encrypted is None and _derived(args.resource_type, args.props):
+        return  # a replica or restore: encrypted as its source is
+    if encrypted is not True:
         report("storage is not encrypted (storage_encrypted is off)")
     elif not dig(args.props, "kmsKeyId"):
         report("storage is encrypted with the AWS managed key aws/rds, not a customer key")
@@ -125,6 +146,8 @@ def database_iam_authentication(args: ResourceValidationArgs, report: Report, _:
     ),
 )
 def database_backup_retention(args: ResourceValidationArgs, report: Report, config: Config) -> None:
+    if dig(args.props, REPLICA_OF):
+        return
     days = dig(args.props, "backupRetentionPeriod", default=RDS_DEFAULT_BACKUP_DAYS)
     if days < config["minBackupDays"]:
         report(f"backups are kept {days} days, under {config['minBackupDays']}")
@@ -175,7 +198,9 @@ def cache_encrypted(args: ResourceValidationArgs, report: Report, _: Config) -> 
             report("TLS in transit is off")
         elif dig(props, "transitEncryptionMode", default="required") != "required":
             report("TLS is only preferred: clients may still connect in plain text")
-        if dig(props, "atRestEncryptionEnabled") is not True:
+        engine = dig(props, "engine", default="redis")
+        at_rest = dig(props, "atRestEncryptionEnabled", default=engine in AT_REST_BY_DEFAULT)
+        if at_rest is not True:
             report("encryption at rest is off")
     if not dig(props, "kmsKeyId"):
         report("data at rest is encrypted with an AWS owned key, not a customer key")

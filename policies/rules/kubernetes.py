@@ -9,12 +9,13 @@ node, or a namespace that accepts traffic from every other, breaks that isolatio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from policies.props import as_list, depends_via, dig, known, of_type, string_leaves
+from policies.props import as_list, depends_via, dig, known, of_type
 from policies.report import Report
 from policies.rule import Config, Param, all_of, narrowest, resource_rule, stack_rule
 
@@ -261,6 +262,12 @@ CREDENTIAL_NAME_ENDINGS = (
 # Values that point at a credential kept elsewhere rather than hold it: LiteLLM's environment
 # references (`os.environ/NAME`) and shell/Kubernetes variable expansion (`$(NAME)`, `${NAME}`).
 CREDENTIAL_REFERENCE_PREFIXES = ("os.environ/", "$(", "${")
+# Values that switch a credential feature on or off (`HF_HUB_DISABLE_TOKEN=1`,
+# `useToken: "true"`) rather than hold one.
+SWITCH_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
+# A command-line option with its value in the same word: `--api-key=sk-...`, `-password=x`.
+INLINE_OPTION = re.compile(r"^--?(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)=(?P<value>.*)$", re.DOTALL)
+OPTION = re.compile(r"^--?(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)$")
 
 
 def _literal(value: Any) -> bool:
@@ -268,13 +275,61 @@ def _literal(value: Any) -> bool:
         isinstance(value, str)
         and bool(value)
         and not value.startswith(CREDENTIAL_REFERENCE_PREFIXES)
+        and value.lower() not in SWITCH_VALUES
     )
 
 
 def credential_name(name: str) -> bool:
-    """Whether an environment variable, Helm value or ConfigMap key names a credential."""
+    """Whether an environment variable, option, Helm value or ConfigMap key names a
+    credential."""
     folded = "".join(ch for ch in name.lower() if ch.isalnum())
     return folded.endswith(CREDENTIAL_NAME_ENDINGS)
+
+
+def _credential_options(words: Any, path: str) -> Iterator[str]:
+    """Where a command line (a container's `command`/`args`, a chart's extra arguments) gives a
+    credential as an option: `--api-key=sk-...` or `--api-key sk-...`."""
+    if not isinstance(words, Sequence) or isinstance(words, str):
+        return
+    items = [known(words, index) for index in range(len(words))]
+    for index, word in enumerate(items):
+        if not isinstance(word, str):
+            continue
+        inline, bare = INLINE_OPTION.match(word), OPTION.match(word)
+        if inline and credential_name(inline["name"]) and _literal(inline["value"]):
+            yield f"{path}[{index}] (--{inline['name']})"
+        elif bare and credential_name(bare["name"]) and index + 1 < len(items):
+            following = items[index + 1]
+            if _literal(following) and not str(following).startswith("-"):
+                yield f"{path}[{index + 1}] (--{bare['name']})"
+
+
+def _env_credentials(entries: Any, path: str) -> Iterator[str]:
+    """Where a list of `{name, value}` entries (a container's env, or a chart's `env`/`extraEnv`
+    value in that shape) sets a credential-named variable to a literal."""
+    for index, entry in enumerate(as_list(entries)):
+        if not isinstance(entry, Mapping):
+            continue
+        name = known(entry, "name")
+        if isinstance(name, str) and credential_name(name) and _literal(known(entry, "value")):
+            yield f"{path}[{index}] ({name})"
+
+
+def _values_credentials(value: Any, path: str) -> Iterator[str]:
+    """Literal credentials anywhere in a Helm release's values: a credential-named key, an
+    env-shaped list entry, or a credential option in a list of arguments."""
+    if isinstance(value, Mapping):
+        for key in value:
+            item = known(value, key)
+            if isinstance(key, str) and credential_name(key) and _literal(item):
+                yield f"{path}.{key}"
+            else:
+                yield from _values_credentials(item, f"{path}.{key}")
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        yield from _env_credentials(value, path)
+        yield from _credential_options(value, path)
+        for index in range(len(value)):
+            yield from _values_credentials(known(value, index), f"{path}[{index}]")
 
 
 @resource_rule(
@@ -297,9 +352,8 @@ def credential_name(name: str) -> bool:
 )
 def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     if args.resource_type == HELM_RELEASE:
-        for path, key, text in string_leaves(dig(args.props, "values", default={}), "values"):
-            if isinstance(key, str) and _literal(text) and credential_name(key):
-                report(f"Helm value {path} holds a literal credential")
+        for where in _values_credentials(dig(args.props, "values", default={}), "values"):
+            report(f"Helm value {where} holds a literal credential")
     elif args.resource_type == CONFIG_MAP:
         data = dig(args.props, "data", default={})
         for key in data:
@@ -307,7 +361,9 @@ def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, _: Co
                 report(f"ConfigMap key {key!r} holds a credential")
     else:
         for container in _containers(pod_spec_of(args.resource_type, args.props)):
-            for variable in as_list(dig(container, "env")):
-                name = str(dig(variable, "name", default=""))
-                if _literal(known(variable, "value")) and credential_name(name):
-                    report(f"container {dig(container, 'name')!r} sets {name} as a literal")
+            named = f"container {dig(container, 'name')!r}"
+            for where in _env_credentials(dig(container, "env"), "env"):
+                report(f"{named} sets {where} as a literal")
+            for part in ("command", "args"):
+                for where in _credential_options(dig(container, part), part):
+                    report(f"{named} passes a literal credential in {where}")

@@ -66,6 +66,22 @@ CASES = [
     violates(ENCRYPTED, "AWS managed key", cluster(kmsKeyId=None), expect="aws/rds"),
     violates(ENCRYPTED, "an instance without encryption", instance(engine="postgres")),
     violates(ENCRYPTED, "a named cluster without encryption", cluster(storageEncrypted=None)),
+    complies(
+        ENCRYPTED,
+        "a read replica, encrypted as its source is",
+        instance(engine="postgres", replicateSourceDb="plinth-dev-db"),
+    ),
+    complies(
+        ENCRYPTED,
+        "a cluster restored from a snapshot",
+        cluster(storageEncrypted=None, kmsKeyId=None, snapshotIdentifier="before-migration"),
+    ),
+    violates(
+        ENCRYPTED,
+        "a replica that turns encryption off",
+        instance(engine="mysql", replicateSourceDb="db", storageEncrypted=False),
+        expect="not encrypted",
+    ),
     complies(PUBLIC, "private cluster instance", res(CLUSTER_INSTANCE, "db-1", {})),
     violates(
         PUBLIC,
@@ -92,6 +108,12 @@ CASES = [
         expect="under 35",
     ),
     complies(BACKUPS, "7 days under baseline", cluster(backupRetentionPeriod=7)),
+    complies(
+        BACKUPS,
+        "a read replica, recovered from its source's backups",
+        instance(engine="postgres", replicateSourceDb="plinth-dev-db"),
+    ),
+    violates(BACKUPS, "a standalone instance on the default", instance(engine="postgres")),
     complies(DELETION, "protected", cluster()),
     violates(DELETION, "unprotected", cluster(deletionProtection=None), profiles=("hipaa",)),
     complies(CACHE_ENCRYPTED, "serverless with a customer key", cache()),
@@ -113,6 +135,17 @@ CASES = [
         CACHE_ENCRYPTED,
         "replication group unencrypted at rest",
         group(atRestEncryptionEnabled=False),
+        expect="at rest is off",
+    ),
+    complies(
+        CACHE_ENCRYPTED,
+        "Valkey replication group, encrypted at rest by default",
+        group(engine="valkey", atRestEncryptionEnabled=None),
+    ),
+    violates(
+        CACHE_ENCRYPTED,
+        "Redis OSS replication group on its default",
+        group(atRestEncryptionEnabled=None),
         expect="at rest is off",
     ),
     complies(CACHE_AUTH, "serverless with a user group", cache()),

@@ -312,6 +312,50 @@ CASES += [
     ),
     violates(
         PLAINTEXT,
+        "an API key as a command-line option",
+        deployment("app", {"containers": [container(args=["serve", "--api-key=sk-live-1"])]}),
+        expect="args[1] (--api-key)",
+    ),
+    violates(
+        PLAINTEXT,
+        "a password as the word after its option",
+        deployment("app", {"containers": [container(command=["db", "--password", "hunter2"])]}),
+        expect="command[2] (--password)",
+    ),
+    complies(
+        PLAINTEXT,
+        "options that point at a credential or switch one off",
+        deployment(
+            "app",
+            {
+                "containers": [
+                    container(
+                        args=["--api-key=$(API_KEY)", "--token-file", "/var/run/t", "--port=80"],
+                        env=[{"name": "HF_HUB_DISABLE_TOKEN", "value": "1"}],
+                    )
+                ]
+            },
+        ),
+    ),
+    violates(
+        PLAINTEXT,
+        "an env list inside Helm values",
+        release({"extraEnv": [{"name": "OPENAI_API_KEY", "value": "sk-1"}]}),
+        expect="values.extraEnv[0] (OPENAI_API_KEY)",
+    ),
+    violates(
+        PLAINTEXT,
+        "a credential option in a chart's extra arguments",
+        release({"server": {"extraArgs": ["--client-secret=abc"]}}),
+        expect="values.server.extraArgs[0] (--client-secret)",
+    ),
+    complies(
+        PLAINTEXT,
+        "Helm env entries that read a Secret",
+        release({"extraEnv": [{"name": "OPENAI_API_KEY", "valueFrom": SECRET_REF}]}),
+    ),
+    violates(
+        PLAINTEXT,
         "a token in a ConfigMap",
         res(CONFIG_MAP, "app", {"data": {"slack_token": "xoxb-1", "region": "us-east-1"}}),
     ),
