@@ -13,7 +13,7 @@ VENV := .venv
 STACK ?= dev
 FORMAT ?= table
 
-.PHONY: help setup test-tools preview preview-tenant-stack audit test test-quick lint typecheck pytest bench schema docs clean
+.PHONY: help setup postgres-server test-tools preview preview-tenant-stack audit test test-quick lint typecheck pytest bench schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -42,7 +42,22 @@ $(LITELLM)/.installed: tests/litellm/requirements.txt | $(UV)
 	$(UV) pip sync --quiet --python $(LITELLM)/bin/python tests/litellm/requirements.txt
 	@touch $@
 
-test-tools: setup $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed ## setup, and the tests' IAM evaluator and LiteLLM proxy
+# The real Phoenix trace store the trace tests run on loopback, in its own virtualenv (a large
+# tree the project does not need), from its hash-locked requirements.
+PHOENIX := .tools/phoenix
+$(PHOENIX)/.installed: tests/phoenix/requirements.txt | $(UV)
+	$(UV) venv --quiet --clear --python 3.11 $(PHOENIX)
+	$(UV) pip sync --quiet --python $(PHOENIX)/bin/python tests/phoenix/requirements.txt
+	@touch $@
+
+# PostgreSQL for the servers the tests start on loopback (Debian's package; its programs live
+# under /usr/lib/postgresql/<major>/bin, which the tests look in).
+postgres-server:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] || { echo "PostgreSQL is missing: run 'sudo apt-get install postgresql'" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
+
+test-tools: setup postgres-server $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed $(PHOENIX)/.installed ## setup, and the tests' servers: PostgreSQL, LiteLLM, Phoenix, the IAM evaluator
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)

@@ -17,12 +17,11 @@ from components.cluster.eks import EksGpuCluster
 from components.gateway.cache import ServiceCache, ServiceCacheArgs
 from components.gateway.config import (
     PROXY_PORT,
-    TEAM_LOG_OPT_IN,
     GuardrailRef,
     ProxySettings,
     RequestLogStore,
+    team_metadata,
 )
-from components.gateway.contract import TENANT_METADATA
 from components.gateway.csi import SecretsStoreCsi
 from components.gateway.database import ServiceDatabase, ServiceDatabaseArgs
 from components.gateway.identity import secret_read_statements
@@ -194,11 +193,9 @@ def gateway_layer(
                 max_budget=tenant.gateway.monthly_budget_usd,
                 rpm_limit=tenant.gateway.rpm,
                 tpm_limit=tenant.gateway.tpm,
-                metadata={
-                    TENANT_METADATA: tenant.name,
-                    "aws_budget_usd": tenant.budget.monthly_usd,
-                    TEAM_LOG_OPT_IN: tenant.gateway.log_messages,
-                },
+                metadata=team_metadata(
+                    tenant.name, tenant.budget.monthly_usd, tenant.gateway.log_messages
+                ),
             ),
             pulumi.ResourceOptions.merge(
                 base.on_aws, pulumi.ResourceOptions(depends_on=[gateway.release])

@@ -16,8 +16,8 @@ from plinth.engine import Preview, preview_stack
 
 # Programs whose start makes a test end-to-end: Plinth in its own process, or a real server.
 WHOLE_PROCESSES = frozenset(
-    {"plinth", "postgres", "pg_ctl", "initdb", "redis-server", "valkey-server", "litellm",
-     "phoenix", "mlflow"}
+    {"plinth", "postgres", "pg_ctl", "initdb", "runuser", "redis-server", "valkey-server",
+     "litellm", "phoenix", "mlflow"}
 )  # fmt: skip
 _running: list[pytest.Item] = []
 

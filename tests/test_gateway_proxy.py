@@ -14,23 +14,25 @@ routing, fallbacks, refusal of unknown models and keys, and the guardrail on ser
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from threading import Thread
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import yaml
-from support import ROOT
+from servers import (
+    Backend,
+    litellm_proxy,
+    loopback_environment,
+    model_server,
+    reply,
+    serve,
+)
 
 from components.gateway.config import (
     PLATFORM_GUARDRAIL,
@@ -43,7 +45,6 @@ from components.gateway.config import (
 
 pytestmark = pytest.mark.e2e
 
-LITELLM = ROOT / ".tools" / "litellm" / "bin" / "litellm"
 MASTER_KEY = "sk-plinth-test-master"
 GUARDRAIL_ARN = "arn:aws:bedrock:us-east-1:123456789012:guardrail/g1a2b3c4d5e6"
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -54,66 +55,6 @@ LOG_BUCKET = "plinth-test-bedrock-logs"
 LOG_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 APPLY_PATH = re.compile(r"^/guardrail/([a-z0-9]+)/version/(\d+|DRAFT)/apply$")
 """ApplyGuardrail's path with a guardrail ID (an ARN would have to be URL-encoded)."""
-
-
-@dataclass
-class Backend:
-    """A fake server and what it received."""
-
-    server: ThreadingHTTPServer
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-
-def _reply(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
-    data = json.dumps(body).encode()
-    handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
-
-
-def _serve(handler: type[BaseHTTPRequestHandler]) -> Backend:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    backend = Backend(server)
-    server.backend = backend  # type: ignore[attr-defined]
-    Thread(target=server.serve_forever, daemon=True).start()
-    return backend
-
-
-def model_server(name: str, *, failing: bool) -> Backend:
-    """vLLM's chat completions route, answering as `name` (or failing with a 500)."""
-
-    class Model(BaseHTTPRequestHandler):
-        def log_message(self, *_: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            self.server.backend.received.append(body)  # type: ignore[attr-defined]
-            if failing:
-                return _reply(self, 500, {"error": {"message": "model server down"}})
-            usage = {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
-            message = {"role": "assistant", "content": f"hello from {name}"}
-            return _reply(
-                self,
-                200,
-                {
-                    "id": f"chatcmpl-{name}-{len(self.server.backend.received)}",  # type: ignore[attr-defined]
-                    "object": "chat.completion",
-                    "created": 1,
-                    "model": body["model"],
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                    "usage": usage,
-                },
-            )
-
-    return _serve(Model)
 
 
 def guardrail_server() -> Backend:
@@ -129,10 +70,10 @@ def guardrail_server() -> Backend:
                 {"path": self.path, "auth": self.headers.get("Authorization", ""), **body}
             )
             if not APPLY_PATH.match(self.path):
-                return _reply(self, 404, {"message": "UnknownOperationException"})
+                return reply(self, 404, {"message": "UnknownOperationException"})
             if BLOCKED_WORD in json.dumps(body):
                 blocked = {"customWords": [{"match": BLOCKED_WORD, "action": "BLOCKED"}]}
-                return _reply(
+                return reply(
                     self,
                     200,
                     {
@@ -141,9 +82,9 @@ def guardrail_server() -> Backend:
                         "assessments": [{"wordPolicy": blocked}],
                     },
                 )
-            return _reply(self, 200, {"action": "NONE", "outputs": [], "assessments": []})
+            return reply(self, 200, {"action": "NONE", "outputs": [], "assessments": []})
 
-    return _serve(Guardrail)
+    return serve(Guardrail)
 
 
 def log_store_server() -> Backend:
@@ -169,7 +110,7 @@ def log_store_server() -> Backend:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    return _serve(Store)
+    return serve(Store)
 
 
 @dataclass
@@ -191,13 +132,6 @@ class Proxy:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"{}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def configuration(
@@ -229,7 +163,6 @@ def configuration(
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    assert LITELLM.is_file(), "run `make test-tools` (the LiteLLM proxy's virtualenv)"
     models = {
         LLAMA: model_server(LLAMA, failing=True),
         MISTRAL: model_server(MISTRAL, failing=False),
@@ -238,49 +171,20 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     folder = tmp_path_factory.mktemp("litellm")
     config_file = folder / "config.yaml"
     config_file.write_text(yaml.safe_dump(configuration(models, guardrail, log_store)))
-    port = _free_port()
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(folder),
-        "PROXY_MASTER_KEY": MASTER_KEY,
+    environment = loopback_environment(
+        folder,
+        PROXY_MASTER_KEY=MASTER_KEY,
         # Signed guardrail calls with throwaway credentials; nothing leaves loopback.
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "not-a-secret",
-        "AWS_REGION": "us-east-1",
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    log = (folder / "proxy.log").open("w")
-    process = subprocess.Popen(
-        [str(LITELLM), "--config", str(config_file), "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=folder,
+        AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE",
+        AWS_SECRET_ACCESS_KEY="not-a-secret",
+        AWS_REGION="us-east-1",
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_alive(url, process, folder / "proxy.log")
-        yield Proxy(url, models, guardrail, log_store)
+        with litellm_proxy(config_file, environment, folder) as url:
+            yield Proxy(url, models, guardrail, log_store)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
         for backend in [*models.values(), guardrail, log_store]:
             backend.server.shutdown()
-
-
-def _wait_until_alive(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the proxy exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health/liveliness", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"the proxy did not start in 120 s:\n{log.read_text()[-3000:]}")
 
 
 def _models(proxy: Proxy) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 
 from components.bedrock.models import ModelRef, supports_guardrails
+from components.gateway.contract import TENANT_METADATA
 from components.serving.contract import model_base_url
 
 PROXY_PORT = 4000
@@ -54,6 +55,26 @@ class RequestLogStore:
 
 
 @dataclass(frozen=True)
+class TraceExport:
+    """Where the proxy sends one OpenInference trace per request (LiteLLM's `arize_phoenix`
+    callback: OTLP over HTTP): the platform's OpenTelemetry collector, which forwards to the
+    trace store. Spans carry the team (`litellm.team_alias`), model, tokens and cost; prompts
+    and completions are redacted as in the request logs."""
+
+    endpoint: str
+    """The OTLP/HTTP traces URL (`.../v1/traces`)."""
+    project: str
+    """The trace store's project the gateway's traces land in."""
+
+
+TRACE_CALLBACK = "arize_phoenix"
+REDACTION_OPT_OUT_HEADER = "litellm-disable-message-redaction"
+"""The request header with which a client of a team allowed to keep its messages
+(TEAM_LOG_OPT_IN) keeps them in that request's logs and traces; the proxy drops it for every
+other team."""
+
+
+@dataclass(frozen=True)
 class ProxySettings:
     """Everything the configuration depends on (plain values in tests, outputs in a stack)."""
 
@@ -70,6 +91,7 @@ class ProxySettings:
     served_models: Sequence[str] = ()
     """Models the stack serves itself with vLLM, by name."""
     request_log: RequestLogStore | None = None
+    traces: TraceExport | None = None
 
 
 def bedrock_model_entry(model_id: str, settings: ProxySettings) -> dict[str, Any]:
@@ -142,11 +164,14 @@ def proxy_config(settings: ProxySettings) -> dict[str, Any]:
             "aws_iam_region": settings.region,
             "aws_iam_serverless": True,
         }
+    callbacks: list[str] = []
+    if settings.traces is not None:
+        callbacks.append(TRACE_CALLBACK)
     if settings.request_log is not None:
         store = settings.request_log
         # One record per request and per failure (model, team, tokens, cost, latency; message
         # bodies only for teams allowed to keep them), under the team's own prefix.
-        config["litellm_settings"]["callbacks"] = ["s3_v2"]
+        callbacks.append("s3_v2")
         config["litellm_settings"]["s3_callback_params"] = {
             "s3_bucket_name": store.bucket_name,
             "s3_region_name": store.region,
@@ -155,6 +180,8 @@ def proxy_config(settings: ProxySettings) -> dict[str, Any]:
             "s3_server_side_encryption": "aws:kms",
             "s3_sse_kms_key_id": store.key_arn,
         }
+    if callbacks:
+        config["litellm_settings"]["callbacks"] = callbacks
     if settings.served_models and settings.guardrail is not None:
         config["guardrails"] = [
             {
@@ -192,6 +219,26 @@ def database_environment(settings: ProxySettings) -> dict[str, pulumi.Input[str]
     }
 
 
+def trace_environment(traces: TraceExport) -> dict[str, str]:
+    """Where the `arize_phoenix` callback sends its spans
+    (litellm/integrations/arize/arize_phoenix.py reads these two variables). No API key: the
+    collector admits the gateway's namespace and holds the trace store's credential."""
+    return {
+        "PHOENIX_COLLECTOR_HTTP_ENDPOINT": traces.endpoint,
+        "PHOENIX_PROJECT_NAME": traces.project,
+    }
+
+
 TEAM_LOG_OPT_IN = "allow_client_message_redaction_opt_out"
 """Team metadata that lets the team's requests keep their messages in the logs
 (litellm/proxy/litellm_pre_call_utils.py); without it the proxy strips the opt-out."""
+
+
+def team_metadata(tenant: str, aws_budget_usd: float, log_messages: bool) -> dict[str, Any]:
+    """A tenant's team metadata in the gateway: whose team it is, the AWS budget its gateway
+    budget is checked against, and whether its requests may keep their messages."""
+    return {
+        TENANT_METADATA: tenant,
+        "aws_budget_usd": aws_budget_usd,
+        TEAM_LOG_OPT_IN: log_messages,
+    }
