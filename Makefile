@@ -13,7 +13,7 @@ VENV := .venv
 STACK ?= dev
 FORMAT ?= table
 
-.PHONY: help setup postgres-server test-tools preview preview-tenant-stack audit test test-quick lint typecheck pytest bench schema docs clean
+.PHONY: help setup debian-test-packages test-tools preview preview-tenant-stack audit test test-quick lint typecheck pytest bench schema docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -50,14 +50,18 @@ $(PHOENIX)/.installed: tests/phoenix/requirements.txt | $(UV)
 	$(UV) pip sync --quiet --python $(PHOENIX)/bin/python tests/phoenix/requirements.txt
 	@touch $@
 
-# PostgreSQL for the servers the tests start on loopback (Debian's package; its programs live
-# under /usr/lib/postgresql/<major>/bin, which the tests look in).
-postgres-server:
-	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  [ "$$(id -u)" = 0 ] || { echo "PostgreSQL is missing: run 'sudo apt-get install postgresql'" >&2; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
+# Debian's packages the tests run: PostgreSQL under the servers they start on loopback (its
+# programs live in /usr/lib/postgresql/<major>/bin, where the tests look) and Prometheus's
+# promtool, which evaluates the alert rules. Installed once, as root.
+debian-test-packages:
+	@missing=""; \
+	{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="postgresql"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	[ -z "$$missing" ] || { \
+	  [ "$$(id -u)" = 0 ] || { echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }
 
-test-tools: setup postgres-server $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed $(PHOENIX)/.installed ## setup, and the tests' servers: PostgreSQL, LiteLLM, Phoenix, the IAM evaluator
+test-tools: setup debian-test-packages $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed $(PHOENIX)/.installed ## setup, and the tests' servers and evaluators: PostgreSQL, LiteLLM, Phoenix, promtool, IAM
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)
