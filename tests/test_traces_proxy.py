@@ -42,6 +42,7 @@ from components.gateway.config import (
     TraceExport,
     proxy_config,
     team_metadata,
+    trace_environment,
 )
 
 pytestmark = pytest.mark.e2e
@@ -143,6 +144,10 @@ class Gateway:
             return answer
 
 
+def _export(trace_store: TraceStore) -> TraceExport:
+    return TraceExport(f"{trace_store.url}/v1/traces", PROJECT)
+
+
 def _configuration(model: Backend, trace_store: TraceStore) -> dict[str, Any]:
     """The gateway's configuration with one served model and a trace export, the model and
     the trace endpoint pointed at loopback, and the key-table stand-in."""
@@ -152,7 +157,7 @@ def _configuration(model: Backend, trace_store: TraceStore) -> dict[str, Any]:
         bedrock_models=[],
         guardrail=None,
         served_models=[MODEL],
-        traces=TraceExport(f"{trace_store.url}/v1/traces", PROJECT),
+        traces=_export(trace_store),
     )
     config = proxy_config(settings)
     (entry,) = config["model_list"]
@@ -172,13 +177,12 @@ def gateway(trace_store: TraceStore, tmp_path_factory: pytest.TempPathFactory) -
     (folder / "team_keys.py").write_text(CUSTOM_AUTH.format(teams=teams, model=MODEL))
     config_file = folder / "config.yaml"
     config_file.write_text(yaml.safe_dump(_configuration(model, trace_store)))
-    export = TraceExport(f"{trace_store.url}/v1/traces", PROJECT)
     environment = loopback_environment(
         folder,
         PROXY_MASTER_KEY=MASTER_KEY,
         PYTHONPATH=str(folder),
-        PHOENIX_COLLECTOR_HTTP_ENDPOINT=export.endpoint,
-        PHOENIX_PROJECT_NAME=export.project,
+        # The chart's environment for the export: where the spans go, and their project.
+        **trace_environment(_export(trace_store)),
         # In the cluster the collector holds this credential; here the proxy sends directly.
         PHOENIX_API_KEY=ADMIN_SECRET,
         OTEL_BSP_SCHEDULE_DELAY="200",  # export each span within 0.2 s, not 5 s

@@ -23,6 +23,7 @@ from components.gateway.config import (
     ProxySettings,
     database_environment,
     proxy_config,
+    trace_environment,
 )
 from components.gateway.identity import (
     PodRole,
@@ -362,6 +363,8 @@ class LlmGateway(pulumi.ComponentResource):
     def _release(self, depends_on: list[pulumi.Resource]) -> k8s.helm.v3.Release:
         args = self._args
         environment = database_environment(args.settings)
+        if args.settings.traces is not None:
+            environment.update(trace_environment(args.settings.traces))
         values: dict[str, Any] = {
             "replicaCount": args.replicas,
             "image": {"repository": IMAGE, "tag": f"v{args.version}", "pullPolicy": "IfNotPresent"},
