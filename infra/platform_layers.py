@@ -171,6 +171,7 @@ def guardrails_layer(spec: PlinthSpec, base: Foundation, data: DataLayer) -> Acc
             anomaly_threshold_usd=guardrails.anomaly_threshold_usd,
             external=frozenset(guardrails.external),
             trail_alarms=profile.trail_alarms,
+            metric_alerts=spec.observability is not None,
             noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
             protect=spec.protect,
         ),

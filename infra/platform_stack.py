@@ -18,6 +18,7 @@ from platform_layers import (
     guardrails_layer,
     network_layer,
 )
+from platform_observability import observability_layer
 from platform_serving import serving_layer
 from tenancy import TENANT_LOG_PREFIX, TenantPlatform, add_tenants, identity_center
 
@@ -34,7 +35,7 @@ def build(spec: PlinthSpec) -> None:
     base = foundation(spec)
     network = network_layer(spec, base)
     data = data_layer(spec, base)
-    guardrails_layer(spec, base, data)
+    guardrails = guardrails_layer(spec, base, data)
     clusters = clusters_layer(spec, base, network)
     export_resources(spec, base, network, data)
     bedrock = bedrock_layer(spec, base, data)
@@ -55,6 +56,9 @@ def build(spec: PlinthSpec) -> None:
     )
     if gateway is not None:
         pulumi.export("gateway", gateway.outputs)
+    metrics = observability_layer(spec, base, guardrails)
+    if metrics is not None:
+        pulumi.export("metricsWorkspaceArn", metrics.arn)
     if spec.activate_cost_allocation_tags:
         CostAllocationTags(
             f"{base.prefix}-cost-allocation-tags", CostAllocationTagsArgs(), base.on_aws

@@ -214,6 +214,13 @@ KINDS: tuple[Kind, ...] = (
     ),
     _kind("secret", "Secrets Manager secrets", P, "aws:secretsmanager/secret:Secret"),
     _kind(
+        "prometheus-workspace",
+        "Managed Prometheus workspaces",
+        U,
+        "aws:amp/workspace:Workspace",
+        "samples ingested, stored and queried (its rules' evaluation included)",
+    ),
+    _kind(
         "coreweave-cluster",
         "CoreWeave clusters",
         N,
@@ -257,6 +264,9 @@ FREE_TYPES = frozenset(
         "coreweave:index/networkingVpc:NetworkingVpc",
         "aws:secretsmanager/secretVersion:SecretVersion", "aws:rds/subnetGroup:SubnetGroup",
         "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup",
+        "aws:amp/workspaceConfiguration:WorkspaceConfiguration",
+        "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
+        "aws:amp/alertManagerDefinition:AlertManagerDefinition",
     }
 )  # fmt: skip
 """Resource types with no charge of their own: the traffic, logs or deliveries they configure
@@ -306,6 +316,9 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
         counts["secret"] += sum(
             1 for t in spec.tenants if t.gateway is not None and t.gateway.key_in_secrets_manager
         )  # team keys kept in Secrets Manager too
+    if spec.observability is not None:
+        counts["prometheus-workspace"] += 1
+        counts["log-group"] += 1  # the workspace's rule and alert manager logs
 
 
 def interface_endpoints(spec: PlinthSpec) -> tuple[str, ...]:
@@ -327,8 +340,9 @@ def _guardrails(spec: PlinthSpec, counts: Counter[str]) -> None:
             counts["log-group"] += 1  # the trail's copy in CloudWatch Logs
             counts["metric-filter"] += len(CIS_ALARMS)
             counts["metric-alarm"] += len(CIS_ALARMS)
-            counts["sns-topic"] += 1
-            counts["kms-key"] += 1  # the alarm topic's key
+    if (owns_trail and profile.trail_alarms) or spec.observability is not None:
+        counts["sns-topic"] += 1  # the alarm topic: trail alarms, metric alerts
+        counts["kms-key"] += 1  # the alarm topic's key
     if AccountGuardrail.AWS_CONFIG in owned:
         counts["config-recorder"] += 1
         counts["config-rule"] += len(MANAGED_RULES)

@@ -22,6 +22,7 @@ OriginKind = Literal[
     "guardrails",
     "gateway",
     "servedModel",
+    "observability",
     "tenant",
 ]
 """The kind of entry: a rule names, per kind, the key under the entry that fixes it."""

@@ -141,6 +141,7 @@ def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview)
         "plinth-dev-gpu-control-plane",
         "plinth-dev-bedrock",
         "plinth-dev-trail-logs",  # the audit trail's copy (soc2), under the audit key
+        "plinth-dev-metrics-logs",  # the Prometheus workspace's rule and alert logs
     }
     assert all(
         r.inputs["kmsKeyId"]
@@ -200,9 +201,9 @@ def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Pre
     stateful = [r for r in dev_preview.resources if r.type in STATEFUL]
     members = tenant_members(dev_preview)
     # the platform, audit and security-alarm topic keys, five buckets (access logs, datasets,
-    # models, Bedrock logs, audit logs), the flow-log, control-plane, Bedrock invocation and
-    # trail log groups
-    assert len([r for r in stateful if r.urn not in members]) == 12
+    # models, Bedrock logs, audit logs), the flow-log, control-plane, Bedrock invocation,
+    # trail and Prometheus workspace log groups
+    assert len([r for r in stateful if r.urn not in members]) == 13
     # each tenant's own key and buckets
     assert Counter(members[r.urn] for r in stateful if r.urn in members) == {
         component: 1 + len(TENANT_BUCKETS) for component in tenants_by_component()

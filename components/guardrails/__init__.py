@@ -76,6 +76,9 @@ class AccountGuardrailsArgs:
     budget: PlatformBudget | None = None
     external: Set[AccountGuardrail] = field(default_factory=frozenset)
     trail_alarms: bool = False
+    metric_alerts: bool = False
+    """The stack's Prometheus workspace sends its alerts to the alarm topic: have one, and let
+    the workspace publish."""
     noncurrent_version_days: int = 90
     protect: bool = False
 
@@ -88,6 +91,8 @@ class AccountGuardrails(pulumi.ComponentResource):
     - AuditTrail (CloudTrail); with `trail_alarms`, also TrailLogGroup (its copy in
       CloudWatch Logs, encrypted with the audit key), TrailAlarms (the CIS metric filters and
       alarms) and AlarmTopic (the encrypted SNS topic they email the subscribers through);
+    - with `metric_alerts`, that AlarmTopic even without trail alarms, open to the stack's
+      Prometheus workspace too;
     - ConfigRecording and ConfigRules (AWS Config: the recorder and
       the managed rules that re-check the pack on the live account), ThreatDetection
       (GuardDuty), SecurityHub,
@@ -100,6 +105,7 @@ class AccountGuardrails(pulumi.ComponentResource):
 
     audit_bucket: SecureBucket | None
     trail: AuditTrail | None
+    alarm_topic: AlarmTopic | None
 
     def __init__(
         self, name: str, args: AccountGuardrailsArgs, opts: pulumi.ResourceOptions | None = None
@@ -110,7 +116,7 @@ class AccountGuardrails(pulumi.ComponentResource):
         scope, prefix, tags = args.scope, args.name_prefix, args.tags
         trail = trail_name(prefix)
 
-        self.audit_bucket = self.trail = None
+        self.audit_bucket = self.trail = self.alarm_topic = None
         recording: ConfigRecording | None = None
         if owned & {AccountGuardrail.CLOUDTRAIL, AccountGuardrail.AWS_CONFIG}:
             owns_trail = AccountGuardrail.CLOUDTRAIL in owned
@@ -191,18 +197,7 @@ class AccountGuardrails(pulumi.ComponentResource):
                     child,
                 )
                 if trail_logs is not None:
-                    topic = AlarmTopic(
-                        f"{prefix}-security-alarms",
-                        AlarmTopicArgs(
-                            scope=scope,
-                            topic_name=f"{prefix}-security-alarms",
-                            subscribers=args.subscribers,
-                            tags=tags,
-                            kms_administrators=args.kms_administrators,
-                            protect=args.protect,
-                        ),
-                        child,
-                    )
+                    topic = self._alarm_topic(args, child)
                     TrailAlarms(
                         f"{prefix}-trail-alarms",
                         TrailAlarmsArgs(
@@ -275,10 +270,32 @@ class AccountGuardrails(pulumi.ComponentResource):
                 ),
                 child,
             )
+        if args.metric_alerts:
+            self._alarm_topic(args, child)
         self.register_outputs(
             {
                 "auditBucket": self.audit_bucket.name if self.audit_bucket else None,
                 "trailArn": self.trail.arn if self.trail else None,
+                "alarmTopicArn": self.alarm_topic.arn if self.alarm_topic else None,
                 "external": sorted(args.external),
             }
         )
+
+    def _alarm_topic(self, args: AccountGuardrailsArgs, opts: pulumi.ResourceOptions) -> AlarmTopic:
+        """The stack's one alarm topic, made on first use (trail alarms, metric alerts)."""
+        if self.alarm_topic is None:
+            topic_name = f"{args.name_prefix}-security-alarms"
+            self.alarm_topic = AlarmTopic(
+                topic_name,
+                AlarmTopicArgs(
+                    scope=args.scope,
+                    topic_name=topic_name,
+                    subscribers=args.subscribers,
+                    tags=args.tags,
+                    kms_administrators=args.kms_administrators,
+                    prometheus_alerts=args.metric_alerts,
+                    protect=args.protect,
+                ),
+                opts,
+            )
+        return self.alarm_topic

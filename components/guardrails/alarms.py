@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document
+from components.iam import Statement, policy_document
 from components.scope import AwsScope
 from components.storage import EncryptionKey, EncryptionKeyArgs
 
@@ -226,7 +226,14 @@ class AlarmTopicArgs:
     subscribers: Sequence[str]
     tags: Mapping[str, str]
     kms_administrators: Sequence[str] = ()
+    prometheus_alerts: bool = False
+    """Also let this account's Amazon Managed Service for Prometheus workspaces publish their
+    alerts here."""
     protect: bool = False
+
+
+# What AMP's alert manager calls on the topic (AMP-alertmanager-receiver-AMPpermission).
+PROMETHEUS_TOPIC_ACTIONS = ("sns:Publish", "sns:GetTopicAttributes")
 
 
 class AlarmTopic(pulumi.ComponentResource):
@@ -257,6 +264,7 @@ class AlarmTopic(pulumi.ComponentResource):
                 tags=args.tags,
                 administrators=args.kms_administrators,
                 allow_cloudwatch_alarms=True,
+                allow_prometheus_alerts=args.prometheus_alerts,
                 protect=args.protect,
             ),
             child,
@@ -266,23 +274,7 @@ class AlarmTopic(pulumi.ComponentResource):
             name=args.topic_name,
             display_name="Plinth security alarms",
             kms_master_key_id=key.arn,
-            policy=policy_document(
-                [
-                    {
-                        "Sid": "PublishedByThisAccountsAlarms",
-                        "Effect": "Allow",
-                        "Principal": {
-                            "Service": scope.service_principal("cloudwatch", parent=self)
-                        },
-                        "Action": "sns:Publish",
-                        "Resource": scope.arn("sns", args.topic_name),
-                        "Condition": {
-                            "ArnLike": {"aws:SourceArn": scope.arn("cloudwatch", "alarm:*")},
-                            "StringEquals": {"aws:SourceAccount": scope.account_id},
-                        },
-                    }
-                ]
-            ),
+            policy=policy_document(self._publishers(args)),
             tags=dict(args.tags),
             opts=child,
         )
@@ -298,6 +290,37 @@ class AlarmTopic(pulumi.ComponentResource):
             )
         self.arn = self.topic.arn
         self.register_outputs({"arn": self.arn})
+
+    def _publishers(self, args: AlarmTopicArgs) -> list[Statement]:
+        scope = args.scope
+        statements: list[Statement] = [
+            {
+                "Sid": "PublishedByThisAccountsAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": scope.service_principal("cloudwatch", parent=self)},
+                "Action": "sns:Publish",
+                "Resource": scope.arn("sns", args.topic_name),
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": scope.arn("cloudwatch", "alarm:*")},
+                    "StringEquals": {"aws:SourceAccount": scope.account_id},
+                },
+            }
+        ]
+        if args.prometheus_alerts:
+            statements.append(
+                {
+                    "Sid": "PublishedByThisAccountsPrometheusWorkspaces",
+                    "Effect": "Allow",
+                    "Principal": {"Service": scope.service_principal("aps", parent=self)},
+                    "Action": list(PROMETHEUS_TOPIC_ACTIONS),
+                    "Resource": scope.arn("sns", args.topic_name),
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": scope.arn("aps", "workspace/*")},
+                        "StringEquals": {"aws:SourceAccount": scope.account_id},
+                    },
+                }
+            )
+        return statements
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class EncryptionKeyArgs:
     cloudwatch_log_groups: Sequence[str] = ()
     allow_bedrock_logging: bool = False
     allow_cloudwatch_alarms: bool = False
+    allow_prometheus_alerts: bool = False
     cloudtrail_trails: Sequence[str] = ()
     deletion_window_days: int = 30
     retain_on_delete: bool = True
@@ -91,7 +92,8 @@ class EncryptionKey(pulumi.ComponentResource):
     - when given `cloudtrail_trails` (names), lets CloudTrail encrypt log files for those
       trails of this account only, and describe the key (it checks the key on create);
     - when asked, lets CloudWatch alarms publish to SNS topics encrypted with it (an AWS
-      managed `alias/aws/sns` key cannot allow that, so alarm topics need a key of their own).
+      managed `alias/aws/sns` key cannot allow that, so alarm topics need a key of their own);
+    - when asked, lets Amazon Managed Service for Prometheus's alert manager do the same.
     """
 
     key: aws.kms.Key
@@ -206,6 +208,19 @@ class EncryptionKey(pulumi.ComponentResource):
                     "Sid": "CloudWatchAlarmsPublishToTopicsEncryptedWithIt",
                     "Effect": "Allow",
                     "Principal": {"Service": scope.service_principal("cloudwatch", parent=self)},
+                    "Action": list(ALARM_TOPIC_KEY_ACTIONS),
+                    "Resource": "*",
+                }
+            )
+        if args.allow_prometheus_alerts:
+            statements.append(
+                {
+                    # AMP's documented statement for SSE topics ("Give Amazon Managed Service
+                    # for Prometheus permission to send alert messages to your Amazon SNS
+                    # topic"); the topic policy pins this account's workspaces.
+                    "Sid": "PrometheusAlertsPublishToTopicsEncryptedWithIt",
+                    "Effect": "Allow",
+                    "Principal": {"Service": scope.service_principal("aps", parent=self)},
                     "Action": list(ALARM_TOPIC_KEY_ACTIONS),
                     "Resource": "*",
                 }

@@ -39,6 +39,7 @@ from plinth.spec.clusters import AnyClusterSpec, check_clusters, largest_node, n
 from plinth.spec.errors import Problem
 from plinth.spec.gateway import GatewaySpec, gateway_problems
 from plinth.spec.guardrails import GuardrailsSpec
+from plinth.spec.observability import ObservabilitySpec
 from plinth.spec.tenants import (
     IdentityCenterSpec,
     PlatformStackSpec,
@@ -217,6 +218,9 @@ class PlinthSpec(SpecModel):
     gateway: GatewaySpec | None = None
     """The LLM gateway (LiteLLM) in front of the approved Bedrock models, with a team, key,
     budget and limits per tenant that asks for it."""
+    observability: ObservabilitySpec | None = None
+    """Amazon Managed Service for Prometheus for the stack, with the platform's alert rules
+    paging the alarm topic."""
     identity_center: IdentityCenterSpec | None = None
     """IAM Identity Center, for tenant personas held by SSO groups."""
     auditors: tuple[IamPrincipalArn, ...] = ()
@@ -313,6 +317,7 @@ class PlinthSpec(SpecModel):
                 "auditors",
                 "guardrails",
                 "gateway",
+                "observability",
                 "activate_cost_allocation_tags",
             )
             if key in self.model_fields_set

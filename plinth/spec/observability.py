@@ -1,0 +1,37 @@
+"""The `observability` section: the platform's metrics workspace, its alert rules and where
+they page, and the thresholds behind each alert (components/observability/alerts.py)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from components.observability.alerts import AlertThresholds
+from plinth.spec.base import SpecModel
+
+
+class AlertsSpec(SpecModel):
+    """When the platform team is paged (alerts go to the stack's security alarm topic)."""
+
+    gpu_idle_hours: float = Field(default=2, gt=0, le=72)
+    """Hours a GPU pool may keep nodes up with every GPU idle before it pages."""
+    gateway_error_rate: float = Field(default=0.05, gt=0, lt=1)
+    """Share of gateway requests failing over 15 minutes that pages."""
+    guardrail_intervention_rate: float = Field(default=0.2, gt=0, lt=1)
+    """Share of guardrail checks ending in an intervention over 15 minutes that pages: misuse,
+    or a guardrail too strict for its users."""
+
+    def thresholds(self) -> AlertThresholds:
+        return AlertThresholds(
+            gpu_idle_hours=self.gpu_idle_hours,
+            gateway_error_rate=self.gateway_error_rate,
+            guardrail_intervention_rate=self.guardrail_intervention_rate,
+        )
+
+
+class ObservabilitySpec(SpecModel):
+    """Amazon Managed Service for Prometheus for the stack: one workspace, the platform's
+    recording and alerting rules in it, and its alert manager routing to the alarm topic."""
+
+    retention_days: int = Field(default=150, ge=1, le=1095)
+    """Days the workspace keeps metrics (AMP's default is 150; at most 1095)."""
+    alerts: AlertsSpec = AlertsSpec()
