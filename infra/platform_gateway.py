@@ -148,6 +148,7 @@ def gateway_layer(
                     if bedrock.logging
                     else None
                 ),
+                metrics=spec.observability is not None,
                 database_host=database.endpoint,
                 cache_host=cache.endpoint,
                 cache_port=cache.port,

@@ -1,8 +1,14 @@
-"""The observability layer: the stack's Prometheus workspace, its rules and alerts."""
+"""The observability layer: the stack's Prometheus workspace, its rules and alerts, and a
+managed collector per EKS cluster."""
 
+import pulumi
+from platform_clusters import ClustersLayer
 from platform_layers import Foundation
 
+from components.cluster.eks import EksGpuCluster
 from components.guardrails import AccountGuardrails
+from components.network import Network
+from components.observability.collection import ClusterMetrics, ClusterMetricsArgs
 from components.observability.metrics import MetricsWorkspace, MetricsWorkspaceArgs
 from plinth import origins
 from plinth.origins import stack_entry
@@ -11,9 +17,14 @@ from policies.profiles import settings_for
 
 
 def observability_layer(
-    spec: PlinthSpec, base: Foundation, guardrails: AccountGuardrails
+    spec: PlinthSpec,
+    base: Foundation,
+    guardrails: AccountGuardrails,
+    network: Network,
+    clusters: ClustersLayer,
 ) -> MetricsWorkspace | None:
-    """The workspace `plinth:observability` asks for, paging the stack's alarm topic."""
+    """The workspace `plinth:observability` asks for, paging the stack's alarm topic, fed by
+    each EKS cluster's managed collector."""
     wanted = spec.observability
     if wanted is None:
         return None
@@ -33,4 +44,25 @@ def observability_layer(
         base.on_aws,
     )
     origins.record(workspace, stack_entry("observability", "plinth:observability"))
+    for name, cluster in clusters.clusters.items():
+        if not isinstance(cluster, EksGpuCluster):
+            continue  # the managed collector reaches EKS clusters only
+        ClusterMetrics(
+            f"{base.prefix}-{name}-metrics",
+            ClusterMetricsArgs(
+                scope=base.scope,
+                name_prefix=base.prefix,
+                cluster_name=name,
+                cluster_arn=cluster.cluster.arn,
+                subnet_ids=[subnet.id for subnet in network.private_subnets],
+                security_group_ids=[cluster.cluster.vpc_config.cluster_security_group_id],
+                workspace_arn=workspace.arn,
+                interval_seconds=wanted.scrape_interval_seconds,
+                kubernetes_provider=cluster.outputs.kubernetes_provider,
+                tags=spec.common_tags(),
+            ),
+            pulumi.ResourceOptions.merge(
+                base.on_aws, pulumi.ResourceOptions(depends_on=cluster.outputs.ready)
+            ),
+        )
     return workspace

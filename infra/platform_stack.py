@@ -56,7 +56,7 @@ def build(spec: PlinthSpec) -> None:
     )
     if gateway is not None:
         pulumi.export("gateway", gateway.outputs)
-    metrics = observability_layer(spec, base, guardrails)
+    metrics = observability_layer(spec, base, guardrails, network, clusters)
     if metrics is not None:
         pulumi.export("metricsWorkspaceArn", metrics.arn)
     if spec.activate_cost_allocation_tags:

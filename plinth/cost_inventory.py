@@ -221,6 +221,13 @@ KINDS: tuple[Kind, ...] = (
         "samples ingested, stored and queried (its rules' evaluation included)",
     ),
     _kind(
+        "prometheus-collector",
+        "Managed Prometheus collectors",
+        U,
+        "aws:amp/scraper:Scraper",
+        "collector hours and samples collected",
+    ),
+    _kind(
         "coreweave-cluster",
         "CoreWeave clusters",
         N,
@@ -318,6 +325,7 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
         )  # team keys kept in Secrets Manager too
     if spec.observability is not None:
         counts["prometheus-workspace"] += 1
+        counts["prometheus-collector"] += sum(1 for c in spec.clusters if c.cloud == "aws")
         counts["log-group"] += 1  # the workspace's rule and alert manager logs
 
 

@@ -1121,13 +1121,23 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
         return {}  # node agents only (the driver and provider DaemonSets)
     if chart.endswith("/litellm-helm"):
         return {"tolerations": values.get("tolerations", [])}
+    if chart == "kube-state-metrics":
+        return {"tolerations": values["tolerations"]}
     raise AssertionError(f"unknown chart {chart!r}: say which of its workloads are controllers")
 
 
 @pytest.mark.parametrize(
     ("variant", "charts"),
     [
-        ("dev_preview", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue", *GATEWAY]),
+        (
+            "dev_preview",
+            [
+                "gpu-operator",
+                "oci://registry.k8s.io/kueue/charts/kueue",
+                *GATEWAY,
+                "kube-state-metrics",
+            ],
+        ),
         (
             "nodegroups",
             [
@@ -1136,9 +1146,18 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
                 "gpu-operator",
                 "oci://registry.k8s.io/kueue/charts/kueue",
                 *GATEWAY,
+                "kube-state-metrics",
             ],
         ),
-        ("reserved", ["gpu-operator", "oci://registry.k8s.io/kueue/charts/kueue", *GATEWAY]),
+        (
+            "reserved",
+            [
+                "gpu-operator",
+                "oci://registry.k8s.io/kueue/charts/kueue",
+                *GATEWAY,
+                "kube-state-metrics",
+            ],
+        ),
         ("coreweave", ["cks-kueue"]),
     ],
 )

@@ -509,6 +509,8 @@ def pulumi_required_properties(type_: str) -> set[str]:
 # fill: leaving them out fails `pulumi up`, so the check rightly refuses it.
 REQUIRED_BY_THE_API_ONLY = {
     ("aws:bedrock/inferenceProfile:InferenceProfile", "modelSource"),
+    # The provider marks `source` optional (an EKS or a VPC source); CreateScraper needs one.
+    ("aws:amp/scraper:Scraper", "source"),
 }
 
 

@@ -299,8 +299,9 @@ def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> No
     members = tenant_members(dev_preview)
     # flow logs, EKS cluster, EKS nodes, Bedrock log delivery, the auditor (plinth:auditors),
     # the AWS Config recorder, the trail's CloudWatch Logs delivery (soc2), the gateway, its
-    # database bootstrap and the served model's weights reader (plinth:gateway)
-    assert len([role for role in roles if role.urn not in members]) == 10
+    # database bootstrap and the served model's weights reader (plinth:gateway), the metrics
+    # collector's source and target roles (plinth:observability)
+    assert len([role for role in roles if role.urn not in members]) == 12
     # each tenant: its workload role, one per persona in its file, and the feature store's
     assert Counter(members[role.urn] for role in roles if role.urn in members) == {
         component: 1 + len(tenant["personas"]) + ("featureStore" in tenant.get("dataStores", {}))

@@ -10,10 +10,10 @@ from pathlib import Path
 import botocore.session
 import pytest
 import yaml
-from support import KMS_KEY, ROOT, of_type, one, preview_dev
+from support import KMS_KEY, ROLE_POLICY, ROOT, iam_findings, of_type, one, preview_dev
 
 from components.observability.alerts import rule_groups
-from plinth.engine import Preview
+from plinth.engine import Preview, preview_stack
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import PlinthSpec, SpecError, load_spec
 
@@ -146,3 +146,95 @@ def test_a_tenant_stack_leaves_observability_to_its_platform() -> None:
     with pytest.raises(SpecError) as refused:
         load_spec(config, project.root)
     assert "plinth:observability" in str(refused.value)
+
+
+# --- collection -------------------------------------------------------------------------------
+
+SCRAPER = "aws:amp/scraper:Scraper"
+
+
+def test_each_eks_cluster_has_a_managed_collector_writing_to_the_workspace(
+    dev_preview: Preview,
+) -> None:
+    scraper = one(dev_preview, SCRAPER)
+    workspace = one(dev_preview, WORKSPACE)
+    cluster = one(dev_preview, "aws:eks/cluster:Cluster", "plinth-dev-gpu")
+    source = scraper.plain_inputs["source"]["eks"]
+    assert (
+        scraper.property_dependencies["source"] == (cluster.urn,)
+        or cluster.urn in (scraper.property_dependencies["source"])
+    )
+    subnets = {s.id for s in of_type(dev_preview, "aws:ec2/subnet:Subnet", "private")}
+    assert set(source["subnetIds"]) == subnets
+    assert len(subnets) >= 2  # the collector needs two zones
+    assert source["clusterArn"] == "arn:aws:eks:us-east-1:123456789012:cluster/plinth-dev-gpu"
+    assert workspace.urn in scraper.property_dependencies["destination"]
+    assert re.fullmatch(
+        r"arn:aws:aps:us-east-1:123456789012:workspace/ws-[0-9a-f-]{36}",
+        scraper.plain_inputs["destination"]["amp"]["workspaceArn"],
+    )
+    assert scraper.plain_inputs["alias"] == "plinth-dev-gpu"
+
+
+def test_the_collector_writes_through_roles_only_this_accounts_collectors_reach(
+    dev_preview: Preview,
+) -> None:
+    source = one(dev_preview, "aws:iam/role:Role", "plinth-dev-gpu-metrics-collector-source")
+    target = one(dev_preview, "aws:iam/role:Role", "plinth-dev-gpu-metrics-collector-target")
+    (trusted,) = json.loads(source.plain_inputs["assumeRolePolicy"])["Statement"]
+    assert trusted["Principal"] == {"Service": "scraper.aps.amazonaws.com"}
+    assert trusted["Condition"] == {
+        "ArnLike": {"aws:SourceArn": "arn:aws:aps:us-east-1:123456789012:scraper/*"},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    (assumed,) = json.loads(target.plain_inputs["assumeRolePolicy"])["Statement"]
+    assert target.property_dependencies["assumeRolePolicy"] == (source.urn,)
+    assert assumed["Condition"] == {
+        "StringLike": {"sts:ExternalId": "arn:aws:aps:us-east-1:123456789012:scraper/*"}
+    }
+    writes = one(dev_preview, ROLE_POLICY, "plinth-dev-gpu-metrics-collector-target-writes")
+    (write,) = json.loads(writes.plain_inputs["policy"])["Statement"]
+    assert write["Action"] == ["aps:RemoteWrite"]
+    assert (
+        write["Resource"]
+        == one(dev_preview, SCRAPER).plain_inputs["destination"]["amp"]["workspaceArn"]
+    )
+    assert iam_findings(writes.plain_inputs["policy"]) == []
+    scraper = one(dev_preview, SCRAPER)
+    roles = scraper.plain_inputs["roleConfiguration"]
+    assert set(scraper.property_dependencies["roleConfiguration"]) == {source.urn, target.urn}
+    assert roles["sourceRoleArn"].endswith(":role/" + source.plain_inputs.get("name", source.id))
+
+
+def test_the_collector_scrapes_gpus_per_tenant_kueue_and_the_gateway(dev_preview: Preview) -> None:
+    config = yaml.safe_load(one(dev_preview, SCRAPER).plain_inputs["scrapeConfiguration"])
+    assert config["global"]["scrape_interval"] == "30s"
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {"kube-state-metrics", "dcgm-exporter", "kueue", "llm-gateway"}
+    # DCGM's namespace and pod labels name the GPU's workload, not the exporter.
+    assert jobs["dcgm-exporter"]["honor_labels"] is True
+    keep = jobs["dcgm-exporter"]["relabel_configs"][0]
+    assert keep["regex"] == "gpu-operator;nvidia-dcgm-exporter;gpu-metrics"
+    assert jobs["llm-gateway"]["metrics_path"] == "/metrics/"
+    assert all(
+        {"target_label": "cluster", "replacement": "gpu"} in job["relabel_configs"]
+        for job in jobs.values()
+    )
+    release = one(dev_preview, "kubernetes:helm.sh/v3:Release", "kube-state-metrics")
+    assert (release.plain_inputs["chart"], release.plain_inputs["version"]) == (
+        "kube-state-metrics",
+        "8.4.0",
+    )
+    assert release.plain_inputs["values"]["metricLabelsAllowlist"] == [
+        "nodes=[plinth.dev/gpu-pool]"
+    ]
+    gateway = one(dev_preview, "kubernetes:helm.sh/v3:Release", "gateway")
+    assert (
+        "prometheus"
+        in gateway.plain_inputs["values"]["proxy_config"]["litellm_settings"]["callbacks"]
+    )
+
+
+def test_a_coreweave_cluster_gets_no_managed_collector() -> None:
+    preview = preview_stack(ROOT / "infra", "coreweave")
+    assert not of_type(preview, SCRAPER)

@@ -68,6 +68,7 @@ class TraceExport:
 
 
 TRACE_CALLBACK = "arize_phoenix"
+METRICS_CALLBACK = "prometheus"
 REDACTION_OPT_OUT_HEADER = "litellm-disable-message-redaction"
 """The request header with which a client of a team allowed to keep its messages
 (TEAM_LOG_OPT_IN) keeps them in that request's logs and traces; the proxy drops it for every
@@ -92,6 +93,9 @@ class ProxySettings:
     """Models the stack serves itself with vLLM, by name."""
     request_log: RequestLogStore | None = None
     traces: TraceExport | None = None
+    metrics: bool = False
+    """Serve Prometheus metrics on the proxy's port (`/metrics/`: requests, tokens, spend,
+    budgets and guardrail checks per team and model) for the stack's collector."""
 
 
 def bedrock_model_entry(model_id: str, settings: ProxySettings) -> dict[str, Any]:
@@ -165,6 +169,8 @@ def proxy_config(settings: ProxySettings) -> dict[str, Any]:
             "aws_iam_serverless": True,
         }
     callbacks: list[str] = []
+    if settings.metrics:
+        callbacks.append(METRICS_CALLBACK)
     if settings.traces is not None:
         callbacks.append(TRACE_CALLBACK)
     if settings.request_log is not None:

@@ -42,6 +42,11 @@ class MockedResource:
         seed = f"{self.type}::{self.name}::{salt}".encode()
         return hashlib.sha256(seed).hexdigest()[:length]
 
+    def uuid(self) -> str:
+        """A stable UUID-shaped ID (8-4-4-4-12 hex), as AMP gives workspaces and scrapers."""
+        hexes = self.digest(32, "uuid")
+        return "-".join(hexes[a:b] for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
+
     def physical_name(self, key: str = "name", *, lowercase: bool = False) -> str:
         """The given name, or Pulumi's auto-name: the logical name plus 7 random hex chars."""
         given = self.inputs.get(key)
@@ -407,6 +412,36 @@ def _secret(resource: MockedResource) -> Computed:
     return arn, {"arn": arn}
 
 
+def _prometheus_workspace(resource: MockedResource) -> Computed:
+    workspace_id = f"ws-{resource.uuid()}"
+    suffix = dns_suffix(resource.partition)
+    return workspace_id, {
+        "arn": resource.arn("aps", f"workspace/{workspace_id}"),
+        "prometheusEndpoint": (
+            f"https://aps-workspaces.{resource.region}.{suffix}/workspaces/{workspace_id}/"
+        ),
+    }
+
+
+def _prometheus_scraper(resource: MockedResource) -> Computed:
+    scraper_id = f"s-{resource.uuid()}"
+    return scraper_id, {
+        "arn": resource.arn("aps", f"scraper/{scraper_id}"),
+        "roleArn": resource.arn(
+            "iam",
+            "role/aws-service-role/scraper.aps.amazonaws.com/"
+            f"AWSServiceRoleForAmazonPrometheusScraper_{scraper_id[2:18]}",
+            regional=False,
+        ),
+    }
+
+
+def _sns_topic(resource: MockedResource) -> Computed:
+    # A topic's ARN is its name under the account and region (no resource type).
+    arn = resource.arn("sns", resource.physical_name())
+    return arn, {"arn": arn, "name": resource.physical_name()}
+
+
 def _random_password(resource: MockedResource) -> Computed:
     """A stand-in the preview never shows: its consumers mark it secret."""
     length = int(resource.inputs.get("length", 16))
@@ -447,6 +482,9 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:elasticache/serverlessCache:ServerlessCache": _serverless_cache,
     "aws:elasticache/user:User": _cache_user,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:amp/workspace:Workspace": _prometheus_workspace,
+    "aws:amp/scraper:Scraper": _prometheus_scraper,
+    "aws:sns/topic:Topic": _sns_topic,
     "random:index/randomPassword:RandomPassword": _random_password,
 }
 

@@ -29,9 +29,13 @@ class AlertsSpec(SpecModel):
 
 
 class ObservabilitySpec(SpecModel):
-    """Amazon Managed Service for Prometheus for the stack: one workspace, the platform's
-    recording and alerting rules in it, and its alert manager routing to the alarm topic."""
+    """Amazon Managed Service for Prometheus for the stack: one workspace fed by a managed
+    collector per EKS cluster, the platform's recording and alerting rules in it, and its alert
+    manager routing to the alarm topic."""
 
     retention_days: int = Field(default=150, ge=1, le=1095)
     """Days the workspace keeps metrics (AMP's default is 150; at most 1095)."""
+    scrape_interval_seconds: int = Field(default=30, ge=10, le=300)
+    """How often each EKS cluster's managed collector scrapes its targets: more often sees
+    more, and ingests (and bills) proportionally more samples."""
     alerts: AlertsSpec = AlertsSpec()
