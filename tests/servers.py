@@ -158,7 +158,7 @@ def litellm_proxy(config_file: Path, environment: Mapping[str, str], folder: Pat
             stop(process)
 
 
-def _postgres_program(name: str) -> str:
+def postgres_program(name: str) -> str:
     found = shutil.which(name) or next(
         iter(sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"))), None
     )
@@ -182,7 +182,7 @@ class Postgres:
 
     def _client(self, program: str) -> list[str]:
         return [
-            _postgres_program(program),
+            postgres_program(program),
             "-h",
             "127.0.0.1",
             "-p",
@@ -220,10 +220,10 @@ def postgres_server() -> Iterator[Postgres]:
         shutil.chown(folder, "postgres")
     data, port = folder / "data", free_port()
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
-    control = [_postgres_program("pg_ctl"), "-D", str(data), "-o", options]
+    control = [postgres_program("pg_ctl"), "-D", str(data), "-o", options]
     try:
         for command in (
-            [_postgres_program("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+            [postgres_program("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
             [*control, "-l", str(folder / "server.log"), "-w", "start"],
         ):
             done = subprocess.run(

@@ -3,6 +3,9 @@ Secrets Manager secrets with their own Pod Identity, with no static credential a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -49,3 +52,61 @@ class SecretsStoreCsi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"release": self.release.name})
+
+
+SECRETS_API = "secrets-store.csi.x-k8s.io/v1"
+SECRETS_MOUNT = "/mnt/secrets-store"
+
+
+def secret_provider_class(
+    resource_name: str,
+    name: str,
+    namespace: str,
+    region: str,
+    objects: Sequence[dict[str, Any]],
+    *,
+    opts: pulumi.ResourceOptions,
+    sync_to: str | None = None,
+) -> k8s.apiextensions.CustomResource:
+    """A SecretProviderClass for the AWS provider with Pod Identity (the pod's own role reads
+    the secrets); `sync_to` also mirrors the objects into a Kubernetes Secret (encrypted by the
+    cluster's KMS key) while a pod mounts them, for environment variables from secretKeyRef."""
+    spec: dict[str, Any] = {
+        "provider": "aws",
+        "parameters": {
+            "region": region,
+            "usePodIdentity": "true",
+            "objects": pulumi.Output.json_dumps(list(objects)),
+        },
+    }
+    if sync_to:
+        spec["secretObjects"] = [
+            {
+                "secretName": sync_to,
+                "type": "Opaque",
+                "data": [
+                    {"objectName": alias, "key": alias}
+                    for alias in (o["objectAlias"] for o in objects)
+                ],
+            }
+        ]
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=SECRETS_API,
+        kind="SecretProviderClass",
+        metadata={"name": name, "namespace": namespace},
+        spec=spec,
+        opts=opts,
+    )
+
+
+def csi_volume(name: str, provider_class: str) -> dict[str, Any]:
+    """A pod volume that mounts a SecretProviderClass's secrets, read-only."""
+    return {
+        "name": name,
+        "csi": {
+            "driver": "secrets-store.csi.k8s.io",
+            "readOnly": True,
+            "volumeAttributes": {"secretProviderClass": provider_class},
+        },
+    }

@@ -11,6 +11,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.bedrock.grants import ModelGrantArgs, model_grant_statements
+from components.gateway.bootstrap import (
+    RESTRICTED_CONTAINER,
+    DatabaseBootstrapArgs,
+    database_bootstrap,
+    master_secret_objects,
+    owner_of_existing_database,
+)
 from components.gateway.cache import CONNECT_ACTIONS
 from components.gateway.config import (
     DATABASE_NAME,
@@ -25,6 +32,7 @@ from components.gateway.config import (
     proxy_config,
     trace_environment,
 )
+from components.gateway.csi import SECRETS_MOUNT, csi_volume, secret_provider_class
 from components.gateway.identity import (
     PodRole,
     PodRoleArgs,
@@ -48,33 +56,8 @@ SERVICE = "litellm"
 contains the chart name, which `litellm` does)."""
 PROXY_POD_LABELS = {"app.kubernetes.io/name": "litellm"}
 """The labels the chart puts on the proxy's pods (and no other pod of the release)."""
-SECRETS_API = "secrets-store.csi.x-k8s.io/v1"
-SECRETS_MOUNT = "/mnt/secrets-store"
-POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres:17.7-alpine"
-"""psql for the one-off database bootstrap, matching the Aurora engine's major version (the
-official image, mirrored by ECR Public)."""
-RESTRICTED_CONTAINER = {
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "runAsNonRoot": True,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-"""What the `restricted` Pod Security Standard asks of every container."""
-
-BOOTSTRAP_SQL = f"""\
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{DATABASE_USER}') THEN
-    CREATE ROLE {DATABASE_USER} LOGIN;
-  END IF;
-END $$;
-GRANT rds_iam TO {DATABASE_USER};
-GRANT {DATABASE_USER} TO CURRENT_USER;
-ALTER DATABASE {DATABASE_NAME} OWNER TO {DATABASE_USER};
-ALTER SCHEMA public OWNER TO {DATABASE_USER};
-"""
-"""Idempotent: the proxy's own login (IAM authentication only: `rds_iam`, no password) owns
-its database and schema, so its migrations can create tables. Run as the RDS-managed master
-user, whose password only this job's role may read."""
+BOOTSTRAP_SQL = owner_of_existing_database(DATABASE_USER, DATABASE_NAME)
+"""The proxy's own login owns its database (the cluster's initial one) and schema."""
 
 
 @dataclass(frozen=True)
@@ -243,42 +226,16 @@ class LlmGateway(pulumi.ComponentResource):
     # --- secrets --------------------------------------------------------------------------
 
     def _secret_provider_class(
-        self,
-        name: str,
-        objects: list[dict[str, Any]],
-        *,
-        sync_to: str | None = None,
-        items: Sequence[str] = (),
+        self, name: str, objects: list[dict[str, Any]], *, sync_to: str | None = None
     ) -> k8s.apiextensions.CustomResource:
-        """A SecretProviderClass for the AWS provider with Pod Identity; `sync_to` also
-        mirrors the objects into a Kubernetes Secret (encrypted by the cluster's KMS key)
-        while a pod mounts them, for the chart's secretKeyRef environment."""
-        spec: dict[str, Any] = {
-            "provider": "aws",
-            "parameters": {
-                "region": self._args.scope.region,
-                "usePodIdentity": "true",
-                "objects": pulumi.Output.json_dumps(objects),
-            },
-        }
-        if sync_to:
-            spec["secretObjects"] = [
-                {
-                    "secretName": sync_to,
-                    "type": "Opaque",
-                    "data": [
-                        {"objectName": item, "key": item}
-                        for item in (o["objectAlias"] for o in objects)
-                    ],
-                }
-            ]
-        return k8s.apiextensions.CustomResource(
+        return secret_provider_class(
             f"{self._name}-{name}-secrets",
-            api_version=SECRETS_API,
-            kind="SecretProviderClass",
-            metadata={"name": f"litellm-{name}", "namespace": NAMESPACE},
-            spec=spec,
+            f"litellm-{name}",
+            NAMESPACE,
+            self._args.scope.region,
+            objects,
             opts=self._in_namespace,
+            sync_to=sync_to,
         )
 
     # --- database bootstrap ---------------------------------------------------------------
@@ -286,74 +243,20 @@ class LlmGateway(pulumi.ComponentResource):
     def _database_bootstrap(self, role: PodRole) -> k8s.batch.v1.Job:
         args = self._args
         provider_class = self._secret_provider_class(
-            "db-master",
-            [
-                {
-                    "objectName": args.database_master_secret_arn,
-                    "objectType": "secretsmanager",
-                    "jmesPath": [
-                        {"path": "username", "objectAlias": "username"},
-                        {"path": "password", "objectAlias": "password"},
-                    ],
-                }
-            ],
+            "db-master", master_secret_objects(args.database_master_secret_arn)
         )
-        # libpq reads PGHOST, PGDATABASE and PGSSLMODE from the environment.
-        script = (
-            f'export PGPASSWORD="$(cat {SECRETS_MOUNT}/password)"\n'
-            f'exec psql --username="$(cat {SECRETS_MOUNT}/username)" '
-            '--set ON_ERROR_STOP=1 --no-psqlrc --command "$BOOTSTRAP_SQL"\n'
-        )
-        job_spec: Any = {
-            "backoffLimit": 6,
-            "template": {
-                "spec": {
-                    "serviceAccountName": BOOTSTRAP_SERVICE_ACCOUNT,
-                    "automountServiceAccountToken": False,
-                    "restartPolicy": "Never",
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": 70,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [
-                        {
-                            "name": "psql",
-                            "image": POSTGRES_IMAGE,
-                            "command": ["/bin/sh", "-c", script],
-                            "env": [
-                                {"name": "PGHOST", "value": args.settings.database_host},
-                                {"name": "PGPORT", "value": "5432"},
-                                {"name": "PGDATABASE", "value": DATABASE_NAME},
-                                {"name": "PGSSLMODE", "value": "require"},
-                                {"name": "BOOTSTRAP_SQL", "value": BOOTSTRAP_SQL},
-                            ],
-                            "securityContext": {
-                                **RESTRICTED_CONTAINER,
-                                "readOnlyRootFilesystem": True,
-                            },
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "64Mi"},
-                                "limits": {"memory": "64Mi"},
-                            },
-                            "volumeMounts": [
-                                {
-                                    "name": "db-master",
-                                    "mountPath": SECRETS_MOUNT,
-                                    "readOnly": True,
-                                }
-                            ],
-                        }
-                    ],
-                    "volumes": [_csi_volume("db-master", "litellm-db-master")],
-                }
-            },
-        }
-        return k8s.batch.v1.Job(
+        return database_bootstrap(
             f"{self._name}-db-bootstrap",
-            metadata={"name": "litellm-db-bootstrap", "namespace": NAMESPACE},
-            spec=job_spec,
-            opts=pulumi.ResourceOptions.merge(
+            DatabaseBootstrapArgs(
+                job_name="litellm-db-bootstrap",
+                namespace=NAMESPACE,
+                service_account=BOOTSTRAP_SERVICE_ACCOUNT,
+                database_host=args.settings.database_host,
+                database=DATABASE_NAME,
+                sql=BOOTSTRAP_SQL,
+                provider_class="litellm-db-master",
+            ),
+            pulumi.ResourceOptions.merge(
                 self._in_namespace, pulumi.ResourceOptions(depends_on=[role, provider_class])
             ),
         )
@@ -383,7 +286,7 @@ class LlmGateway(pulumi.ComponentResource):
                     "valueFrom": {"secretKeyRef": {"name": KEYS_SECRET, "key": SALT_KEY_ITEM}},
                 },
             ],
-            "volumes": [_csi_volume("keys", "litellm-keys")],
+            "volumes": [csi_volume("keys", "litellm-keys")],
             "volumeMounts": [{"name": "keys", "mountPath": SECRETS_MOUNT, "readOnly": True}],
             "podSecurityContext": {
                 "runAsNonRoot": True,
@@ -464,14 +367,3 @@ class LlmGateway(pulumi.ComponentResource):
                 "ports": [{"protocol": "TCP", "port": MODEL_PORT}],
             }
         ]
-
-
-def _csi_volume(name: str, provider_class: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "csi": {
-            "driver": "secrets-store.csi.k8s.io",
-            "readOnly": True,
-            "volumeAttributes": {"secretProviderClass": provider_class},
-        },
-    }

@@ -26,6 +26,60 @@ RECOVERY_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
+class SecretPlace:
+    """Where a service's generated secrets live: `<name_prefix>/<service>/<name>`, under
+    `key_arn`; `version` is their rotation counter."""
+
+    name_prefix: str
+    service: str
+    key_arn: pulumi.Input[str]
+    tags: Mapping[str, str]
+    version: int = 1
+
+
+def generated_secret(
+    parent: pulumi.Resource,
+    resource_name: str,
+    place: SecretPlace,
+    secret: str,
+    description: str,
+    *,
+    prefix: str = "",
+    protect: bool = False,
+    retain: bool = False,
+) -> aws.secretsmanager.Secret:
+    """A Secrets Manager secret holding a drawn value (`prefix` + KEY_LENGTH alphanumerics),
+    marked secret in state; a new value is drawn when the place's version changes."""
+    created = aws.secretsmanager.Secret(
+        resource_name,
+        name=f"{place.name_prefix}/{place.service}/{secret}",
+        description=description,
+        kms_key_id=place.key_arn,
+        recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+        tags=dict(place.tags),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=retain),
+    )
+    drawn = random.RandomPassword(
+        f"{resource_name}-value",
+        length=KEY_LENGTH,
+        special=False,
+        min_lower=1,
+        min_upper=1,
+        min_numeric=1,
+        keepers={"version": str(place.version)},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    value: pulumi.Output[str] = pulumi.Output.secret(drawn.result.apply(lambda v: f"{prefix}{v}"))
+    aws.secretsmanager.SecretVersion(
+        f"{resource_name}-version",
+        secret_id=created.id,
+        secret_string=value,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return created
+
+
+@dataclass(frozen=True)
 class GatewaySecretsArgs:
     """Where the secrets live and how they are encrypted."""
 
@@ -49,12 +103,24 @@ class GatewaySecrets(pulumi.ComponentResource):
         self, name: str, args: GatewaySecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("plinth:gateway:GatewaySecrets", name, None, opts)
-        self._args = args
-        self.master_key = self._secret(
-            name, "master-key", "LLM gateway master key (admin API only)", MASTER_KEY_PREFIX
+        where = SecretPlace(args.name_prefix, "gateway", args.key_arn, args.tags, args.version)
+        self.master_key = generated_secret(
+            self,
+            f"{name}-master-key",
+            where,
+            "master-key",
+            "LLM gateway master key (admin API only)",
+            prefix=MASTER_KEY_PREFIX,
+            protect=args.protect,
         )
-        self.salt_key = self._secret(
-            name, "salt-key", "LLM gateway salt key (encrypts stored credentials)", "", retain=True
+        self.salt_key = generated_secret(
+            self,
+            f"{name}-salt-key",
+            where,
+            "salt-key",
+            "LLM gateway salt key (encrypts stored credentials)",
+            protect=args.protect,
+            retain=True,
         )
         self.register_outputs(
             {
@@ -62,37 +128,3 @@ class GatewaySecrets(pulumi.ComponentResource):
                 "saltKeyArn": self.salt_key.arn,
             }
         )
-
-    def _secret(
-        self, name: str, role: str, description: str, prefix: str, *, retain: bool = False
-    ) -> aws.secretsmanager.Secret:
-        args = self._args
-        secret = aws.secretsmanager.Secret(
-            f"{name}-{role}",
-            name=f"{args.name_prefix}/gateway/{role}",
-            description=description,
-            kms_key_id=args.key_arn,
-            recovery_window_in_days=RECOVERY_WINDOW_DAYS,
-            tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=retain),
-        )
-        drawn = random.RandomPassword(
-            f"{name}-{role}-value",
-            length=KEY_LENGTH,
-            special=False,
-            min_lower=1,
-            min_upper=1,
-            min_numeric=1,
-            keepers={"version": str(args.version)},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        value: pulumi.Output[str] = pulumi.Output.secret(
-            drawn.result.apply(lambda v: f"{prefix}{v}")
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-{role}-version",
-            secret_id=secret.id,
-            secret_string=value,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return secret
