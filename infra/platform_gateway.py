@@ -20,6 +20,7 @@ from components.gateway.config import (
     GuardrailRef,
     ProxySettings,
     RequestLogStore,
+    TraceExport,
     team_metadata,
 )
 from components.gateway.csi import SecretsStoreCsi
@@ -30,6 +31,9 @@ from components.gateway.secrets import GatewaySecrets, GatewaySecretsArgs
 from components.gateway.teams import GatewayConnection, GatewayTeam, GatewayTeamArgs
 from components.iam import policy_document
 from components.network import Network
+from components.observability.trace_config import GATEWAY_PROJECT, TRACES_ENDPOINT
+from components.observability.trace_config import NAMESPACE as TRACE_NAMESPACE
+from components.observability.traces import TraceStore, TraceStoreArgs
 from components.tenant import Tenant
 from plinth import origins
 from plinth.origins import stack_entry
@@ -109,6 +113,17 @@ def gateway_layer(
     csi = SecretsStoreCsi(f"{prefix}-{wanted.cluster}-secrets-store", on_cluster)
     pin = bedrock.access.guardrail
     granted = [t for t in spec.tenants if t.gateway is not None]
+    master_secret_arn = database.cluster.master_user_secrets.apply(
+        lambda found: (found[0].secret_arn or "") if found else ""
+    )
+    traces = _trace_store(
+        spec,
+        base,
+        cluster=cluster,
+        database=database,
+        master_secret_arn=master_secret_arn,
+        csi=csi,
+    )
     gateway = LlmGateway(
         f"{prefix}-gateway",
         LlmGatewayArgs(
@@ -149,6 +164,7 @@ def gateway_layer(
                     else None
                 ),
                 metrics=spec.observability is not None,
+                traces=TraceExport(TRACES_ENDPOINT, GATEWAY_PROJECT) if traces else None,
                 database_host=database.endpoint,
                 cache_host=cache.endpoint,
                 cache_port=cache.port,
@@ -158,15 +174,14 @@ def gateway_layer(
             master_key_arn=secrets.master_key.arn,
             salt_key_arn=secrets.salt_key.arn,
             secrets_key_arn=base.platform_key.arn,
-            database_master_secret_arn=database.cluster.master_user_secrets.apply(
-                lambda found: (found[0].secret_arn or "") if found else ""
-            ),
+            database_master_secret_arn=master_secret_arn,
             database_resource_id=database.resource_id,
             cache_arn=cache.cache_arn,
             cache_user_arn=cache.user_arn,
             tenant_namespaces=[t.name for t in granted if wanted.cluster in t.clusters],
             control_plane_cidrs=[spec.network.cidr],
             model_namespace=serving.serving.namespace if serving else None,
+            trace_namespace=TRACE_NAMESPACE if traces else None,
             tags=tags,
             ready=[csi],
         ),
@@ -233,6 +248,46 @@ def gateway_layer(
         },
     }
     return GatewayLayer(gateway=gateway, teams=teams, outputs=outputs)
+
+
+def _trace_store(
+    spec: PlinthSpec,
+    base: Foundation,
+    *,
+    cluster: EksGpuCluster,
+    database: ServiceDatabase,
+    master_secret_arn: pulumi.Input[str],
+    csi: SecretsStoreCsi,
+) -> TraceStore | None:
+    """The trace store `plinth:observability.traces` asks for, on the gateway's cluster and
+    database; prompts stay only in the spans of tenants whose files allow keeping them."""
+    wanted = spec.observability.traces if spec.observability else None
+    if wanted is None:
+        return None
+    store = TraceStore(
+        f"{base.prefix}-traces",
+        TraceStoreArgs(
+            scope=base.scope,
+            name_prefix=base.prefix,
+            cluster_name=cluster.outputs.cluster_name,
+            kubernetes_provider=cluster.outputs.kubernetes_provider,
+            cluster_ready=[*cluster.outputs.ready, csi],
+            database_host=database.endpoint,
+            database_resource_id=database.resource_id,
+            database_master_secret_arn=master_secret_arn,
+            key_arn=base.platform_key.arn,
+            retention_days=wanted.retention_days,
+            sender_namespaces=[NAMESPACE],
+            allowed_teams=[
+                t.name for t in spec.tenants if t.gateway is not None and t.gateway.log_messages
+            ],
+            tags=spec.common_tags(),
+            protect=spec.protect,
+        ),
+        base.on_aws,
+    )
+    origins.record(store, stack_entry("observability", "plinth:observability.traces"))
+    return store
 
 
 def _key_in_secrets_manager(

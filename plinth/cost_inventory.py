@@ -323,6 +323,8 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
         counts["secret"] += sum(
             1 for t in spec.tenants if t.gateway is not None and t.gateway.key_in_secrets_manager
         )  # team keys kept in Secrets Manager too
+    if spec.observability is not None and spec.observability.traces and spec.gateway:
+        counts["secret"] += 3  # the trace store's JWT secret, admin bearer, admin password
     if spec.observability is not None:
         counts["prometheus-workspace"] += 1
         counts["prometheus-collector"] += sum(1 for c in spec.clusters if c.cloud == "aws")

@@ -126,6 +126,10 @@ def follow_the_gateway(config: dict[str, Any]) -> None:
         ]
         return
     del config["plinth:gateway"]
+    if "plinth:observability" in config:  # the trace store lives on the gateway's cluster
+        config["plinth:observability"] = {
+            k: v for k, v in config["plinth:observability"].items() if k != "traces"
+        }
     config["plinth:tenants"] = [
         _without_gateway(entry) for entry in config.get("plinth:tenants", [])
     ]

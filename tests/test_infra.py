@@ -300,8 +300,9 @@ def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> No
     # flow logs, EKS cluster, EKS nodes, Bedrock log delivery, the auditor (plinth:auditors),
     # the AWS Config recorder, the trail's CloudWatch Logs delivery (soc2), the gateway, its
     # database bootstrap and the served model's weights reader (plinth:gateway), the metrics
-    # collector's source and target roles (plinth:observability)
-    assert len([role for role in roles if role.urn not in members]) == 12
+    # collector's source and target roles, the trace store's Phoenix, database bootstrap and
+    # collector (plinth:observability)
+    assert len([role for role in roles if role.urn not in members]) == 15
     # each tenant: its workload role, one per persona in its file, and the feature store's
     assert Counter(members[role.urn] for role in roles if role.urn in members) == {
         component: 1 + len(tenant["personas"]) + ("featureStore" in tenant.get("dataStores", {}))

@@ -6,14 +6,27 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import botocore.session
 import pytest
 import yaml
-from support import KMS_KEY, ROLE_POLICY, ROOT, iam_findings, of_type, one, preview_dev
+from support import (
+    KMS_KEY,
+    ROLE_POLICY,
+    ROOT,
+    dev_tenants,
+    iam_findings,
+    named,
+    of_type,
+    one,
+    preview_dev,
+)
 
+from components.gateway.bootstrap import owner_of_new_database
 from components.observability.alerts import rule_groups
-from plinth.engine import Preview, preview_stack
+from components.observability.trace_config import TRACES_ENDPOINT, redaction_statements
+from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import PlinthSpec, SpecError, load_spec
 
@@ -238,3 +251,131 @@ def test_the_collector_scrapes_gpus_per_tenant_kueue_and_the_gateway(dev_preview
 def test_a_coreweave_cluster_gets_no_managed_collector() -> None:
     preview = preview_stack(ROOT / "infra", "coreweave")
     assert not of_type(preview, SCRAPER)
+
+
+# --- traces -----------------------------------------------------------------------------------
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def _env(deployment: ResourceRecord) -> dict[str, Any]:
+    (container,) = deployment.plain_inputs["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def test_phoenix_signs_in_to_its_own_database_with_iam_and_keeps_secrets_out_of_its_spec(
+    dev_preview: Preview,
+) -> None:
+    phoenix = one(dev_preview, DEPLOYMENT, "plinth-dev-traces-phoenix")
+    (container,) = phoenix.plain_inputs["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "arizephoenix/phoenix:version-20.26.1-nonroot"
+    env = _env(phoenix)
+    assert env["PHOENIX_POSTGRES_USE_AWS_IAM_AUTH"] == "true"
+    assert (env["PHOENIX_POSTGRES_USER"], env["PHOENIX_POSTGRES_DB"]) == ("phoenix", "phoenix")
+    assert "PHOENIX_POSTGRES_PASSWORD" not in env
+    assert env["PHOENIX_ENABLE_AUTH"] == "true"
+    assert env["PHOENIX_DEFAULT_RETENTION_POLICY_DAYS"] == "30"
+    for secret in (
+        "PHOENIX_SECRET",
+        "PHOENIX_ADMIN_SECRET",
+        "PHOENIX_DEFAULT_ADMIN_INITIAL_PASSWORD",
+    ):
+        assert env[secret] == {"secretKeyRef": {"name": "phoenix-secrets", "key": ANY_KEY[secret]}}
+    role = named(dev_preview, ROLE_POLICY, "plinth-dev-traces-phoenix-policy")
+    statements = json.loads(role.plain_inputs["policy"])["Statement"]
+    connect = next(s for s in statements if s["Action"] == ["rds-db:connect"])
+    assert connect["Resource"].endswith("/phoenix")
+    assert connect["Resource"].startswith("arn:aws:rds-db:us-east-1:123456789012:dbuser:")
+    secrets = [s.name for s in of_type(dev_preview, "aws:secretsmanager/secret:Secret", "traces")]
+    assert sorted(secrets) == [
+        "plinth-dev-traces-admin-password",
+        "plinth-dev-traces-admin-secret",
+        "plinth-dev-traces-jwt-secret",
+    ]
+    job = one(dev_preview, "kubernetes:batch/v1:Job", "plinth-dev-traces-db-bootstrap")
+    (psql,) = job.plain_inputs["spec"]["template"]["spec"]["containers"]
+    script = next(e["value"] for e in psql["env"] if e["name"] == "BOOTSTRAP_SQL")
+    assert script == owner_of_new_database("phoenix", "phoenix")
+
+
+ANY_KEY = {
+    "PHOENIX_SECRET": "jwt-secret",
+    "PHOENIX_ADMIN_SECRET": "admin-secret",
+    "PHOENIX_DEFAULT_ADMIN_INITIAL_PASSWORD": "admin-password",
+}
+
+
+def test_only_the_gateway_reaches_the_collector_and_only_the_collector_reaches_phoenix(
+    dev_preview: Preview,
+) -> None:
+    senders = one(dev_preview, POLICY, "plinth-dev-traces-allow-senders").plain_inputs["spec"]
+    (rule,) = senders["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "plinth-gateway"}}}
+    ]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 4318}]
+    to_phoenix = named(dev_preview, POLICY, "plinth-dev-traces-allow-collector").plain_inputs[
+        "spec"
+    ]
+    (rule,) = to_phoenix["ingress"]
+    assert rule["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "otel-collector"}}}
+    ]
+    gateway_egress = one(dev_preview, POLICY, "plinth-dev-gateway-allow-egress").plain_inputs[
+        "spec"
+    ]
+    assert {
+        "to": [
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": "plinth-observability"}
+                }
+            }
+        ],
+        "ports": [{"protocol": "TCP", "port": 4318}],
+    } in gateway_egress["egress"]
+    services = of_type(dev_preview, "kubernetes:core/v1:Service", "plinth-dev-traces")
+    assert {s.plain_inputs["spec"]["type"] for s in services} == {"ClusterIP"}
+
+
+def test_the_gateway_sends_its_traces_to_the_collector_which_redacts_unallowed_teams(
+    dev_preview: Preview,
+) -> None:
+    values = one(dev_preview, "kubernetes:helm.sh/v3:Release", "gateway").plain_inputs["values"]
+    assert "arize_phoenix" in values["proxy_config"]["litellm_settings"]["callbacks"]
+    assert values["envVars"]["PHOENIX_COLLECTOR_HTTP_ENDPOINT"] == TRACES_ENDPOINT
+    assert values["envVars"]["PHOENIX_PROJECT_NAME"] == "plinth-gateway"
+    config_map = one(
+        dev_preview, "kubernetes:core/v1:ConfigMap", "plinth-dev-traces-otel-collector"
+    )
+    config = yaml.safe_load(config_map.plain_inputs["data"]["config.yaml"])
+    pipeline = config["service"]["pipelines"]["traces"]
+    assert pipeline["processors"] == ["memory_limiter", "transform/redact", "batch"]
+    (statements,) = config["processors"]["transform/redact"]["trace_statements"]
+    allowed = sorted(
+        name
+        for name, tenant in dev_tenants().items()
+        if tenant.get("gateway", {}).get("logMessages")
+    )
+    assert statements["statements"] == redaction_statements(allowed)
+
+
+def test_redaction_keeps_only_allowed_teams_content() -> None:
+    (first, *_) = redaction_statements(["search"])
+    assert first == (
+        'delete_matching_keys(attributes, "^(input|output)\\\\.value$") '
+        'where not IsMatch(attributes["litellm.team_id"], "^(search)$")'
+    )
+    # No team allowed: a pattern nothing matches, so every span loses its content.
+    assert all('"^($^)$"' in statement for statement in redaction_statements([]))
+
+
+def test_traces_need_the_gateway() -> None:
+    project = find_project(ROOT)
+    config = dict(load_stack_config(project, "dev").values)
+    del config["plinth:gateway"]
+    config["plinth:tenants"] = "[]"
+    with pytest.raises(SpecError) as refused:
+        load_spec(config, project.root)
+    assert "plinth:observability.traces" in str(refused.value)

@@ -44,6 +44,7 @@ from components.gateway.config import (
     team_metadata,
     trace_environment,
 )
+from components.observability.traces import phoenix_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -108,10 +109,10 @@ def trace_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore
             PHOENIX_PORT=str(port),
             PHOENIX_GRPC_PORT=str(free_port()),
             PHOENIX_WORKING_DIR=str(folder / "work"),
-            PHOENIX_ENABLE_AUTH="true",
             PHOENIX_SECRET=PHOENIX_SECRET,
             PHOENIX_ADMIN_SECRET=ADMIN_SECRET,
-            PHOENIX_TELEMETRY_ENABLED="false",
+            # The trace store's own settings, as its Deployment sets them.
+            **phoenix_settings(retention_days=30),
         )
         log_file = folder / "phoenix.log"
         with log_file.open("w") as log:

@@ -43,6 +43,7 @@ from components.gateway.identity import (
 from components.gateway.network import BASE_EGRESS, DEFAULT_DENY, namespace_network_policies
 from components.gateway.release import CHART, IMAGE
 from components.iam import Statement
+from components.observability.trace_config import OTLP_HTTP_PORT
 from components.scope import AwsScope
 from components.serving.contract import MODEL_PORT
 from components.tenant.contract import GATEWAY_LABEL
@@ -89,6 +90,8 @@ class LlmGatewayArgs:
     """Cluster resources to wait for (the CSI driver)."""
     model_namespace: str | None = None
     """The namespace of the self-hosted model servers the proxy calls, if the stack has any."""
+    trace_namespace: str | None = None
+    """The namespace of the trace collector the proxy sends its spans to, if any."""
 
 
 class LlmGateway(pulumi.ComponentResource):
@@ -346,10 +349,28 @@ class LlmGateway(pulumi.ComponentResource):
                     *BASE_EGRESS,
                     {"ports": [{"protocol": "TCP", "port": p} for p in (443, 5432, 6379, 6380)]},
                     *self._model_egress(),
+                    *self._trace_egress(),
                 ],
             },
         }
         namespace_network_policies(self._name, NAMESPACE, policies, self._in_namespace)
+
+    def _trace_egress(self) -> list[dict[str, Any]]:
+        namespace = self._args.trace_namespace
+        if namespace is None:
+            return []
+        return [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": namespace}
+                        }
+                    }
+                ],
+                "ports": [{"protocol": "TCP", "port": OTLP_HTTP_PORT}],
+            }
+        ]
 
     def _model_egress(self) -> list[dict[str, Any]]:
         namespace = self._args.model_namespace

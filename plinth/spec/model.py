@@ -296,6 +296,7 @@ class PlinthSpec(SpecModel):
                 self._profile_problems()
                 + self._guardrail_problems()
                 + self._gateway_problems()
+                + self._observability_problems()
                 + tenant_problems(
                     self.tenants,
                     spec_offer(
@@ -369,6 +370,17 @@ class PlinthSpec(SpecModel):
                 if region not in settings.allowed_regions
             ]
         return problems
+
+    def _observability_problems(self) -> list[Problem]:
+        if self.observability is None or self.observability.traces is None or self.gateway:
+            return []
+        return [
+            Problem(
+                "plinth:observability.traces",
+                "the trace store runs on the gateway's cluster and database, and keeps the "
+                "gateway's traces: set plinth:gateway, or remove traces",
+            )
+        ]
 
     def _gateway_problems(self) -> list[Problem]:
         if self.gateway is None:

@@ -28,6 +28,14 @@ class AlertsSpec(SpecModel):
         )
 
 
+class TracesSpec(SpecModel):
+    """The trace store (Phoenix behind an OpenTelemetry collector) on the gateway's cluster,
+    its database on the gateway's Aurora cluster; the gateway sends it one trace per request."""
+
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days Phoenix keeps traces (its default retention policy)."""
+
+
 class ObservabilitySpec(SpecModel):
     """Amazon Managed Service for Prometheus for the stack: one workspace fed by a managed
     collector per EKS cluster, the platform's recording and alerting rules in it, and its alert
@@ -39,3 +47,5 @@ class ObservabilitySpec(SpecModel):
     """How often each EKS cluster's managed collector scrapes its targets: more often sees
     more, and ingests (and bills) proportionally more samples."""
     alerts: AlertsSpec = AlertsSpec()
+    traces: TracesSpec | None = None
+    """The gateway's traces in a trace store of the platform's own (needs plinth:gateway)."""
