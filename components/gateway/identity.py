@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
 from components.iam import Statement, pod_identity_trust_statement, policy_document
 from components.names import bounded_name
@@ -155,3 +156,50 @@ class PodRole(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs({"roleArn": self.role.arn})
+
+
+@dataclass(frozen=True)
+class ServiceIdentities:
+    """Where a platform service's pods get their AWS identities: its cluster and namespace,
+    and how its roles are named and tagged."""
+
+    scope: AwsScope
+    name_prefix: str
+    cluster_name: pulumi.Input[str]
+    namespace: str
+    tags: Mapping[str, str]
+
+    def role(
+        self,
+        parent: pulumi.Resource,
+        resource_name: str,
+        *,
+        role: str,
+        service_account: str,
+        description: str,
+        statements: Sequence[Statement],
+        in_namespace: pulumi.ResourceOptions,
+    ) -> PodRole:
+        """The service account `service_account` (its pods mount no API token: they reach AWS
+        through Pod Identity, which needs none, not the API server) and the PodRole
+        `<prefix>-<role>` it assumes."""
+        k8s.core.v1.ServiceAccount(
+            f"{resource_name}-sa",
+            metadata={"name": service_account, "namespace": self.namespace},
+            automount_service_account_token=False,
+            opts=in_namespace,
+        )
+        return PodRole(
+            resource_name,
+            PodRoleArgs(
+                scope=self.scope,
+                role_name=f"{self.name_prefix}-{role}",
+                description=description,
+                cluster_name=self.cluster_name,
+                namespace=self.namespace,
+                service_account=service_account,
+                statements=statements,
+                tags=self.tags,
+            ),
+            pulumi.ResourceOptions(parent=parent),
+        )

@@ -27,6 +27,33 @@ PUBLIC_HTTPS = {
 """HTTPS to AWS's public endpoints (S3 through the VPC's gateway endpoint keeps S3's public
 addresses) but to nothing inside the VPC or the cluster."""
 DEFAULT_DENY = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+RESTRICTED = {
+    f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
+}
+"""Namespace labels that enforce (and audit and warn about) the `restricted` Pod Security
+Standard."""
+
+
+def restricted_namespace(
+    resource_name: str,
+    name: str,
+    opts: pulumi.ResourceOptions,
+    labels: Mapping[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    """A platform service's namespace under the `restricted` Pod Security Standard."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata={"name": name, "labels": {**(labels or {}), **RESTRICTED}},
+        opts=opts,
+    )
+
+
+def egress_to_namespace(namespace: str, port: int) -> dict[str, Any]:
+    """An egress rule to every pod of one namespace, on one TCP port."""
+    return {
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}],
+        "ports": [{"protocol": "TCP", "port": port}],
+    }
 
 
 def namespace_network_policies(

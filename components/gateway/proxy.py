@@ -35,12 +35,18 @@ from components.gateway.config import (
 from components.gateway.csi import SECRETS_MOUNT, csi_volume, secret_provider_class
 from components.gateway.identity import (
     PodRole,
-    PodRoleArgs,
+    ServiceIdentities,
     database_connect_statement,
     request_log_statements,
     secret_read_statements,
 )
-from components.gateway.network import BASE_EGRESS, DEFAULT_DENY, namespace_network_policies
+from components.gateway.network import (
+    BASE_EGRESS,
+    DEFAULT_DENY,
+    egress_to_namespace,
+    namespace_network_policies,
+    restricted_namespace,
+)
 from components.gateway.release import CHART, IMAGE
 from components.iam import Statement
 from components.observability.trace_config import OTLP_HTTP_PORT
@@ -122,21 +128,13 @@ class LlmGateway(pulumi.ComponentResource):
         self.namespace = NAMESPACE
         self.service_url = f"http://{SERVICE}.{NAMESPACE}.svc.cluster.local:{PROXY_PORT}"
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        namespace = k8s.core.v1.Namespace(
+        namespace = restricted_namespace(
             f"{name}-namespace",
-            metadata={
-                "name": NAMESPACE,
-                "labels": {
-                    GATEWAY_LABEL: "true",
-                    **{
-                        f"pod-security.kubernetes.io/{mode}": "restricted"
-                        for mode in ("enforce", "audit", "warn")
-                    },
-                },
-            },
-            opts=pulumi.ResourceOptions.merge(
+            NAMESPACE,
+            pulumi.ResourceOptions.merge(
                 on_cluster, pulumi.ResourceOptions(depends_on=list(args.ready))
             ),
+            labels={GATEWAY_LABEL: "true"},
         )
         self._in_namespace = pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
@@ -203,27 +201,17 @@ class LlmGateway(pulumi.ComponentResource):
         self, role: str, service_account: str, description: str, statements: list[Statement]
     ) -> PodRole:
         args = self._args
-        k8s.core.v1.ServiceAccount(
-            f"{self._name}-{role}-sa",
-            metadata={"name": service_account, "namespace": NAMESPACE},
-            # Only the pods that need AWS credentials mount a token; the proxy talks to the
-            # API server not at all.
-            automount_service_account_token=False,
-            opts=self._in_namespace,
+        identities = ServiceIdentities(
+            args.scope, args.name_prefix, args.cluster_name, NAMESPACE, args.tags
         )
-        return PodRole(
+        return identities.role(
+            self,
             f"{self._name}-{role}",
-            PodRoleArgs(
-                scope=args.scope,
-                role_name=f"{args.name_prefix}-{role}",
-                description=description,
-                cluster_name=args.cluster_name,
-                namespace=NAMESPACE,
-                service_account=service_account,
-                statements=statements,
-                tags=args.tags,
-            ),
-            pulumi.ResourceOptions(parent=self),
+            role=role,
+            service_account=service_account,
+            description=description,
+            statements=statements,
+            in_namespace=self._in_namespace,
         )
 
     # --- secrets --------------------------------------------------------------------------
@@ -348,43 +336,15 @@ class LlmGateway(pulumi.ComponentResource):
                 "egress": [
                     *BASE_EGRESS,
                     {"ports": [{"protocol": "TCP", "port": p} for p in (443, 5432, 6379, 6380)]},
-                    *self._model_egress(),
-                    *self._trace_egress(),
+                    *(
+                        egress_to_namespace(namespace, port)
+                        for namespace, port in (
+                            (args.model_namespace, MODEL_PORT),
+                            (args.trace_namespace, OTLP_HTTP_PORT),
+                        )
+                        if namespace is not None
+                    ),
                 ],
             },
         }
         namespace_network_policies(self._name, NAMESPACE, policies, self._in_namespace)
-
-    def _trace_egress(self) -> list[dict[str, Any]]:
-        namespace = self._args.trace_namespace
-        if namespace is None:
-            return []
-        return [
-            {
-                "to": [
-                    {
-                        "namespaceSelector": {
-                            "matchLabels": {"kubernetes.io/metadata.name": namespace}
-                        }
-                    }
-                ],
-                "ports": [{"protocol": "TCP", "port": OTLP_HTTP_PORT}],
-            }
-        ]
-
-    def _model_egress(self) -> list[dict[str, Any]]:
-        namespace = self._args.model_namespace
-        if namespace is None:
-            return []
-        return [
-            {
-                "to": [
-                    {
-                        "namespaceSelector": {
-                            "matchLabels": {"kubernetes.io/metadata.name": namespace}
-                        }
-                    }
-                ],
-                "ports": [{"protocol": "TCP", "port": MODEL_PORT}],
-            }
-        ]

@@ -21,11 +21,16 @@ from components.gateway.bootstrap import (
 from components.gateway.csi import SECRETS_MOUNT, csi_volume, secret_provider_class
 from components.gateway.identity import (
     PodRole,
-    PodRoleArgs,
+    ServiceIdentities,
     database_connect_statement,
     secret_read_statements,
 )
-from components.gateway.network import BASE_EGRESS, DEFAULT_DENY, namespace_network_policies
+from components.gateway.network import (
+    BASE_EGRESS,
+    DEFAULT_DENY,
+    namespace_network_policies,
+    restricted_namespace,
+)
 from components.gateway.secrets import SecretPlace, generated_secret
 from components.observability.trace_config import (
     COLLECTOR_SERVICE,
@@ -124,16 +129,10 @@ class TraceStore(pulumi.ComponentResource):
         super().__init__("plinth:observability:TraceStore", name, None, opts)
         self._name, self._args = name, args
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        namespace = k8s.core.v1.Namespace(
+        namespace = restricted_namespace(
             f"{name}-namespace",
-            metadata={
-                "name": NAMESPACE,
-                "labels": {
-                    f"pod-security.kubernetes.io/{mode}": "restricted"
-                    for mode in ("enforce", "audit", "warn")
-                },
-            },
-            opts=pulumi.ResourceOptions.merge(
+            NAMESPACE,
+            pulumi.ResourceOptions.merge(
                 on_cluster, pulumi.ResourceOptions(depends_on=list(args.cluster_ready))
             ),
         )
@@ -215,25 +214,17 @@ class TraceStore(pulumi.ComponentResource):
 
     def _role(self, account: str, description: str, statements: list[Any]) -> PodRole:
         args = self._args
-        k8s.core.v1.ServiceAccount(
-            f"{self._name}-{account}-sa",
-            metadata={"name": account, "namespace": NAMESPACE},
-            automount_service_account_token=False,
-            opts=self._in_namespace,
+        identities = ServiceIdentities(
+            args.scope, args.name_prefix, args.cluster_name, NAMESPACE, args.tags
         )
-        return PodRole(
+        return identities.role(
+            self,
             f"{self._name}-{account}",
-            PodRoleArgs(
-                scope=args.scope,
-                role_name=f"{args.name_prefix}-{account}",
-                description=description,
-                cluster_name=args.cluster_name,
-                namespace=NAMESPACE,
-                service_account=account,
-                statements=statements,
-                tags=args.tags,
-            ),
-            pulumi.ResourceOptions(parent=self),
+            role=account,
+            service_account=account,
+            description=description,
+            statements=statements,
+            in_namespace=self._in_namespace,
         )
 
     def _provider_class(

@@ -16,6 +16,7 @@ from components.gateway.network import (
     DEFAULT_DENY,
     PUBLIC_HTTPS,
     namespace_network_policies,
+    restricted_namespace,
 )
 from components.serving.contract import (
     MODEL_PORT,
@@ -73,16 +74,10 @@ class ModelServing(pulumi.ComponentResource):
         self._name, self._args = name, args
         self.namespace = SERVING_NAMESPACE
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.kubernetes_provider)
-        namespace = k8s.core.v1.Namespace(
+        namespace = restricted_namespace(
             f"{name}-namespace",
-            metadata={
-                "name": SERVING_NAMESPACE,
-                "labels": {
-                    f"pod-security.kubernetes.io/{mode}": "restricted"
-                    for mode in ("enforce", "audit", "warn")
-                },
-            },
-            opts=pulumi.ResourceOptions.merge(
+            SERVING_NAMESPACE,
+            pulumi.ResourceOptions.merge(
                 on_cluster, pulumi.ResourceOptions(depends_on=list(args.cluster.ready))
             ),
         )
