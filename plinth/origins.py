@@ -37,6 +37,7 @@ ENTRY_KEYS: dict[str, str] = {
     "guardrails": "plinth:guardrails",
     "gateway": "plinth:gateway",
     "servedModel": "plinth:gateway.servedModels[<i>]",
+    "observability": "plinth:observability",
     "tenant": "",
 }
 """Each kind of entry as a pattern of keys; a tenant is a whole tenant file (or an inline

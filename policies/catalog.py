@@ -63,6 +63,7 @@ GDPR = Framework(
     reference="https://eur-lex.europa.eu/eli/reg/2016/679/oj",
     controls=MappingProxyType(
         {
+            "Art. 5(1)(c)": "Data minimisation",
             "Art. 5(1)(f)": "Integrity and confidentiality of personal data",
             "Art. 25": "Data protection by design and by default",
             "Art. 32": "Security of processing",
@@ -78,6 +79,8 @@ SOC2 = Framework(
     reference="https://www.aicpa-cima.com/resources/download/2017-trust-services-criteria-with-revised-points-of-focus-2022",
     controls=MappingProxyType(
         {
+            "C1.1": "Confidential information is identified and maintained to meet "
+            "confidentiality objectives",
             "CC6.1": "Logical access security and protection of information assets",
             "CC6.3": "Role-based access, least privilege and segregation of duties",
             "CC6.6": "Protection against threats from outside the system boundaries",
@@ -148,6 +151,7 @@ NIST_800_53 = Framework(
             "CM-7": "Least functionality",
             "CM-8": "System component inventory",
             "CP-10": "System recovery and reconstitution",
+            "IA-2": "Identification and authentication (organizational users)",
             "IA-5": "Authenticator management",
             "SA-9(5)": "External system services: processing, storage and service location",
             "SC-6": "Resource availability",
@@ -160,6 +164,7 @@ NIST_800_53 = Framework(
             "SI-4": "System monitoring",
             "SI-7": "Software, firmware and information integrity",
             "SI-10": "Information input validation",
+            "SI-12": "Information management and retention",
         }
     ),
 )
@@ -175,6 +180,8 @@ NIST_AI_RMF = Framework(
             "MAP 4.2": "Internal risk controls for AI components, third-party AI included, "
             "are identified and documented",
             "MEASURE 2.4": "AI system functionality and behaviour are monitored in production",
+            "MEASURE 2.7": "AI system security and resilience are evaluated and documented",
+            "MEASURE 2.10": "Privacy risk of the AI system is examined and documented",
             "MANAGE 1.3": "Responses to high-priority AI risks are developed and documented",
             "MANAGE 3.1": "Third-party AI risks are monitored and risk controls applied",
             "MANAGE 4.1": "Post-deployment monitoring plans are implemented",

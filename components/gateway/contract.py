@@ -8,3 +8,9 @@ TENANT_METADATA = "plinth_tenant"
 the team to the tenant's AWS budget by it)."""
 DYNAMIC_RESOURCE_TYPE = "pulumi-python:dynamic:Resource"
 """The type every Python dynamic resource, GatewayTeam included, is registered with."""
+LOGGABLE_CLASSIFICATIONS = ("public", "internal")
+"""Data classifications whose tenants may keep prompts and completions in the gateway's logs
+and traces; confidential and restricted data never lands there."""
+CLASSIFICATION_TAG = "data-classification"
+TENANT_TAG = "project"
+"""Tags every tenant resource carries: its data classification and its tenant's name."""

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components.cluster.contract import GpuNodePool, Mig, TimeSlicing
 from components.cluster.node_sizes import NodeSize
+from components.gateway.contract import LOGGABLE_CLASSIFICATIONS as LOGGABLE
 from components.gateway.release import GATEWAY_VERSION
 from plinth.spec.base import (
     DataClassification,
@@ -31,9 +32,9 @@ _WEIGHTS_PATH = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
 SERVED_NAME_LENGTH = 40
 """Served model names become Deployment, Service and IAM role names (with the stack prefix)."""
 
-LOGGABLE_CLASSIFICATIONS = (DataClassification.PUBLIC, DataClassification.INTERNAL)
+LOGGABLE_CLASSIFICATIONS = tuple(DataClassification(c) for c in LOGGABLE)
 """Classifications whose tenants may opt in to keeping prompts and completions in the
-gateway's request logs; confidential and restricted data never lands there."""
+gateway's request logs and traces; confidential and restricted data never lands there."""
 
 
 class GatewayDatabaseSpec(SpecModel):

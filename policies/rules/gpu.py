@@ -136,7 +136,7 @@ def gpu_instance_allowlist(args: ResourceValidationArgs, report: Report, config:
         report(f"{what} is not in allowedGpuInstanceTypes ({', '.join(patterns)})")
 
 
-def _gpu_node_groups(args: StackValidationArgs) -> list[PolicyResource]:
+def gpu_node_groups(args: StackValidationArgs) -> list[PolicyResource]:
     """Node groups with GPU instance types, their own or their launch template's, or a GPU AMI."""
     templates = of_type(args, LAUNCH_TEMPLATE)
     groups = []
@@ -152,7 +152,7 @@ def _gpu_node_groups(args: StackValidationArgs) -> list[PolicyResource]:
     return groups
 
 
-def _gpu_node_pools(args: StackValidationArgs) -> list[PolicyResource]:
+def gpu_node_pools(args: StackValidationArgs) -> list[PolicyResource]:
     return [pool for pool in of_type(args, NODE_POOL) if _pool_selects_gpus(pool.props)]
 
 
@@ -197,11 +197,11 @@ def _whole_number(quantity: Any) -> int | None:
 )
 def gpu_node_cap(args: StackValidationArgs, report: Report, config: Config) -> None:
     max_nodes, max_gpus = config["maxGpuNodesPerPool"], config["maxGpusPerPool"]
-    for group in _gpu_node_groups(args):
+    for group in gpu_node_groups(args):
         size = dig(group.props, "scalingConfig", "maxSize", default=0)
         if size > max_nodes:
             report(f"GPU node group max_size {size:g} is over {max_nodes:g}", group.urn)
-    for pool in _gpu_node_pools(args):
+    for pool in gpu_node_pools(args):
         limit = dig(pool.props, "spec", "limits", GPU_RESOURCE)
         gpus = _whole_number(limit)
         if limit is None:
@@ -229,11 +229,11 @@ def gpu_node_cap(args: StackValidationArgs, report: Report, config: Config) -> N
     enforcement=advisory(),
 )
 def gpu_scale_to_zero(args: StackValidationArgs, report: Report, _: Config) -> None:
-    for group in _gpu_node_groups(args):
+    for group in gpu_node_groups(args):
         floor = dig(group.props, "scalingConfig", "minSize", default=0)
         if floor > 0:
             report(f"GPU node group keeps {floor:g} nodes running when idle (min_size)", group.urn)
-    for pool in _gpu_node_pools(args):
+    for pool in gpu_node_pools(args):
         disruption = dig(pool.props, "spec", "disruption", default={})
         policy = dig(disruption, "consolidationPolicy", default=DEFAULT_CONSOLIDATION_POLICY)
         if policy not in IDLE_RELEASING_POLICIES:
