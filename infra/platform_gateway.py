@@ -45,6 +45,8 @@ from policies.profiles import settings_for
 class GatewayLayer:
     gateway: LlmGateway
     teams: dict[str, GatewayTeam]
+    traces: TraceStore | None
+    """The trace store on the gateway's cluster (plinth:observability.traces)."""
     outputs: dict[str, pulumi.Input[object]]
     """The stack's `gateway` output (no secret in it)."""
 
@@ -247,7 +249,7 @@ def gateway_layer(
             name: model.service_url for name, model in (serving.models if serving else {}).items()
         },
     }
-    return GatewayLayer(gateway=gateway, teams=teams, outputs=outputs)
+    return GatewayLayer(gateway=gateway, teams=teams, traces=traces, outputs=outputs)
 
 
 def _trace_store(

@@ -6,10 +6,14 @@ from platform_clusters import ClustersLayer
 from platform_layers import Foundation
 
 from components.cluster.eks import EksGpuCluster
+from components.gateway.network import restricted_namespace
 from components.guardrails import AccountGuardrails
 from components.network import Network
 from components.observability.collection import ClusterMetrics, ClusterMetricsArgs
+from components.observability.dashboards import dashboard_config_maps
 from components.observability.metrics import MetricsWorkspace, MetricsWorkspaceArgs
+from components.observability.trace_config import NAMESPACE as OBSERVABILITY_NAMESPACE
+from components.observability.traces import TraceStore
 from plinth import origins
 from plinth.origins import stack_entry
 from plinth.spec import PlinthSpec
@@ -19,9 +23,11 @@ from policies.profiles import settings_for
 def observability_layer(
     spec: PlinthSpec,
     base: Foundation,
+    *,
     guardrails: AccountGuardrails,
     network: Network,
     clusters: ClustersLayer,
+    traces: TraceStore | None,
 ) -> MetricsWorkspace | None:
     """The workspace `plinth:observability` asks for, paging the stack's alarm topic, fed by
     each EKS cluster's managed collector."""
@@ -65,4 +71,35 @@ def observability_layer(
                 base.on_aws, pulumi.ResourceOptions(depends_on=cluster.outputs.ready)
             ),
         )
+    _dashboards(spec, base, clusters, traces)
     return workspace
+
+
+def _dashboards(
+    spec: PlinthSpec, base: Foundation, clusters: ClustersLayer, traces: TraceStore | None
+) -> None:
+    """The dashboards as ConfigMaps in `plinth-observability`: the trace store's namespace on
+    the gateway's cluster, or one of their own on the first EKS cluster."""
+    eks = [c for c in clusters.clusters.values() if isinstance(c, EksGpuCluster)]
+    home = (
+        clusters.clusters[spec.gateway.cluster] if traces is not None and spec.gateway else None
+    ) or (eks[0] if eks else None)
+    if home is None:
+        return
+    on_cluster = pulumi.ResourceOptions(provider=home.outputs.kubernetes_provider)
+    namespace = (
+        traces.namespace
+        if traces is not None
+        else restricted_namespace(
+            f"{base.prefix}-observability-namespace",
+            OBSERVABILITY_NAMESPACE,
+            pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=home.outputs.ready)
+            ),
+        )
+    )
+    dashboard_config_maps(
+        f"{base.prefix}-dashboard",
+        OBSERVABILITY_NAMESPACE,
+        pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[namespace])),
+    )

@@ -56,7 +56,14 @@ def build(spec: PlinthSpec) -> None:
     )
     if gateway is not None:
         pulumi.export("gateway", gateway.outputs)
-    metrics = observability_layer(spec, base, guardrails, network, clusters)
+    metrics = observability_layer(
+        spec,
+        base,
+        guardrails=guardrails,
+        network=network,
+        clusters=clusters,
+        traces=gateway.traces if gateway else None,
+    )
     if metrics is not None:
         pulumi.export("metricsWorkspaceArn", metrics.arn)
     if spec.activate_cost_allocation_tags:

@@ -15,6 +15,7 @@ from support import (
     KMS_KEY,
     ROLE_POLICY,
     ROOT,
+    dev_stack_document,
     dev_tenants,
     iam_findings,
     named,
@@ -25,6 +26,7 @@ from support import (
 
 from components.gateway.bootstrap import owner_of_new_database
 from components.observability.alerts import rule_groups
+from components.observability.dashboards import dashboards
 from components.observability.trace_config import TRACES_ENDPOINT, redaction_statements
 from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.project import find_project, load_stack_config
@@ -379,3 +381,39 @@ def test_traces_need_the_gateway() -> None:
     with pytest.raises(SpecError) as refused:
         load_spec(config, project.root)
     assert "plinth:observability.traces" in str(refused.value)
+
+
+# --- dashboards -------------------------------------------------------------------------------
+
+
+def test_the_dashboards_are_config_maps_for_grafanas_sidecar(dev_preview: Preview) -> None:
+    maps = [
+        m
+        for m in of_type(dev_preview, "kubernetes:core/v1:ConfigMap", "plinth-dev-dashboard")
+        if m.plain_inputs["metadata"].get("labels") == {"grafana_dashboard": "1"}
+    ]
+    assert {m.plain_inputs["metadata"]["namespace"] for m in maps} == {"plinth-observability"}
+    loaded = {
+        file_name: json.loads(text)
+        for m in maps
+        for file_name, text in m.plain_inputs["data"].items()
+    }
+    assert loaded == dashboards()
+    traces_namespace = one(
+        dev_preview, "kubernetes:core/v1:Namespace", "plinth-dev-traces-namespace"
+    )
+    assert all(traces_namespace.urn in m.depends_on for m in maps)
+
+
+def test_without_traces_the_dashboards_get_a_namespace_of_their_own(tmp_path: Path) -> None:
+    document = dev_stack_document()["config"]["plinth:observability"]
+    preview = preview_dev(
+        tmp_path, {"plinth:observability": {k: v for k, v in document.items() if k != "traces"}}
+    )
+    namespace = one(preview, "kubernetes:core/v1:Namespace", "plinth-dev-observability-namespace")
+    assert namespace.plain_inputs["metadata"]["name"] == "plinth-observability"
+    assert namespace.plain_inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == (
+        "restricted"
+    )
+    assert len(of_type(preview, "kubernetes:core/v1:ConfigMap", "plinth-dev-dashboard")) == 4
+    assert not of_type(preview, DEPLOYMENT, "plinth-dev-traces")

@@ -123,6 +123,8 @@ class TraceStore(pulumi.ComponentResource):
     Internal only: both are ClusterIP Services.
     """
 
+    namespace: k8s.core.v1.Namespace
+
     def __init__(
         self, name: str, args: TraceStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -136,6 +138,7 @@ class TraceStore(pulumi.ComponentResource):
                 on_cluster, pulumi.ResourceOptions(depends_on=list(args.cluster_ready))
             ),
         )
+        self.namespace = namespace
         self._in_namespace = pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
         )
