@@ -377,13 +377,56 @@ def _merged(items: Sequence[NotEstimated]) -> list[NotEstimated]:
     return list(merged.values())
 
 
-def _left_out(counts: Counter[str]) -> list[NotEstimated]:
+def _left_out(counts: Counter[str], spec: PlinthSpec) -> list[NotEstimated]:
     """The built kinds no line prices: usage-based, or with no price in any table."""
     return [
-        NotEstimated(kind.label, counts[kind.key], kind.billing.value, kind.detail)
+        NotEstimated(
+            kind.label,
+            counts[kind.key],
+            kind.billing.value,
+            f"{kind.detail}; {ingestion_estimate(spec)}"
+            if kind.key == "prometheus-workspace"
+            else kind.detail,
+        )
         for kind in KINDS
         if kind.billing is not Billing.PRICED and counts[kind.key]
     ]
+
+
+# Series each scrape target keeps, for the ingestion estimate. DCGM: the exporter's default
+# collectors, 26 fields per GPU (dcp-metrics-included.csv, NVIDIA/dcgm-exporter at d5e5f51).
+# The others are round orders of magnitude, not measurements: kube-state-metrics' node and pod
+# series, Kueue's per-queue series, and LiteLLM's counters and latency buckets per team and model.
+SERIES_PER_GPU = 26
+SERIES_PER_NODE = 25
+SERIES_PER_CLUSTER = 1_500 + 200
+SERIES_PER_TEAM_MODEL = 100
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+
+
+def ingestion_estimate(spec: PlinthSpec) -> str:
+    """About how many samples a month the collectors send at the scrape interval, with every
+    GPU pool at its largest: the volume AMP bills ingestion by."""
+    if spec.observability is None:
+        return ""
+    eks = [c for c in spec.clusters if c.cloud == "aws"]
+    pools = [node_pool(p) for c in eks for p in c.gpu_pools]
+    gpus = sum(p.max_gpus for p in pools)
+    nodes = sum(p.max_nodes for p in pools)
+    teams = sum(len(t.gateway.models) for t in spec.tenants if t.gateway is not None)
+    series = (
+        SERIES_PER_GPU * gpus
+        + SERIES_PER_NODE * nodes
+        + SERIES_PER_CLUSTER * len(eks)
+        + SERIES_PER_TEAM_MODEL * teams
+    )
+    samples = series * SECONDS_PER_MONTH / spec.observability.scrape_interval_seconds
+    return (
+        f"about {samples / 1e6:,.0f} million samples a month at "
+        f"{spec.observability.scrape_interval_seconds} s ({series:,} series: {gpus} GPUs at "
+        f"the pools' largest, {nodes} GPU nodes, {len(eks)} EKS cluster(s), {teams} gateway "
+        "team-model grants)"
+    )
 
 
 def _unit_hour(
@@ -454,7 +497,7 @@ def estimate(
         stack,
         stack_prices,
         tuple(lines),
-        (*_merged(pricer.missing), *_left_out(counts)),
+        (*_merged(pricer.missing), *_left_out(counts, spec)),
         tuple(_tenants(spec, clusters, stack_prices)),
         tenant_stack,
     )

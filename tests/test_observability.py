@@ -28,6 +28,7 @@ from components.gateway.bootstrap import owner_of_new_database
 from components.observability.alerts import rule_groups
 from components.observability.dashboards import dashboards
 from components.observability.trace_config import TRACES_ENDPOINT, redaction_statements
+from plinth.cost import ingestion_estimate
 from plinth.engine import Preview, ResourceRecord, preview_stack
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import PlinthSpec, SpecError, load_spec
@@ -417,3 +418,21 @@ def test_without_traces_the_dashboards_get_a_namespace_of_their_own(tmp_path: Pa
     )
     assert len(of_type(preview, "kubernetes:core/v1:ConfigMap", "plinth-dev-dashboard")) == 4
     assert not of_type(preview, DEPLOYMENT, "plinth-dev-traces")
+
+
+def test_the_cost_estimate_sizes_ingestion_from_targets_and_interval() -> None:
+    spec = _dev_spec()
+    # The dev stack: pool l40s at 2 single-GPU nodes, one EKS cluster, search granted 2 models:
+    # 26 x 2 GPUs + 25 x 2 nodes + 1,700 for the cluster + 100 x 2 grants = 2,002 series, each
+    # sampled every 30 s for a 730-hour month: 2,002 x 87,600 = 175.4 million samples.
+    assert ingestion_estimate(spec) == (
+        "about 175 million samples a month at 30 s (2,002 series: 2 GPUs at the pools' "
+        "largest, 2 GPU nodes, 1 EKS cluster(s), 2 gateway team-model grants)"
+    )
+    assert spec.observability is not None
+    faster = spec.model_copy(
+        update={
+            "observability": spec.observability.model_copy(update={"scrape_interval_seconds": 15})
+        }
+    )
+    assert ingestion_estimate(faster).startswith("about 351 million samples a month at 15 s")
