@@ -55,6 +55,7 @@ MASTER_KEY = "sk-plinth-test-master"
 # Phoenix's secrets: 32+ characters with a digit and a lowercase letter, and different.
 PHOENIX_SECRET = "plinth-test-jwt-signing-secret-0123456789"
 ADMIN_SECRET = "plinth-test-admin-bearer-secret-9876543210"
+ADMIN_PASSWORD = "Plinth-test-first-admin-7"
 TEAM_KEYS = {
     "sk-search-team": ("search", True),
     "sk-fraud-team": ("fraud-detection", False),
@@ -111,6 +112,7 @@ def trace_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore
             PHOENIX_WORKING_DIR=str(folder / "work"),
             PHOENIX_SECRET=PHOENIX_SECRET,
             PHOENIX_ADMIN_SECRET=ADMIN_SECRET,
+            PHOENIX_DEFAULT_ADMIN_INITIAL_PASSWORD=ADMIN_PASSWORD,
             # The trace store's own settings, as its Deployment sets them.
             **phoenix_settings(retention_days=30),
         )
@@ -260,3 +262,26 @@ def test_the_spans_are_stored_in_postgresql(gateway: Gateway, trace_store: Trace
     )
     assert stored == [str(len(_spans_of(trace_store, answer["id"])))]
     assert span["attributes"]["litellm.team_id"] == "search"
+
+
+def _login(trace_store: TraceStore, password: str) -> int:
+    request = urllib.request.Request(
+        f"{trace_store.url}/auth/login",
+        data=json.dumps({"email": "admin@localhost", "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_first_admin_signs_in_with_the_generated_password_only(
+    trace_store: TraceStore,
+) -> None:
+    # The Deployment passes this variable from the generated secret; Phoenix's default is
+    # `admin`, which must not work.
+    assert _login(trace_store, "admin") == 401
+    assert _login(trace_store, ADMIN_PASSWORD) in (200, 204)
