@@ -18,7 +18,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,6 +82,11 @@ async def user_api_key_auth(request, api_key):
 class TraceStore:
     url: str
     database: Postgres
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def wait_until_ready(self) -> None:
+        wait_until_alive(f"{self.url}/healthz", self.process, self.log, "Phoenix")
 
     def spans(self) -> list[dict[str, Any]]:
         request = urllib.request.Request(
@@ -96,37 +103,35 @@ class TraceStore:
             raise
 
 
-@pytest.fixture(scope="module")
-def trace_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TraceStore]:
+@contextmanager
+def _phoenix_started(folder: Path, postgres: Postgres) -> Iterator[TraceStore]:
+    """Phoenix on a free port, started but not yet waited for (the proxy starts meanwhile):
+    call `_ready` before using it."""
     assert PHOENIX.is_file(), "run `make test-tools` (the Phoenix server's virtualenv)"
-    folder = tmp_path_factory.mktemp("phoenix")
-    with postgres_server() as postgres:
-        postgres.create_database("phoenix")
-        port = free_port()
-        environment = loopback_environment(
-            folder,
-            PHOENIX_SQL_DATABASE_URL=postgres.url("phoenix"),
-            PHOENIX_HOST="127.0.0.1",
-            PHOENIX_PORT=str(port),
-            PHOENIX_GRPC_PORT=str(free_port()),
-            PHOENIX_WORKING_DIR=str(folder / "work"),
-            PHOENIX_SECRET=PHOENIX_SECRET,
-            PHOENIX_ADMIN_SECRET=ADMIN_SECRET,
-            PHOENIX_DEFAULT_ADMIN_INITIAL_PASSWORD=ADMIN_PASSWORD,
-            # The trace store's own settings, as its Deployment sets them.
-            **phoenix_settings(retention_days=30),
+    postgres.create_database("phoenix")
+    port = free_port()
+    environment = loopback_environment(
+        folder,
+        PHOENIX_SQL_DATABASE_URL=postgres.url("phoenix"),
+        PHOENIX_HOST="127.0.0.1",
+        PHOENIX_PORT=str(port),
+        PHOENIX_GRPC_PORT=str(free_port()),
+        PHOENIX_WORKING_DIR=str(folder / "work"),
+        PHOENIX_SECRET=PHOENIX_SECRET,
+        PHOENIX_ADMIN_SECRET=ADMIN_SECRET,
+        PHOENIX_DEFAULT_ADMIN_INITIAL_PASSWORD=ADMIN_PASSWORD,
+        # The trace store's own settings, as its Deployment sets them.
+        **phoenix_settings(retention_days=30),
+    )
+    log_file = folder / "phoenix.log"
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            [str(PHOENIX), "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT
         )
-        log_file = folder / "phoenix.log"
-        with log_file.open("w") as log:
-            process = subprocess.Popen(
-                [str(PHOENIX), "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT
-            )
-            url = f"http://127.0.0.1:{port}"
-            try:
-                wait_until_alive(f"{url}/healthz", process, log_file, "Phoenix")
-                yield TraceStore(url, postgres)
-            finally:
-                stop(process)
+        try:
+            yield TraceStore(f"http://127.0.0.1:{port}", postgres, process, log_file)
+        finally:
+            stop(process)
 
 
 @dataclass
@@ -170,7 +175,9 @@ def _configuration(model: Backend, trace_store: TraceStore) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def gateway(trace_store: TraceStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TraceStore, Gateway]]:
+    """PostgreSQL, then Phoenix and the proxy starting side by side (the proxy only needs
+    Phoenix's address until it sends its first span)."""
     model = model_server(MODEL)
     folder = tmp_path_factory.mktemp("gateway")
     teams = {
@@ -178,23 +185,39 @@ def gateway(trace_store: TraceStore, tmp_path_factory: pytest.TempPathFactory) -
         for key, (tenant, log_messages) in TEAM_KEYS.items()
     }
     (folder / "team_keys.py").write_text(CUSTOM_AUTH.format(teams=teams, model=MODEL))
-    config_file = folder / "config.yaml"
-    config_file.write_text(yaml.safe_dump(_configuration(model, trace_store)))
-    environment = loopback_environment(
-        folder,
-        PROXY_MASTER_KEY=MASTER_KEY,
-        PYTHONPATH=str(folder),
-        # The chart's environment for the export: where the spans go, and their project.
-        **trace_environment(_export(trace_store)),
-        # In the cluster the collector holds this credential; here the proxy sends directly.
-        PHOENIX_API_KEY=ADMIN_SECRET,
-        OTEL_BSP_SCHEDULE_DELAY="200",  # export each span within 0.2 s, not 5 s
-    )
     try:
-        with litellm_proxy(config_file, environment, folder) as url:
-            yield Gateway(url, model)
+        with (
+            postgres_server() as postgres,
+            _phoenix_started(tmp_path_factory.mktemp("phoenix"), postgres) as trace_store,
+        ):
+            config_file = folder / "config.yaml"
+            config_file.write_text(yaml.safe_dump(_configuration(model, trace_store)))
+            environment = loopback_environment(
+                folder,
+                PROXY_MASTER_KEY=MASTER_KEY,
+                PYTHONPATH=str(folder),
+                # The chart's environment for the export: where the spans go, their project.
+                **trace_environment(_export(trace_store)),
+                # In the cluster the collector holds this credential; here the proxy sends
+                # directly.
+                PHOENIX_API_KEY=ADMIN_SECRET,
+                OTEL_BSP_SCHEDULE_DELAY="200",  # export each span within 0.2 s, not 5 s
+            )
+            with litellm_proxy(config_file, environment, folder) as url:
+                trace_store.wait_until_ready()
+                yield trace_store, Gateway(url, model)
     finally:
         model.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def trace_store(servers: tuple[TraceStore, Gateway]) -> TraceStore:
+    return servers[0]
+
+
+@pytest.fixture(scope="module")
+def gateway(servers: tuple[TraceStore, Gateway]) -> Gateway:
+    return servers[1]
 
 
 def _spans_of(trace_store: TraceStore, response_id: str) -> list[dict[str, Any]]:
