@@ -91,7 +91,11 @@ typecheck: setup ## mypy (strict) on components/ and plinth/
 pytest: test-tools ## The test suite only, on every core (pytest-xdist; one worker per test file)
 	$(VENV)/bin/pytest -n auto --dist loadfile
 
-test: lint typecheck pytest ## Lint, type-check and run the tests
+# Lint and type-check while the test tools install (mypy is single-threaded, the installs are
+# mostly I/O and bytecode compilation), then the suite on every core.
+test: ## Lint, type-check and run the tests
+	@$(MAKE) --no-print-directory -j2 lint typecheck test-tools
+	@$(MAKE) --no-print-directory pytest
 
 test-quick: test-tools ## The tests without the e2e ones (Plinth in its own process, real servers)
 	$(VENV)/bin/pytest -n auto --dist loadfile -m "not e2e"
