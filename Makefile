@@ -91,8 +91,9 @@ typecheck: setup ## mypy (strict) on components/ and plinth/
 pytest: test-tools ## The test suite only, on every core (pytest-xdist; one worker per test file)
 	$(VENV)/bin/pytest -n auto --dist loadfile
 
-# Lint and type-check while the test tools install (mypy is single-threaded, the installs are
-# mostly I/O and bytecode compilation), then the suite on every core.
+# `make test` lints and type-checks while the test tools install (mypy is single-threaded, the
+# installs are mostly I/O and bytecode compilation), then runs the suite on every core.
+
 test: ## Lint, type-check and run the tests
 	@$(MAKE) --no-print-directory -j2 lint typecheck test-tools
 	@$(MAKE) --no-print-directory pytest
