@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 from platform_bedrock import BedrockLayer
 from platform_clusters import ClustersLayer
 from platform_layers import Foundation
+from platform_observability import observability_namespace
 from platform_serving import ServingLayer
 
 from components.bedrock.grants import ModelGrantArgs
@@ -273,7 +274,8 @@ def _trace_store(
             name_prefix=base.prefix,
             cluster_name=cluster.outputs.cluster_name,
             kubernetes_provider=cluster.outputs.kubernetes_provider,
-            cluster_ready=[*cluster.outputs.ready, csi],
+            namespace=observability_namespace(base, cluster),
+            ready=[csi],
             database_host=database.endpoint,
             database_resource_id=database.resource_id,
             database_master_secret_arn=master_secret_arn,

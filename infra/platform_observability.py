@@ -2,9 +2,11 @@
 managed collector per EKS cluster."""
 
 import pulumi
+import pulumi_kubernetes as k8s
 from platform_clusters import ClustersLayer
 from platform_layers import Foundation
 
+from components.cluster.contract import GpuCluster
 from components.cluster.eks import EksGpuCluster
 from components.gateway.network import restricted_namespace
 from components.guardrails import AccountGuardrails
@@ -75,6 +77,21 @@ def observability_layer(
     return workspace
 
 
+def observability_namespace(base: Foundation, cluster: GpuCluster) -> k8s.core.v1.Namespace:
+    """`plinth-observability` on the cluster that hosts the trace store and the dashboards:
+    one resource whichever of them asks for it, so turning traces on or off keeps it."""
+    return restricted_namespace(
+        f"{base.prefix}-observability-namespace",
+        OBSERVABILITY_NAMESPACE,
+        pulumi.ResourceOptions.merge(
+            base.on_aws,
+            pulumi.ResourceOptions(
+                provider=cluster.outputs.kubernetes_provider, depends_on=cluster.outputs.ready
+            ),
+        ),
+    )
+
+
 def _dashboards(
     spec: PlinthSpec, base: Foundation, clusters: ClustersLayer, traces: TraceStore | None
 ) -> None:
@@ -87,17 +104,7 @@ def _dashboards(
     if home is None:
         return
     on_cluster = pulumi.ResourceOptions(provider=home.outputs.kubernetes_provider)
-    namespace = (
-        traces.namespace
-        if traces is not None
-        else restricted_namespace(
-            f"{base.prefix}-observability-namespace",
-            OBSERVABILITY_NAMESPACE,
-            pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=home.outputs.ready)
-            ),
-        )
-    )
+    namespace = traces.namespace if traces is not None else observability_namespace(base, home)
     dashboard_config_maps(
         f"{base.prefix}-dashboard",
         OBSERVABILITY_NAMESPACE,

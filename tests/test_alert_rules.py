@@ -242,18 +242,24 @@ def test_guardrail_interventions_page_above_the_threshold_rate(tmp_path: Path) -
 
 
 def test_the_gateway_pages_when_its_error_rate_stays_high(tmp_path: Path) -> None:
-    def traffic(failures_per_minute: int) -> list[dict[str, str]]:
+    def traffic(failures_per_minute: int, refused_per_minute: int = 0) -> list[dict[str, str]]:
+        failed = "litellm_proxy_failed_requests_metric_total"
         return [
             {"series": "litellm_proxy_total_requests_metric_total", "values": "0+100x60"},
             {
-                "series": "litellm_proxy_failed_requests_metric_total",
+                "series": f'{failed}{{exception_status="500"}}',
                 "values": f"0+{failures_per_minute}x60",
+            },
+            # Refusals (a spent budget, a rate limit) are the gateway working, not failing.
+            {
+                "series": f'{failed}{{exception_status="429"}}',
+                "values": f"0+{refused_per_minute}x60",
             },
         ]
 
     healthy = {
         "interval": "1m",
-        "input_series": traffic(2),
+        "input_series": traffic(2, refused_per_minute=40),
         "alert_rule_test": [
             {"eval_time": "50m", "alertname": "GatewayErrorRateHigh", "exp_alerts": []}
         ],
@@ -283,7 +289,7 @@ def test_a_gpu_xid_error_pages_at_once(tmp_path: Path) -> None:
         "input_series": [
             {
                 "series": 'DCGM_FI_DEV_XID_ERRORS{Hostname="ip-10-0-1-5", gpu="3"}',
-                "values": "0 0 79 79",
+                "values": "0 0 79x20",
             },
             {
                 "series": 'DCGM_FI_DEV_XID_ERRORS{Hostname="ip-10-0-1-5", gpu="2"}',
@@ -309,6 +315,8 @@ def test_a_gpu_xid_error_pages_at_once(tmp_path: Path) -> None:
                     }
                 ],
             },
+            # The gauge keeps showing the last XID; the page is for the change only.
+            {"eval_time": "20m", "alertname": "GpuXidError", "exp_alerts": []},
         ],
     }
     _passes([xid], tmp_path)

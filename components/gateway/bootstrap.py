@@ -28,12 +28,14 @@ MASTER_SECRET_VOLUME = "db-master"
 
 
 def _iam_login(user: str) -> str:
+    # A tagged dollar quote: the script travels in an environment variable, where the kubelet
+    # turns `$$` into `$` (Kubernetes' EnvVar value expansion), which would break `DO $$`.
     return f"""\
-DO $$ BEGIN
+DO $plinth$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') THEN
     CREATE ROLE {user} LOGIN;
   END IF;
-END $$;
+END $plinth$;
 GRANT rds_iam TO {user};
 GRANT {user} TO CURRENT_USER;
 """

@@ -171,6 +171,9 @@ def proxy_config(settings: ProxySettings) -> dict[str, Any]:
     callbacks: list[str] = []
     if settings.metrics:
         callbacks.append(METRICS_CALLBACK)
+        # The stack's collector scrapes with its EKS identity, which LiteLLM cannot check
+        # (1.104 asks for a key on /metrics/ by default): the NetworkPolicy is the fence.
+        config["litellm_settings"]["require_auth_for_metrics_endpoint"] = False
     if settings.traces is not None:
         callbacks.append(TRACE_CALLBACK)
     if settings.request_log is not None:

@@ -89,7 +89,12 @@ def alerting_rules(thresholds: AlertThresholds) -> dict[str, Any]:
         'sum by (guardrail_name) (rate(litellm_guardrail_requests_total{status="intervened"}'
         f"[{RATE_WINDOW}]))"
     )
-    failed = f"sum(rate(litellm_proxy_failed_requests_metric_total[{RATE_WINDOW}]))"
+    # Server-side failures only: a refused key, a spent budget or a rate limit (4xx) is the
+    # gateway doing its job.
+    failed = (
+        'sum(rate(litellm_proxy_failed_requests_metric_total{exception_status=~"5.."}'
+        f"[{RATE_WINDOW}]))"
+    )
     total = f"sum(rate(litellm_proxy_total_requests_metric_total[{RATE_WINDOW}]))"
     return {
         "name": "plinth-alerts",
@@ -134,9 +139,10 @@ def alerting_rules(thresholds: AlertThresholds) -> dict[str, Any]:
                 "critical",
                 "{{ $value | humanizePercentage }} of gateway requests fail",
             ),
+            # The gauge holds the last XID seen: page when it changes, not while it stays.
             _alert(
                 "GpuXidError",
-                "DCGM_FI_DEV_XID_ERRORS > 0",
+                "DCGM_FI_DEV_XID_ERRORS > 0 and changes(DCGM_FI_DEV_XID_ERRORS[10m]) > 0",
                 "0m",
                 "critical",
                 "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID "

@@ -76,14 +76,14 @@ def scrape_configuration(cluster_name: str, interval_seconds: int) -> str:
                 honor_labels=True,
             ),
             # Kueue's metrics need a caller allowed to GET /metrics, which AMP's access entry
-            # for the collector grants; the endpoint's certificate is self-signed.
+            # for the collector grants. No tls_config: AMP's list of the configuration it
+            # accepts leaves it out, and a refused configuration fails CreateScraper.
             job(
                 "kueue",
                 endpoint,
                 f"{KUEUE_NAMESPACE};{KUEUE_METRICS_SERVICE}",
                 scheme="https",
                 authorization={"credentials_file": SERVICE_ACCOUNT_TOKEN},
-                tls_config={"insecure_skip_verify": True},
             ),
             job(
                 "llm-gateway",
@@ -201,7 +201,7 @@ class ClusterMetrics(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        assumes = aws.iam.RolePolicy(
             f"{name}-collector-source-assumes-target",
             role=source.id,
             policy=policy_document(
@@ -216,7 +216,7 @@ class ClusterMetrics(pulumi.ComponentResource):
                 "Resource": args.workspace_arn,
             }
         ]
-        aws.iam.RolePolicy(
+        may_write = aws.iam.RolePolicy(
             f"{name}-collector-target-writes",
             role=target.id,
             policy=policy_document(writes),
@@ -236,6 +236,7 @@ class ClusterMetrics(pulumi.ComponentResource):
             role_configuration={"source_role_arn": source.arn, "target_role_arn": target.arn},
             scrape_configuration=scrape_configuration(args.cluster_name, args.interval_seconds),
             tags=dict(args.tags),
-            opts=child,
+            # Its first writes go through the roles: their policies first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[assumes, may_write]),
         )
         self.register_outputs({"scraperArn": self.scraper.arn})

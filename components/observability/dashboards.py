@@ -112,8 +112,8 @@ KUEUE_PANELS = [
         "s",
     ),
     Panel(
-        "GPUs in use per queue",
-        'sum by (cluster_queue) (kueue_cluster_queue_resource_usage{resource="nvidia.com/gpu"})',
+        "Workloads holding quota per queue",
+        "sum by (cluster_queue) (kueue_reserving_active_workloads)",
         "{{cluster_queue}}",
     ),
 ]

@@ -22,6 +22,9 @@ TEAM_ATTRIBUTE = "litellm.team_id"
 CONTENT_ATTRIBUTES = (
     r"^(input|output)\.value$",
     r"^llm\.(input|output)_messages\..*",
+    r"^llm\.(prompts|tools)\..*",
+    r"^embedding\.(embeddings|text)\..*",
+    r"^(audio|image)\..*",
     r"^gen_ai\.(prompt|completion)\..*",
 )
 """Where OpenInference and OpenTelemetry's GenAI conventions put prompts and completions."""
@@ -29,16 +32,18 @@ CONTENT_ATTRIBUTES = (
 
 def redaction_statements(allowed_teams: Sequence[str]) -> list[str]:
     """OTTL for the collector's transform processor: prompts and completions leave every span
-    but those of teams whose data classification lets them keep messages. The gateway already
-    redacts; this also covers spans it writes without a team (requests it refuses before
-    authentication)."""
-    allowed = "|".join(sorted(allowed_teams)) or "$^"
-    kept = f'IsMatch(attributes["{TEAM_ATTRIBUTE}"], "^({allowed})$")'
+    but those of teams whose data classification lets them keep messages (tenant names are
+    DNS labels: nothing in them needs escaping). The gateway already redacts; this also covers
+    spans it writes without a team (requests it refuses before authentication)."""
     # OTTL string literals take Go's escapes: a regex backslash is written twice.
-    return [
-        f'delete_matching_keys(attributes, "{_ottl_escaped(pattern)}") where not {kept}'
+    deletions = [
+        f'delete_matching_keys(attributes, "{_ottl_escaped(pattern)}")'
         for pattern in CONTENT_ATTRIBUTES
     ]
+    if not allowed_teams:
+        return deletions  # no team keeps anything, whatever its spans carry
+    kept = f'IsMatch(attributes["{TEAM_ATTRIBUTE}"], "^({"|".join(sorted(allowed_teams))})$")'
+    return [f"{deletion} where not {kept}" for deletion in deletions]
 
 
 def _ottl_escaped(text: str) -> str:
@@ -57,7 +62,8 @@ def collector_config(allowed_teams: Sequence[str]) -> dict[str, Any]:
                 "spike_limit_percentage": 20,
             },
             "transform/redact": {
-                "error_mode": "ignore",
+                # Fail closed: a statement that errs drops the spans rather than pass them on.
+                "error_mode": "propagate",
                 "trace_statements": [
                     {"context": "span", "statements": redaction_statements(allowed_teams)}
                 ],

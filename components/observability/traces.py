@@ -29,7 +29,6 @@ from components.gateway.network import (
     BASE_EGRESS,
     DEFAULT_DENY,
     namespace_network_policies,
-    restricted_namespace,
 )
 from components.gateway.secrets import SecretPlace, generated_secret
 from components.observability.trace_config import (
@@ -91,7 +90,10 @@ class TraceStoreArgs:
     name_prefix: str
     cluster_name: pulumi.Input[str]
     kubernetes_provider: k8s.Provider
-    cluster_ready: Sequence[pulumi.Resource]
+    namespace: k8s.core.v1.Namespace
+    """`plinth-observability` on that cluster (made by the stack, shared with the dashboards)."""
+    ready: Sequence[pulumi.Resource]
+    """Cluster resources to wait for (the Secrets Store CSI driver and its CRDs)."""
     database_host: pulumi.Input[str]
     database_resource_id: pulumi.Input[str]
     database_master_secret_arn: pulumi.Input[str]
@@ -106,7 +108,7 @@ class TraceStoreArgs:
 
 
 class TraceStore(pulumi.ComponentResource):
-    """The `plinth-observability` namespace (`restricted` Pod Security) with:
+    """In the `plinth-observability` namespace (`restricted` Pod Security):
 
     - Phoenix, authentication on (no self sign-up: the admin invites users), its first admin's
       password, JWT secret and admin bearer generated into Secrets Manager under the platform
@@ -131,16 +133,10 @@ class TraceStore(pulumi.ComponentResource):
         super().__init__("plinth:observability:TraceStore", name, None, opts)
         self._name, self._args = name, args
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        namespace = restricted_namespace(
-            f"{name}-namespace",
-            NAMESPACE,
-            pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=list(args.cluster_ready))
-            ),
-        )
+        namespace = args.namespace
         self.namespace = namespace
         self._in_namespace = pulumi.ResourceOptions.merge(
-            on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
+            on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *args.ready])
         )
         place = SecretPlace(args.name_prefix, "traces", args.key_arn, args.tags)
         secrets = {

@@ -43,9 +43,10 @@ class ObservabilitySpec(SpecModel):
 
     retention_days: int = Field(default=150, ge=1, le=1095)
     """Days the workspace keeps metrics (AMP's default is 150; at most 1095)."""
-    scrape_interval_seconds: int = Field(default=30, ge=10, le=300)
-    """How often each EKS cluster's managed collector scrapes its targets: more often sees
-    more, and ingests (and bills) proportionally more samples."""
+    scrape_interval_seconds: int = Field(default=30, ge=30, le=120)
+    """How often each EKS cluster's managed collector scrapes its targets (AMP's collectors
+    scrape every 30 seconds at most; the dashboards' 5-minute rates need two samples): more
+    often sees more, and ingests (and bills) proportionally more samples."""
     alerts: AlertsSpec = AlertsSpec()
     traces: TracesSpec | None = None
     """The gateway's traces in a trace store of the platform's own (needs plinth:gateway)."""

@@ -121,7 +121,7 @@ def _collector_kept_teams(resource: PolicyResource) -> Iterator[str]:
                     marker = f'attributes["{TEAM_ATTRIBUTE}"], "^('
                     if marker in str(statement):
                         names = str(statement).split(marker, 1)[1].split(")$", 1)[0]
-                        yield from (n for n in names.split("|") if n and n != "$^")
+                        yield from (n for n in names.split("|") if n)
 
 
 @stack_rule(
