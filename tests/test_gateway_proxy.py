@@ -148,6 +148,7 @@ def configuration(
         served_models=list(models),
         fallbacks={LLAMA: [MISTRAL]},
         request_log=RequestLogStore(LOG_BUCKET, "us-east-1", LOG_KEY),
+        metrics=True,
     )
     config = proxy_config(settings)
     config["litellm_settings"]["s3_callback_params"].update(
@@ -265,3 +266,15 @@ def test_each_request_is_logged_encrypted_and_without_its_messages(proxy: Proxy)
     assert prompt not in stored["body"]
     assert f"hello from {MISTRAL}" not in stored["body"]
     assert record["messages"] == [{"role": "user", "content": "redacted-by-litellm"}]
+
+
+def test_the_collector_reads_the_metrics_without_a_key(proxy: Proxy) -> None:
+    """The stack's collector scrapes /metrics/ with its EKS identity, not a LiteLLM key: the
+    configuration must let it in, and the series the alerts read must be there."""
+    status, _ = proxy.call(MISTRAL, "count me")
+    assert status == 200
+    with urllib.request.urlopen(f"{proxy.url}/metrics/", timeout=30) as response:
+        assert response.status == 200
+        text = response.read().decode()
+    assert "litellm_proxy_total_requests_metric_total" in text
+    assert "litellm_guardrail_requests_total" in text
