@@ -281,8 +281,9 @@ def _trace_store(
             database_master_secret_arn=master_secret_arn,
             key_arn=base.platform_key.arn,
             retention_days=wanted.retention_days,
-            sender_namespaces=[NAMESPACE],
-            allowed_teams=[
+            gateway_namespace=NAMESPACE,
+            api_server_cidr=spec.network.cidr,
+            allowed_tenants=[
                 t.name for t in spec.tenants if t.gateway is not None and t.gateway.log_messages
             ],
             tags=spec.common_tags(),

@@ -309,13 +309,18 @@ ANY_KEY = {
 }
 
 
-def test_only_the_gateway_reaches_the_collector_and_only_the_collector_reaches_phoenix(
+def test_only_the_gateway_and_tenants_reach_the_collector_and_only_it_reaches_phoenix(
     dev_preview: Preview,
 ) -> None:
     senders = one(dev_preview, POLICY, "plinth-dev-traces-allow-senders").plain_inputs["spec"]
     (rule,) = senders["ingress"]
     assert rule["from"] == [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "plinth-gateway"}}}
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "plinth-gateway"}}},
+        {
+            "namespaceSelector": {
+                "matchExpressions": [{"key": "plinth.dev/tenant", "operator": "Exists"}]
+            }
+        },
     ]
     assert rule["ports"] == [{"protocol": "TCP", "port": 4318}]
     to_phoenix = named(dev_preview, POLICY, "plinth-dev-traces-allow-collector").plain_inputs[
@@ -354,25 +359,67 @@ def test_the_gateway_sends_its_traces_to_the_collector_which_redacts_unallowed_t
     )
     config = yaml.safe_load(config_map.plain_inputs["data"]["config.yaml"])
     pipeline = config["service"]["pipelines"]["traces"]
-    assert pipeline["processors"] == ["memory_limiter", "transform/redact", "batch"]
+    assert pipeline["processors"] == [
+        "memory_limiter",
+        "k8sattributes",
+        "transform/tenant",
+        "transform/redact",
+        "batch",
+    ]
     (statements,) = config["processors"]["transform/redact"]["trace_statements"]
     allowed = sorted(
         name
         for name, tenant in dev_tenants().items()
         if tenant.get("gateway", {}).get("logMessages")
     )
-    assert statements["statements"] == redaction_statements(allowed)
+    assert statements["statements"] == redaction_statements(allowed, "plinth-gateway")
 
 
-def test_redaction_keeps_only_allowed_teams_content() -> None:
-    (first, *_) = redaction_statements(["search"])
-    assert first == (
-        'delete_matching_keys(attributes, "^(input|output)\\\\.value$") '
-        'where not IsMatch(attributes["litellm.team_id"], "^(search)$")'
+def test_the_collector_names_the_sender_from_its_pod_not_from_its_claims(
+    dev_preview: Preview,
+) -> None:
+    config_map = one(
+        dev_preview, "kubernetes:core/v1:ConfigMap", "plinth-dev-traces-otel-collector"
     )
-    # No team allowed: every span loses its content, with no condition at all.
-    assert all(" where " not in statement for statement in redaction_statements([]))
-    assert len(redaction_statements([])) == len(redaction_statements(["search"]))
+    config = yaml.safe_load(config_map.plain_inputs["data"]["config.yaml"])
+    lookup = config["processors"]["k8sattributes"]
+    assert lookup["pod_association"] == [{"sources": [{"from": "connection"}]}]
+    assert lookup["extract"]["metadata"] == ["k8s.namespace.name"]
+    resource, span = config["processors"]["transform/tenant"]["trace_statements"]
+    assert resource["context"] == "resource"
+    assert resource["statements"][1] == (
+        'set(attributes["openinference.project.name"], attributes["k8s.namespace.name"]) '
+        'where attributes["k8s.namespace.name"] != nil '
+        'and attributes["k8s.namespace.name"] != "plinth-gateway"'
+    )
+    # A tenant the sender wrote is dropped before the collector writes its own.
+    assert span["statements"][0] == 'delete_key(attributes, "plinth.tenant")'
+    reader = one(dev_preview, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "pod-reader")
+    (rule,) = reader.plain_inputs["rules"]
+    assert rule == {
+        "apiGroups": [""],
+        "resources": ["pods", "namespaces"],
+        "verbs": ["get", "list", "watch"],
+    }
+    deployment = one(dev_preview, "kubernetes:apps/v1:Deployment", "traces-otel-collector")
+    assert deployment.plain_inputs["spec"]["template"]["spec"]["automountServiceAccountToken"]
+    phoenix = one(dev_preview, "kubernetes:apps/v1:Deployment", "traces-phoenix")
+    assert not phoenix.plain_inputs["spec"]["template"]["spec"]["automountServiceAccountToken"]
+
+
+def test_redaction_keeps_content_only_for_allowed_tenants_by_team_or_sending_namespace() -> None:
+    (first, *_) = redaction_statements(["search"], "plinth-gateway")
+    namespace = 'resource.attributes["k8s.namespace.name"]'
+    assert first == (
+        'delete_matching_keys(attributes, "^(input|output)\\\\.value$") where not '
+        f'(({namespace} == "plinth-gateway" and '
+        'IsMatch(attributes["litellm.team_id"], "^(search)$")) '
+        f'or IsMatch({namespace}, "^(search)$"))'
+    )
+    # No tenant allowed: every span loses its content, with no condition at all.
+    nobody = redaction_statements([], "plinth-gateway")
+    assert all(" where " not in statement for statement in nobody)
+    assert len(nobody) == len(redaction_statements(["search"], "plinth-gateway"))
 
 
 def test_traces_need_the_gateway() -> None:

@@ -254,6 +254,23 @@ GATEWAY_POLICY = {
     "ingress": [{"from": [GATEWAY_PEER]}],
     "egress": [{"to": [GATEWAY_PEER]}],
 }
+TRACE_COLLECTOR_POLICY = {
+    "podSelector": {},
+    "policyTypes": ["Egress"],
+    "egress": [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "plinth-observability"}
+                    },
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "otel-collector"}},
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 4318}],
+        }
+    ],
+}
 POD_IDENTITY_POLICY = {
     "podSelector": {},
     "policyTypes": ["Egress"],
@@ -274,12 +291,19 @@ def test_network_policies_on_coreweave_need_no_pod_identity_agent(coreweave: Bui
     assert coreweave.policies() == EXPECTED_POLICIES
 
 
-def test_only_a_tenant_granted_the_gateway_may_reach_it(coreweave: Built) -> None:
+def test_only_a_tenant_granted_the_gateway_may_reach_it_and_its_trace_collector(
+    coreweave: Built,
+) -> None:
     """Without a grant the tenant's egress fence (default deny, HTTPS on 443 only) leaves no
-    way to the gateway's port; with one, the gateway namespaces are allowed both ways."""
-    assert "allow-gateway" not in coreweave.policies()
+    way to the gateway's port or the collector's; with one, the gateway namespaces are allowed
+    both ways and the collector's OTLP port outward."""
+    assert coreweave.policies() == EXPECTED_POLICIES
     granted = build(COREWEAVE, lambda a: replace(a, gateway_access=True))
-    assert granted.policies() == {**EXPECTED_POLICIES, "allow-gateway": GATEWAY_POLICY}
+    assert granted.policies() == {
+        **EXPECTED_POLICIES,
+        "allow-gateway": GATEWAY_POLICY,
+        "allow-trace-collector": TRACE_COLLECTOR_POLICY,
+    }
 
 
 def test_network_policies_sit_in_the_namespace(built: Built) -> None:

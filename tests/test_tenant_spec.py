@@ -239,12 +239,17 @@ ON_DEV_GPU = "plinth:tenants[0].clusters.gpu"
         (
             {"name": "gpu"},
             "plinth:tenants[0].name: 'gpu' is reserved for the platform (default, gpu, "
-            "gpu-operator, kueue-system, plinth, kube-*)",
+            "gpu-operator, kueue-system, plinth, kube-*, plinth-*)",
+        ),
+        (
+            {"name": "plinth-gateway"},
+            "plinth:tenants[0].name: 'plinth-gateway' is reserved for the platform (default, "
+            "gpu, gpu-operator, kueue-system, plinth, kube-*, plinth-*)",
         ),
         (
             {"name": "kube-foo"},
             "plinth:tenants[0].name: 'kube-foo' is reserved for the platform (default, gpu, "
-            "gpu-operator, kueue-system, plinth, kube-*)",
+            "gpu-operator, kueue-system, plinth, kube-*, plinth-*)",
         ),
         (
             {"owners": ["risk-lead"]},
@@ -837,7 +842,7 @@ def test_tenant_new_names_every_bad_flag_and_writes_nothing(project: Path) -> No
         (
             ["gpu"],
             "  NAME: 'gpu' is reserved for the platform (default, gpu, gpu-operator, "
-            "kueue-system, plinth, kube-*)",
+            "kueue-system, plinth, kube-*, plinth-*)",
         ),
         (["../evil"], "  NAME: '../evil' is not a tenant name"),
         (["fraud", "--owner", ""], "  --owner: '' is not an email address"),

@@ -40,6 +40,7 @@ from components.observability.trace_config import (
     collector_config,
 )
 from components.scope import AwsScope
+from components.tenant.contract import TENANT_LABEL
 
 # Confirmed: Arize-ai/phoenix .github/workflows/docker-build-release.yml (at 9478f95) publishes
 # `version-<release>-nonroot` for every arize-phoenix-v<release> tag, the form helm/values.yaml
@@ -57,6 +58,7 @@ COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib"
 COLLECTOR_TAG = "0.159.0"
 COLLECTOR_USER_ID = 10001
 COLLECTOR_LABELS = {"app.kubernetes.io/name": COLLECTOR_SERVICE}
+COLLECTOR_POD_READER = "plinth-otel-collector-pod-reader"
 PHOENIX_LABELS = {"app.kubernetes.io/name": "phoenix"}
 SCRATCH = "/tmp"
 # The trace store's generated secrets: JWT signing, the admin bearer the collector writes with,
@@ -99,10 +101,13 @@ class TraceStoreArgs:
     database_master_secret_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
     retention_days: int
-    sender_namespaces: Sequence[str]
-    """Namespaces whose pods may send spans to the collector (the gateway's)."""
-    allowed_teams: Sequence[str]
-    """Gateway teams whose spans keep prompts and completions."""
+    gateway_namespace: str
+    """The gateway's namespace: its pods send spans, naming their team."""
+    api_server_cidr: pulumi.Input[str]
+    """Where the cluster's API server answers (its endpoints sit in the VPC): the collector
+    asks it which pod sent each span."""
+    allowed_tenants: Sequence[str]
+    """Tenants whose spans keep prompts and completions."""
     tags: Mapping[str, str]
     protect: bool = False
 
@@ -115,12 +120,16 @@ class TraceStore(pulumi.ComponentResource):
       key and mounted with the Secrets Store CSI driver; its database `phoenix` on the gateway's
       Aurora cluster, made by a bootstrap Job, reached with IAM tokens from its own Pod Identity
       role (no database password exists); traces kept `retention_days`;
-    - the OpenTelemetry collector, the one door to it: OTLP over HTTP from the sender
-      namespaces, prompts and completions removed from every span but those of teams allowed
-      to keep them, then to Phoenix with the admin bearer;
+    - the OpenTelemetry collector, the one door to it: OTLP over HTTP from the gateway and
+      from tenants' namespaces (a tenant's own NetworkPolicies decide whether its pods may
+      send). It looks up the sending pod's namespace (read access to pods and namespaces,
+      cluster-wide), sets the tenant on every span from it (the gateway's team on the
+      gateway's spans) and files a tenant app's spans under a project named after the tenant;
+      it removes prompts and completions from every span but those of tenants allowed to keep
+      them, then writes to Phoenix with the admin bearer;
     - NetworkPolicies: default deny; the collector from the senders only, Phoenix from the
       collector only (engineers use `kubectl port-forward`); egress to DNS, Pod Identity,
-      PostgreSQL and, for the collector, Phoenix.
+      PostgreSQL and, for the collector, Phoenix and the API server.
 
     Internal only: both are ClusterIP Services.
     """
@@ -300,7 +309,11 @@ class TraceStore(pulumi.ComponentResource):
         config = k8s.core.v1.ConfigMap(
             f"{self._name}-otel-collector-config",
             metadata={"name": "otel-collector", "namespace": NAMESPACE},
-            data={"config.yaml": yaml.safe_dump(collector_config(args.allowed_teams))},
+            data={
+                "config.yaml": yaml.safe_dump(
+                    collector_config(args.allowed_tenants, args.gateway_namespace)
+                )
+            },
             opts=self._in_namespace,
         )
         container = {
@@ -335,7 +348,8 @@ class TraceStore(pulumi.ComponentResource):
                 {"name": "config", "configMap": {"name": "otel-collector"}},
                 csi_volume("secrets", "otel-collector-secrets"),
             ],
-            depends_on=[*depends_on, config],
+            depends_on=[*depends_on, config, self._pod_reader()],
+            api_token=True,
         )
         self._service(COLLECTOR_SERVICE, COLLECTOR_LABELS, OTLP_HTTP_PORT)
 
@@ -348,10 +362,11 @@ class TraceStore(pulumi.ComponentResource):
         container: dict[str, Any],
         volumes: list[dict[str, Any]],
         depends_on: list[pulumi.Resource],
+        api_token: bool = False,
     ) -> None:
         pod: dict[str, Any] = {
             "serviceAccountName": name,
-            "automountServiceAccountToken": False,
+            "automountServiceAccountToken": api_token,
             "securityContext": {
                 "runAsNonRoot": True,
                 "runAsUser": user_id,
@@ -377,6 +392,36 @@ class TraceStore(pulumi.ComponentResource):
             ),
         )
 
+    def _pod_reader(self) -> pulumi.Resource:
+        """Read access to pods and namespaces for the collector's service account, cluster-wide:
+        what it needs to name the namespace each span came from."""
+        opts = pulumi.ResourceOptions(parent=self, provider=self._args.kubernetes_provider)
+        role = k8s.rbac.v1.ClusterRole(
+            f"{self._name}-otel-collector-pod-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=COLLECTOR_POD_READER),
+            rules=[
+                k8s.rbac.v1.PolicyRuleArgs(
+                    api_groups=[""],
+                    resources=["pods", "namespaces"],
+                    verbs=["get", "list", "watch"],
+                )
+            ],
+            opts=opts,
+        )
+        return k8s.rbac.v1.ClusterRoleBinding(
+            f"{self._name}-otel-collector-pod-reader-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=COLLECTOR_POD_READER),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=COLLECTOR_POD_READER
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=COLLECTOR_SERVICE, namespace=NAMESPACE
+                )
+            ],
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[role])),
+        )
+
     def _service(self, name: str, labels: Mapping[str, str], port: int) -> None:
         spec: Any = {
             "type": "ClusterIP",
@@ -391,9 +436,18 @@ class TraceStore(pulumi.ComponentResource):
         )
 
     def _network_policies(self) -> None:
+        args = self._args
         senders = [
-            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
-            for namespace in self._args.sender_namespaces
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": args.gateway_namespace}
+                }
+            },
+            {
+                "namespaceSelector": {
+                    "matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]
+                }
+            },
         ]
         collector = {"podSelector": {"matchLabels": COLLECTOR_LABELS}}
         not_the_collector = {
@@ -412,9 +466,7 @@ class TraceStore(pulumi.ComponentResource):
                 "policyTypes": ["Ingress"],
                 "ingress": [
                     {"from": senders, "ports": [{"protocol": "TCP", "port": OTLP_HTTP_PORT}]}
-                ]
-                if senders
-                else [],
+                ],
             },
             "allow-collector": {
                 "podSelector": {"matchLabels": PHOENIX_LABELS},
@@ -435,14 +487,19 @@ class TraceStore(pulumi.ComponentResource):
                 "policyTypes": ["Egress"],
                 "egress": [{"ports": [{"protocol": "TCP", "port": 5432}]}],
             },
-            "allow-collector-to-phoenix": {
+            "allow-collector-egress": {
                 "podSelector": {"matchLabels": COLLECTOR_LABELS},
                 "policyTypes": ["Egress"],
                 "egress": [
                     {
                         "to": [{"podSelector": {"matchLabels": PHOENIX_LABELS}}],
                         "ports": [{"protocol": "TCP", "port": PHOENIX_PORT}],
-                    }
+                    },
+                    # The API server's endpoints: network interfaces in the cluster's subnets.
+                    {
+                        "to": [{"ipBlock": {"cidr": args.api_server_cidr}}],
+                        "ports": [{"protocol": "TCP", "port": 443}],
+                    },
                 ],
             },
         }

@@ -18,6 +18,8 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.contract import GPU_RESOURCE, POD_IDENTITY_AGENT
 from components.cluster.software import ANY_FLAVOR, kueue_cohort_field
+from components.observability.trace_config import COLLECTOR_SERVICE, OTLP_HTTP_PORT
+from components.observability.trace_config import NAMESPACE as TRACE_NAMESPACE
 from components.tenant.contract import (
     GATEWAY_LABEL,
     LOCAL_QUEUE,
@@ -101,7 +103,9 @@ class TenantWorkspaceArgs:
       no node-local service over it (the instance metadata service among them); the Pod
       Identity agent has its own rule.
     - `gateway_access`: the tenant is granted the platform's LLM gateway, so its pods may
-      reach the gateway namespaces; without it they cannot, whatever the gateway admits.
+      reach the gateway namespaces, and send their own OpenTelemetry traces (OTLP over HTTP)
+      to the platform's trace collector where the cluster has one; without it they cannot,
+      whatever the gateway or the collector admits.
     - `pod_security_version`: the Pod Security Standards release `restricted` is enforced
       as: pinned, so a cluster upgrade never starts rejecting pods that ran the day before;
       warnings and audit entries follow the latest release to show what the next pin would
@@ -141,7 +145,8 @@ class TenantWorkspace(pulumi.ComponentResource):
       whole GPU node's memory;
     - NetworkPolicies: `default-deny` (all ingress and egress), then one allow each for DNS,
       pods of the namespace among themselves (distributed training), the platform gateway
-      both ways, HTTPS egress to the cloud's APIs, and on EKS the Pod Identity agent;
+      both ways and its trace collector (with gateway access), HTTPS egress to the cloud's
+      APIs, and on EKS the Pod Identity agent;
     - a RoleBinding per persona: the persona's group (and its `kubernetes_groups`) to the
       built-in `admin`, `edit` or `view` ClusterRole;
     - a ValidatingAdmissionPolicy and its binding (cluster-scoped, both named
@@ -292,6 +297,14 @@ class TenantWorkspace(pulumi.ComponentResource):
             namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={GATEWAY_LABEL: "true"})
         )
         same_namespace = k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=every_pod)
+        trace_collector = k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": TRACE_NAMESPACE}
+            ),
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"app.kubernetes.io/name": COLLECTOR_SERVICE}
+            ),
+        )
         dns_servers = [
             k8s.networking.v1.NetworkPolicyPeerArgs(
                 namespace_selector=k8s.meta.v1.LabelSelectorArgs(
@@ -329,6 +342,10 @@ class TenantWorkspace(pulumi.ComponentResource):
                 "policy_types": both,
                 "ingress": [_ingress([gateway])],
                 "egress": [_egress([gateway])],
+            }
+            policies["allow-trace-collector"] = {
+                "policy_types": egress,
+                "egress": [_egress([trace_collector], [_port("TCP", OTLP_HTTP_PORT)])],
             }
         if args.cluster.cloud == "aws":
             policies["allow-pod-identity"] = {

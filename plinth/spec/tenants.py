@@ -35,6 +35,9 @@ TENANT_NAME_LIMIT = 20
 Kueue queue names; 20 characters keeps every derived name within its service's limit."""
 RESERVED_TENANT_NAMES = ("default", "gpu", "gpu-operator", "kueue-system", "plinth")
 """Namespaces and queues the platform itself uses (`plinth-gpu` is the shared GPU queue)."""
+RESERVED_TENANT_PREFIXES = ("kube-", "plinth-")
+"""Kubernetes' own namespaces, and the platform services' (`plinth-gateway`,
+`plinth-observability`): a tenant's namespace is its name."""
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$")
@@ -46,10 +49,9 @@ _FEATURE = re.compile(r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$")
 
 def _tenant_name(value: str) -> str:
     name_fragment(value, "a tenant name", TENANT_NAME_LIMIT, "fraud-detection")
-    if value in RESERVED_TENANT_NAMES or value.startswith("kube-"):
-        raise invalid(
-            f"{value!r} is reserved for the platform ({', '.join(RESERVED_TENANT_NAMES)}, kube-*)"
-        )
+    if value in RESERVED_TENANT_NAMES or value.startswith(RESERVED_TENANT_PREFIXES):
+        reserved = [*RESERVED_TENANT_NAMES, *(f"{prefix}*" for prefix in RESERVED_TENANT_PREFIXES)]
+        raise invalid(f"{value!r} is reserved for the platform ({', '.join(reserved)})")
     return value
 
 

@@ -57,7 +57,7 @@ def team(tenant: str, keeps_messages: bool):  # type: ignore[no-untyped-def]
 
 
 def collector(*kept: str):  # type: ignore[no-untyped-def]
-    data = {"config.yaml": yaml.safe_dump(collector_config(list(kept)))}
+    data = {"config.yaml": yaml.safe_dump(collector_config(list(kept), "plinth-gateway"))}
     return res(CONFIG_MAP, "otel-collector", {"metadata": {"namespace": "obs"}, "data": data})
 
 
