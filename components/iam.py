@@ -58,6 +58,36 @@ def pod_identity_trust_statement(
     }
 
 
+WEB_IDENTITY_AUDIENCE = "sts.amazonaws.com"
+"""The audience of service-account tokens exchanged with STS."""
+
+
+def web_identity_trust_statement(
+    sid: str,
+    provider_arn: pulumi.Input[str],
+    issuer_url: pulumi.Input[str],
+    *,
+    namespace: str,
+    service_account: str,
+) -> Statement:
+    """Trust for one service account's tokens from a cluster's OIDC issuer (web identity
+    federation, where EKS Pod Identity does not reach): its `sub` and the STS audience, the
+    conditions IAM documents for OIDC providers (keys are the issuer URL without its scheme)."""
+    subject = f"system:serviceaccount:{namespace}:{service_account}"
+
+    def claims(url: str) -> dict[str, str]:
+        issuer = url.removeprefix("https://")
+        return {f"{issuer}:sub": subject, f"{issuer}:aud": WEB_IDENTITY_AUDIENCE}
+
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": pulumi.Output.from_input(issuer_url).apply(claims)},
+    }
+
+
 def service_trust_policy(
     service_principal: pulumi.Input[str],
     *,

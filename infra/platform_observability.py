@@ -1,5 +1,5 @@
-"""The observability layer: the stack's Prometheus workspace, its rules and alerts, and a
-managed collector per EKS cluster."""
+"""The observability layer: the stack's Prometheus workspace, its rules and alerts, a managed
+collector per EKS cluster and a Prometheus agent per CoreWeave cluster."""
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,6 +11,7 @@ from components.cluster.eks import EksGpuCluster
 from components.gateway.network import restricted_namespace
 from components.guardrails import AccountGuardrails
 from components.network import Network
+from components.observability.agent import ClusterMetricsAgent, ClusterMetricsAgentArgs
 from components.observability.collection import ClusterMetrics, ClusterMetricsArgs
 from components.observability.dashboards import dashboard_config_maps
 from components.observability.metrics import MetricsWorkspace, MetricsWorkspaceArgs
@@ -32,7 +33,7 @@ def observability_layer(
     traces: TraceStore | None,
 ) -> MetricsWorkspace | None:
     """The workspace `plinth:observability` asks for, paging the stack's alarm topic, fed by
-    each EKS cluster's managed collector."""
+    each EKS cluster's managed collector and each CoreWeave cluster's Prometheus agent."""
     wanted = spec.observability
     if wanted is None:
         return None
@@ -54,7 +55,15 @@ def observability_layer(
     origins.record(workspace, stack_entry("observability", "plinth:observability"))
     for name, cluster in clusters.clusters.items():
         if not isinstance(cluster, EksGpuCluster):
-            continue  # the managed collector reaches EKS clusters only
+            _metrics_agent(
+                spec,
+                base,
+                name,
+                clusters=clusters,
+                workspace=workspace,
+                interval_seconds=wanted.scrape_interval_seconds,
+            )
+            continue
         ClusterMetrics(
             f"{base.prefix}-{name}-metrics",
             ClusterMetricsArgs(
@@ -75,6 +84,39 @@ def observability_layer(
         )
     _dashboards(spec, base, clusters, traces)
     return workspace
+
+
+def _metrics_agent(
+    spec: PlinthSpec,
+    base: Foundation,
+    name: str,
+    *,
+    clusters: ClustersLayer,
+    workspace: MetricsWorkspace,
+    interval_seconds: int,
+) -> None:
+    """A Prometheus agent on a cluster the managed collector cannot reach (CoreWeave), writing
+    with a role it assumes through the cluster's OIDC provider."""
+    cluster, federation = clusters.clusters[name], clusters.tenant_clusters[name]
+    if federation.oidc_provider_arn is None:
+        raise ValueError(f"cluster {name!r} has no OIDC provider for its metrics agent")
+    ClusterMetricsAgent(
+        f"{base.prefix}-{name}-metrics-agent",
+        ClusterMetricsAgentArgs(
+            name_prefix=base.prefix,
+            cluster_name=name,
+            kubernetes_provider=cluster.outputs.kubernetes_provider,
+            ready=list(cluster.outputs.ready),
+            oidc_provider_arn=federation.oidc_provider_arn,
+            oidc_issuer_url=federation.oidc_issuer_url,
+            workspace_arn=workspace.arn,
+            remote_write_url=workspace.remote_write_url,
+            region=spec.aws.region,
+            interval_seconds=interval_seconds,
+            tags=spec.common_tags(),
+        ),
+        base.on_aws,
+    )
 
 
 def observability_namespace(base: Foundation, cluster: GpuCluster) -> k8s.core.v1.Namespace:

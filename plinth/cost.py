@@ -409,22 +409,23 @@ def ingestion_estimate(spec: PlinthSpec) -> str:
     GPU pool at its largest: the volume AMP bills ingestion by."""
     if spec.observability is None:
         return ""
-    eks = [c for c in spec.clusters if c.cloud == "aws"]
-    pools = [node_pool(p) for c in eks for p in c.gpu_pools]
+    # Every cluster writes: EKS ones through the managed collector, others through an agent.
+    clusters = spec.clusters
+    pools = [node_pool(p) for c in clusters for p in c.gpu_pools]
     gpus = sum(p.max_gpus for p in pools)
     nodes = sum(p.max_nodes for p in pools)
     teams = sum(len(t.gateway.models) for t in spec.tenants if t.gateway is not None)
     series = (
         SERIES_PER_GPU * gpus
         + SERIES_PER_NODE * nodes
-        + SERIES_PER_CLUSTER * len(eks)
+        + SERIES_PER_CLUSTER * len(clusters)
         + SERIES_PER_TEAM_MODEL * teams
     )
     samples = series * SECONDS_PER_MONTH / spec.observability.scrape_interval_seconds
     return (
         f"about {samples / 1e6:,.0f} million samples a month at "
         f"{spec.observability.scrape_interval_seconds} s ({series:,} series: {gpus} GPUs at "
-        f"the pools' largest, {nodes} GPU nodes, {len(eks)} EKS cluster(s), {teams} gateway "
+        f"the pools' largest, {nodes} GPU nodes, {len(clusters)} cluster(s), {teams} gateway "
         "team-model grants)"
     )
 

@@ -62,3 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def dev_preview() -> Preview:
     """The built-in dev stack, previewed once per test session."""
     return preview_stack(ROOT / "infra", "dev")
+
+
+@pytest.fixture(scope="session")
+def coreweave_preview() -> Preview:
+    """The built-in coreweave stack, previewed once per test session."""
+    return preview_stack(ROOT / "infra", "coreweave")

@@ -41,7 +41,7 @@ from support import (
 from components.cluster.contract import GpuNodePool
 from components.cluster.eks_args import EksGpuPool
 from components.cluster.eks_nodegroups import ADDON_VERSIONS, _subnets_in_zones
-from plinth.engine import Preview, ResourceRecord, preview_stack
+from plinth.engine import Preview, ResourceRecord
 from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID, MockedResource, computed_outputs
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -197,8 +197,8 @@ def protected(tmp_path_factory: pytest.TempPathFactory) -> Preview:
 
 
 @pytest.fixture(scope="module")
-def coreweave() -> Preview:
-    return preview_stack(ROOT / "infra", "coreweave")
+def coreweave(coreweave_preview: Preview) -> Preview:
+    return coreweave_preview
 
 
 # Fixture name -> (EKS physical cluster name, spec of that cluster).
@@ -1123,6 +1123,8 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
         return {"tolerations": values.get("tolerations", [])}
     if chart == "kube-state-metrics":
         return {"tolerations": values["tolerations"]}
+    if chart == "prometheus":
+        return {"server.tolerations": values["server"]["tolerations"]}
     raise AssertionError(f"unknown chart {chart!r}: say which of its workloads are controllers")
 
 
@@ -1158,7 +1160,7 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
                 "kube-state-metrics",
             ],
         ),
-        ("coreweave", ["cks-kueue"]),
+        ("coreweave", ["cks-kueue", "kube-state-metrics", "prometheus"]),
     ],
 )
 def test_system_components_never_tolerate_the_gpu_taint(
@@ -1283,7 +1285,7 @@ def test_coreweave_kubeconfig_points_at_the_api_server_and_holds_no_token(
 def test_coreweave_runs_no_gpu_operator_and_uses_cks_kueue(coreweave: Preview) -> None:
     releases = coreweave.of_type(RELEASE)
     assert [r for r in releases if r.plain_inputs["chart"] == "gpu-operator"] == []
-    (kueue,) = releases
+    (kueue,) = [r for r in releases if "kueue" in r.plain_inputs["chart"]]
     assert kueue.plain_inputs["chart"] == "cks-kueue"
     assert (
         kueue.plain_inputs["repositoryOpts"]["repo"]

@@ -409,12 +409,14 @@ def test_the_corrected_twin_previews_cleanly() -> None:
 
 
 @pytest.fixture(scope="module")
-def shipped(dev_preview: Preview, tmp_path_factory: pytest.TempPathFactory) -> list[Preview]:
+def shipped(
+    dev_preview: Preview, coreweave_preview: Preview, tmp_path_factory: pytest.TempPathFactory
+) -> list[Preview]:
     outputs = tmp_path_factory.mktemp("outputs") / "dev.json"
     outputs.write_text(json.dumps(dev_preview.as_stack_outputs()))
     return [
         dev_preview,
-        preview_stack(ROOT / "infra", "coreweave"),
+        coreweave_preview,
         preview_stack(ROOT / "infra", "dev-vision", stack_outputs_file=outputs),
     ]
 

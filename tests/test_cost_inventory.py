@@ -59,10 +59,9 @@ def test_the_dev_stack_is_counted_as_it_is_built(dev_preview: Preview) -> None:
     assert unclassified(dev_preview) == set()
 
 
-def test_the_coreweave_stack_is_counted_as_it_is_built() -> None:
-    preview = preview_stack(ROOT / "infra", "coreweave")
-    assert counted("coreweave") == previewed(preview)
-    assert unclassified(preview) == set()
+def test_the_coreweave_stack_is_counted_as_it_is_built(coreweave_preview: Preview) -> None:
+    assert counted("coreweave") == previewed(coreweave_preview)
+    assert unclassified(coreweave_preview) == set()
 
 
 def test_a_tenant_stack_is_counted_as_it_is_built(dev_preview: Preview, tmp_path: Path) -> None:

@@ -478,7 +478,7 @@ def test_the_cost_estimate_sizes_ingestion_from_targets_and_interval() -> None:
     # sampled every 30 s for a 730-hour month: 2,002 x 87,600 = 175.4 million samples.
     assert ingestion_estimate(spec) == (
         "about 175 million samples a month at 30 s (2,002 series: 2 GPUs at the pools' "
-        "largest, 2 GPU nodes, 1 EKS cluster(s), 2 gateway team-model grants)"
+        "largest, 2 GPU nodes, 1 cluster(s), 2 gateway team-model grants)"
     )
     assert spec.observability is not None
     faster = spec.model_copy(

@@ -28,7 +28,12 @@ DCGM_SERVICE = "nvidia-dcgm-exporter"
 """The GPU operator's exporter Service (port `gpu-metrics`, 9400), with pod and namespace
 attribution on (DCGM_EXPORTER_KUBERNETES=true in the operator's DaemonSet, confirmed in
 NVIDIA/gpu-operator v25.10.1 assets/state-dcgm-exporter)."""
-KUEUE_METRICS_SERVICE = "kueue-controller-manager-metrics-service"
+KUEUE_METRICS_SERVICE = ".+-controller-manager-metrics-service"
+"""Kueue's metrics Service, named after its release (`kueue-...` from the upstream chart; the
+cloud's own chart may name it differently)."""
+CLOUD_DCGM_POD = r"(nvidia-dcgm-exporter;[^;]*|[^;]*;(nvidia-)?dcgm-exporter);9400"
+"""A DCGM exporter pod the cloud runs (label `app` or `app.kubernetes.io/name`, port 9400: the
+GPU operator's and NVIDIA's own manifests): its Service is not documented."""
 GATEWAY_NAMESPACE = "plinth-gateway"
 GATEWAY_POD_NAME = "litellm"
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -42,9 +47,18 @@ SCRAPER_PRINCIPAL = "scraper.aps.amazonaws.com"
 REMOTE_WRITE_ACTIONS = ("aps:RemoteWrite",)
 
 
-def scrape_configuration(cluster_name: str, interval_seconds: int) -> str:
-    """The collector's Prometheus configuration: each job keeps one Service's endpoints (or the
-    gateway's pods) and labels its series with the cluster."""
+def scrape_configuration(
+    cluster_name: str,
+    interval_seconds: int,
+    *,
+    gpu_operator_managed_by_cloud: bool = False,
+    skip_kueue_certificate_check: bool = False,
+) -> dict[str, Any]:
+    """The Prometheus configuration of a cluster's collector: each job keeps one Service's
+    endpoints (or the gateway's or the DCGM exporter's pods) and labels its series with the
+    cluster. Where the cloud runs the GPU operator, its DCGM exporter is found by its pods'
+    labels. `skip_kueue_certificate_check` is for an in-cluster Prometheus, which checks
+    certificates by default: Kueue's metrics endpoint serves a self-signed one."""
 
     def job(name: str, keep: Sequence[str], regex: str, **settings: Any) -> dict[str, Any]:
         return {
@@ -59,7 +73,36 @@ def scrape_configuration(cluster_name: str, interval_seconds: int) -> str:
 
     endpoint = ["__meta_kubernetes_namespace", "__meta_kubernetes_service_name"]
     port = "__meta_kubernetes_endpoint_port_name"
-    config = {
+    # honor_labels: DCGM's own `namespace` and `pod` name the GPU's workload (the tenant), not
+    # the exporter's pod.
+    dcgm = (
+        job(
+            "dcgm-exporter",
+            [
+                "__meta_kubernetes_pod_label_app",
+                "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+                "__meta_kubernetes_pod_container_port_number",
+            ],
+            CLOUD_DCGM_POD,
+            role="pod",
+            honor_labels=True,
+        )
+        if gpu_operator_managed_by_cloud
+        else job(
+            "dcgm-exporter",
+            [*endpoint, port],
+            f"{GPU_OPERATOR_NAMESPACE};{DCGM_SERVICE};gpu-metrics",
+            honor_labels=True,
+        )
+    )
+    # Kueue's metrics need a caller allowed to GET /metrics: AMP's access entry for the managed
+    # collector grants it, the agent's chart its ClusterRole. No tls_config for the managed
+    # collector: AMP's list of the configuration it accepts leaves it out, and a refused
+    # configuration fails CreateScraper.
+    kueue_tls = (
+        {"tls_config": {"insecure_skip_verify": True}} if skip_kueue_certificate_check else {}
+    )
+    return {
         "global": {"scrape_interval": f"{interval_seconds}s"},
         "scrape_configs": [
             job(
@@ -67,23 +110,14 @@ def scrape_configuration(cluster_name: str, interval_seconds: int) -> str:
                 [*endpoint, port],
                 f"{KUBE_STATE_METRICS_NAMESPACE};{KUBE_STATE_METRICS_CHART};http",
             ),
-            # honor_labels: DCGM's own `namespace` and `pod` name the GPU's workload (the
-            # tenant), not the exporter's pod.
-            job(
-                "dcgm-exporter",
-                [*endpoint, port],
-                f"{GPU_OPERATOR_NAMESPACE};{DCGM_SERVICE};gpu-metrics",
-                honor_labels=True,
-            ),
-            # Kueue's metrics need a caller allowed to GET /metrics, which AMP's access entry
-            # for the collector grants. No tls_config: AMP's list of the configuration it
-            # accepts leaves it out, and a refused configuration fails CreateScraper.
+            dcgm,
             job(
                 "kueue",
                 endpoint,
                 f"{KUEUE_NAMESPACE};{KUEUE_METRICS_SERVICE}",
                 scheme="https",
                 authorization={"credentials_file": SERVICE_ACCOUNT_TOKEN},
+                **kueue_tls,
             ),
             job(
                 "llm-gateway",
@@ -98,7 +132,31 @@ def scrape_configuration(cluster_name: str, interval_seconds: int) -> str:
             ),
         ],
     }
-    return yaml.safe_dump(config, sort_keys=False)
+
+
+def kube_state_metrics(
+    name: str, provider: k8s.Provider, parent: pulumi.Resource
+) -> k8s.helm.v3.Release:
+    """kube-state-metrics (pinned chart) on the system nodes, never on GPU nodes, exporting
+    the nodes' `plinth.dev/gpu-pool` label so GPU use adds up per pool."""
+    return k8s.helm.v3.Release(
+        name,
+        name=KUBE_STATE_METRICS_CHART,
+        chart=KUBE_STATE_METRICS_CHART,
+        version=KUBE_STATE_METRICS_VERSION,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=KUBE_STATE_METRICS_REPOSITORY),
+        namespace=KUBE_STATE_METRICS_NAMESPACE,
+        create_namespace=False,
+        values={
+            "metricLabelsAllowlist": [f"nodes=[{POOL_LABEL}]"],
+            "tolerations": list(SYSTEM_TOLERATIONS),
+            "resources": {
+                "requests": {"cpu": "50m", "memory": "128Mi"},
+                "limits": {"memory": "256Mi"},
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
 
 
 @dataclass(frozen=True)
@@ -145,24 +203,7 @@ class ClusterMetrics(pulumi.ComponentResource):
     ) -> None:
         super().__init__("plinth:observability:ClusterMetrics", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        k8s.helm.v3.Release(
-            f"{name}-kube-state-metrics",
-            name=KUBE_STATE_METRICS_CHART,
-            chart=KUBE_STATE_METRICS_CHART,
-            version=KUBE_STATE_METRICS_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=KUBE_STATE_METRICS_REPOSITORY),
-            namespace=KUBE_STATE_METRICS_NAMESPACE,
-            create_namespace=False,
-            values={
-                "metricLabelsAllowlist": [f"nodes=[{POOL_LABEL}]"],
-                "tolerations": list(SYSTEM_TOLERATIONS),
-                "resources": {
-                    "requests": {"cpu": "50m", "memory": "128Mi"},
-                    "limits": {"memory": "256Mi"},
-                },
-            },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider),
-        )
+        kube_state_metrics(f"{name}-kube-state-metrics", args.kubernetes_provider, self)
         scope = args.scope
         collectors = scope.arn("aps", "scraper/*")
         source = aws.iam.Role(
@@ -234,7 +275,9 @@ class ClusterMetrics(pulumi.ComponentResource):
             },
             destination={"amp": {"workspace_arn": args.workspace_arn}},
             role_configuration={"source_role_arn": source.arn, "target_role_arn": target.arn},
-            scrape_configuration=scrape_configuration(args.cluster_name, args.interval_seconds),
+            scrape_configuration=yaml.safe_dump(
+                scrape_configuration(args.cluster_name, args.interval_seconds), sort_keys=False
+            ),
             tags=dict(args.tags),
             # Its first writes go through the roles: their policies first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[assumes, may_write]),

@@ -128,6 +128,10 @@ class MetricsWorkspace(pulumi.ComponentResource):
                 opts=child,
             )
         self.arn = self.workspace.arn
+        # The endpoint ends with a slash (`.../workspaces/ws-.../`).
+        self.remote_write_url = self.workspace.prometheus_endpoint.apply(
+            lambda endpoint: f"{endpoint.rstrip('/')}/api/v1/remote_write"
+        )
         self.register_outputs(
             {"arn": self.arn, "prometheusEndpoint": self.workspace.prometheus_endpoint}
         )

@@ -16,7 +16,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster.eks_compute import cluster_access
-from components.iam import Statement, pod_identity_trust_statement, policy_document
+from components.iam import (
+    WEB_IDENTITY_AUDIENCE,
+    Statement,
+    pod_identity_trust_statement,
+    policy_document,
+    web_identity_trust_statement,
+)
 from components.names import bounded_name
 from components.scope import AwsScope
 from components.tenant.contract import (
@@ -46,9 +52,6 @@ AmazonEKSViewPolicy, which (unlike AmazonEKSAdminViewPolicy) cannot read Secrets
 AUDITOR_MANAGED_POLICIES = ("SecurityAudit", "job-function/ViewOnlyAccess")
 AUDITOR_ACCESS_POLICY = "AmazonEKSViewPolicy"
 """Cluster-wide, but still without Secrets: an auditor reads configuration, never credentials."""
-
-WEB_IDENTITY_AUDIENCE = "sts.amazonaws.com"
-"""The audience a CoreWeave pod's projected service-account token must carry for STS."""
 
 
 def _sso_role_arn_pattern(scope: AwsScope, permission_set: str) -> pulumi.Output[str]:
@@ -333,31 +336,19 @@ class TenantIdentity(pulumi.ComponentResource):
                     service_account=WORKLOAD_SERVICE_ACCOUNT,
                 )
             )
-        subject = f"system:serviceaccount:{args.namespace}:{WORKLOAD_SERVICE_ACCOUNT}"
         for cluster in args.clusters:
             if cluster.oidc_provider_arn is None:
                 continue
             statements.append(
-                {
-                    "Sid": f"AssumedByWorkloadServiceAccountOn{_sid(cluster.key)}",
-                    "Effect": "Allow",
-                    "Principal": {"Federated": cluster.oidc_provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": pulumi.Output.from_input(cluster.oidc_issuer_url).apply(
-                            lambda url: _web_identity_claims(url, subject)
-                        )
-                    },
-                }
+                web_identity_trust_statement(
+                    f"AssumedByWorkloadServiceAccountOn{_sid(cluster.key)}",
+                    cluster.oidc_provider_arn,
+                    cluster.oidc_issuer_url,
+                    namespace=args.namespace,
+                    service_account=WORKLOAD_SERVICE_ACCOUNT,
+                )
             )
         return statements
-
-
-def _web_identity_claims(issuer_url: str, subject: str) -> dict[str, str]:
-    """The `sub` and `aud` conditions on tokens of an OIDC issuer (keys are the issuer URL
-    without its scheme)."""
-    issuer = issuer_url.removeprefix("https://")
-    return {f"{issuer}:sub": subject, f"{issuer}:aud": WEB_IDENTITY_AUDIENCE}
 
 
 def _slug(text: str) -> str:
