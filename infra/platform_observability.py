@@ -1,6 +1,8 @@
 """The observability layer: the stack's Prometheus workspace, its rules and alerts, a managed
 collector per EKS cluster and a Prometheus agent per CoreWeave cluster."""
 
+from datetime import UTC, datetime
+
 import pulumi
 import pulumi_kubernetes as k8s
 from platform_clusters import ClustersLayer
@@ -14,6 +16,11 @@ from components.network import Network
 from components.observability.agent import ClusterMetricsAgent, ClusterMetricsAgentArgs
 from components.observability.collection import ClusterMetrics, ClusterMetricsArgs
 from components.observability.dashboards import dashboard_config_maps
+from components.observability.grafana import (
+    ManagedGrafana,
+    ManagedGrafanaArgs,
+    token_generation,
+)
 from components.observability.metrics import MetricsWorkspace, MetricsWorkspaceArgs
 from components.observability.trace_config import NAMESPACE as OBSERVABILITY_NAMESPACE
 from components.observability.traces import TraceStore
@@ -82,7 +89,27 @@ def observability_layer(
                 base.on_aws, pulumi.ResourceOptions(depends_on=cluster.outputs.ready)
             ),
         )
-    _dashboards(spec, base, clusters, traces)
+    if wanted.grafana is not None and spec.identity_center is not None:
+        grafana = ManagedGrafana(
+            f"{base.prefix}-grafana",
+            ManagedGrafanaArgs(
+                scope=base.scope,
+                name_prefix=base.prefix,
+                region=spec.aws.region,
+                prometheus_workspace_arn=workspace.arn,
+                prometheus_endpoint=workspace.workspace.prometheus_endpoint,
+                prometheus_key_arn=base.platform_key.arn,
+                identity_store_id=spec.identity_center.identity_store_id,
+                admin_groups=wanted.grafana.admin_groups,
+                viewer_groups=wanted.grafana.viewer_groups,
+                token_generation=token_generation(datetime.now(UTC).date()),
+                tags=spec.common_tags(),
+            ),
+            base.on_aws,
+        )
+        origins.record(grafana, stack_entry("observability", "plinth:observability.grafana"))
+    else:
+        _dashboards(spec, base, clusters, traces)
     return workspace
 
 

@@ -384,13 +384,24 @@ def _left_out(counts: Counter[str], spec: PlinthSpec) -> list[NotEstimated]:
             kind.label,
             counts[kind.key],
             kind.billing.value,
-            f"{kind.detail}; {ingestion_estimate(spec)}"
-            if kind.key == "prometheus-workspace"
-            else kind.detail,
+            _detail(kind.key, kind.detail, spec),
         )
         for kind in KINDS
         if kind.billing is not Billing.PRICED and counts[kind.key]
     ]
+
+
+def _detail(key: str, detail: str, spec: PlinthSpec) -> str:
+    """A left-out kind's detail, with what the spec tells of its usage."""
+    wanted = spec.observability
+    if key == "prometheus-workspace":
+        return f"{detail}; {ingestion_estimate(spec)}"
+    if key == "grafana-workspace" and wanted is not None and wanted.grafana is not None:
+        groups = [f"{g} (admin)" for g in wanted.grafana.admin_groups] + [
+            f"{g} (viewer)" for g in wanted.grafana.viewer_groups
+        ]
+        return f"{detail}; seats for the members of {', '.join(groups)}"
+    return detail
 
 
 # Series each scrape target keeps, for the ingestion estimate. DCGM: the exporter's default

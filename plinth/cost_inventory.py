@@ -228,6 +228,13 @@ KINDS: tuple[Kind, ...] = (
         "collector hours and samples collected",
     ),
     _kind(
+        "grafana-workspace",
+        "Managed Grafana workspaces",
+        U,
+        "aws:grafana/workspace:Workspace",
+        "a seat a month for each person who signs in (admins' seats cost more than viewers')",
+    ),
+    _kind(
         "coreweave-cluster",
         "CoreWeave clusters",
         N,
@@ -274,6 +281,11 @@ FREE_TYPES = frozenset(
         "aws:amp/workspaceConfiguration:WorkspaceConfiguration",
         "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
         "aws:amp/alertManagerDefinition:AlertManagerDefinition",
+        "aws:grafana/roleAssociation:RoleAssociation",
+        "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount",
+        "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken",
+        "grafana:oss/dataSource:DataSource", "grafana:oss/folder:Folder",
+        "grafana:oss/dashboard:Dashboard",
     }
 )  # fmt: skip
 """Resource types with no charge of their own: the traffic, logs or deliveries they configure
@@ -329,6 +341,8 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
         counts["prometheus-workspace"] += 1
         counts["prometheus-collector"] += sum(1 for c in spec.clusters if c.cloud == "aws")
         counts["log-group"] += 1  # the workspace's rule and alert manager logs
+        if spec.observability.grafana is not None and spec.identity_center is not None:
+            counts["grafana-workspace"] += 1
 
 
 def interface_endpoints(spec: PlinthSpec) -> tuple[str, ...]:

@@ -266,6 +266,24 @@ def test_kms_alias_helm_release_and_reserved_tags() -> None:
     assert "reserved for AWS" in texts(tagged)[0]
 
 
+def test_grafana_uids_and_dashboard_json() -> None:
+    board = {"uid": "plinth-gpu", "title": "GPU"}
+    assert texts(record("grafana:oss/dashboard:Dashboard", {"configJson": json.dumps(board)})) == []
+    long_uid = json.dumps({**board, "uid": "x" * 41})
+    assert (
+        "is not a Grafana UID"
+        in texts(record("grafana:oss/dashboard:Dashboard", {"configJson": long_uid}))[0]
+    )
+    untitled = json.dumps({"uid": "plinth-gpu"})
+    assert (
+        "a JSON object with a title"
+        in texts(record("grafana:oss/dashboard:Dashboard", {"configJson": untitled}))[0]
+    )
+    assert "is not JSON" in texts(record("grafana:oss/dashboard:Dashboard", {"configJson": "{"}))[0]
+    folder = record("grafana:oss/folder:Folder", {"title": "Plinth", "uid": "plinth/main"})
+    assert "uid 'plinth/main' is not a Grafana UID" in texts(folder)[0]
+
+
 # --- Kubernetes ------------------------------------------------------------------------------
 
 

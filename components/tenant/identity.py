@@ -300,22 +300,13 @@ class TenantIdentity(pulumi.ComponentResource):
             opts=child,
         )
         for group in groups:
-            found = aws.identitystore.get_group_output(
-                identity_store_id=center.identity_store_id,
-                alternate_identifier=aws.identitystore.GetGroupAlternateIdentifierArgs(
-                    unique_attribute=aws.identitystore.GetGroupAlternateIdentifierUniqueAttributeArgs(
-                        attribute_path="DisplayName", attribute_value=group
-                    )
-                ),
-                opts=pulumi.InvokeOutputOptions(parent=self),
-            )
             # Assigning provisions the permission set to the account: after its policy exists.
             aws.ssoadmin.AccountAssignment(
                 f"{name}-{_slug(group)}",
                 instance_arn=center.instance_arn,
                 permission_set_arn=permission_set.arn,
                 principal_type="GROUP",
-                principal_id=found.group_id,
+                principal_id=group_id(center.identity_store_id, group, self),
                 target_type="AWS_ACCOUNT",
                 target_id=args.scope.account_id,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[inline]),
@@ -349,6 +340,23 @@ class TenantIdentity(pulumi.ComponentResource):
                 )
             )
         return statements
+
+
+def group_id(
+    identity_store_id: pulumi.Input[str], display_name: str, parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """The ID of the Identity Center group with this display name (looked up at deployment:
+    the group must exist)."""
+    found = aws.identitystore.get_group_output(
+        identity_store_id=identity_store_id,
+        alternate_identifier=aws.identitystore.GetGroupAlternateIdentifierArgs(
+            unique_attribute=aws.identitystore.GetGroupAlternateIdentifierUniqueAttributeArgs(
+                attribute_path="DisplayName", attribute_value=display_name
+            )
+        ),
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    )
+    return found.group_id
 
 
 def _slug(text: str) -> str:

@@ -423,6 +423,27 @@ def _prometheus_workspace(resource: MockedResource) -> Computed:
     }
 
 
+def _grafana_workspace(resource: MockedResource) -> Computed:
+    workspace_id = f"g-{resource.digest(10)}"
+    return workspace_id, {
+        "arn": resource.arn("grafana", f"/workspaces/{workspace_id}"),
+        "endpoint": f"{workspace_id}.grafana-workspace.{resource.region}.amazonaws.com",
+    }
+
+
+def _grafana_service_account(resource: MockedResource) -> Computed:
+    account_id = str(int(resource.digest(4), 16) % 1000 + 2)
+    workspace = str(resource.inputs.get("workspaceId", ""))
+    return f"{workspace},{account_id}", {"serviceAccountId": account_id}
+
+
+def _grafana_token(resource: MockedResource) -> Computed:
+    token_id = str(int(resource.digest(4), 16) % 1000 + 1)
+    # A stand-in the preview never shows: the provider marks `key` secret.
+    key = f"glsa_{resource.digest(32, 'key')}_{resource.digest(8, 'crc')}"
+    return token_id, {"serviceAccountTokenId": token_id, "key": key}
+
+
 def _prometheus_scraper(resource: MockedResource) -> Computed:
     scraper_id = f"s-{resource.uuid()}"
     return scraper_id, {
@@ -484,6 +505,9 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:amp/workspace:Workspace": _prometheus_workspace,
     "aws:amp/scraper:Scraper": _prometheus_scraper,
+    "aws:grafana/workspace:Workspace": _grafana_workspace,
+    "aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount": _grafana_service_account,
+    "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken": _grafana_token,
     "aws:sns/topic:Topic": _sns_topic,
     "random:index/randomPassword:RandomPassword": _random_password,
 }

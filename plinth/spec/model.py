@@ -372,15 +372,26 @@ class PlinthSpec(SpecModel):
         return problems
 
     def _observability_problems(self) -> list[Problem]:
-        if self.observability is None or self.observability.traces is None or self.gateway:
-            return []
-        return [
-            Problem(
-                "plinth:observability.traces",
-                "the trace store runs on the gateway's cluster and database, and keeps the "
-                "gateway's traces: set plinth:gateway, or remove traces",
+        wanted = self.observability
+        problems: list[Problem] = []
+        if wanted is not None and wanted.traces is not None and not self.gateway:
+            problems.append(
+                Problem(
+                    "plinth:observability.traces",
+                    "the trace store runs on the gateway's cluster and database, and keeps the "
+                    "gateway's traces: set plinth:gateway, or remove traces",
+                )
             )
-        ]
+        if wanted is not None and wanted.grafana is not None and self.identity_center is None:
+            problems.append(
+                Problem(
+                    "plinth:observability.grafana",
+                    "Amazon Managed Grafana signs people in through IAM Identity Center: set "
+                    "plinth:identityCenter, or remove grafana (the dashboards are then "
+                    "ConfigMaps for a Grafana on the cluster)",
+                )
+            )
+        return problems
 
     def _gateway_problems(self) -> list[Problem]:
         if self.gateway is None:

@@ -3,10 +3,11 @@ they page, and the thresholds behind each alert (components/observability/alerts
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from components.observability.alerts import AlertThresholds
-from plinth.spec.base import SpecModel
+from plinth.spec.base import SpecModel, without_duplicates
+from plinth.spec.tenants import SsoGroup
 
 
 class AlertsSpec(SpecModel):
@@ -36,6 +37,23 @@ class TracesSpec(SpecModel):
     """Days Phoenix keeps traces (its default retention policy)."""
 
 
+class GrafanaSpec(SpecModel):
+    """An Amazon Managed Grafana workspace, signed in to through IAM Identity Center (needs
+    `plinth:identityCenter`), reading the stack's Prometheus workspace, with the platform's
+    dashboards provisioned into it. Without it the dashboards are ConfigMaps for a Grafana of
+    your own on the cluster."""
+
+    admin_groups: tuple[SsoGroup, ...] = Field(min_length=1)
+    """Identity Center groups (display names) that administer the workspace."""
+    viewer_groups: tuple[SsoGroup, ...] = ()
+    """Identity Center groups (display names) that may view the dashboards."""
+
+    @field_validator("admin_groups", "viewer_groups")
+    @classmethod
+    def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return without_duplicates(values)
+
+
 class ObservabilitySpec(SpecModel):
     """Amazon Managed Service for Prometheus for the stack: one workspace fed by a managed
     collector per EKS cluster, the platform's recording and alerting rules in it, and its alert
@@ -50,3 +68,5 @@ class ObservabilitySpec(SpecModel):
     alerts: AlertsSpec = AlertsSpec()
     traces: TracesSpec | None = None
     """The gateway's traces in a trace store of the platform's own (needs plinth:gateway)."""
+    grafana: GrafanaSpec | None = None
+    """Amazon Managed Grafana for the dashboards (needs plinth:identityCenter)."""

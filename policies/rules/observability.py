@@ -1,6 +1,6 @@
-"""Observability: the metrics workspace under a customer key, a trace store that is private and
-signs its users in, prompts in traces only where the data classification allows, and alerts
-wherever GPU pools run."""
+"""Observability: the metrics and Grafana workspaces under a customer key, a trace store that is
+private and signs its users in, prompts in traces only where the data classification allows,
+and alerts wherever GPU pools run."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from policies.rules.gpu import gpu_node_groups, gpu_node_pools
 from policies.rules.kubernetes import SERVICE, WORKLOADS, pod_spec_of
 
 WORKSPACE = "aws:amp/workspace:Workspace"
+GRAFANA_WORKSPACE = "aws:grafana/workspace:Workspace"
 RULE_GROUPS = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"
 ALERT_MANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
@@ -52,6 +53,32 @@ OPT_OUT = "allow_client_message_redaction_opt_out"
 )
 def workspace_customer_key(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     if not dig(args.props, "kmsKeyArn"):
+        report("the workspace is encrypted with an AWS owned key, not a customer key")
+
+
+@resource_rule(
+    id="grafana-workspace-least-privilege",
+    area="observability",
+    description="Amazon Managed Grafana workspaces keep their data under a customer-managed KMS "
+    "key and read through a role the platform writes: with service-managed permissions Grafana "
+    "attaches AWS's broad managed policies (every workspace of a data source type in the "
+    "account, or the organization).",
+    severity="medium",
+    remediation="Set permission_type CUSTOMER_MANAGED with a role_arn granting what the "
+    "dashboards query, and kms_key_id a customer-managed key (plinth:observability.grafana "
+    "does both).",
+    controls={
+        "hipaa": ["164.312(a)(1)", "164.312(a)(2)(iv)"],
+        "gdpr": ["Art. 32"],
+        "soc2": ["CC6.1", "CC6.3"],
+        "nist-800-53": ["AC-6", "SC-28"],
+    },
+    types=(GRAFANA_WORKSPACE,),
+)
+def grafana_least_privilege(args: ResourceValidationArgs, report: Report, _: Config) -> None:
+    if dig(args.props, "permissionType") != "CUSTOMER_MANAGED":
+        report("Grafana manages the workspace's permissions itself (AWS managed policies)")
+    if not dig(args.props, "kmsKeyId"):
         report("the workspace is encrypted with an AWS owned key, not a customer key")
 
 

@@ -21,6 +21,9 @@ RULE_GROUPS = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"
 ALERT_MANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
 
 KEYED = "metrics-workspace-customer-key"
+GRAFANA = "grafana-workspace-least-privilege"
+GRAFANA_WORKSPACE = "aws:grafana/workspace:Workspace"
+HARDENED_GRAFANA = {"permissionType": "CUSTOMER_MANAGED", "kmsKeyId": KEY}
 PRIVATE = "trace-store-private-and-authenticated"
 PROMPTS = "traces-prompts-only-where-allowed"
 ALERTING = "gpu-pools-alerting"
@@ -78,6 +81,23 @@ def rules(**changes: Any):  # type: ignore[no-untyped-def]
 CASES = [
     complies(KEYED, "the platform key", res(WORKSPACE, "metrics", {"kmsKeyArn": KEY})),
     violates(KEYED, "AWS owned key", res(WORKSPACE, "metrics", {}), expect="AWS owned key"),
+    complies(
+        GRAFANA, "own role and platform key", res(GRAFANA_WORKSPACE, "grafana", HARDENED_GRAFANA)
+    ),
+    violates(
+        GRAFANA,
+        "service-managed permissions",
+        res(
+            GRAFANA_WORKSPACE, "grafana", {**HARDENED_GRAFANA, "permissionType": "SERVICE_MANAGED"}
+        ),
+        expect="AWS managed policies",
+    ),
+    violates(
+        GRAFANA,
+        "AWS owned key",
+        res(GRAFANA_WORKSPACE, "grafana", {"permissionType": "CUSTOMER_MANAGED"}),
+        expect="AWS owned key",
+    ),
     complies(
         PRIVATE, "authentication on", phoenix([{"name": "PHOENIX_ENABLE_AUTH", "value": "true"}])
     ),

@@ -4,6 +4,7 @@ documents it. One rule = one small function registered for the resource types it
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -169,6 +170,40 @@ def notes(records: Sequence[ResourceRecord]) -> list[str]:
                 f"({_IAM_QUOTAS})"
             )
     return found
+
+
+# --- Grafana ---------------------------------------------------------------------------
+
+_GRAFANA_UID = re.compile(r"[a-zA-Z0-9_-]{1,40}")
+_GRAFANA_SOURCE = (
+    "Grafana's UID rule (pkg/util/shortid_generator.go: MaxUIDLength 40, letters, digits, "
+    "'-' and '_') and dashboard API (a JSON object with a title)"
+)
+
+
+@rule(
+    "grafana:oss/dataSource:DataSource",
+    "grafana:oss/folder:Folder",
+    "grafana:oss/dashboard:Dashboard",
+    source=_GRAFANA_SOURCE,
+)
+def _grafana_object(record: ResourceRecord) -> Iterator[Problem]:
+    where, uid = "uid", _known_text(record.inputs.get("uid"))
+    if record.type == "grafana:oss/dashboard:Dashboard":
+        text = _known_text(record.inputs.get("configJson"))
+        if text is None:
+            return
+        try:
+            board = json.loads(text)
+        except ValueError as error:
+            yield "configJson", text[:40], f"is not JSON ({error})"
+            return
+        if not isinstance(board, dict) or not isinstance(board.get("title"), str):
+            yield "configJson", text[:40], "is not a dashboard: a JSON object with a title"
+            return
+        where, uid = "configJson.uid", board.get("uid")
+    if isinstance(uid, str) and not _GRAFANA_UID.fullmatch(uid):
+        yield where, uid, "is not a Grafana UID (1 to 40 letters, digits, '-' and '_')"
 
 
 # --- KMS and EC2 names -----------------------------------------------------------------
