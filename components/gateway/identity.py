@@ -161,33 +161,34 @@ class PodRole(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class ServiceIdentities:
     """Where a platform service's pods get their AWS identities: its cluster and namespace,
-    and how its roles are named and tagged."""
+    how its roles are named and tagged, and the component (`parent`) and resource options
+    (`in_namespace`) its service accounts are made with."""
 
     scope: AwsScope
     name_prefix: str
     cluster_name: pulumi.Input[str]
     namespace: str
     tags: Mapping[str, str]
+    parent: pulumi.Resource
+    in_namespace: pulumi.ResourceOptions
 
     def role(
         self,
-        parent: pulumi.Resource,
         resource_name: str,
         *,
         role: str,
         service_account: str,
         description: str,
         statements: Sequence[Statement],
-        in_namespace: pulumi.ResourceOptions,
     ) -> PodRole:
-        """The service account `service_account` (its pods mount no API token: they reach AWS
-        through Pod Identity, which needs none, not the API server) and the PodRole
-        `<prefix>-<role>` it assumes."""
+        """The service account `service_account` (its pods mount no API token unless their
+        spec asks: they reach AWS through Pod Identity, which needs none, not the API server)
+        and the PodRole `<prefix>-<role>` it assumes."""
         k8s.core.v1.ServiceAccount(
             f"{resource_name}-sa",
             metadata={"name": service_account, "namespace": self.namespace},
             automount_service_account_token=False,
-            opts=in_namespace,
+            opts=self.in_namespace,
         )
         return PodRole(
             resource_name,
@@ -201,5 +202,5 @@ class ServiceIdentities:
                 statements=statements,
                 tags=self.tags,
             ),
-            pulumi.ResourceOptions(parent=parent),
+            pulumi.ResourceOptions(parent=self.parent),
         )

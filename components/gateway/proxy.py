@@ -139,6 +139,15 @@ class LlmGateway(pulumi.ComponentResource):
         self._in_namespace = pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[namespace])
         )
+        self._identities = ServiceIdentities(
+            args.scope,
+            args.name_prefix,
+            args.cluster_name,
+            NAMESPACE,
+            args.tags,
+            parent=self,
+            in_namespace=self._in_namespace,
+        )
         gateway_role = self._gateway_role()
         bootstrap_role = self._bootstrap_role()
         keys = self._secret_provider_class(
@@ -184,34 +193,24 @@ class LlmGateway(pulumi.ComponentResource):
             statements += request_log_statements(
                 args.scope, store.bucket_name, REQUEST_LOG_PREFIX, store.key_arn, store.region
             )
-        return self._pod_role("gateway", SERVICE_ACCOUNT, "LLM gateway (LiteLLM proxy)", statements)
+        return self._identities.role(
+            f"{self._name}-gateway",
+            role="gateway",
+            service_account=SERVICE_ACCOUNT,
+            description="LLM gateway (LiteLLM proxy)",
+            statements=statements,
+        )
 
     def _bootstrap_role(self) -> PodRole:
         args = self._args
-        return self._pod_role(
-            "gateway-db-bootstrap",
-            BOOTSTRAP_SERVICE_ACCOUNT,
-            "LLM gateway database bootstrap (reads the database master secret)",
-            secret_read_statements(
+        return self._identities.role(
+            f"{self._name}-gateway-db-bootstrap",
+            role="gateway-db-bootstrap",
+            service_account=BOOTSTRAP_SERVICE_ACCOUNT,
+            description="LLM gateway database bootstrap (reads the database master secret)",
+            statements=secret_read_statements(
                 args.scope, [args.database_master_secret_arn], args.secrets_key_arn
             ),
-        )
-
-    def _pod_role(
-        self, role: str, service_account: str, description: str, statements: list[Statement]
-    ) -> PodRole:
-        args = self._args
-        identities = ServiceIdentities(
-            args.scope, args.name_prefix, args.cluster_name, NAMESPACE, args.tags
-        )
-        return identities.role(
-            self,
-            f"{self._name}-{role}",
-            role=role,
-            service_account=service_account,
-            description=description,
-            statements=statements,
-            in_namespace=self._in_namespace,
         )
 
     # --- secrets --------------------------------------------------------------------------

@@ -147,6 +147,15 @@ class TraceStore(pulumi.ComponentResource):
         self._in_namespace = pulumi.ResourceOptions.merge(
             on_cluster, pulumi.ResourceOptions(depends_on=[namespace, *args.ready])
         )
+        self._identities = ServiceIdentities(
+            args.scope,
+            args.name_prefix,
+            args.cluster_name,
+            NAMESPACE,
+            args.tags,
+            parent=self,
+            in_namespace=self._in_namespace,
+        )
         place = SecretPlace(args.name_prefix, "traces", args.key_arn, args.tags)
         secrets = {
             item: generated_secret(
@@ -221,18 +230,13 @@ class TraceStore(pulumi.ComponentResource):
         self.register_outputs({"endpoint": self.endpoint})
 
     def _role(self, account: str, description: str, statements: list[Any]) -> PodRole:
-        args = self._args
-        identities = ServiceIdentities(
-            args.scope, args.name_prefix, args.cluster_name, NAMESPACE, args.tags
-        )
-        return identities.role(
-            self,
+        """The role `<prefix>-<account>` of the service account of the same name."""
+        return self._identities.role(
             f"{self._name}-{account}",
             role=account,
             service_account=account,
             description=description,
             statements=statements,
-            in_namespace=self._in_namespace,
         )
 
     def _provider_class(
