@@ -282,7 +282,10 @@ def _trace_store(
             key_arn=base.platform_key.arn,
             retention_days=wanted.retention_days,
             gateway_namespace=NAMESPACE,
-            api_server_cidr=spec.network.cidr,
+            api_server_cidrs=[
+                spec.network.cidr,
+                *([service] if (service := cluster.outputs.service_cidr) is not None else []),
+            ],
             allowed_tenants=[
                 t.name for t in spec.tenants if t.gateway is not None and t.gateway.log_messages
             ],

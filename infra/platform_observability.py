@@ -84,10 +84,9 @@ def observability_layer(
                 interval_seconds=wanted.scrape_interval_seconds,
                 kubernetes_provider=cluster.outputs.kubernetes_provider,
                 tags=spec.common_tags(),
+                ready=cluster.outputs.ready,
             ),
-            pulumi.ResourceOptions.merge(
-                base.on_aws, pulumi.ResourceOptions(depends_on=cluster.outputs.ready)
-            ),
+            base.on_aws,
         )
     if wanted.grafana is not None and spec.identity_center is not None:
         grafana = ManagedGrafana(

@@ -76,7 +76,8 @@ def test_the_dashboards_reach_grafana_through_its_api_reading_the_workspace_with
     coreweave_preview: Preview,
 ) -> None:
     source = one(coreweave_preview, "grafana:oss/dataSource:DataSource").plain_inputs
-    assert source["type"] == "prometheus"
+    # From Amazon Managed Grafana 12 only this plugin signs with SigV4, not the core one.
+    assert source["type"] == "grafana-amazonprometheus-datasource"
     assert source["isDefault"] is True
     assert source["url"].startswith("https://aps-workspaces.us-east-1.amazonaws.com/workspaces/")
     assert not source["url"].endswith("/")
@@ -86,11 +87,19 @@ def test_the_dashboards_reach_grafana_through_its_api_reading_the_workspace_with
         "sigV4AuthType": "ec2_iam_role",
         "sigV4Region": "us-east-1",
     }
-    provided = sorted(
-        json.loads(d.plain_inputs["configJson"])["uid"]
+    provided = {
+        json.loads(d.plain_inputs["configJson"])["uid"]: json.loads(d.plain_inputs["configJson"])
         for d in of_type(coreweave_preview, "grafana:oss/dashboard:Dashboard")
-    )
-    assert provided == sorted(board["uid"] for board in dashboards().values())
+    }
+    expected = dashboards("grafana-amazonprometheus-datasource")
+    assert provided == {board["uid"]: board for board in expected.values()}
+    # Every panel picks among data sources of that plugin, not the core one.
+    for board in provided.values():
+        (picker,) = board["templating"]["list"]
+        assert picker["query"] == "grafana-amazonprometheus-datasource"
+        assert {p["datasource"]["type"] for p in board["panels"]} == {
+            "grafana-amazonprometheus-datasource"
+        }
     folder = one(coreweave_preview, "grafana:oss/folder:Folder").plain_inputs
     assert folder["uid"] == "plinth"
     for dashboard in of_type(coreweave_preview, "grafana:oss/dashboard:Dashboard"):

@@ -14,11 +14,11 @@ import pytest
 import yaml
 from support import ROLE_POLICY, iam_findings, named, of_type, one
 
-from components.observability.agent import CHART_DEFAULT_JOBS, agent_values
 from components.observability.collection import CLOUD_DCGM_POD, scrape_configuration
 from plinth.engine import Preview
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 ROLE = "aws:iam/role:Role"
 WORKSPACE = "aws:amp/workspace:Workspace"
 
@@ -58,26 +58,6 @@ def _promtool_check(config: dict[str, Any], folder: Path, *, agent: bool) -> str
     return done.stdout
 
 
-def _chart_rendered_config(values: dict[str, Any]) -> dict[str, Any]:
-    """prometheus.yml as the chart's templates/cm.yaml builds it from these values: `global`,
-    `remote_write` from server.remoteWrite, the enabled `scrapeConfigs` entries, then
-    serverFiles' own keys (a null one is dropped, as Helm drops null values)."""
-    server = values["server"]
-    own = {k: v for k, v in values["serverFiles"]["prometheus.yml"].items() if v is not None}
-    enabled = [
-        {"job_name": name, **job}
-        for name, job in values["scrapeConfigs"].items()
-        if job.get("enabled", True)
-    ]
-    scrape = enabled + own.pop("scrape_configs", [])
-    return {
-        "global": server["global"],
-        "remote_write": server["remoteWrite"],
-        "scrape_configs": scrape,
-        **own,
-    }
-
-
 def test_the_managed_collectors_configuration_is_valid_prometheus(tmp_path: Path) -> None:
     config = scrape_configuration("gpu", 30)
     assert "is valid" in _promtool_check(config, tmp_path, agent=False)
@@ -91,35 +71,43 @@ def test_the_managed_collectors_configuration_is_valid_prometheus(tmp_path: Path
     assert "tls_config" not in json.dumps(config)
 
 
-def test_the_agents_configuration_is_valid_for_prometheus_in_agent_mode(tmp_path: Path) -> None:
-    values = agent_values(
-        "train",
-        60,
-        role_arn="arn:aws:iam::123456789012:role/agent",
-        remote_write_url="https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
-        region="us-east-1",
-    )
-    config = _chart_rendered_config(values)
+def _agent_config(preview: Preview) -> dict[str, Any]:
+    """The agent's prometheus.yml as the coreweave stack's ConfigMap holds it."""
+    config_map = named(preview, CONFIG_MAP, "plinth-cw-train-metrics-agent-config")
+    assert config_map.plain_inputs["metadata"] == {
+        "name": "prometheus-agent-config",  # <release>-<configMapOverrideName>
+        "namespace": "plinth-metrics",
+    }
+    loaded: dict[str, Any] = yaml.safe_load(config_map.plain_inputs["data"]["prometheus.yml"])
+    return loaded
+
+
+def test_the_agents_configuration_is_valid_for_prometheus_in_agent_mode(
+    coreweave_preview: Preview, tmp_path: Path
+) -> None:
+    config = _agent_config(coreweave_preview)
     _promtool_check(config, tmp_path, agent=True)
-    # Only the platform's jobs: every default job of the chart is off.
-    assert set(values["scrapeConfigs"]) == set(CHART_DEFAULT_JOBS)
     assert [job["job_name"] for job in config["scrape_configs"]] == [
         "kube-state-metrics",
         "dcgm-exporter",
         "kueue",
         "llm-gateway",
     ]
-    assert "rule_files" not in config  # agent mode refuses them
+    assert set(config) == {"global", "scrape_configs", "remote_write"}
+    values = named(
+        coreweave_preview, RELEASE, "plinth-cw-train-metrics-agent-prometheus"
+    ).plain_inputs["values"]
+    # The chart mounts this ConfigMap and renders no configuration of its own.
+    assert values["server"]["configMapOverrideName"] == "config"
     assert values["alertmanager"] == {"enabled": False}
 
 
-def test_promtool_refuses_what_agent_mode_refuses(tmp_path: Path) -> None:
-    """The check above can fail: the chart's default rule files break an agent."""
-    values = agent_values(
-        "train", 60, role_arn="arn:r", remote_write_url="https://example.invalid/w", region="x"
-    )
-    values["serverFiles"]["prometheus.yml"]["rule_files"] = ["/etc/config/alerting_rules.yml"]
-    done = _promtool(_chart_rendered_config(values), tmp_path, agent=True)
+def test_promtool_refuses_what_agent_mode_refuses(
+    coreweave_preview: Preview, tmp_path: Path
+) -> None:
+    """The check above can fail: the chart's default rule files would break an agent."""
+    config = {**_agent_config(coreweave_preview), "rule_files": ["/etc/config/alerts.yml"]}
+    done = _promtool(config, tmp_path, agent=True)
     assert done.returncode != 0
     assert "agent" in (done.stdout + done.stderr).lower()
 
@@ -176,7 +164,7 @@ def test_a_coreweave_cluster_writes_through_an_agent_with_web_identity(
     ).plain_inputs["values"]
     server = values["server"]
     assert server["defaultFlagsOverride"][0] == "--agent"
-    (remote_write,) = server["remoteWrite"]
+    (remote_write,) = _agent_config(coreweave_preview)["remote_write"]
     assert re.fullmatch(
         r"https://aps-workspaces\.us-east-1\.amazonaws\.com/workspaces/ws-[0-9a-f-]{36}"
         r"/api/v1/remote_write",

@@ -361,18 +361,21 @@ def test_the_gateway_sends_its_traces_to_the_collector_which_redacts_unallowed_t
     pipeline = config["service"]["pipelines"]["traces"]
     assert pipeline["processors"] == [
         "memory_limiter",
+        "transform/strip",
         "k8sattributes",
         "transform/tenant",
         "transform/redact",
         "batch",
     ]
-    (statements,) = config["processors"]["transform/redact"]["trace_statements"]
+    spans, events = config["processors"]["transform/redact"]["trace_statements"]
+    assert (spans["context"], events["context"]) == ("span", "spanevent")
     allowed = sorted(
         name
         for name, tenant in dev_tenants().items()
         if tenant.get("gateway", {}).get("logMessages")
     )
-    assert statements["statements"] == redaction_statements(allowed, "plinth-gateway")
+    assert spans["statements"] == redaction_statements(allowed, "plinth-gateway")
+    assert events["statements"] == redaction_statements(allowed, "plinth-gateway", on_events=True)
 
 
 def test_the_collector_names_the_sender_from_its_pod_not_from_its_claims(
@@ -382,6 +385,17 @@ def test_the_collector_names_the_sender_from_its_pod_not_from_its_claims(
         dev_preview, "kubernetes:core/v1:ConfigMap", "plinth-dev-traces-otel-collector"
     )
     config = yaml.safe_load(config_map.plain_inputs["data"]["config.yaml"])
+    # What a sender may not claim is dropped first: k8sattributes keeps what a sender set.
+    (strip,) = config["processors"]["transform/strip"]["trace_statements"]
+    assert strip == {
+        "context": "resource",
+        "statements": [
+            'delete_matching_keys(attributes, "^k8s\\\\.")',
+            'delete_key(attributes, "plinth.tenant")',
+        ],
+    }
+    pipeline = config["service"]["pipelines"]["traces"]["processors"]
+    assert pipeline.index("transform/strip") < pipeline.index("k8sattributes")
     lookup = config["processors"]["k8sattributes"]
     assert lookup["pod_association"] == [{"sources": [{"from": "connection"}]}]
     assert lookup["extract"]["metadata"] == ["k8s.namespace.name"]
@@ -416,6 +430,9 @@ def test_redaction_keeps_content_only_for_allowed_tenants_by_team_or_sending_nam
         'IsMatch(attributes["litellm.team_id"], "^(search)$")) '
         f'or IsMatch({namespace}, "^(search)$"))'
     )
+    # On span events the team is the span's attribute.
+    (on_event, *_) = redaction_statements(["search"], "plinth-gateway", on_events=True)
+    assert 'IsMatch(span.attributes["litellm.team_id"], "^(search)$")' in on_event
     # No tenant allowed: every span loses its content, with no condition at all.
     nobody = redaction_statements([], "plinth-gateway")
     assert all(" where " not in statement for statement in nobody)

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.cluster.software import SYSTEM_TOLERATIONS
 from components.gateway.bootstrap import RESTRICTED_CONTAINER
@@ -40,20 +41,11 @@ TOKEN_DIRECTORY = "/var/run/secrets/sts.amazonaws.com/serviceaccount"
 """Where the agent's projected token for STS is mounted (the path EKS's webhook uses)."""
 TOKEN_SECONDS = 86400
 """The projected token's lifetime; the kubelet renews it at 80% of that."""
-CHART_DEFAULT_JOBS = (
-    "prometheus",
-    "kubernetes-api-servers",
-    "kubernetes-nodes",
-    "kubernetes-nodes-cadvisor",
-    "kubernetes-service-endpoints",
-    "kubernetes-service-endpoints-slow",
-    "prometheus-pushgateway",
-    "kubernetes-services",
-    "kubernetes-pods",
-    "kubernetes-pods-slow",
-)
-"""The chart's own scrape jobs (values.yaml `scrapeConfigs`), all turned off: the agent
-scrapes what the platform's alerts and dashboards read, no more (AMP bills per sample)."""
+CONFIG_SUFFIX = "config"
+"""The agent's configuration is the ConfigMap `<release>-config`, which Plinth writes whole
+(the chart's `server.configMapOverrideName`): none of the chart's default scrape jobs (AMP
+bills per sample) or rule files (agent mode refuses them; a null value in Helm values cannot
+remove them, as Pulumi drops nulls before Helm sees them)."""
 SCRAPE_PORTS = (443, 6443, 8080, 8443, 9400)
 """The API server (service discovery), kube-state-metrics, Kueue and DCGM exporter ports."""
 
@@ -101,7 +93,9 @@ class ClusterMetricsAgent(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(
             parent=self, provider=args.kubernetes_provider, depends_on=args.ready
         )
-        kube_state_metrics(f"{name}-kube-state-metrics", args.kubernetes_provider, self)
+        kube_state_metrics(
+            f"{name}-kube-state-metrics", args.kubernetes_provider, self, after=args.ready
+        )
         self.role = aws.iam.Role(
             name,
             name=f"{args.name_prefix}-{args.cluster_name}-metrics-agent",
@@ -158,6 +152,27 @@ class ClusterMetricsAgent(pulumi.ComponentResource):
             },
             in_namespace,
         )
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata={
+                "name": f"{AGENT_SERVICE_ACCOUNT}-{CONFIG_SUFFIX}",
+                "namespace": AGENT_NAMESPACE,
+            },
+            data=pulumi.Output.from_input(args.remote_write_url).apply(
+                lambda url: {
+                    "prometheus.yml": yaml.safe_dump(
+                        agent_config(
+                            args.cluster_name,
+                            args.interval_seconds,
+                            remote_write_url=url,
+                            region=args.region,
+                        ),
+                        sort_keys=False,
+                    )
+                }
+            ),
+            opts=in_namespace,
+        )
         k8s.helm.v3.Release(
             f"{name}-prometheus",
             name=AGENT_SERVICE_ACCOUNT,
@@ -166,33 +181,36 @@ class ClusterMetricsAgent(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=PROMETHEUS_REPOSITORY),
             namespace=AGENT_NAMESPACE,
             create_namespace=False,
-            values=pulumi.Output.all(self.role.arn, args.remote_write_url).apply(
-                lambda resolved: agent_values(
-                    args.cluster_name,
-                    args.interval_seconds,
-                    role_arn=resolved[0],
-                    remote_write_url=resolved[1],
-                    region=args.region,
-                )
-            ),
-            # It writes as soon as it starts: its grant first.
+            values=self.role.arn.apply(lambda arn: agent_values(role_arn=arn, region=args.region)),
+            # It writes as soon as it starts: its configuration and grant first.
             opts=pulumi.ResourceOptions.merge(
-                in_namespace, pulumi.ResourceOptions(depends_on=[writes])
+                in_namespace, pulumi.ResourceOptions(depends_on=[writes, config])
             ),
         )
         self.register_outputs({"role": self.role.arn})
 
 
-def agent_values(
-    cluster_name: str, interval_seconds: int, *, role_arn: str, remote_write_url: str, region: str
+def agent_config(
+    cluster_name: str, interval_seconds: int, *, remote_write_url: str, region: str
 ) -> dict[str, Any]:
-    """The prometheus chart's values for an agent that writes to AMP with web identity."""
+    """The agent's whole prometheus.yml: the platform's scrape jobs (the cloud's own DCGM
+    exporter found by its pods), remote write to the workspace signed with SigV4. Nothing of
+    the chart's default configuration (its rule files would stop an agent)."""
     scrape = scrape_configuration(
         cluster_name,
         interval_seconds,
         gpu_operator_managed_by_cloud=True,
         skip_kueue_certificate_check=True,
     )
+    return {
+        **scrape,
+        "remote_write": [{"url": remote_write_url, "sigv4": {"region": region}}],
+    }
+
+
+def agent_values(*, role_arn: str, region: str) -> dict[str, Any]:
+    """The prometheus chart's values for an agent that reads its configuration from the
+    ConfigMap `<release>-config` and writes to AMP with web identity."""
     token_file = f"{TOKEN_DIRECTORY}/token"
     return {
         "alertmanager": {"enabled": False},
@@ -200,15 +218,12 @@ def agent_values(
         "prometheus-node-exporter": {"enabled": False},
         "prometheus-pushgateway": {"enabled": False},
         "serviceAccounts": {"server": {"create": True, "name": AGENT_SERVICE_ACCOUNT}},
-        "scrapeConfigs": {job: {"enabled": False} for job in CHART_DEFAULT_JOBS},
-        # Agent mode refuses rule files, alerting and remote read.
-        "serverFiles": {
-            "prometheus.yml": {"rule_files": None, "scrape_configs": scrape["scrape_configs"]}
-        },
         "configmapReload": {
             "prometheus": {"containerSecurityContext": _restricted_container()},
         },
         "server": {
+            # The chart then renders no configuration of its own and mounts ours.
+            "configMapOverrideName": CONFIG_SUFFIX,
             # The chart's default flags include TSDB retention, which agent mode refuses.
             "defaultFlagsOverride": [
                 "--agent",
@@ -216,14 +231,11 @@ def agent_values(
                 "--storage.agent.path=/data",
                 "--web.enable-lifecycle",
             ],
-            "global": scrape["global"],
-            "remoteWrite": [{"url": remote_write_url, "sigv4": {"region": region}}],
             "persistentVolume": {"enabled": False},
             "env": [
                 {"name": "AWS_ROLE_ARN", "value": role_arn},
                 {"name": "AWS_WEB_IDENTITY_TOKEN_FILE", "value": token_file},
                 {"name": "AWS_REGION", "value": region},
-                {"name": "AWS_STS_REGIONAL_ENDPOINTS", "value": "regional"},
             ],
             "extraVolumes": [
                 {

@@ -98,7 +98,9 @@ def scrape_configuration(
     # Kueue's metrics need a caller allowed to GET /metrics: AMP's access entry for the managed
     # collector grants it, the agent's chart its ClusterRole. No tls_config for the managed
     # collector: AMP's list of the configuration it accepts leaves it out, and a refused
-    # configuration fails CreateScraper.
+    # configuration fails CreateScraper. The agent skips the certificate check (Kueue's is
+    # self-signed, its CA not published): the token goes to the endpoints the API server
+    # lists for Kueue's Service, which only those who may write to kueue-system can change.
     kueue_tls = (
         {"tls_config": {"insecure_skip_verify": True}} if skip_kueue_certificate_check else {}
     )
@@ -135,7 +137,11 @@ def scrape_configuration(
 
 
 def kube_state_metrics(
-    name: str, provider: k8s.Provider, parent: pulumi.Resource
+    name: str,
+    provider: k8s.Provider,
+    parent: pulumi.Resource,
+    *,
+    after: Sequence[pulumi.Resource] = (),
 ) -> k8s.helm.v3.Release:
     """kube-state-metrics (pinned chart) on the system nodes, never on GPU nodes, exporting
     the nodes' `plinth.dev/gpu-pool` label so GPU use adds up per pool."""
@@ -155,7 +161,7 @@ def kube_state_metrics(
                 "limits": {"memory": "256Mi"},
             },
         },
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(after)),
     )
 
 
@@ -176,6 +182,8 @@ class ClusterMetricsArgs:
     interval_seconds: int
     kubernetes_provider: k8s.Provider
     tags: Mapping[str, str]
+    ready: Sequence[pulumi.Resource] = ()
+    """Cluster resources kube-state-metrics waits for."""
 
 
 class ClusterMetrics(pulumi.ComponentResource):
@@ -203,7 +211,9 @@ class ClusterMetrics(pulumi.ComponentResource):
     ) -> None:
         super().__init__("plinth:observability:ClusterMetrics", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        kube_state_metrics(f"{name}-kube-state-metrics", args.kubernetes_provider, self)
+        kube_state_metrics(
+            f"{name}-kube-state-metrics", args.kubernetes_provider, self, after=args.ready
+        )
         scope = args.scope
         collectors = scope.arn("aps", "scraper/*")
         source = aws.iam.Role(

@@ -13,7 +13,9 @@ import pulumi_kubernetes as k8s
 
 RATE = "5m"
 """The window rates are taken over on the dashboards (two scrapes at the slowest interval)."""
-DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+PROMETHEUS_TYPE = "prometheus"
+"""Grafana's core Prometheus data source, which a Grafana on the cluster points at the
+workspace (SigV4 where its version still signs with it)."""
 SIDECAR_LABEL = {"grafana_dashboard": "1"}
 """The label Grafana's dashboard sidecar (the Grafana chart's `sidecar.dashboards`, on in
 kube-prometheus-stack) loads ConfigMaps by."""
@@ -28,8 +30,10 @@ class Panel:
     unit: str = "short"
 
 
-def _dashboard(uid: str, title: str, panels: list[Panel]) -> dict[str, Any]:
-    """A dashboard of time-series panels, two to a row, with a data source picker."""
+def _dashboard(uid: str, title: str, panels: list[Panel], source_type: str) -> dict[str, Any]:
+    """A dashboard of time-series panels, two to a row, with a picker of the data sources of
+    `source_type`."""
+    source = {"type": source_type, "uid": "${datasource}"}
     return {
         "uid": uid,
         "title": title,
@@ -41,7 +45,7 @@ def _dashboard(uid: str, title: str, panels: list[Panel]) -> dict[str, Any]:
                 {
                     "name": "datasource",
                     "type": "datasource",
-                    "query": "prometheus",
+                    "query": source_type,
                     "label": "Prometheus workspace",
                 }
             ]
@@ -51,13 +55,13 @@ def _dashboard(uid: str, title: str, panels: list[Panel]) -> dict[str, Any]:
                 "id": index + 1,
                 "type": "timeseries",
                 "title": panel.title,
-                "datasource": DATASOURCE,
+                "datasource": source,
                 "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
                 "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
                 "targets": [
                     {
                         "refId": "A",
-                        "datasource": DATASOURCE,
+                        "datasource": source,
                         "expr": panel.expr,
                         "legendFormat": panel.legend,
                     }
@@ -174,17 +178,18 @@ GUARDRAIL_PANELS = [
 ]
 
 
-def dashboards() -> dict[str, dict[str, Any]]:
-    """The dashboards by file name: GPU pools and tenants, Kueue, the gateway, guardrails."""
+def dashboards(source_type: str = PROMETHEUS_TYPE) -> dict[str, dict[str, Any]]:
+    """The dashboards by file name: GPU pools and tenants, Kueue, the gateway, guardrails,
+    reading data sources of `source_type`."""
+    concerns = {
+        "plinth-gpu": ("Plinth / GPU pools and tenants", GPU_PANELS),
+        "plinth-kueue": ("Plinth / Kueue admission", KUEUE_PANELS),
+        "plinth-gateway": ("Plinth / LLM gateway per team", GATEWAY_PANELS),
+        "plinth-guardrails": ("Plinth / Guardrail interventions", GUARDRAIL_PANELS),
+    }
     return {
-        "plinth-gpu.json": _dashboard("plinth-gpu", "Plinth / GPU pools and tenants", GPU_PANELS),
-        "plinth-kueue.json": _dashboard("plinth-kueue", "Plinth / Kueue admission", KUEUE_PANELS),
-        "plinth-gateway.json": _dashboard(
-            "plinth-gateway", "Plinth / LLM gateway per team", GATEWAY_PANELS
-        ),
-        "plinth-guardrails.json": _dashboard(
-            "plinth-guardrails", "Plinth / Guardrail interventions", GUARDRAIL_PANELS
-        ),
+        f"{uid}.json": _dashboard(uid, title, panels, source_type)
+        for uid, (title, panels) in concerns.items()
     }
 
 

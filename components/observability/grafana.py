@@ -19,8 +19,12 @@ from components.scope import AwsScope, via_service
 from components.tenant.identity import group_id
 
 GRAFANA_VERSION = "12.4"
-"""The newest version whose core Prometheus data source still signs requests with SigV4
-(pulumi_aws 7.51 lists 9.4, 10.4, 12.4 and 13.2; Grafana 13 moves SigV4 to a plugin)."""
+"""A version pulumi_aws 7.51 lists (9.4, 10.4, 12.4, 13.2) whose Amazon Managed Service for
+Prometheus data source plugin AWS documents; pinned so an upgrade is a reviewed change."""
+DATA_SOURCE_TYPE = "grafana-amazonprometheus-datasource"
+"""The Amazon Managed Service for Prometheus data source: from Amazon Managed Grafana 12 the
+core Prometheus plugin no longer signs with SigV4 (AMG user guide, adding the data source
+manually; Grafana 13 migrates such data sources to this plugin on its own)."""
 QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata")
 """What Grafana's queries call (AWS managed policy AmazonPrometheusQueryAccess), on the one
 workspace, not the List/Describe discovery the console's wizard also grants."""
@@ -178,10 +182,12 @@ class ManagedGrafana(pulumi.ComponentResource):
             auth=token.key,
             opts=child,
         )
-        on_api = pulumi.ResourceOptions(parent=self, provider=api)
+        # Deleted with the workspace: a later token may not reach them (a `pulumi destroy`
+        # long after the last deployment would find this one expired).
+        on_api = pulumi.ResourceOptions(parent=self, provider=api, deleted_with=self.workspace)
         grafana.oss.DataSource(
             f"{name}-prometheus",
-            type="prometheus",
+            type=DATA_SOURCE_TYPE,
             name="Platform metrics (Amazon Managed Service for Prometheus)",
             uid=DATA_SOURCE_UID,
             is_default=True,
@@ -200,7 +206,7 @@ class ManagedGrafana(pulumi.ComponentResource):
             opts=on_api,
         )
         folder = grafana.oss.Folder(f"{name}-folder", title="Plinth", uid=FOLDER_UID, opts=on_api)
-        for file_name, board in dashboards().items():
+        for file_name, board in dashboards(DATA_SOURCE_TYPE).items():
             grafana.oss.Dashboard(
                 f"{name}-{file_name.removesuffix('.json')}",
                 config_json=json.dumps(board),

@@ -25,9 +25,14 @@ CONTENT_ATTRIBUTES = (
     r"^llm\.(prompts|tools)\..*",
     r"^embedding\.(embeddings|text)\..*",
     r"^(audio|image)\..*",
-    r"^gen_ai\.(prompt|completion)\..*",
+    r"^gen_ai\.(prompt|completion)(\..*)?$",
+    r"^gen_ai\.(input|output)\.messages$",
+    r"^gen_ai\.system_instructions$",
+    r"^gen_ai\.tool\.call\.(arguments|result)$",
 )
-"""Where OpenInference and OpenTelemetry's GenAI conventions put prompts and completions."""
+"""Where OpenInference and OpenTelemetry's GenAI conventions (the older `gen_ai.prompt.*` and
+`gen_ai.completion.*`, and semantic conventions 1.37's messages, system instructions and tool
+calls) put prompts and completions, on spans and on span events."""
 
 
 TENANT_ATTRIBUTE = "plinth.tenant"
@@ -66,13 +71,16 @@ def tenant_statements(gateway_namespace: str) -> list[str]:
     ]
 
 
-def redaction_statements(allowed_tenants: Sequence[str], gateway_namespace: str) -> list[str]:
+def redaction_statements(
+    allowed_tenants: Sequence[str], gateway_namespace: str, *, on_events: bool = False
+) -> list[str]:
     """OTTL for the collector's transform processor: prompts and completions leave every span
-    but those of tenants whose data classification lets them keep messages: the gateway's
-    spans of their teams, and their own apps' spans (told by the sending pod's namespace,
-    never by what the span claims). Tenant names are DNS labels: nothing in them needs
-    escaping. The gateway already redacts; this also covers spans it writes without a team
-    (requests it refuses before authentication) and every tenant app's."""
+    (or, `on_events`, every span event) but those of tenants whose data classification lets
+    them keep messages: the gateway's spans of their teams, and their own apps' spans (told by
+    the sending pod's namespace, never by what the span claims). Tenant names are DNS labels:
+    nothing in them needs escaping. The gateway already redacts; this also covers spans it
+    writes without a team (requests it refuses before authentication) and every tenant
+    app's."""
     # OTTL string literals take Go's escapes: a regex backslash is written twice.
     deletions = [
         f'delete_matching_keys(attributes, "{_ottl_escaped(pattern)}")'
@@ -83,7 +91,8 @@ def redaction_statements(allowed_tenants: Sequence[str], gateway_namespace: str)
     allowed = f'"^({"|".join(sorted(allowed_tenants))})$"'
     namespace = f'resource.attributes["{NAMESPACE_ATTRIBUTE}"]'
     # Tenant names never name a platform namespace (`plinth-*` is reserved).
-    team = f'attributes["{TEAM_ATTRIBUTE}"]'
+    # In the span event context `attributes` are the event's; the span's are `span.attributes`.
+    team = f'{"span." if on_events else ""}attributes["{TEAM_ATTRIBUTE}"]'
     gateway_team = f'{namespace} == "{gateway_namespace}" and IsMatch({team}, {allowed})'
     kept = f"({gateway_team}) or IsMatch({namespace}, {allowed})"
     return [f"{deletion} where not ({kept})" for deletion in deletions]
@@ -104,6 +113,20 @@ def collector_config(allowed_tenants: Sequence[str], gateway_namespace: str) -> 
                 "check_interval": "1s",
                 "limit_percentage": 80,
                 "spike_limit_percentage": 20,
+            },
+            # What only the collector may say of a sender goes first: k8sattributes never
+            # overwrites an attribute the sender set.
+            "transform/strip": {
+                "error_mode": "propagate",
+                "trace_statements": [
+                    {
+                        "context": "resource",
+                        "statements": [
+                            'delete_matching_keys(attributes, "^k8s\\\\.")',
+                            f'delete_key(attributes, "{TENANT_ATTRIBUTE}")',
+                        ],
+                    }
+                ],
             },
             # The sender's namespace from the Kubernetes API, by the connection's address:
             # spans cannot claim another namespace than the one their pod runs in.
@@ -127,7 +150,13 @@ def collector_config(allowed_tenants: Sequence[str], gateway_namespace: str) -> 
                     {
                         "context": "span",
                         "statements": redaction_statements(allowed_tenants, gateway_namespace),
-                    }
+                    },
+                    {
+                        "context": "spanevent",
+                        "statements": redaction_statements(
+                            allowed_tenants, gateway_namespace, on_events=True
+                        ),
+                    },
                 ],
             },
             "batch": {},
@@ -144,6 +173,7 @@ def collector_config(allowed_tenants: Sequence[str], gateway_namespace: str) -> 
                     "receivers": ["otlp"],
                     "processors": [
                         "memory_limiter",
+                        "transform/strip",
                         "k8sattributes",
                         "transform/tenant",
                         "transform/redact",

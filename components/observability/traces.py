@@ -103,9 +103,11 @@ class TraceStoreArgs:
     retention_days: int
     gateway_namespace: str
     """The gateway's namespace: its pods send spans, naming their team."""
-    api_server_cidr: pulumi.Input[str]
-    """Where the cluster's API server answers (its endpoints sit in the VPC): the collector
-    asks it which pod sent each span."""
+    api_server_cidrs: Sequence[pulumi.Input[str]]
+    """Where the cluster's API server answers, which the collector asks which pod sent each
+    span: the VPC (its endpoints' interfaces) and the cluster's Service range (the
+    `kubernetes` Service's address, for network policy engines that judge traffic before
+    translating it)."""
     allowed_tenants: Sequence[str]
     """Tenants whose spans keep prompts and completions."""
     tags: Mapping[str, str]
@@ -499,9 +501,8 @@ class TraceStore(pulumi.ComponentResource):
                         "to": [{"podSelector": {"matchLabels": PHOENIX_LABELS}}],
                         "ports": [{"protocol": "TCP", "port": PHOENIX_PORT}],
                     },
-                    # The API server's endpoints: network interfaces in the cluster's subnets.
                     {
-                        "to": [{"ipBlock": {"cidr": args.api_server_cidr}}],
+                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in args.api_server_cidrs],
                         "ports": [{"protocol": "TCP", "port": 443}],
                     },
                 ],
