@@ -51,17 +51,19 @@ $(PHOENIX)/.installed: tests/phoenix/requirements.txt | $(UV)
 	@touch $@
 
 # Debian's packages the tests run: PostgreSQL under the servers they start on loopback (its
-# programs live in /usr/lib/postgresql/<major>/bin, where the tests look) and Prometheus's
-# promtool, which evaluates the alert rules. Installed once, as root.
+# programs live in /usr/lib/postgresql/<major>/bin, where the tests look), Prometheus's
+# promtool, which evaluates the alert rules and checks the collectors' configurations, and
+# NGINX, which runs the model servers' metrics sidecar. Installed once, as root.
 debian-test-packages:
 	@missing=""; \
 	{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="postgresql"; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing="$$missing nginx-light"; \
 	[ -z "$$missing" ] || { \
 	  [ "$$(id -u)" = 0 ] || { echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }
 
-test-tools: setup debian-test-packages $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed $(PHOENIX)/.installed ## setup, and the tests' servers and evaluators: PostgreSQL, LiteLLM, Phoenix, promtool, IAM
+test-tools: setup debian-test-packages $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed $(PHOENIX)/.installed ## setup, and the tests' servers and evaluators: PostgreSQL, LiteLLM, Phoenix, NGINX, promtool, IAM
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)

@@ -49,6 +49,8 @@ def serving_layer(
             memory=f"{sum(m.memory_gb * m.replicas for m in served)}Gi",
             gateway_namespace=GATEWAY_NAMESPACE,
             gateway_pods=PROXY_POD_LABELS,
+            # The managed collector scrapes from interfaces in the VPC's subnets.
+            metrics_scrapers=[spec.network.cidr] if spec.observability else [],
         ),
         on_cluster,
     )

@@ -407,11 +407,13 @@ def _detail(key: str, detail: str, spec: PlinthSpec) -> str:
 # Series each scrape target keeps, for the ingestion estimate. DCGM: the exporter's default
 # collectors, 26 fields per GPU (dcp-metrics-included.csv, NVIDIA/dcgm-exporter at d5e5f51).
 # The others are round orders of magnitude, not measurements: kube-state-metrics' node and pod
-# series, Kueue's per-queue series, and LiteLLM's counters and latency buckets per team and model.
+# series, Kueue's per-queue series, LiteLLM's counters and latency buckets per team and model,
+# and a vLLM server's latency and token histograms.
 SERIES_PER_GPU = 26
 SERIES_PER_NODE = 25
 SERIES_PER_CLUSTER = 1_500 + 200
 SERIES_PER_TEAM_MODEL = 100
+SERIES_PER_MODEL_REPLICA = 500
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 
 
@@ -426,18 +428,20 @@ def ingestion_estimate(spec: PlinthSpec) -> str:
     gpus = sum(p.max_gpus for p in pools)
     nodes = sum(p.max_nodes for p in pools)
     teams = sum(len(t.gateway.models) for t in spec.tenants if t.gateway is not None)
+    replicas = sum(m.replicas for m in spec.gateway.served_models) if spec.gateway else 0
     series = (
         SERIES_PER_GPU * gpus
         + SERIES_PER_NODE * nodes
         + SERIES_PER_CLUSTER * len(clusters)
         + SERIES_PER_TEAM_MODEL * teams
+        + SERIES_PER_MODEL_REPLICA * replicas
     )
     samples = series * SECONDS_PER_MONTH / spec.observability.scrape_interval_seconds
     return (
         f"about {samples / 1e6:,.0f} million samples a month at "
         f"{spec.observability.scrape_interval_seconds} s ({series:,} series: {gpus} GPUs at "
         f"the pools' largest, {nodes} GPU nodes, {len(clusters)} cluster(s), {teams} gateway "
-        "team-model grants)"
+        f"team-model grants, {replicas} served model replica(s))"
     )
 
 

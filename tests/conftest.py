@@ -17,7 +17,7 @@ from plinth.engine import Preview, preview_stack
 # Programs whose start makes a test end-to-end: Plinth in its own process, or a real server.
 WHOLE_PROCESSES = frozenset(
     {"plinth", "postgres", "pg_ctl", "initdb", "runuser", "redis-server", "valkey-server",
-     "litellm", "phoenix", "mlflow"}
+     "litellm", "phoenix", "mlflow", "nginx"}
 )  # fmt: skip
 _running: list[pytest.Item] = []
 

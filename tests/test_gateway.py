@@ -265,7 +265,8 @@ def test_the_served_model_streams_its_weights_and_is_reachable_from_the_gateway_
     deployment = one(dev_preview, "kubernetes:apps/v1:Deployment", LLAMA).plain_inputs
     assert deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "serving"
     pod = deployment["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
+    container, sidecar = pod["containers"]
+    assert (container["name"], sidecar["name"]) == ("vllm", "metrics")
     bucket = one(dev_preview, "aws:s3/bucket:Bucket", "plinth-dev-models").id
     assert container["args"][0] == f"s3://{bucket}/meta-llama/Llama-3.1-8B-Instruct"
     assert "--load-format=runai_streamer" in container["args"]

@@ -65,6 +65,7 @@ def test_the_managed_collectors_configuration_is_valid_prometheus(tmp_path: Path
         "kube-state-metrics",
         "dcgm-exporter",
         "kueue",
+        "vllm",
         "llm-gateway",
     ]
     # AMP refuses tls_config in a managed collector's configuration.
@@ -91,6 +92,7 @@ def test_the_agents_configuration_is_valid_for_prometheus_in_agent_mode(
         "kube-state-metrics",
         "dcgm-exporter",
         "kueue",
+        "vllm",
         "llm-gateway",
     ]
     assert set(config) == {"global", "scrape_configs", "remote_write"}

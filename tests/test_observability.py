@@ -226,7 +226,7 @@ def test_the_collector_scrapes_gpus_per_tenant_kueue_and_the_gateway(dev_preview
     config = yaml.safe_load(one(dev_preview, SCRAPER).plain_inputs["scrapeConfiguration"])
     assert config["global"]["scrape_interval"] == "30s"
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"kube-state-metrics", "dcgm-exporter", "kueue", "llm-gateway"}
+    assert set(jobs) == {"kube-state-metrics", "dcgm-exporter", "kueue", "vllm", "llm-gateway"}
     # DCGM's namespace and pod labels name the GPU's workload, not the exporter.
     assert jobs["dcgm-exporter"]["honor_labels"] is True
     keep = jobs["dcgm-exporter"]["relabel_configs"][0]
@@ -490,12 +490,14 @@ def test_without_traces_the_dashboards_get_a_namespace_of_their_own(
 
 def test_the_cost_estimate_sizes_ingestion_from_targets_and_interval() -> None:
     spec = _dev_spec()
-    # The dev stack: pool l40s at 2 single-GPU nodes, one EKS cluster, search granted 2 models:
-    # 26 x 2 GPUs + 25 x 2 nodes + 1,700 for the cluster + 100 x 2 grants = 2,002 series, each
-    # sampled every 30 s for a 730-hour month: 2,002 x 87,600 = 175.4 million samples.
+    # The dev stack: pool l40s at 2 single-GPU nodes, one EKS cluster, search granted 2 models,
+    # one served model replica: 26 x 2 GPUs + 25 x 2 nodes + 1,700 for the cluster + 100 x 2
+    # grants + 500 for the replica = 2,502 series, each sampled every 30 s for a 730-hour
+    # month: 2,502 x 87,600 = 219.2 million samples.
     assert ingestion_estimate(spec) == (
-        "about 175 million samples a month at 30 s (2,002 series: 2 GPUs at the pools' "
-        "largest, 2 GPU nodes, 1 cluster(s), 2 gateway team-model grants)"
+        "about 219 million samples a month at 30 s (2,502 series: 2 GPUs at the pools' "
+        "largest, 2 GPU nodes, 1 cluster(s), 2 gateway team-model grants, 1 served model "
+        "replica(s))"
     )
     assert spec.observability is not None
     faster = spec.model_copy(
@@ -503,4 +505,4 @@ def test_the_cost_estimate_sizes_ingestion_from_targets_and_interval() -> None:
             "observability": spec.observability.model_copy(update={"scrape_interval_seconds": 15})
         }
     )
-    assert ingestion_estimate(faster).startswith("about 351 million samples a month at 15 s")
+    assert ingestion_estimate(faster).startswith("about 438 million samples a month at 15 s")

@@ -17,6 +17,7 @@ from components.cluster.contract import POOL_LABEL
 from components.cluster.software import GPU_OPERATOR_NAMESPACE, KUEUE_NAMESPACE, SYSTEM_TOLERATIONS
 from components.iam import Statement, policy_document
 from components.scope import AwsScope
+from components.serving.contract import SERVING_NAMESPACE
 
 KUBE_STATE_METRICS_CHART = "kube-state-metrics"
 # Confirmed: prometheus-community/helm-charts charts/kube-state-metrics/Chart.yaml at cf408a29
@@ -121,6 +122,14 @@ def scrape_configuration(
                 authorization={"credentials_file": SERVICE_ACCOUNT_TOKEN},
                 **kueue_tls,
             ),
+            # The model servers' metrics sidecars (vLLM's /metrics alone): the model's own port
+            # admits the gateway only.
+            job(
+                "vllm",
+                ["__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_port_name"],
+                f"{SERVING_NAMESPACE};metrics",
+                role="pod",
+            ),
             job(
                 "llm-gateway",
                 [
@@ -192,16 +201,17 @@ class ClusterMetrics(pulumi.ComponentResource):
     - kube-state-metrics (pinned chart, on the system nodes, never on GPU nodes), exporting
       the nodes' `plinth.dev/gpu-pool` label so GPU use adds up per pool;
     - the AWS managed collector, scraping kube-state-metrics, the DCGM exporter (GPU use per
-      tenant namespace and pod), Kueue (admission, queueing, quota) and the gateway (requests,
-      tokens, spend and budgets per team). AMP creates the collector's EKS access entry itself
+      tenant namespace and pod), Kueue (admission, queueing, quota), the gateway (requests,
+      tokens, spend and budgets per team) and the served models' vLLM servers (queue depth,
+      KV cache, time to first token). AMP creates the collector's EKS access entry itself
       (clusters in API authentication mode);
     - the two roles the collector needs to write into a workspace encrypted with a customer
       managed key: a source role only the collectors of this account assume, and a target role
       only that source role assumes, with `sts:ExternalId` set to a collector of this account,
       that may write to this one workspace and nothing else.
 
-    Not scraped: the served models' vLLM servers, which only the gateway's pods may reach; the
-    gateway's own per-model metrics cover their latency, errors and tokens.
+    The served models' vLLM servers are scraped through their metrics sidecars (their own port
+    admits only the gateway's pods).
     """
 
     scraper: aws.amp.Scraper

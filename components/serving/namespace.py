@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from components.gateway.network import (
     restricted_namespace,
 )
 from components.serving.contract import (
+    METRICS_PORT,
     MODEL_PORT,
     MODEL_SERVER_LABEL,
     SERVING_CLUSTER_QUEUE,
@@ -40,6 +41,8 @@ class ModelServingArgs:
     - `gpus`: `nvidia.com/gpu` units all served models need at their replica counts, per pool.
     - `cpu`, `memory`: the same for CPU cores and memory (Kubernetes quantities).
     - `gateway_namespace`, `gateway_pods`: the only pods allowed to call a model server.
+    - `metrics_scrapers`: address ranges allowed to read the model servers' metrics sidecars
+      (the metrics collector's), and nothing else of them.
     """
 
     cluster: TenantCluster
@@ -48,6 +51,7 @@ class ModelServingArgs:
     memory: str
     gateway_namespace: str
     gateway_pods: Mapping[str, str]
+    metrics_scrapers: Sequence[str] = ()
 
 
 class ModelServing(pulumi.ComponentResource):
@@ -60,9 +64,10 @@ class ModelServing(pulumi.ComponentResource):
       priority and may reclaim GPUs tenants borrowed for training or batch work (never
       another tenant's inference), so a model that scales up finds its GPUs;
     - NetworkPolicies: default deny; ingress to model pods only from the gateway's proxy pods
-      on the model port; egress only to DNS, the Pod Identity agent and HTTPS outside the
-      VPC's private ranges (S3 for the weights, through the VPC's gateway endpoint), so a
-      model server reaches no other service of the cluster or the VPC.
+      on the model port, and from `metrics_scrapers` on the metrics sidecar's; egress only
+      to DNS, the Pod Identity agent and HTTPS outside the VPC's private ranges (S3 for the
+      weights, through the VPC's gateway endpoint), so a model server reaches no other
+      service of the cluster or the VPC.
     """
 
     namespace: str
@@ -171,6 +176,17 @@ class ModelServing(pulumi.ComponentResource):
                 "egress": [*BASE_EGRESS, PUBLIC_HTTPS],
             },
         }
+        if args.metrics_scrapers:
+            policies["allow-metrics-scrape"] = {
+                "podSelector": model_pods,
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [{"ipBlock": {"cidr": cidr}} for cidr in args.metrics_scrapers],
+                        "ports": [{"protocol": "TCP", "port": METRICS_PORT}],
+                    }
+                ],
+            }
         namespace_network_policies(self._name, SERVING_NAMESPACE, policies, self.in_namespace)
 
 

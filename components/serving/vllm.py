@@ -19,6 +19,7 @@ from components.serving.contract import (
     SERVING_NAMESPACE,
     SERVING_QUEUE,
 )
+from components.serving.metrics_proxy import metrics_sidecar, proxy_config
 
 VLLM_IMAGE = "vllm/vllm-openai"
 # v0.31.0 (2026-10) built for CUDA 12.9, which the R570 drivers of current EKS GPU node images
@@ -148,6 +149,8 @@ class ServedModel(pulumi.ComponentResource):
       startup allowance for streaming the weights;
     - non-root (the image's `vllm` user), no privilege escalation, no capabilities, no
       service account token; the Service is ClusterIP, reachable only from the gateway;
+    - a metrics sidecar (NGINX, `metrics` port 8081) that answers vLLM's `/metrics` and
+      nothing else, for the metrics collector (components/serving/metrics_proxy.py);
     - replicas 0 scales the model to zero: its pool's nodes scale away, the gateway's
       fallbacks answer. Rollouts replace pods one at a time without a surge pod, which
       would need a GPU more than the model holds.
@@ -185,6 +188,12 @@ class ServedModel(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self),
         )
+        proxy = k8s.core.v1.ConfigMap(
+            f"{name}-metrics-proxy",
+            metadata={"name": f"{args.name}-metrics-proxy", "namespace": SERVING_NAMESPACE},
+            data={"default.conf": proxy_config()},
+            opts=on_cluster,
+        )
         labels = {MODEL_SERVER_LABEL: args.name}
         deployment: Any = {
             "replicas": args.replicas,
@@ -194,7 +203,10 @@ class ServedModel(pulumi.ComponentResource):
                 "type": "RollingUpdate",
                 "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
             },
-            "template": {"metadata": {"labels": labels}, "spec": self._pod_spec(args, account)},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": self._pod_spec(args, account, f"{args.name}-metrics-proxy"),
+            },
         }
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
@@ -208,7 +220,7 @@ class ServedModel(pulumi.ComponentResource):
             },
             spec=deployment,
             opts=pulumi.ResourceOptions.merge(
-                on_cluster, pulumi.ResourceOptions(depends_on=[role, account])
+                on_cluster, pulumi.ResourceOptions(depends_on=[role, account, proxy])
             ),
         )
         service: Any = {
@@ -233,7 +245,9 @@ class ServedModel(pulumi.ComponentResource):
         self.register_outputs({"serviceUrl": self.service_url, "replicas": args.replicas})
 
     @staticmethod
-    def _pod_spec(args: ServedModelArgs, account: k8s.core.v1.ServiceAccount) -> dict[str, Any]:
+    def _pod_spec(
+        args: ServedModelArgs, account: k8s.core.v1.ServiceAccount, proxy_config_map: str
+    ) -> dict[str, Any]:
         resources = {
             GPU_RESOURCE: str(args.gpus),
             "cpu": str(args.cpus),
@@ -242,6 +256,7 @@ class ServedModel(pulumi.ComponentResource):
         health = {"httpGet": {"path": "/health", "port": "http"}}
         shared_memory_gb = max(1, min(SHARED_MEMORY_GB, args.memory_gb // 4))
         streamer_buffer_bytes = args.memory_gb * GIB // STREAMER_BUFFER_SHARE
+        sidecar, sidecar_volumes = metrics_sidecar(proxy_config_map)
         return {
             "serviceAccountName": account.metadata.name,
             "automountServiceAccountToken": False,
@@ -292,7 +307,8 @@ class ServedModel(pulumi.ComponentResource):
                         {"name": "scratch", "mountPath": SCRATCH},
                         {"name": "shm", "mountPath": "/dev/shm"},
                     ],
-                }
+                },
+                sidecar,
             ],
             "volumes": [
                 {"name": "scratch", "emptyDir": {"sizeLimit": "20Gi"}},
@@ -300,5 +316,6 @@ class ServedModel(pulumi.ComponentResource):
                     "name": "shm",
                     "emptyDir": {"medium": "Memory", "sizeLimit": f"{shared_memory_gb}Gi"},
                 },
+                *sidecar_volumes,
             ],
         }

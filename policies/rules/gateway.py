@@ -20,10 +20,13 @@ from policies.rules.kubernetes import (
     POD_SPEC_PATHS,
     WORKLOADS,
     denied_directions,
+    pod_spec_of,
     policy_types,
 )
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+METRICS_PORT_NAME = "metrics"
+"""The container port name of a model server's metrics-only endpoint (its sidecar's)."""
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 LITELLM_CHARTS = ("litellm-helm",)
@@ -141,18 +144,37 @@ def _model_servers(
             )
 
 
+def _metrics_ports(workload: PolicyResource) -> set[object]:
+    """The ports, by number and by name, of the workload's containers' `metrics` ports."""
+    pod = pod_spec_of(workload.resource_type, workload.props)
+    found: set[object] = set()
+    for container in as_list(dig(pod, "containers")):
+        for port in as_list(dig(container, "ports")):
+            if dig(port, "name") == METRICS_PORT_NAME:
+                found |= {METRICS_PORT_NAME, dig(port, "containerPort")}
+    return found
+
+
+def _metrics_only(rule: Any, metrics_ports: set[object]) -> bool:
+    """An ingress rule that opens metrics ports and nothing else (no ports means all)."""
+    ports = as_list(dig(rule, "ports"))
+    return bool(ports) and all(dig(p, "port") in metrics_ports for p in ports)
+
+
 @stack_rule(
     id="gateway-model-servers-only-from-gateway",
     area="gateway",
     description="Self-hosted model servers (pods labelled plinth.dev/model-server) accept "
     "traffic only from the gateway's pods: their namespace denies ingress by default and no "
     "NetworkPolicy admits any other peer, so no team bypasses the gateway's keys, budgets, "
-    "limits, guardrail and logs by calling a model directly.",
+    "limits, guardrail and logs by calling a model directly. Only a metrics port (a container "
+    "port named `metrics`) may admit others, such as a metrics collector.",
     severity="high",
     remediation="Keep the model servers in plinth-models (plinth:gateway.servedModels); for "
     "your own, add a default-deny NetworkPolicy to their namespace and admit only peers with a "
     "namespaceSelector on kubernetes.io/metadata.name of the gateway namespace and a "
-    "podSelector on the proxy pods.",
+    "podSelector on the proxy pods (others only on a port named `metrics` that serves "
+    "nothing but metrics).",
     controls={
         "soc2": ["CC6.1", "CC6.6"],
         "nist-800-53": ["AC-4", "SC-7"],
@@ -173,6 +195,7 @@ def model_servers_only_from_gateway(
 ) -> None:
     policies = of_type(args, NETWORK_POLICY)
     for workload, namespace, labels in _model_servers(args):
+        metrics_ports = _metrics_ports(workload)
         placed = [p for p in policies if dig(p.props, "metadata", "namespace") == namespace]
         if not any("Ingress" in denied_directions(p) for p in placed):
             report(
@@ -186,6 +209,8 @@ def model_servers_only_from_gateway(
                 continue
             for rule in as_list(dig(spec, "ingress")):
                 peers = as_list(dig(rule, "from"))
+                if _metrics_only(rule, metrics_ports):
+                    continue
                 if not peers or not all(
                     _from_gateway(p, config["gatewayNamespaces"]) for p in peers
                 ):

@@ -71,7 +71,11 @@ GATEWAY_PEER = {
 
 
 def model_server(namespace: str = "plinth-models"):  # type: ignore[no-untyped-def]
-    template = {"metadata": {"labels": MODEL_LABELS}, "spec": {"containers": []}}
+    containers = [
+        {"name": "vllm", "ports": [{"name": "http", "containerPort": 8000}]},
+        {"name": "metrics", "ports": [{"name": "metrics", "containerPort": 8081}]},
+    ]
+    template = {"metadata": {"labels": MODEL_LABELS}, "spec": {"containers": containers}}
     props = {"metadata": {"name": "llama", "namespace": namespace}, "spec": {"template": template}}
     return res(DEPLOYMENT, "llama", props)
 
@@ -86,11 +90,16 @@ DENY = policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Eg
 MODEL_PODS = {"matchExpressions": [{"key": "plinth.dev/model-server", "operator": "Exists"}]}
 
 
-def allow(*peers: dict[str, object], selector: dict[str, object] = MODEL_PODS):  # type: ignore[no-untyped-def]
-    ingress = [{"from": list(peers), "ports": [{"protocol": "TCP", "port": 8000}]}]
+def allow(  # type: ignore[no-untyped-def]
+    *peers: dict[str, object], selector: dict[str, object] = MODEL_PODS, port: object = 8000
+):
+    ingress = [{"from": list(peers), "ports": [{"protocol": "TCP", "port": port}]}]
     return policy(
         "allow", {"podSelector": selector, "policyTypes": ["Ingress"], "ingress": ingress}
     )
+
+
+VPC = {"ipBlock": {"cidr": "10.40.0.0/16"}}
 
 
 CASES += [
@@ -148,4 +157,26 @@ CASES += [
         ),
     ),
     complies(ONLY_GATEWAY, "no model servers", DENY),
+    complies(
+        ONLY_GATEWAY,
+        "a collector admitted to the metrics port only",
+        model_server(),
+        DENY,
+        allow(VPC, port=8081),
+    ),
+    complies(
+        ONLY_GATEWAY,
+        "the metrics port by name",
+        model_server(),
+        DENY,
+        allow(VPC, port="metrics"),
+    ),
+    violates(
+        ONLY_GATEWAY,
+        "a collector admitted to the model's port",
+        model_server(),
+        DENY,
+        allow(VPC, port=8000),
+        expect="other than the gateway",
+    ),
 ]
