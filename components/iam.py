@@ -11,7 +11,29 @@ from typing import Any
 
 import pulumi
 
+from components.scope import via_service
+
 Statement = Mapping[str, Any]
+
+
+def key_through(
+    sid: str,
+    key_arn: pulumi.Input[str],
+    actions: Sequence[str],
+    *,
+    service: str,
+    region: str,
+) -> Statement:
+    """Using a KMS key only as `service` uses it for the caller (`kms:ViaService`): a grant
+    about a bucket's or a secret's data, which cannot call KMS directly, e.g. to decrypt
+    ciphertext taken out of the bucket."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": via_service(service, region)}},
+    }
 
 
 def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:

@@ -1,6 +1,6 @@
 """The platform stack: KMS, network, data buckets, Bedrock, GPU clusters with their GPU
-layer, the auditor role and the stack's own tenants. It publishes `plinthPlatform`, the
-contract tenant stacks build on (docs/tenants.md, "Tenant stacks").
+layer, the auditor role, the MLOps layer and the stack's own tenants. It publishes
+`plinthPlatform`, the contract tenant stacks build on (docs/tenants.md, "Tenant stacks").
 
 `build` composes one function per layer; each takes the spec and the records of the layers it
 builds on and returns its own record, so a new layer is a new function and one line here.
@@ -18,10 +18,12 @@ from platform_layers import (
     guardrails_layer,
     network_layer,
 )
+from platform_mlops import mlops_layer
 from platform_observability import observability_layer
 from platform_serving import serving_layer
 from tenancy import TENANT_LOG_PREFIX, TenantPlatform, add_tenants, identity_center
 
+from components.mlops.platform import DataLake
 from components.network import Network
 from components.tenant import Tenant, TenantNetwork
 from components.tenant.budget import CostAllocationTags, CostAllocationTagsArgs
@@ -47,8 +49,16 @@ def build(spec: PlinthSpec) -> None:
         subnet_ids=[subnet.id for subnet in network.private_subnets],
         cidr=spec.network.cidr,
     )
+    auditor = auditors_layer(spec, base, clusters)
+    mlops = mlops_layer(spec, base, auditor.role.arn if auditor else None)
     tenants = tenants_layer(
-        spec, base, data, network=tenant_network, clusters=clusters, bedrock=bedrock
+        spec,
+        base,
+        data,
+        network=tenant_network,
+        clusters=clusters,
+        bedrock=bedrock,
+        data_lake=mlops.data_lake if mlops else None,
     )
     serving = serving_layer(spec, base, clusters, data)
     gateway = gateway_layer(
@@ -71,7 +81,6 @@ def build(spec: PlinthSpec) -> None:
             f"{base.prefix}-cost-allocation-tags", CostAllocationTagsArgs(), base.on_aws
         )
     export_platform_contract(spec, data, tenant_network, clusters, bedrock)
-    auditors_layer(spec, base, clusters)
 
 
 def export_resources(spec: PlinthSpec, base: Foundation, network: Network, data: DataLayer) -> None:
@@ -113,6 +122,7 @@ def tenants_layer(
     network: TenantNetwork,
     clusters: ClustersLayer,
     bedrock: BedrockLayer | None,
+    data_lake: DataLake | None,
 ) -> dict[str, Tenant]:
     """The stack's own tenants (`plinth:tenants`), on this platform."""
     if not spec.tenants:
@@ -131,6 +141,7 @@ def tenants_layer(
             kms_administrators=spec.kms.administrators,
             noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
             protect=spec.protect,
+            catalog_ready=[data_lake.settings] if data_lake else (),
         ),
         base.on_aws,
     )
@@ -192,14 +203,17 @@ def export_platform_contract(
                 for key, target in layer.tenant_clusters.items()
             },
             "tenants": [tenant.name for tenant in spec.tenants],
+            "mlops": spec.mlops is not None,
         },
     )
 
 
-def auditors_layer(spec: PlinthSpec, base: Foundation, layer: ClustersLayer) -> None:
+def auditors_layer(
+    spec: PlinthSpec, base: Foundation, layer: ClustersLayer
+) -> PlatformAuditor | None:
     """The platform auditor role, when `plinth:auditors` names principals."""
     if not spec.auditors:
-        return
+        return None
     auditor = PlatformAuditor(
         f"{base.prefix}-auditor",
         PlatformAuditorArgs(
@@ -216,3 +230,4 @@ def auditors_layer(spec: PlinthSpec, base: Foundation, layer: ClustersLayer) -> 
         base.on_aws,
     )
     pulumi.export("auditorRoleArn", auditor.role.arn)
+    return auditor

@@ -8,6 +8,7 @@ import pulumi
 
 from components.bedrock.grants import GuardrailPin
 from components.bedrock.models import ModelRef
+from components.mlops import MlopsSettings, SageMakerTracking
 from components.scope import AwsScope
 from components.storage import AccessLogDestination
 from components.tenant import Tenant, TenantArgs, TenantBedrock, TenantNetwork, TenantPlacement
@@ -47,6 +48,9 @@ class TenantPlatform:
     kms_administrators: Sequence[str]
     noncurrent_version_days: int
     protect: bool
+    catalog_ready: Sequence[pulumi.Resource] = ()
+    """What tenants' catalogs wait for: the platform's Lake Formation settings, when this
+    stack makes them (the deployer becomes an administrator there)."""
 
 
 def tenant_args(tenant: TenantSpec, platform: TenantPlatform) -> TenantArgs:
@@ -118,6 +122,29 @@ def tenant_args(tenant: TenantSpec, platform: TenantPlatform) -> TenantArgs:
         kms_administrators=platform.kms_administrators,
         noncurrent_version_days=platform.noncurrent_version_days,
         protect=platform.protect,
+        mlops=mlops_settings(tenant, platform),
+    )
+
+
+def mlops_settings(tenant: TenantSpec, platform: TenantPlatform) -> MlopsSettings | None:
+    """The tenant file's `mlops`, as TenantMlops settings."""
+    wanted = tenant.mlops
+    if wanted is None:
+        return None
+    tracking = wanted.tracking
+    return MlopsSettings(
+        tracking=(
+            SageMakerTracking(
+                size=tracking.size,
+                mlflow_version=tracking.mlflow_version,
+                automatic_model_registration=tracking.automatic_model_registration,
+            )
+            if tracking
+            else None
+        ),
+        registry=wanted.registry,
+        catalog=wanted.catalog,
+        catalog_ready=platform.catalog_ready,
     )
 
 

@@ -235,6 +235,20 @@ KINDS: tuple[Kind, ...] = (
         "a seat a month for each person who signs in (admins' seats cost more than viewers')",
     ),
     _kind(
+        "mlflow-tracking-server",
+        "SageMaker MLflow tracking servers",
+        U,
+        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+        "hours at the server's size, and its metadata storage",
+    ),
+    _kind(
+        "glue-database",
+        "Glue Data Catalog databases",
+        U,
+        "aws:glue/catalogDatabase:CatalogDatabase",
+        "catalog objects beyond the free million, and requests",
+    ),
+    _kind(
         "coreweave-cluster",
         "CoreWeave clusters",
         N,
@@ -286,10 +300,19 @@ FREE_TYPES = frozenset(
         "aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken",
         "grafana:oss/dataSource:DataSource", "grafana:oss/folder:Folder",
         "grafana:oss/dashboard:Dashboard",
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+        "aws:lakeformation/dataLakeSettings:DataLakeSettings", "aws:lakeformation/lfTag:LfTag",
+        "aws:lakeformation/resource:Resource",
+        "aws:lakeformation/resourceLfTags:ResourceLfTags",
+        "aws:lakeformation/permissions:Permissions",
+        "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     }
 )  # fmt: skip
 """Resource types with no charge of their own: the traffic, logs or deliveries they configure
-are billed where the kinds above say (an email a topic subscription sends is the topic's)."""
+are billed where the kinds above say (an email a topic subscription sends is the topic's).
+The model registry and Lake Formation's permissions cost nothing themselves; EventBridge does
+not bill AWS services' events on the default bus."""
 
 
 def inventory(spec: PlinthSpec) -> Counter[str]:
@@ -343,6 +366,8 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
         counts["log-group"] += 1  # the workspace's rule and alert manager logs
         if spec.observability.grafana is not None and spec.identity_center is not None:
             counts["grafana-workspace"] += 1
+    if spec.mlops is not None:
+        counts["log-group"] += 1  # the model approval record
 
 
 def interface_endpoints(spec: PlinthSpec) -> tuple[str, ...]:
@@ -411,6 +436,9 @@ def _tenant(tenant: TenantSpec, counts: Counter[str], *, bedrock: bool) -> None:
         counts["vector-endpoint"] += 1
     if stores.feature_store is not None:
         counts["feature-group"] += len(stores.feature_store.feature_groups)
+    if tenant.mlops is not None:
+        counts["mlflow-tracking-server"] += tenant.mlops.tracking is not None
+        counts["glue-database"] += tenant.mlops.catalog
     if bedrock:
         # An application inference profile per model Bedrock guards (for cost attribution).
         refs = [ModelRef.parse(model) for model in tenant.bedrock_models]

@@ -23,6 +23,7 @@ OriginKind = Literal[
     "gateway",
     "servedModel",
     "observability",
+    "mlops",
     "tenant",
 ]
 """The kind of entry: a rule names, per kind, the key under the entry that fixes it."""
@@ -38,6 +39,7 @@ ENTRY_KEYS: dict[str, str] = {
     "gateway": "plinth:gateway",
     "servedModel": "plinth:gateway.servedModels[<i>]",
     "observability": "plinth:observability",
+    "mlops": "plinth:mlops",
     "tenant": "",
 }
 """Each kind of entry as a pattern of keys; a tenant is a whole tenant file (or an inline

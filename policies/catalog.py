@@ -138,6 +138,7 @@ NIST_800_53 = Framework(
             "AC-2": "Account management",
             "AC-3": "Access enforcement",
             "AC-4": "Information flow enforcement",
+            "AC-5": "Separation of duties",
             "AC-6": "Least privilege",
             "AC-17": "Remote access",
             "AU-2": "Event logging",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from plinth.engine.project import _to_wire
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+IAM_SIMULATOR = Path(__file__).resolve().parent / "iam_simulate"
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
@@ -358,3 +360,25 @@ def _mask_model_id(arn: str) -> str:
     if match is None:
         return arn
     return match["head"] + match["model"].replace(":", "?")
+
+
+def simulate(principal: str, policies: list[Any], requests: list[dict[str, Any]]) -> list[str]:
+    """Decisions of @cloud-copilot/iam-simulate (tests/iam_simulate), one per request
+    ({action, resource, context}): "Allowed", "ExplicitlyDenied", "ImplicitlyDenied" or
+    "error: ..." (an unknown action, ARN or condition key). It evaluates every condition
+    operator, explicit denies and NotResource, against AWS's IAM data, for the identity
+    `policies` of `principal`."""
+    assert (IAM_SIMULATOR / "node_modules").is_dir(), (
+        "run `make test-tools` (npm ci in tests/iam_simulate)"
+    )
+    completed = subprocess.run(
+        ["node", str(IAM_SIMULATOR / "simulate.mjs")],
+        input=json.dumps({"principal": principal, "policies": policies, "requests": requests}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=IAM_SIMULATOR,
+    )
+    decisions: list[str] = json.loads(completed.stdout)
+    return decisions

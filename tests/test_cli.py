@@ -84,7 +84,7 @@ def test_spec_errors_exit_2_with_every_problem(tmp_path: Path) -> None:
         "  plinth:netwrk: unknown key 'netwrk' (did you mean 'network'?); allowed keys: "
         "activateCostAllocationTags, auditors, aws, bedrock, clusters, compliance, costCenter, "
         "dataClassification, environment, extraTags, gateway, guardrails, identityCenter, kms, "
-        "network, observability, owner, platform, protect, storage, tenants",
+        "mlops, network, observability, owner, platform, protect, storage, tenants",
     ]
 
 

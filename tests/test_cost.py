@@ -126,7 +126,8 @@ def test_what_bills_by_use_is_named_with_its_count_never_priced(tmp_path: Path) 
     }
     # access logs, the two data buckets, audit logs, Bedrock logs and 3 per tenant
     assert usage["S3 buckets"] == 11
-    assert usage["log groups"] == 5  # flow logs, control plane, trail copy, Bedrock, Prometheus
+    # flow logs, control plane, trail copy, Bedrock, Prometheus, model approvals
+    assert usage["log groups"] == 6
     assert usage["AWS Config rules"] == 18
     assert usage["SageMaker feature groups"] == 1  # fraud-detection's transactions
     assert {"CloudTrail trails", "GuardDuty detectors", "Security Hub"} <= set(usage)
@@ -395,7 +396,7 @@ def test_the_diff_comment_shows_the_cost_change(tmp_path: Path) -> None:
     # two more nodes at 2.0 an hour: +2,920 at the top of the range
     assert "| change from base | | +$0.00 | +$2,920.00 |" in comment
     assert "**Policies:** PASSED: 0 mandatory, 1 advisory, 0 waived finding(s)" in comment
-    assert "| log groups | 5 | usage-based: ingestion, storage |" in comment
+    assert "| log groups | 6 | usage-based: ingestion, storage |" in comment
     assert compare("dev", "main", base, head).to_json()["cost"]["head"]["maxUsd"] == 6959.83
     # The terminal view says the same as the comment: the policy verdict and the change.
     console = Console(record=True, width=200)

@@ -13,16 +13,13 @@ approved model that no team is granted through the gateway is not among them.
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT, one
+from support import one, simulate
 
 from plinth.engine import Preview
 
-SIMULATOR = ROOT / "tests" / "iam_simulate"
 ACCOUNT = "123456789012"
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 PROFILE = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.{SONNET}"
@@ -30,25 +27,6 @@ SONNET_IN = "arn:aws:bedrock:{region}::foundation-model/" + SONNET
 TITAN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
 OPUS = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-1-20250805-v1:0"
 INVOKE = "bedrock:InvokeModel"
-
-
-def simulate(principal: str, policies: list[Any], requests: list[dict[str, Any]]) -> list[str]:
-    """Decisions of the evaluator, one per request."""
-    script = SIMULATOR / "simulate.mjs"
-    assert (SIMULATOR / "node_modules").is_dir(), (
-        "run `make test-tools` (npm ci in tests/iam_simulate)"
-    )
-    completed = subprocess.run(
-        ["node", str(script)],
-        input=json.dumps({"principal": principal, "policies": policies, "requests": requests}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        cwd=Path(SIMULATOR),
-    )
-    decisions: list[str] = json.loads(completed.stdout)
-    return decisions
 
 
 @pytest.fixture(scope="module")

@@ -142,6 +142,7 @@ def test_data_and_logs_are_encrypted_with_the_platform_key(dev_preview: Preview)
         "plinth-dev-bedrock",
         "plinth-dev-trail-logs",  # the audit trail's copy (soc2), under the audit key
         "plinth-dev-metrics-logs",  # the Prometheus workspace's rule and alert logs
+        "plinth-dev-model-approvals",  # model registrations and approvals (plinth:mlops)
     }
     assert all(
         r.inputs["kmsKeyId"]
@@ -202,8 +203,8 @@ def test_stateful_resources_are_retained_and_unprotected_in_dev(dev_preview: Pre
     members = tenant_members(dev_preview)
     # the platform, audit and security-alarm topic keys, five buckets (access logs, datasets,
     # models, Bedrock logs, audit logs), the flow-log, control-plane, Bedrock invocation,
-    # trail and Prometheus workspace log groups
-    assert len([r for r in stateful if r.urn not in members]) == 13
+    # trail, Prometheus workspace and model approval log groups
+    assert len([r for r in stateful if r.urn not in members]) == 14
     # each tenant's own key and buckets
     assert Counter(members[r.urn] for r in stateful if r.urn in members) == {
         component: 1 + len(TENANT_BUCKETS) for component in tenants_by_component()
@@ -290,6 +291,13 @@ def test_stack_outputs(dev_preview: Preview) -> None:
     assert outputs["region"] == "us-east-1"
 
 
+def mlops_roles(mlops: dict[str, Any] | None) -> int:
+    """Roles a tenant file's `mlops` adds: the tracking server's, the catalog location's."""
+    if mlops is None:
+        return 0
+    return ("tracking" in mlops) + bool(mlops.get("catalog", True))
+
+
 def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> None:
     buckets = dev_preview.of_type(BUCKET)
     assert {bucket.name for bucket in buckets} == dev_bucket_names()
@@ -303,9 +311,13 @@ def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> No
     # collector's source and target roles, the trace store's Phoenix, database bootstrap and
     # collector (plinth:observability)
     assert len([role for role in roles if role.urn not in members]) == 15
-    # each tenant: its workload role, one per persona in its file, and the feature store's
+    # each tenant: its workload role, one per persona in its file, the feature store's, and
+    # its tracking server's and catalog location's (mlops)
     assert Counter(members[role.urn] for role in roles if role.urn in members) == {
-        component: 1 + len(tenant["personas"]) + ("featureStore" in tenant.get("dataStores", {}))
+        component: 1
+        + len(tenant["personas"])
+        + ("featureStore" in tenant.get("dataStores", {}))
+        + mlops_roles(tenant.get("mlops"))
         for component, tenant in tenants_by_component().items()
     }
     for role in roles:

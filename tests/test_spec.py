@@ -200,7 +200,7 @@ def test_common_tags() -> None:
             "activateCostAllocationTags, auditors, aws, bedrock, clusters, compliance, "
             "costCenter, dataClassification, environment, extraTags, gateway, guardrails, "
             "identityCenter, "
-            "kms, network, observability, owner, platform, protect, storage, tenants",
+            "kms, mlops, network, observability, owner, platform, protect, storage, tenants",
         ),
         (
             {"compliance": {"profiles": ["baseline", "iso27001"]}},

@@ -438,7 +438,7 @@ def test_the_role_writes_only_the_offline_store_with_the_tenant_key(restricted: 
         {
             "Sid": "EncryptWithTheTenantKeyThroughS3",
             "Effect": "Allow",
-            "Action": "kms:GenerateDataKey",
+            "Action": ["kms:GenerateDataKey"],
             "Resource": key_arn(restricted),
             "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
         },

@@ -609,6 +609,7 @@ def test_each_role_gets_one_inline_policy(tenant: Preview) -> None:
         "plinth-dev-search-developer": "tenant-access",
         "plinth-dev-search-viewer": "tenant-access",
         "plinth-dev-search-workload": "tenant-access",
+        "plinth-dev-platform-auditor": "read-tenant-mlops",
     }
 
 
@@ -744,7 +745,7 @@ def test_every_document_has_no_parliament_findings_above_low(tenant: Preview) ->
         f"permission set {r.name}": parliament_findings_above_low(r.plain_inputs["inlinePolicy"])
         for r in tenant.of_type(PERMISSION_SET_POLICY)
     }
-    assert len(findings) == 5 + 4 + 2
+    assert len(findings) == 5 + 5 + 2  # trusts, role policies, permission sets
     workload = findings.pop("trust of plinth-dev-search-workload")
     assert workload == parliament_gaps(ISSUER, OIDC_PROVIDER_ARN)
     assert {name: found for name, found in findings.items() if found} == {}

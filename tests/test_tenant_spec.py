@@ -297,7 +297,7 @@ ON_DEV_GPU = "plinth:tenants[0].clusters.gpu"
             {"budgt": {"monthlyUsd": 10}},
             "plinth:tenants[0].budgt: unknown key 'budgt' (did you mean 'budget'?); allowed "
             "keys: bedrockModels, budget, clusters, costCenter, dataClassification, "
-            "dataStores, gateway, name, owners, personas",
+            "dataStores, gateway, mlops, name, owners, personas",
         ),
         (
             {"clusters": {"gpu": {"gpuQuotas": {"l40s": 1}}}},
@@ -354,12 +354,36 @@ ON_DEV_GPU = "plinth:tenants[0].clusters.gpu"
             {"bedrockModels": [TITAN, TITAN]},
             f"plinth:tenants[0].bedrockModels: {TITAN!r} listed more than once",
         ),
+        (
+            {"name": "fraud--x"},
+            "plinth:tenants[0].name: 'fraud--x' has '--', which separates a tenant from its "
+            "models in model registry names",
+        ),
+        (
+            {"mlops": {"tracking": {"mlflowVersion": "2.9.1"}}},
+            "plinth:tenants[0].mlops.tracking.mlflowVersion: '2.9.1' is not an MLflow version "
+            "SageMaker offers (2.16.2, 3.0)",
+        ),
+        (
+            {"mlops": {"tracking": {"size": "Huge"}}},
+            "plinth:tenants[0].mlops.tracking.size: 'Huge' is not allowed; expected 'Small', "
+            "'Medium' or 'Large'",
+        ),
     ],
 )
 def test_each_tenant_mistake_is_one_problem_at_its_key(
     changes: dict[str, Any], expected: str
 ) -> None:
     assert problems(dev_config(tenants=[tenant(**changes)])) == [expected]
+
+
+def test_a_tenant_s_mlops_needs_the_platform_s_mlops_layer() -> None:
+    config = dev_config(tenants=[tenant(mlops={"catalog": False})])
+    del config["plinth:mlops"]
+    assert problems(config) == [
+        "plinth:tenants[0].mlops: this stack has no MLOps layer (plinth:mlops: Lake Formation "
+        "over the catalogs, the record of model approvals): set it there first"
+    ]
 
 
 def feature_group(**changes: Any) -> dict[str, Any]:

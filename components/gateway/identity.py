@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam import Statement, pod_identity_trust_statement, policy_document
+from components.iam import Statement, key_through, pod_identity_trust_statement, policy_document
 from components.names import bounded_name
-from components.scope import AwsScope, via_service
+from components.scope import AwsScope
 
 ROLE_NAME_LIMIT = 64
 
@@ -41,15 +41,13 @@ def secret_read_statements(
             "Action": list(SECRET_READ_ACTIONS),
             "Resource": list(secret_arns),
         },
-        {
-            "Sid": "DecryptTheSecretsThroughSecretsManager",
-            "Effect": "Allow",
-            "Action": list(SECRET_KEY_ACTIONS),
-            "Resource": key_arn,
-            "Condition": {
-                "StringEquals": {"kms:ViaService": via_service("secretsmanager", scope.region)}
-            },
-        },
+        key_through(
+            "DecryptTheSecretsThroughSecretsManager",
+            key_arn,
+            SECRET_KEY_ACTIONS,
+            service="secretsmanager",
+            region=scope.region,
+        ),
     ]
 
 
@@ -71,13 +69,13 @@ def request_log_statements(
                 f"arn:{scope.partition}:s3:::", bucket_name, f"/{prefix}/*"
             ),
         },
-        {
-            "Sid": "EncryptRequestLogsThroughS3",
-            "Effect": "Allow",
-            "Action": list(REQUEST_LOG_KEY_ACTIONS),
-            "Resource": key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": via_service("s3", region)}},
-        },
+        key_through(
+            "EncryptRequestLogsThroughS3",
+            key_arn,
+            REQUEST_LOG_KEY_ACTIONS,
+            service="s3",
+            region=region,
+        ),
     ]
 
 

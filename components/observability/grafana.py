@@ -13,9 +13,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
-from components.iam import policy_document, service_trust_policy
+from components.iam import key_through, policy_document, service_trust_policy
 from components.observability.dashboards import dashboards
-from components.scope import AwsScope, via_service
+from components.scope import AwsScope
 from components.tenant.identity import group_id
 
 GRAFANA_VERSION = "12.4"
@@ -116,15 +116,13 @@ class ManagedGrafana(pulumi.ComponentResource):
                         "Action": list(QUERY_ACTIONS),
                         "Resource": args.prometheus_workspace_arn,
                     },
-                    {
-                        "Sid": "ReadItThroughAmpOnly",
-                        "Effect": "Allow",
-                        "Action": list(WORKSPACE_KEY_ACTIONS),
-                        "Resource": args.prometheus_key_arn,
-                        "Condition": {
-                            "StringEquals": {"kms:ViaService": via_service("aps", args.region)}
-                        },
-                    },
+                    key_through(
+                        "ReadItThroughAmpOnly",
+                        args.prometheus_key_arn,
+                        WORKSPACE_KEY_ACTIONS,
+                        service="aps",
+                        region=args.region,
+                    ),
                 ]
             ),
             opts=child,

@@ -11,8 +11,8 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.contract import GPU_RESOURCE, POOL_LABEL, Taint
 from components.gateway.identity import PodRole, PodRoleArgs
-from components.iam import Statement
-from components.scope import AwsScope, via_service
+from components.iam import Statement, key_through
+from components.scope import AwsScope
 from components.serving.contract import (
     MODEL_PORT,
     MODEL_SERVER_LABEL,
@@ -110,13 +110,9 @@ def weights_statements(
                 else pulumi.Output.concat(bucket_arn, f"/{path}/*")
             ),
         },
-        {
-            "Sid": "DecryptTheWeightsThroughS3",
-            "Effect": "Allow",
-            "Action": list(WEIGHTS_KEY_ACTIONS),
-            "Resource": key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": via_service("s3", region)}},
-        },
+        key_through(
+            "DecryptTheWeightsThroughS3", key_arn, WEIGHTS_KEY_ACTIONS, service="s3", region=region
+        ),
     ]
 
 

@@ -19,6 +19,7 @@ from components.bedrock.grants import (
 )
 from components.bedrock.guardrail import Classification
 from components.bedrock.models import ModelRef
+from components.mlops import MlopsSettings, TenantMlops, TenantMlopsArgs, TenantStorage
 from components.scope import AwsScope
 from components.storage import AccessLogDestination
 from components.tenant.budget import PROJECT_TAG, TenantBudget, TenantBudgetArgs
@@ -93,6 +94,8 @@ class TenantArgs:
     protect: bool = False
     gateway_access: bool = False
     """The tenant is granted the platform's LLM gateway: its namespaces may reach it."""
+    mlops: MlopsSettings | None = None
+    """Experiment tracking, model registry and catalog (components/mlops)."""
 
 
 class Tenant(pulumi.ComponentResource):
@@ -107,7 +110,9 @@ class Tenant(pulumi.ComponentResource):
       (TenantPermissions);
     - on each cluster: namespace, quotas, network fences, RoleBindings and its Kueue queues
       (TenantWorkspace);
-    - a monthly AWS budget over its tagged costs, alerting the owners (TenantBudget).
+    - a monthly AWS budget over its tagged costs, alerting the owners (TenantBudget);
+    - when asked, its MLflow tracking server, model registry and governed catalog
+      (TenantMlops).
     """
 
     identity: TenantIdentity
@@ -115,6 +120,7 @@ class Tenant(pulumi.ComponentResource):
     model_access: ProjectModelAccess | None
     workspaces: dict[str, TenantWorkspace]
     budget: TenantBudget
+    mlops: TenantMlops | None
     tags: dict[str, str]
     """The tenant's cost-allocation tags, for what other layers build on its behalf."""
 
@@ -202,6 +208,31 @@ class Tenant(pulumi.ComponentResource):
             ),
             child,
         )
+        self.mlops = (
+            TenantMlops(
+                f"{name}-mlops",
+                TenantMlopsArgs(
+                    scope=args.scope,
+                    tenant=args.tenant,
+                    name_prefix=args.name_prefix,
+                    classification=args.classification,
+                    tags=args.tags,
+                    settings=args.mlops,
+                    storage=TenantStorage(
+                        artifacts_bucket=self.data.buckets["artifacts"].name,
+                        artifacts_bucket_arn=self.data.bucket_arns["artifacts"],
+                        datasets_bucket=self.data.buckets["datasets"].name,
+                        datasets_bucket_arn=self.data.bucket_arns["datasets"],
+                        key_arn=self.data.key.arn,
+                    ),
+                    workload_role=self.identity.workload_role,
+                    persona_roles=dict(roles.items()),
+                ),
+                child,
+            )
+            if args.mlops is not None
+            else None
+        )
         labels = {PROJECT_TAG: args.tenant, "data-classification": args.classification}
         self.workspaces = {
             placement.cluster.key: TenantWorkspace(
@@ -241,6 +272,7 @@ class Tenant(pulumi.ComponentResource):
             "vectorStoreEndpoint": (
                 self.data.collection.collection_endpoint if self.data.collection else None
             ),
+            "mlops": self.mlops.summary if self.mlops else None,
         }
         """What the tenant's users need: its roles, buckets, key, namespaces and vector store."""
         self.register_outputs(self.summary)

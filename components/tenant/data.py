@@ -12,9 +12,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.bedrock.guardrail import Classification
-from components.iam import Statement, policy_document
+from components.iam import Statement, key_through, policy_document
 from components.names import bounded_name
-from components.scope import AwsScope, via_service
+from components.scope import AwsScope
 from components.storage import (
     AccessLogDestination,
     EncryptionKey,
@@ -476,13 +476,13 @@ class TenantData(pulumi.ComponentResource):
                 "Action": "s3:GetBucketAcl",
                 "Resource": datasets,
             },
-            {
-                "Sid": "EncryptWithTheTenantKeyThroughS3",
-                "Effect": "Allow",
-                "Action": "kms:GenerateDataKey",
-                "Resource": self.key.arn,
-                "Condition": {"StringEquals": {"kms:ViaService": via_service("s3", scope.region)}},
-            },
+            key_through(
+                "EncryptWithTheTenantKeyThroughS3",
+                self.key.arn,
+                ["kms:GenerateDataKey"],
+                service="s3",
+                region=scope.region,
+            ),
             {
                 # Feature Store names each table `<feature group>-<creation time>`.
                 "Sid": "UpdateOfflineStoreTables",

@@ -23,6 +23,8 @@ from components.iam import (
     policy_document,
     web_identity_trust_statement,
 )
+from components.mlops.registry import RegistryArns, registry_statements
+from components.mlops.tracking import tracking_statements
 from components.names import bounded_name
 from components.scope import AwsScope
 from components.tenant.contract import (
@@ -383,8 +385,10 @@ class PlatformAuditorArgs:
 class PlatformAuditor(pulumi.ComponentResource):
     """The platform's read-only auditor persona: a role (`<prefix>-platform-auditor`) the
     given principals may assume, with the AWS managed SecurityAudit and ViewOnlyAccess
-    policies (configuration and metadata, no data reads), and on every EKS cluster a
-    cluster-wide AmazonEKSViewPolicy access entry (no Secrets)."""
+    policies (configuration and metadata, no data reads), reads of every tenant's MLflow
+    tracking server and model registry (runs, models and approval states: the evidence of
+    what was promoted; neither managed policy reaches `sagemaker-mlflow`), and on every EKS
+    cluster a cluster-wide AmazonEKSViewPolicy access entry (no Secrets)."""
 
     role: aws.iam.Role
 
@@ -417,6 +421,29 @@ class PlatformAuditor(pulumi.ComponentResource):
                 policy_arn=args.scope.managed_policy_arn(policy),
                 opts=child,
             )
+        tenants = f"{args.name_prefix}-*"
+        aws.iam.RolePolicy(
+            f"{name}-mlops",
+            role=self.role.id,
+            name="read-tenant-mlops",
+            policy=policy_document(
+                [
+                    *tracking_statements(
+                        args.scope.arn("sagemaker", f"mlflow-tracking-server/{tenants}"),
+                        write=False,
+                    ),
+                    *registry_statements(
+                        RegistryArns(
+                            groups=[args.scope.arn("sagemaker", f"model-package-group/{tenants}")],
+                            versions=[args.scope.arn("sagemaker", f"model-package/{tenants}/*")],
+                        ),
+                        register=False,
+                        approve=False,
+                    ),
+                ]
+            ),
+            opts=child,
+        )
         for key, cluster_name in args.eks_clusters.items():
             cluster_access(
                 f"{name}-{key}",

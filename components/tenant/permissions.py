@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import Statement, policy_document
-from components.scope import AwsScope, via_service
+from components.iam import Statement, key_through, policy_document
+from components.scope import AwsScope
 from components.tenant.contract import Persona
 
 INLINE_POLICY_LIMIT = 10_240
@@ -89,13 +89,13 @@ def data_statements(
             }
         )
     statements.append(
-        {
-            "Sid": "UseTenantKeyThroughS3",
-            "Effect": "Allow",
-            "Action": list(KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS),
-            "Resource": key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": via_service("s3", region)}},
-        }
+        key_through(
+            "UseTenantKeyThroughS3",
+            key_arn,
+            KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS,
+            service="s3",
+            region=region,
+        )
     )
     return statements
 

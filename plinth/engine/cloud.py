@@ -345,6 +345,35 @@ def _feature_group(resource: MockedResource) -> Computed:
     return name, {"arn": resource.arn("sagemaker", f"feature-group/{name.lower()}")}
 
 
+def _mlflow_tracking_server(resource: MockedResource) -> Computed:
+    name = resource.physical_name("trackingServerName")
+    return name, {
+        "arn": resource.arn("sagemaker", f"mlflow-tracking-server/{name}"),
+        "trackingServerUrl": (
+            f"https://t-{resource.digest(12)}.{resource.region}.experiments.sagemaker.aws"
+        ),
+    }
+
+
+def _model_package_group(resource: MockedResource) -> Computed:
+    name = resource.physical_name("modelPackageGroupName")
+    return name, {"arn": resource.arn("sagemaker", f"model-package-group/{name.lower()}")}
+
+
+def _event_rule(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    return name, {"name": name, "arn": resource.arn("events", f"rule/{name}")}
+
+
+def _glue_database(resource: MockedResource) -> Computed:
+    name = resource.physical_name()
+    return f"{resource.account}:{name}", {
+        "name": name,
+        "catalogId": resource.account,
+        "arn": resource.arn("glue", f"database/{name}"),
+    }
+
+
 def _budget(resource: MockedResource) -> Computed:
     name = resource.physical_name()
     arn = f"arn:{resource.partition}:budgets::{resource.account}:budget/{name}"
@@ -494,6 +523,10 @@ _BY_TYPE: dict[str, Callable[[MockedResource], Computed]] = {
     "aws:opensearch/serverlessCollection:ServerlessCollection": _aoss_collection,
     "aws:opensearch/serverlessVpcEndpoint:ServerlessVpcEndpoint": _aoss_vpc_endpoint,
     "aws:sagemaker/featureGroup:FeatureGroup": _feature_group,
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow_tracking_server,
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_package_group,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:glue/catalogDatabase:CatalogDatabase": _glue_database,
     "aws:budgets/budget:Budget": _budget,
     "coreweave:index/networkingVpc:NetworkingVpc": _coreweave_vpc,
     "coreweave:index/cksCluster:CksCluster": _cks_cluster,
@@ -531,6 +564,31 @@ def computed_outputs(resource: MockedResource) -> Computed:
     return _BY_TYPE.get(resource.type, _generic)(resource)
 
 
+def _session_context(arn: str) -> dict[str, Any]:
+    """What GetSessionContext makes of an ARN: an assumed-role session's role, or the ARN
+    itself (a user or a role)."""
+    head, _, resource = arn.partition(":assumed-role/")
+    if not resource:
+        return {
+            "arn": arn,
+            "issuerArn": arn,
+            "issuerId": "",
+            "issuerName": "",
+            "sessionName": "",
+            "id": arn,
+        }
+    role, _, session = resource.partition("/")
+    partition, account = head.split(":")[1], head.split(":")[4]
+    return {
+        "arn": arn,
+        "issuerArn": f"arn:{partition}:iam::{account}:role/{role}",
+        "issuerId": "AROAEXAMPLEOFFLINE",
+        "issuerName": role,
+        "sessionName": session,
+        "id": arn,
+    }
+
+
 def invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any] | None:
     """Results for the AWS invokes programs commonly make; None when not modelled."""
     region = str(args.get("region") or region)
@@ -564,6 +622,8 @@ def invoke_result(token: str, args: Mapping[str, Any], region: str) -> dict[str,
             "userId": "AIDAEXAMPLEOFFLINE",
             "id": EXAMPLE_ACCOUNT_ID,
         }
+    if token == "aws:iam/getSessionContext:getSessionContext":
+        return _session_context(str(args.get("arn", "")))
     if token == "aws:identitystore/getGroup:getGroup":
         unique = dict(dict(args.get("alternateIdentifier") or {}).get("uniqueAttribute") or {})
         display_name = str(unique.get("attributeValue", ""))

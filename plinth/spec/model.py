@@ -39,6 +39,7 @@ from plinth.spec.clusters import AnyClusterSpec, check_clusters, largest_node, n
 from plinth.spec.errors import Problem
 from plinth.spec.gateway import GatewaySpec, gateway_problems
 from plinth.spec.guardrails import GuardrailsSpec
+from plinth.spec.mlops import PlatformMlopsSpec
 from plinth.spec.observability import ObservabilitySpec
 from plinth.spec.tenants import (
     IdentityCenterSpec,
@@ -221,6 +222,9 @@ class PlinthSpec(SpecModel):
     observability: ObservabilitySpec | None = None
     """Amazon Managed Service for Prometheus for the stack, with the platform's alert rules
     paging the alarm topic."""
+    mlops: PlatformMlopsSpec | None = None
+    """Lake Formation in control of the account's data catalog, so tenants' `mlops.catalog`
+    databases are governed by grants, and the record of model approvals."""
     identity_center: IdentityCenterSpec | None = None
     """IAM Identity Center, for tenant personas held by SSO groups."""
     auditors: tuple[IamPrincipalArn, ...] = ()
@@ -303,6 +307,7 @@ class PlinthSpec(SpecModel):
                         self.clusters,
                         self.bedrock,
                         self.gateway_models() if self.gateway else None,
+                        mlops=self.mlops is not None,
                     ),
                     identity_center=self.identity_center is not None,
                 )
@@ -319,6 +324,7 @@ class PlinthSpec(SpecModel):
                 "guardrails",
                 "gateway",
                 "observability",
+                "mlops",
                 "activate_cost_allocation_tags",
             )
             if key in self.model_fields_set

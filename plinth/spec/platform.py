@@ -83,6 +83,8 @@ class PlatformContract(ContractModel):
     clusters: dict[str, ClusterContract]
     tenants: tuple[str, ...] = ()
     """Tenants the platform stack itself holds: their names are taken."""
+    mlops: bool = False
+    """The platform has its MLOps layer (plinth:mlops) that tenants' `mlops` builds on."""
 
     def offer(self, stack: str) -> PlatformOffer:
         return PlatformOffer(
@@ -94,6 +96,7 @@ class PlatformContract(ContractModel):
             bedrock_models=self.bedrock.models if self.bedrock else None,
             bedrock_providers=self.bedrock.allow_providers if self.bedrock else (),
             bedrock_source=f"platform stack {stack}",
+            mlops=self.mlops,
         )
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from components.bedrock.models import ModelIdError, ModelRef
+from components.mlops.contract import REGISTRY_GROUP_SEPARATOR
 from components.tenant.contract import PERSONAS
 from plinth.spec.base import (
     DataClassification,
@@ -29,6 +30,7 @@ from plinth.spec.bedrock import BedrockSpec
 from plinth.spec.clusters import AnyClusterSpec, node_pool
 from plinth.spec.errors import Problem
 from plinth.spec.gateway import TenantGatewaySpec, tenant_gateway_problems
+from plinth.spec.mlops import TenantMlopsSpec
 
 TENANT_NAME_LIMIT = 20
 """Tenant names appear in namespaces, IAM role, permission-set, OpenSearch collection and
@@ -49,6 +51,11 @@ _FEATURE = re.compile(r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$")
 
 def _tenant_name(value: str) -> str:
     name_fragment(value, "a tenant name", TENANT_NAME_LIMIT, "fraud-detection")
+    if REGISTRY_GROUP_SEPARATOR in value:
+        raise invalid(
+            f"{value!r} has {REGISTRY_GROUP_SEPARATOR!r}, which separates a tenant from its "
+            "models in model registry names"
+        )
     if value in RESERVED_TENANT_NAMES or value.startswith(RESERVED_TENANT_PREFIXES):
         reserved = [*RESERVED_TENANT_NAMES, *(f"{prefix}*" for prefix in RESERVED_TENANT_PREFIXES)]
         raise invalid(f"{value!r} is reserved for the platform ({', '.join(reserved)})")
@@ -234,6 +241,8 @@ class TenantSpec(SpecModel):
     """The project's team on the platform's LLM gateway: models, monthly budget, limits."""
     budget: BudgetSpec
     personas: PersonasSpec = PersonasSpec()
+    mlops: TenantMlopsSpec | None = None
+    """Experiment tracking, a model registry with an approval step, and a governed catalog."""
 
     @field_validator("cost_center")
     @classmethod
@@ -323,6 +332,8 @@ class PlatformOffer:
     """Where the approved models are set, for messages."""
     gateway_models: Sequence[str] | None = None
     """Models the platform's gateway serves; None when it has no gateway."""
+    mlops: bool = False
+    """The platform has its MLOps layer (plinth:mlops), which tenants' `mlops` builds on."""
 
 
 def tenant_problems(
@@ -391,6 +402,14 @@ def offer_problems(
             problems += tenant_gateway_problems(
                 tenant.gateway, tenant.data_classification, offer.gateway_models, at
             )
+        if tenant.mlops is not None and not offer.mlops:
+            problems.append(
+                Problem(
+                    f"{at}.mlops",
+                    f"{offer.where} has no MLOps layer (plinth:mlops: Lake Formation over the "
+                    "catalogs, the record of model approvals): set it there first",
+                )
+            )
     return problems
 
 
@@ -398,6 +417,8 @@ def spec_offer(
     clusters: Sequence[AnyClusterSpec],
     bedrock: BedrockSpec,
     gateway_models: Sequence[str] | None = None,
+    *,
+    mlops: bool = False,
 ) -> PlatformOffer:
     """What a platform stack's own clusters, Bedrock and gateway sections offer its tenants."""
     return PlatformOffer(
@@ -411,6 +432,7 @@ def spec_offer(
         bedrock_models=bedrock.models if bedrock.enabled else None,
         bedrock_providers=bedrock.allow_providers,
         gateway_models=gateway_models,
+        mlops=mlops,
     )
 
 

@@ -113,7 +113,7 @@ def sse_kms_problem(rule: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _encryption_rules(args: StackValidationArgs, bucket: PolicyResource) -> list[Any]:
+def bucket_encryption_rules(args: StackValidationArgs, bucket: PolicyResource) -> list[Any]:
     """The SSE rules in force: the separate resources', else the inline configuration's."""
     separate = _attached(args, bucket, ENCRYPTION)
     if separate:
@@ -132,7 +132,7 @@ def _encryption_rules(args: StackValidationArgs, bucket: PolicyResource) -> list
 )
 def bucket_encryption(args: StackValidationArgs, report: Report, _: Config) -> None:
     for bucket in of_type(args, *BUCKETS):
-        if not _encryption_rules(args, bucket):
+        if not bucket_encryption_rules(args, bucket):
             report("the bucket has no server-side encryption configuration", bucket.urn)
 
 
@@ -151,7 +151,7 @@ def bucket_kms(args: StackValidationArgs, report: Report, _: Config) -> None:
     for bucket in of_type(args, *BUCKETS):
         if bucket.urn in log_targets:
             continue
-        for rule in _encryption_rules(args, bucket):
+        for rule in bucket_encryption_rules(args, bucket):
             problem = sse_kms_problem(rule)
             if problem:
                 report(problem, bucket.urn)

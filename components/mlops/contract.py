@@ -1,0 +1,50 @@
+"""Names and values the MLOps components, the spec and the policies share."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from components.bedrock.guardrail import Classification
+
+TrackingServerSize = Literal["Small", "Medium", "Large"]
+"""SageMaker's MLflow tracking server sizes (CreateMlflowTrackingServer's TrackingServerSize)."""
+
+SAGEMAKER_MLFLOW_VERSIONS = ("2.16.2", "3.0")
+"""MLflow versions SageMaker's tracking servers run (the developer guide's MLflow versions
+table); the last is the default."""
+
+REGISTRY_GROUP_SEPARATOR = "--"
+"""Between a tenant's registry name and a model's, in model package groups MLflow's automatic
+registration creates (`<prefix>-<tenant>--<model>`). Tenant names hold no `--`, so no tenant's
+group names start with another's."""
+
+CLASSIFICATION_LF_TAG = "data-classification"
+"""The Lake Formation tag holding a database's or table's data classification."""
+TENANT_LF_TAG = "project"
+"""The Lake Formation tag holding the tenant a database or table belongs to (the same key as
+the cost-allocation tag)."""
+
+CLASSIFICATION_ORDER: tuple[Classification, ...] = (
+    "public",
+    "internal",
+    "confidential",
+    "restricted",
+)
+"""Least to most sensitive."""
+
+
+def cleared_for(classification: Classification) -> list[Classification]:
+    """The classifications of data a tenant holding `classification` data may read: its own
+    and every less sensitive one."""
+    return list(CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(classification) + 1])
+
+
+def registry_name(name_prefix: str, tenant: str) -> str:
+    """`<prefix>-<tenant>`: the tenant's model package group and tracking server."""
+    return f"{name_prefix}-{tenant}"
+
+
+def catalog_database_name(name_prefix: str, tenant: str) -> str:
+    """`<prefix>_<tenant>` with `_` for `-`: Athena and Spark SQL read Glue names with hyphens
+    only when quoted."""
+    return f"{name_prefix}_{tenant}".replace("-", "_")
