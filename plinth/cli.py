@@ -696,6 +696,61 @@ def schema(
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
+@app.command(short_help="The run, dataset versions and commit behind a registered model version.")
+def lineage(
+    model: Annotated[str, typer.Argument(help="The registered model's name.")],
+    version: Annotated[str, typer.Argument(help="Its version number.")],
+    tracking_uri: Annotated[
+        str,
+        typer.Option(
+            "--tracking-uri",
+            envvar="MLFLOW_TRACKING_URI",
+            help="An MLflow server's http(s):// URL, or a SageMaker tracking server ARN.",
+        ),
+    ],
+    output_format: StacksFormatOption = StacksFormat.TABLE,
+    debug: Debug = False,
+) -> None:
+    """Print what produced a registered model version: its run, the dataset object versions
+    the run read, and the code revision it ran (docs/mlops.md). A self-hosted server's basic
+    authentication reads MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD; a SageMaker
+    server is called with your AWS credentials. Exit 1 when the server cannot answer."""
+    from plinth.lineage import LineageError, TrackingServer, model_lineage
+
+    try:
+        server = TrackingServer(tracking_uri)
+    except ValueError as error:
+        _fail("invalid --tracking-uri", [str(error)])
+    try:
+        found = model_lineage(server, model, version)
+    except LineageError as error:
+        if debug:
+            raise
+        stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from error
+    if output_format is StacksFormat.JSON:
+        sys.stdout.write(json.dumps(found.to_json(), indent=2) + "\n")
+        return
+    stdout.print(
+        f"{found.model} version {found.version} ({found.status}) from run {found.run_id} "
+        f"({found.run_name}) in experiment {found.experiment_id}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    stdout.print(
+        f"code: {found.commit or 'no commit recorded'} {found.source or ''}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for dataset in found.datasets:
+        stdout.print(
+            f"dataset {dataset.name} ({dataset.context or 'input'}): {dataset.source} "
+            f"version {dataset.version_id or 'not recorded'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 tenant_app = typer.Typer(
     help="Tenants: one AI project each (projects/<name>.yaml).",
     rich_markup_mode=None,
