@@ -792,7 +792,11 @@ def tenant_new(
     except FileExistsError as error:
         _fail(f"{error.args[0]} exists; edit it, or remove it first", [])
     stdout.print(f"wrote {path}", highlight=False)
-    stdout.print(f"next: list `{name}` under plinth:tenants, then `make preview`", markup=False)
+    stdout.print(
+        f"next: name its clusters in the file, list `{name}` under plinth:tenants, then "
+        "`make preview`",
+        markup=False,
+    )
 
 
 def main() -> None:

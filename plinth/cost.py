@@ -401,6 +401,9 @@ def _detail(key: str, detail: str, spec: PlinthSpec) -> str:
             f"{g} (viewer)" for g in wanted.grafana.viewer_groups
         ]
         return f"{detail}; seats for the members of {', '.join(groups)}"
+    if key == "mlflow-tracking-server":
+        sizes = Counter(t.mlops.tracking.size for t in spec.tenants if t.mlops and t.mlops.tracking)
+        return f"{detail}: " + ", ".join(f"{n} {size}" for size, n in sorted(sizes.items()))
     return detail
 
 

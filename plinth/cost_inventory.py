@@ -237,9 +237,10 @@ KINDS: tuple[Kind, ...] = (
     _kind(
         "mlflow-tracking-server",
         "SageMaker MLflow tracking servers",
-        U,
+        N,
         "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
-        "hours at the server's size, and its metadata storage",
+        "hours at each server's size, no AWS rate read (the pricing page renders with "
+        "JavaScript), and metadata storage",
     ),
     _kind(
         "glue-database",

@@ -25,8 +25,9 @@ costCenter: {cost_center_yaml}
 # public | internal | confidential | restricted (restricted turns on S3 object lock).
 dataClassification: internal
 
-# Platform clusters the project runs on, with its share of each GPU pool (nvidia.com/gpu
-# units) and its CPU and memory requests in total. Pools not listed are closed to it.
+# Platform clusters the project runs on (at least one: its workloads' identity is bound
+# there), with its share of each GPU pool (nvidia.com/gpu units) and its CPU and memory
+# requests in total. Pools not listed are closed to it.
 clusters: {{}}
 #  gpu:
 #    gpuQuota:
@@ -48,6 +49,15 @@ dataStores: {{}}
 #        recordIdentifier: transaction_id
 #        eventTime: event_time
 #        features: {{transaction_id: String, event_time: String, amount: Fractional}}
+
+# Experiment tracking (SageMaker managed MLflow), a model registry whose production step the
+# admin persona approves, and a Lake Formation catalog of the datasets (docs/mlops.md; the
+# platform stack needs plinth:mlops).
+# mlops:
+#   tracking:
+#     size: Small              # Small | Medium | Large
+#   registry: true
+#   catalog: true
 
 # Monthly AWS budget in USD over costs tagged project={name}; owners are alerted at these
 # percentages of actual spend, and when the forecast passes 100%.

@@ -42,6 +42,7 @@ TENANT: dict[str, Any] = {
     "name": "fraud",
     "owners": ["risk-lead@example.com"],
     "costCenter": "cc-risk",
+    "clusters": {"gpu": {}},
     "budget": {"monthlyUsd": 500},
 }
 
@@ -177,7 +178,7 @@ def test_a_tenant_file_and_the_same_tenant_inline_load_to_equal_values(project: 
 def test_a_minimal_tenant_gets_its_defaults() -> None:
     (fraud,) = load_spec(wire(dev_config(tenants=[TENANT]))).tenants
     assert fraud.data_classification is DataClassification.INTERNAL
-    assert fraud.clusters == {}
+    assert fraud.clusters["gpu"].gpu_quota == {}
     assert fraud.bedrock_models == ()
     assert fraud.data_stores.vector_store is None
     assert fraud.data_stores.feature_store is None
@@ -787,8 +788,10 @@ def test_tenant_new_writes_a_file_that_round_trips_its_flags(project: Path) -> N
     assert written.data_classification is DataClassification.INTERNAL
     assert written.clusters == {}
     assert written.bedrock_models == ()
-    # And the platform accepts it as listed.
-    assert load_spec(wire(dev_config(tenants=["fraud"])), project).tenants == (written,)
+    # And the platform accepts it as listed, once it names a cluster.
+    path.write_text(path.read_text().replace("clusters: {}", "clusters: {gpu: {}}"))
+    (accepted,) = load_spec(wire(dev_config(tenants=["fraud"])), project).tenants
+    assert accepted.model_copy(update={"clusters": {}}) == written
 
 
 def test_tenant_new_defaults_validate(project: Path) -> None:
@@ -798,7 +801,11 @@ def test_tenant_new_defaults_validate(project: Path) -> None:
         yaml.safe_load((project / "projects" / "search.yaml").read_text())
     )
     assert written.name == "search"
-    assert load_spec(wire(dev_config(tenants=["search"])), project).tenants == (written,)
+    # The one thing it cannot know: which of the platform's clusters the project runs on.
+    assert problems(dev_config(tenants=["search"]), project) == [
+        "projects/search.yaml:clusters: the tenant runs on no cluster: name at least one of "
+        "this stack's clusters (gpu) with its quotas"
+    ]
 
 
 def uncomment_examples(text: str) -> str:

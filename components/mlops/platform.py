@@ -166,7 +166,8 @@ class DataLake(pulumi.ComponentResource):
         self.settings = aws.lakeformation.DataLakeSettings(
             name,
             admins=admins,
-            # Empty, not left out: the provider then writes no IAM_ALLOWED_PRINCIPALS default.
+            # Written out though left-out defaults are cleared too (the resource replaces the
+            # whole settings): no IAM_ALLOWED_PRINCIPALS default, on purpose.
             create_database_default_permissions=[],
             create_table_default_permissions=[],
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),

@@ -439,6 +439,13 @@ def spec_offer(
 def _cluster_problems(
     tenant: TenantSpec, offer: PlatformOffer, at: str, unknown_clusters: bool
 ) -> Iterator[Problem]:
+    if not tenant.clusters:
+        # Its workload identity is bound to a service account on the clusters it names.
+        yield Problem(
+            f"{at}.clusters",
+            "the tenant runs on no cluster: name at least one of "
+            f"{offer.where}'s clusters ({', '.join(offer.gpu_units) or 'none'}) with its quotas",
+        )
     for key, wanted in tenant.clusters.items():
         pools = offer.gpu_units.get(key)
         if pools is None:

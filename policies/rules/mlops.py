@@ -279,8 +279,9 @@ def _iam_only(permissions: Any) -> bool:
     id="lake-formation-no-iam-only-fallback",
     area="mlops",
     description="Lake Formation's settings give new databases and tables no default grant to "
-    "IAM_ALLOWED_PRINCIPALS: with it, any principal whose IAM policy allows Glue and S3 reads "
-    "the data, and Lake Formation's grants decide nothing.",
+    "IAM_ALLOWED_PRINCIPALS (AWS's default before the settings are written): with it, any "
+    "principal whose IAM policy allows Glue and S3 reads the data, and Lake Formation's "
+    "grants decide nothing.",
     severity="high",
     remediation="Set create_database_default_permissions and create_table_default_permissions "
     "to empty lists in aws.lakeformation.DataLakeSettings (plinth:mlops does).",
@@ -289,11 +290,9 @@ def _iam_only(permissions: Any) -> bool:
     types=(DATA_LAKE_SETTINGS,),
 )
 def no_iam_only_fallback(args: ResourceValidationArgs, report: Report, _: Config) -> None:
+    # Left out, a default is cleared: the resource replaces the account's whole settings.
     for key in ("createDatabaseDefaultPermissions", "createTableDefaultPermissions"):
-        value = args.props.get(key)
-        if value is None:
-            report(f"{key} is not set: Lake Formation keeps its IAM_ALLOWED_PRINCIPALS default")
-        elif _iam_only(value):
+        if _iam_only(args.props.get(key)):
             report(f"{key} grants IAM_ALLOWED_PRINCIPALS")
 
 

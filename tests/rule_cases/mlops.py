@@ -172,7 +172,13 @@ CASES = [
         ),
         expect="createTableDefaultPermissions grants IAM_ALLOWED_PRINCIPALS",
     ),
-    violates(NO_FALLBACK, "left to the default", res(SETTINGS, "lake", {}), expect="is not set"),
+    complies(NO_FALLBACK, "left out: the settings clear them", res(SETTINGS, "lake", {})),
+    violates(
+        NO_FALLBACK,
+        "IAM-only databases",
+        res(SETTINGS, "lake", {"createDatabaseDefaultPermissions": IAM_ONLY}),
+        expect="createDatabaseDefaultPermissions grants",
+    ),
     complies(GOVERNED, "governed, location registered", *catalog([], registered=True)),
     violates(
         GOVERNED,
