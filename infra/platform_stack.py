@@ -141,7 +141,7 @@ def tenants_layer(
             kms_administrators=spec.kms.administrators,
             noncurrent_version_days=spec.storage.noncurrent_version_retention_days,
             protect=spec.protect,
-            catalog_ready=[data_lake.settings] if data_lake else (),
+            catalog_ready=[data_lake.settings, data_lake.classification_tag] if data_lake else (),
         ),
         base.on_aws,
     )

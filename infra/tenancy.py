@@ -49,8 +49,9 @@ class TenantPlatform:
     noncurrent_version_days: int
     protect: bool
     catalog_ready: Sequence[pulumi.Resource] = ()
-    """What tenants' catalogs wait for: the platform's Lake Formation settings, when this
-    stack makes them (the deployer becomes an administrator there)."""
+    """What tenants' catalogs wait for: the platform's Lake Formation settings (the deployer
+    becomes an administrator; new databases get no IAM-only default) and its classification
+    tag, when this stack makes them."""
 
 
 def tenant_args(tenant: TenantSpec, platform: TenantPlatform) -> TenantArgs:

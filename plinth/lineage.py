@@ -15,6 +15,7 @@ MLFLOW_TRACKING_PASSWORD for its basic authentication) or a SageMaker tracking s
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import urllib.error
@@ -27,6 +28,8 @@ from typing import Any
 Signer = Callable[[str], dict[str, str]]
 """Headers that authenticate a GET of a URL."""
 REQUEST_TIMEOUT_SECONDS = 30
+EMPTY_PAYLOAD_SHA256 = hashlib.sha256(b"").hexdigest()
+"""SageMaker's MLflow plugin sends the payload hash with every signed request."""
 COMMIT_TAG = "mlflow.source.git.commit"
 SOURCE_TAG = "mlflow.source.name"
 CONTEXT_TAG = "mlflow.data.context"
@@ -128,7 +131,10 @@ class TrackingServer:
         self.uri = uri
 
     def get(self, path: str, **params: str) -> dict[str, Any]:
-        url = f"{self._base}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(params)}"
+        # %20, not +, for spaces: SigV4 signs the query as %20 (SageMaker's MLflow plugin
+        # rewrites + for the same reason).
+        query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+        url = f"{self._base}/api/2.0/mlflow/{path}?{query}"
         headers = self._headers(url)
         request = urllib.request.Request(url, headers=headers)
         try:
@@ -136,7 +142,7 @@ class TrackingServer:
                 body: dict[str, Any] = json.loads(response.read())
                 return body
         except urllib.error.HTTPError as error:
-            raise LineageError(_refusal(error, path, params)) from error
+            raise LineageError(_refusal(error, path, params, aws=self._sign is not None)) from error
         except (urllib.error.URLError, TimeoutError) as error:
             raise LineageError(f"cannot reach {self.uri}: {error}") from error
 
@@ -151,14 +157,21 @@ class TrackingServer:
         return {}
 
 
-def _refusal(error: urllib.error.HTTPError, path: str, params: Mapping[str, str]) -> str:
+def _refusal(
+    error: urllib.error.HTTPError, path: str, params: Mapping[str, str], *, aws: bool
+) -> str:
     try:
         message = json.loads(error.read()).get("message", "")
     except (json.JSONDecodeError, AttributeError, ValueError):
         message = ""
     what = f"{path} {dict(params)}"
     if error.code == 401:
-        return f"{what}: not signed in (set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)"
+        how = (
+            "the AWS credentials were refused"
+            if aws
+            else "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
+        )
+        return f"{what}: not signed in ({how})"
     if error.code == 403:
         return f"{what}: not allowed for this user{f' ({message})' if message else ''}"
     if error.code == 404:
@@ -187,7 +200,12 @@ def _sagemaker_endpoint(arn: str) -> tuple[str, Signer]:
         if credentials is None:
             raise LineageError("no AWS credentials to sign requests to the tracking server")
         request = AWSRequest(
-            method="GET", url=url, headers={"x-mlflow-sm-tracking-server-arn": arn}
+            method="GET",
+            url=url,
+            headers={
+                "x-mlflow-sm-tracking-server-arn": arn,
+                "X-Amz-Content-SHA256": EMPTY_PAYLOAD_SHA256,
+            },
         )
         SigV4Auth(credentials.get_frozen_credentials(), "sagemaker-mlflow", region).add_auth(
             request

@@ -1,7 +1,7 @@
-"""Lineage and isolation on a real MLflow tracking server, on loopback: MLflow (the pinned
-release, `make test-tools`) with its basic-auth app on, every experiment and model closed to
-users not granted it (`default_permission = NO_PERMISSIONS`), its tracking and user stores
-in a real PostgreSQL.
+"""Lineage and isolation on a real MLflow tracking server, on loopback: MLflow 3.15.1 (the
+release of the chart the self-hosted path installs; `make test-tools`) with its basic-auth
+app on, every experiment and model closed to users not granted it (`default_permission =
+NO_PERMISSIONS`), its tracking and user stores in a real PostgreSQL.
 
 A data scientist of one tenant runs a training script from a git checkout: it records the
 dataset it read (an S3 object version in the source URI), trains and registers a model.
@@ -36,13 +36,17 @@ DATASET = (
     "s3://plinth-dev-fraud-detection-datasets/transactions/2026-11.parquet"
     "?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
 )
+# MLflow 3.15 reads the first admin's password from this file only, and its bundled file
+# says `password1234`: the file is written whole, from a generated password.
 AUTH_CONFIG = """\
 [mlflow]
 default_permission = NO_PERMISSIONS
 database_uri = {database_uri}
 admin_username = admin
+admin_password = {admin_password}
 authorization_function = mlflow.server.auth:authenticate_request_basic_auth
 """
+BUNDLED_ADMIN_PASSWORD = "password1234"
 
 
 @dataclass(frozen=True)
@@ -87,15 +91,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with postgres_server() as postgres:
         for database in ("mlflow", "mlflow_auth"):
             postgres.create_database(database)
-        config = folder / "basic_auth.ini"
-        config.write_text(AUTH_CONFIG.format(database_uri=postgres.url("mlflow_auth")))
         admin_password = secrets.token_urlsafe(16)
+        config = folder / "basic_auth.ini"
+        config.write_text(
+            AUTH_CONFIG.format(
+                database_uri=postgres.url("mlflow_auth"), admin_password=admin_password
+            )
+        )
         port = free_port()
         log_file = folder / "mlflow.log"
         environment = loopback_environment(
             folder,
             MLFLOW_AUTH_CONFIG_PATH=str(config),
-            MLFLOW_AUTH_ADMIN_PASSWORD=admin_password,
             MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(32),
         )
         with log_file.open("w") as log:
@@ -211,6 +218,17 @@ def test_nobody_reads_without_signing_in(server: Server, trained: dict[str, Any]
     code, _, err = lineage(server, None, str(trained["version"]))
     assert code == 1
     assert "not signed in" in err
+
+
+def test_the_bundled_admin_password_does_not_sign_in(server: Server) -> None:
+    assert (
+        server.call("GET", "experiments/search?max_results=1", ("admin", BUNDLED_ADMIN_PASSWORD))[0]
+        == 401
+    )
+    assert (
+        server.call("GET", "experiments/search?max_results=1", ("admin", server.admin_password))[0]
+        == 200
+    )
 
 
 def test_a_bad_tracking_uri_is_bad_input() -> None:

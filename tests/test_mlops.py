@@ -83,9 +83,15 @@ def test_the_approval_record_is_kept_encrypted_and_only_its_rule_writes(
             "policyDocument"
         ]
     )
-    (statement,) = policy["Statement"]
-    assert statement["Condition"]["ArnEquals"] == {"aws:SourceArn": rule_arn}
-    assert statement["Resource"] == f"{ARN}logs:{REGION}:{ACCOUNT}:log-group:{log_group.id}:*"
+    streams = f"{ARN}logs:{REGION}:{ACCOUNT}:log-group:{log_group.id}:*"
+    create, put = policy["Statement"]
+    assert (create["Action"], create["Resource"], "Condition" in create) == (
+        "logs:CreateLogStream",
+        streams,
+        False,
+    )
+    assert (put["Action"], put["Resource"]) == ("logs:PutLogEvents", streams)
+    assert put["Condition"]["ArnEquals"] == {"aws:SourceArn": rule_arn}
 
 
 def test_lake_formation_governs_new_databases_and_tables(dev_preview: Preview) -> None:
@@ -116,9 +122,17 @@ def test_catalog_grants_name_the_tenant_s_own_roles_only(dev_preview: Preview) -
     assert granted == {
         f"{FRAUD}-identity-{purpose}" for purpose in ("workload", "admin", "developer", "viewer")
     }
+    datasets = named(dev_preview, "aws:s3/bucket:Bucket", f"{FRAUD}-datasets")
     for grant in grants:
-        on = grant.inputs.get("database") or grant.inputs["table"]
-        assert on.get("name", on.get("databaseName")) == "plinth_dev_fraud_detection"
+        on = (
+            grant.inputs.get("database")
+            or grant.inputs.get("table")
+            or grant.inputs["dataLocation"]
+        )
+        assert on.get("name", on.get("databaseName", on.get("arn"))) in (
+            "plinth_dev_fraud_detection",
+            f"arn:aws:s3:::{datasets.id}",
+        )
         if roles[grant.inputs["principal"]].endswith("-viewer"):
             assert set(grant.inputs["permissions"]) <= {"DESCRIBE", "SELECT"}
 

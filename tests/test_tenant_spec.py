@@ -363,7 +363,7 @@ ON_DEV_GPU = "plinth:tenants[0].clusters.gpu"
         (
             {"mlops": {"tracking": {"mlflowVersion": "2.9.1"}}},
             "plinth:tenants[0].mlops.tracking.mlflowVersion: '2.9.1' is not an MLflow version "
-            "SageMaker offers (2.16.2, 3.0)",
+            "SageMaker offers (2.13.2, 2.16.2, 3.0)",
         ),
         (
             {"mlops": {"tracking": {"size": "Huge"}}},

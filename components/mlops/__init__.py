@@ -55,8 +55,8 @@ class MlopsSettings:
     registry: bool
     catalog: bool
     catalog_ready: Sequence[pulumi.Resource] = ()
-    """What the catalog's Lake Formation calls wait for (the data lake settings that make the
-    deployer an administrator, when the same stack makes them)."""
+    """What the catalog waits for when the same stack makes them (the Lake Formation settings
+    and the classification tag)."""
 
 
 @dataclass(frozen=True)

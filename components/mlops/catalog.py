@@ -23,11 +23,13 @@ CATALOG_PREFIX = "catalog/"
 # Lake Formation permissions (GrantPermissions' Permission enum).
 DATABASE_WRITE = ("DESCRIBE", "CREATE_TABLE", "ALTER")
 DATABASE_READ = ("DESCRIBE",)
-TABLE_WRITE = ("DESCRIBE", "SELECT", "INSERT", "DELETE", "ALTER")
+TABLE_WRITE = ("DESCRIBE", "SELECT", "INSERT", "DELETE", "ALTER", "DROP")
 TABLE_READ = ("DESCRIBE", "SELECT")
 
 GLUE_READ_ACTIONS = (
     "glue:GetDatabase",
+    "glue:GetDatabases",
+    "glue:GetUserDefinedFunctions",
     "glue:GetTable",
     "glue:GetTables",
     "glue:GetPartition",
@@ -131,8 +133,8 @@ class TenantCatalogArgs:
     writers: Sequence[pulumi.Input[str]]
     readers: Sequence[pulumi.Input[str]] = ()
     ready: Sequence[pulumi.Resource] = ()
-    """What Lake Formation calls wait for: the settings making the deployer an administrator,
-    when the same stack makes them."""
+    """What the catalog waits for when the same stack makes them: the Lake Formation settings
+    (the deployer an administrator, no IAM-only defaults) and the classification tag."""
 
 
 class TenantCatalog(pulumi.ComponentResource):
@@ -145,8 +147,9 @@ class TenantCatalog(pulumi.ComponentResource):
       vends per grant, not with whole-bucket IAM;
     - the database tagged `data-classification=<tenant's classification>` (tables inherit it;
       a table may be tagged otherwise);
-    - grants: writers DESCRIBE/CREATE_TABLE/ALTER on the database and read, write and alter
-      every table in it; readers DESCRIBE and SELECT. Nobody else is granted anything.
+    - grants: writers DATA_LOCATION_ACCESS on the bucket, DESCRIBE/CREATE_TABLE/ALTER on the
+      database and read, write, alter and drop every table in it; readers DESCRIBE and
+      SELECT. Nobody else is granted anything.
 
     `pulumi destroy` drops the database's definitions and grants; the data stays in the
     retained datasets bucket.
@@ -158,21 +161,21 @@ class TenantCatalog(pulumi.ComponentResource):
         self, name: str, args: TenantCatalogArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("plinth:mlops:TenantCatalog", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
+        governed = pulumi.ResourceOptions(parent=self, depends_on=list(args.ready))
         self.database = aws.glue.CatalogDatabase(
             name,
             name=args.database_name,
             description=f"Datasets of tenant {args.tenant} (governed by Lake Formation)",
             location_uri=pulumi.Output.concat("s3://", args.datasets_bucket, f"/{CATALOG_PREFIX}"),
-            # An empty list, not the default: AWS would otherwise grant IAM_ALLOWED_PRINCIPALS
-            # ALL on each new table, and IAM policies alone would decide who reads it.
+            # No defaults of its own: a database takes the account's when it is created, which
+            # the platform's Lake Formation settings (made first: `ready`) leave empty. The
+            # provider sends nothing for an empty list, so this states the intent.
             create_table_default_permissions=[],
             tags=tags,
-            opts=child,
+            opts=governed,
         )
-        governed = pulumi.ResourceOptions(parent=self, depends_on=list(args.ready))
-        self._register_location(name, args, tags, governed)
+        location = self._register_location(name, args, tags, governed)
         classified = aws.lakeformation.ResourceLfTags(
             f"{name}-classification",
             database={"name": self.database.name},
@@ -184,6 +187,15 @@ class TenantCatalog(pulumi.ComponentResource):
             *((principal, DATABASE_READ, TABLE_READ) for principal in args.readers),
         ]
         after_tags = pulumi.ResourceOptions(parent=self, depends_on=[*args.ready, classified])
+        for index, principal in enumerate(args.writers):
+            # Tables of a registered location need the location as well as CREATE_TABLE.
+            aws.lakeformation.Permissions(
+                f"{name}-location-{index}",
+                principal=principal,
+                permissions=["DATA_LOCATION_ACCESS"],
+                data_location={"arn": args.datasets_bucket_arn},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.ready, location]),
+            )
         for index, (principal, on_database, on_tables) in enumerate(grants):
             aws.lakeformation.Permissions(
                 f"{name}-database-{index}",
@@ -207,10 +219,15 @@ class TenantCatalog(pulumi.ComponentResource):
         args: TenantCatalogArgs,
         tags: dict[str, str],
         governed: pulumi.ResourceOptions,
-    ) -> None:
+    ) -> aws.lakeformation.Resource:
         """Lake Formation reads and writes the datasets bucket through a role that may use
         nothing else: the service-linked role cannot use a customer key unless the key policy
-        names it, so the tenant's key stays closed to it."""
+        names it, so the tenant's key stays closed to it.
+
+        The role trusts Lake Formation and Glue, as the Lake Formation Developer Guide's
+        requirements for registration roles say. Neither service is documented to send
+        aws:SourceAccount when it assumes the role, so the account is checked when sent
+        (IfExists), never required."""
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-location",
@@ -221,10 +238,15 @@ class TenantCatalog(pulumi.ComponentResource):
                         "Sid": "AssumedByLakeFormationForThisAccountOnly",
                         "Effect": "Allow",
                         "Principal": {
-                            "Service": args.scope.service_principal("lakeformation", parent=self)
+                            "Service": [
+                                args.scope.service_principal("lakeformation", parent=self),
+                                args.scope.service_principal("glue", parent=self),
+                            ]
                         },
                         "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": args.scope.account_id}},
+                        "Condition": {
+                            "StringEqualsIfExists": {"aws:SourceAccount": args.scope.account_id}
+                        },
                     }
                 ]
             ),
@@ -259,7 +281,7 @@ class TenantCatalog(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.lakeformation.Resource(
+        return aws.lakeformation.Resource(
             f"{name}-location",
             arn=args.datasets_bucket_arn,
             role_arn=role.arn,

@@ -9,9 +9,11 @@ from components.bedrock.guardrail import Classification
 TrackingServerSize = Literal["Small", "Medium", "Large"]
 """SageMaker's MLflow tracking server sizes (CreateMlflowTrackingServer's TrackingServerSize)."""
 
-SAGEMAKER_MLFLOW_VERSIONS = ("2.16.2", "3.0")
-"""MLflow versions SageMaker's tracking servers run (the developer guide's MLflow versions
-table); the last is the default."""
+SAGEMAKER_MLFLOW_VERSIONS = ("2.13.2", "2.16.2", "3.0")
+"""MLflow versions SageMaker's tracking servers run: 2.13.x, 2.16.x and 3.0.x, whose clients
+are mlflow 2.13.2, 2.16.2 and 3.0.0 (SageMaker AI developer guide, "Integrate MLflow with
+your environment", docs.aws.amazon.com/sagemaker/latest/dg/mlflow-track-experiments.html).
+The last is the default."""
 
 REGISTRY_GROUP_SEPARATOR = "--"
 """Between a tenant's registry name and a model's, in model package groups MLflow's automatic

@@ -68,10 +68,13 @@ class ApprovalRecord(pulumi.ComponentResource):
       evidence of who promoted what to production);
     - an EventBridge rule matching SageMaker's model package state changes in groups named
       `<prefix>-*`, targeting that group;
-    - the log group's resource policy letting only that rule write to it.
+    - the log group's resource policy letting only that rule put events in it (EventBridge's
+      stream creation carries no rule ARN, so only putting events is pinned to the rule, as
+      AWS's own EventBridge-to-Logs pattern does).
 
-    The event carries the group, version, approval status and the caller's identity is in the
-    CloudTrail record of UpdateModelPackage it follows from.
+    An event carries the group, the version and its approval status; who made the change is in
+    the CloudTrail record of the CreateModelPackage or UpdateModelPackage call behind it.
+    CloudWatch Logs allows 10 resource policies per account and region: this is one.
     """
 
     log_group: aws.cloudwatch.LogGroup
@@ -98,22 +101,32 @@ class ApprovalRecord(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
+        streams = self.log_group.arn.apply(lambda arn: f"{arn}:*")
         writers = aws.cloudwatch.LogResourcePolicy(
             name,
             policy_name=f"{args.name_prefix}-model-approvals",
             policy_document=policy_document(
                 [
                     {
+                        # EventBridge creates its stream without naming the rule it delivers
+                        # for: a SourceArn condition here would refuse every delivery.
+                        "Sid": "EventBridgeCreatesItsStream",
+                        "Effect": "Allow",
+                        "Principal": {"Service": list(APPROVAL_LOG_WRITERS)},
+                        "Action": "logs:CreateLogStream",
+                        "Resource": streams,
+                    },
+                    {
                         "Sid": "ApprovalEventsFromTheRuleOnly",
                         "Effect": "Allow",
                         "Principal": {"Service": list(APPROVAL_LOG_WRITERS)},
-                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": self.log_group.arn.apply(lambda arn: f"{arn}:*"),
+                        "Action": "logs:PutLogEvents",
+                        "Resource": streams,
                         "Condition": {
                             "ArnEquals": {"aws:SourceArn": self.rule.arn},
                             "StringEquals": {"aws:SourceAccount": args.scope.account_id},
                         },
-                    }
+                    },
                 ]
             ),
             opts=child,
@@ -148,8 +161,9 @@ class DataLake(pulumi.ComponentResource):
       tenants' catalogs and their tables carry, and grants are expressed in;
     - DESCRIBE on every classified database for the platform auditor (metadata, not data).
 
-    The settings replace the account's whole administrator list: anyone made administrator
-    outside this stack is removed. `pulumi destroy` leaves the settings as they are (AWS has no
+    The settings replace the account's whole settings: anyone made administrator outside this
+    stack is removed, and settings left out (read-only admins, cross-account version
+    parameters) are reset. `pulumi destroy` leaves the settings as they are (AWS has no
     "unset"), so the catalog stays governed.
     """
 

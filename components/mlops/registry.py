@@ -30,8 +30,10 @@ READ_VERSION_ACTIONS = ("sagemaker:DescribeModelPackage",)
 READ_GROUP_ACTIONS = ("sagemaker:DescribeModelPackageGroup",)
 LIST_ACTIONS = ("sagemaker:ListModelPackages", "sagemaker:ListModelPackageGroups")
 """Listing takes no resource: it returns names across the account, never a version's content."""
-CREATE_GROUP_ACTIONS = ("sagemaker:CreateModelPackageGroup", "sagemaker:AddTags")
-"""MLflow's automatic registration creates a group per registered model, tagged."""
+CREATE_GROUP_ACTIONS = ("sagemaker:CreateModelPackageGroup",)
+"""MLflow's automatic registration creates a group per registered model."""
+TAG_ACTIONS = ("sagemaker:AddTags",)
+"""Registering tags the new group or version (SageMaker authorises tags per resource)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ def registry_statements(arns: RegistryArns, *, register: bool, approve: bool) ->
             "Effect": "Allow",
             "Action": list(CREATE_GROUP_ACTIONS),
             "Resource": arns.groups,
+        },
+        {
+            "Sid": "TagTenantModels",
+            "Effect": "Allow",
+            "Action": list(TAG_ACTIONS),
+            "Resource": [*arns.groups, *arns.versions],
         },
     ]
     if not approve:

@@ -54,7 +54,13 @@ TRACKING_OPEN_ACTIONS = (
 )
 """A UI sign-in link for the server, and its state and tracking URL."""
 
-SERVER_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+SERVER_OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
 SERVER_BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation")
 SERVER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
@@ -137,9 +143,12 @@ class TrackingServer(pulumi.ComponentResource):
                         "Effect": "Allow",
                         "Principal": {"Service": scope.service_principal("sagemaker", parent=self)},
                         "Action": "sts:AssumeRole",
+                        # AWS documents no condition for this role's trust (its MLflow IAM page
+                        # shows none, its confused-deputy page lists no MLflow feature): they
+                        # are checked when SageMaker sends them, never required.
                         "Condition": {
-                            "StringEquals": {"aws:SourceAccount": scope.account_id},
-                            "ArnLike": {
+                            "StringEqualsIfExists": {"aws:SourceAccount": scope.account_id},
+                            "ArnLikeIfExists": {
                                 "aws:SourceArn": scope.arn(
                                     "sagemaker", f"mlflow-tracking-server/{args.server_name}"
                                 )

@@ -387,7 +387,8 @@ class PlatformAuditor(pulumi.ComponentResource):
     given principals may assume, with the AWS managed SecurityAudit and ViewOnlyAccess
     policies (configuration and metadata, no data reads), reads of every tenant's MLflow
     tracking server and model registry (runs, models and approval states: the evidence of
-    what was promoted; neither managed policy reaches `sagemaker-mlflow`), and on every EKS
+    what was promoted; neither managed policy reaches `sagemaker-mlflow`; artifacts are listed,
+    their contents stay in tenant buckets it cannot read), and on every EKS
     cluster a cluster-wide AmazonEKSViewPolicy access entry (no Secrets)."""
 
     role: aws.iam.Role

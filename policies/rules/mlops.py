@@ -1,6 +1,6 @@
 """MLOps: experiment artifacts under a customer key, MLflow servers that sign their users in, a
 promotion path where registering a model version is not approving it, every approval recorded,
-and Lake Formation (not IAM alone) deciding who reads a catalog's data."""
+and catalogs governed by Lake Formation (no IAM-only defaults, locations registered)."""
 
 from __future__ import annotations
 
@@ -181,10 +181,14 @@ def _registering_documents(
         ]
         if not registers:
             continue
-        denied = any(
-            not allows(s) and "Approved" in condition_values(s, "StringEquals", APPROVAL_KEY)
+        # The deny must reach both calls that set a status, or the other one approves.
+        denied = {
+            action
             for s in document
-        )
+            if not allows(s) and "Approved" in condition_values(s, "StringEquals", APPROVAL_KEY)
+            for action in REGISTRATION
+            if any(fnmatchcase(action, pattern.lower()) for pattern in actions(s))
+        } == set(REGISTRATION)
         conditioned = all(
             condition_values(s, "StringEquals", APPROVAL_KEY)
             and "Approved" not in condition_values(s, "StringEquals", APPROVAL_KEY)

@@ -69,6 +69,15 @@ def policy(name: str, *, register: bool, approve: bool):  # type: ignore[no-unty
     return res(POLICY, name, {"policy": json.dumps(document)})
 
 
+def half_denied():  # type: ignore[no-untyped-def]
+    """A developer policy whose deny covers only CreateModelPackage."""
+    document = json.loads(policy("developer", register=True, approve=False).inputs["policy"])
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Deny":
+            statement["Action"] = ["sagemaker:CreateModelPackage"]
+    return res(POLICY, "developer", {"policy": json.dumps(document)})
+
+
 def group():  # type: ignore[no-untyped-def]
     return res(GROUP, "registry", {"modelPackageGroupName": "plinth-dev-fraud"})
 
@@ -132,6 +141,13 @@ CASES = [
         expect="may also approve",
     ),
     complies(SEPARATED, "readers only", group(), policy("viewer", register=False, approve=False)),
+    violates(
+        SEPARATED,
+        "the deny leaves UpdateModelPackage open",
+        group(),
+        half_denied(),
+        expect="may also approve",
+    ),
     complies(
         RECORDED,
         "the platform's approval record",
