@@ -43,20 +43,21 @@ def approval_event(group: str, status: str) -> dict[str, Any]:
 
 
 @mock_aws
-def test_approval_events_of_the_platform_s_groups_are_recorded() -> None:
+def test_every_model_package_state_change_is_recorded() -> None:
     logs = boto3.client("logs", region_name=REGION)
     events = boto3.client("events", region_name=REGION)
     group = "/aws/events/plinth-dev-model-approvals"
     logs.create_log_group(logGroupName=group)
     arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"]
-    events.put_rule(Name="approvals", EventPattern=approval_event_pattern("plinth-dev"))
+    events.put_rule(Name="approvals", EventPattern=approval_event_pattern())
     events.put_targets(Rule="approvals", Targets=[{"Id": "log", "Arn": arn.removesuffix(":*")}])
     events.put_events(
         Entries=[
             approval_event("plinth-dev-fraud-detection", "Approved"),
             approval_event("plinth-dev-fraud-detection--churn", "Rejected"),
-            approval_event("plinth-prod-fraud-detection", "Approved"),  # another platform's
+            approval_event("plinth-dev-vision-vision", "Approved"),  # a tenant stack's
             {**approval_event("plinth-dev-search", "Approved"), "DetailType": "Other"},
+            {**approval_event("plinth-dev-search", "Approved"), "Source": "my.app"},
         ]
     )
     recorded = [
@@ -66,6 +67,7 @@ def test_approval_events_of_the_platform_s_groups_are_recorded() -> None:
     assert [(d["ModelPackageGroupName"], d["ModelApprovalStatus"]) for d in recorded] == [
         ("plinth-dev-fraud-detection", "Approved"),
         ("plinth-dev-fraud-detection--churn", "Rejected"),
+        ("plinth-dev-vision-vision", "Approved"),
     ]
 
 

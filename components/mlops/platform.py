@@ -35,16 +35,10 @@ def approval_log_group_name(name_prefix: str) -> str:
     return f"/aws/events/{name_prefix}-model-approvals"
 
 
-def approval_event_pattern(name_prefix: str) -> str:
-    """Every state change of a model package in the platform's tenants' groups: those named
-    `<prefix>-<tenant>` and `<prefix>-<tenant>--<model>`."""
-    return json.dumps(
-        {
-            "source": ["aws.sagemaker"],
-            "detail-type": [APPROVAL_EVENT],
-            "detail": {"ModelPackageGroupName": [{"prefix": f"{name_prefix}-"}]},
-        }
-    )
+def approval_event_pattern() -> str:
+    """Every model package state change in the account and region: tenant stacks name their
+    groups with their own prefix, and an approval outside any tenant's group is evidence too."""
+    return json.dumps({"source": ["aws.sagemaker"], "detail-type": [APPROVAL_EVENT]})
 
 
 @dataclass(frozen=True)
@@ -66,8 +60,8 @@ class ApprovalRecord(pulumi.ComponentResource):
     - a CloudWatch Logs group `/aws/events/<prefix>-model-approvals`, encrypted with the
       platform key, kept for the profile's log retention and retained on destroy (it is
       evidence of who promoted what to production);
-    - an EventBridge rule matching SageMaker's model package state changes in groups named
-      `<prefix>-*`, targeting that group;
+    - an EventBridge rule matching every SageMaker model package state change in the account
+      and region (tenant stacks' groups carry their own prefix), targeting that group;
     - the log group's resource policy letting only that rule put events in it (EventBridge's
       stream creation carries no rule ARN, so only putting events is pinned to the rule, as
       AWS's own EventBridge-to-Logs pattern does).
@@ -97,7 +91,7 @@ class ApprovalRecord(pulumi.ComponentResource):
             name,
             name=f"{args.name_prefix}-model-approvals",
             description="SageMaker model package registrations and approval decisions",
-            event_pattern=approval_event_pattern(args.name_prefix),
+            event_pattern=approval_event_pattern(),
             tags=dict(args.tags),
             opts=child,
         )

@@ -39,6 +39,7 @@ EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 CATALOG_DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
 DATA_LAKE_SETTINGS = "aws:lakeformation/dataLakeSettings:DataLakeSettings"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
 """Lake Formation's stand-in for "whatever IAM allows": a default grant to it hands a new
 database or table to IAM policies alone."""
@@ -251,8 +252,9 @@ def _records(pattern: Any, group: str) -> bool:
     "matches the group.",
     severity="medium",
     remediation="Set plinth:mlops in the platform stack (its approval record matches every "
-    'group named <prefix>-*), or add an EventBridge rule for "SageMaker Model Package State '
-    'Change" with a log group target.',
+    'group of the account), or add an EventBridge rule for "SageMaker Model Package State '
+    'Change" with a log group target. A stack that reads another stack (a tenant stack) is '
+    "left to that stack's record.",
     fix={"tenant": "mlops.registry", "*": "plinth:mlops"},
     controls={
         "hipaa": ["164.312(b)"],
@@ -262,6 +264,8 @@ def _records(pattern: Any, group: str) -> bool:
     },
 )
 def model_approvals_recorded(args: StackValidationArgs, report: Report, _: Config) -> None:
+    if of_type(args, STACK_REFERENCE):
+        return  # a tenant stack: its platform stack records the account's approvals
     targets = of_type(args, EVENT_TARGET)
     recording = [rule for rule in of_type(args, EVENT_RULE) if referencing(targets, "rule", rule)]
     for group in of_type(args, MODEL_PACKAGE_GROUP):

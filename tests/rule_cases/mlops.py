@@ -78,6 +78,11 @@ def half_denied():  # type: ignore[no-untyped-def]
     return res(POLICY, "developer", {"policy": json.dumps(document)})
 
 
+def prod_groups_only() -> str:
+    pattern = json.loads(approval_event_pattern())
+    return json.dumps({**pattern, "detail": {"ModelPackageGroupName": [{"prefix": "prod-"}]}})
+
+
 def group():  # type: ignore[no-untyped-def]
     return res(GROUP, "registry", {"modelPackageGroupName": "plinth-dev-fraud"})
 
@@ -152,21 +157,27 @@ CASES = [
         RECORDED,
         "the platform's approval record",
         group(),
-        *approval_rule(approval_event_pattern("plinth-dev")),
+        *approval_rule(approval_event_pattern()),
     ),
     violates(RECORDED, "no rule", group(), expect="no EventBridge rule"),
+    complies(
+        RECORDED,
+        "a tenant stack: its platform records",
+        group(),
+        res("pulumi:pulumi:StackReference", "platform", {"name": "acme/plinth/dev"}),
+    ),
     violates(
         RECORDED,
         "a rule for another platform's groups",
         group(),
-        *approval_rule(approval_event_pattern("plinth-prod")),
+        *approval_rule(prod_groups_only()),
         expect="no EventBridge rule",
     ),
     violates(
         RECORDED,
         "a rule with no target",
         group(),
-        *approval_rule(approval_event_pattern("plinth-dev"), target=False),
+        *approval_rule(approval_event_pattern(), target=False),
         expect="no EventBridge rule",
     ),
     complies(
