@@ -22,23 +22,13 @@ group names start with another's."""
 
 CLASSIFICATION_LF_TAG = "data-classification"
 """The Lake Formation tag holding a database's or table's data classification."""
-TENANT_LF_TAG = "project"
-"""The Lake Formation tag holding the tenant a database or table belongs to (the same key as
-the cost-allocation tag)."""
-
 CLASSIFICATION_ORDER: tuple[Classification, ...] = (
     "public",
     "internal",
     "confidential",
     "restricted",
 )
-"""Least to most sensitive."""
-
-
-def cleared_for(classification: Classification) -> list[Classification]:
-    """The classifications of data a tenant holding `classification` data may read: its own
-    and every less sensitive one."""
-    return list(CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(classification) + 1])
+"""The classification LF-tag's values, least to most sensitive."""
 
 
 def registry_name(name_prefix: str, tenant: str) -> str:
