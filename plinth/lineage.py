@@ -130,13 +130,16 @@ class TrackingServer:
             )
         self.uri = uri
 
-    def get(self, path: str, **params: str) -> dict[str, Any]:
+    def request(self, path: str, **params: str) -> urllib.request.Request:
+        """A GET of an MLflow REST path, authenticated for this server."""
         # %20, not +, for spaces: SigV4 signs the query as %20 (SageMaker's MLflow plugin
         # rewrites + for the same reason).
         query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
         url = f"{self._base}/api/2.0/mlflow/{path}?{query}"
-        headers = self._headers(url)
-        request = urllib.request.Request(url, headers=headers)
+        return urllib.request.Request(url, headers=self._headers(url))
+
+    def get(self, path: str, **params: str) -> dict[str, Any]:
+        request = self.request(path, **params)
         try:
             with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
                 body: dict[str, Any] = json.loads(response.read())
