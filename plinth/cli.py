@@ -6,27 +6,47 @@ Exit codes: 0 success, 2 bad input (flags, stack config, program error, engine r
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import dataclasses
-import difflib
 import gc
 import json
-import re
-import shutil
 import sys
-import tempfile
-import traceback
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from typer._click import _textwrap
 
-from policies.catalog import Profile
+from plinth.cli_options import (
+    HELP,
+    ORGANIZATION,
+    PROJECT_ROOT,
+    AuditFormat,
+    AuditFormatOption,
+    ConfigOption,
+    Debug,
+    FrameworkName,
+    FromOption,
+    NoCacheOption,
+    OutputFormat,
+    OutputFormatOption,
+    PreflightFormat,
+    PreflightFormatOption,
+    ProfilesOption,
+    ProgramOption,
+    Severity,
+    StackOption,
+    StackOutputsOption,
+    StacksFormat,
+    StacksFormatOption,
+    WaiversOption,
+    fail,
+    one_of,
+    run_guarded,
+    stderr,
+    stdout,
+)
+from plinth.cli_projects import lineage, tenant_app
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -34,11 +54,6 @@ if TYPE_CHECKING:
     from plinth.preflight import PreflightReport
 
 T = TypeVar("T")
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-# Plain Click help (rich_markup_mode=None): wrapped to the terminal, never cut when piped.
-HELP = {"help_option_names": ["-h", "--help"]}
 
 
 class _WholeWordWrapper(_textwrap.TextWrapper):
@@ -82,180 +97,6 @@ def _options(
     """Plinth: the AI platform blueprint. Offline preview and tooling for its Pulumi stacks."""
 
 
-stdout = Console(soft_wrap=False)
-stderr = Console(stderr=True, soft_wrap=True)
-
-BAD_INPUT = 2
-ORGANIZATION = re.compile(r"^[\w.-]+$")
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-Choice = TypeVar("Choice", bound=StrEnum)
-
-
-def one_of(kind: type[Choice]) -> Callable[[str], Choice]:
-    """An option parser for `kind`: the error lists the allowed values (and the closest one)
-    in plain words (Typer's own enum check prefixes pydantic's "Value error,")."""
-
-    def parse(value: str) -> Choice:
-        if isinstance(value, kind):
-            return value
-        allowed = [member.value for member in kind]
-        if value in allowed:
-            return kind(value)
-        close = difflib.get_close_matches(value, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}{hint}")
-
-    return parse
-
-
-class StacksFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-class AuditFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    SARIF = "sarif"
-    JUNIT = "junit"
-
-
-class PreflightFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-class FrameworkName(StrEnum):
-    HIPAA = "hipaa"
-    GDPR = "gdpr"
-    SOC2 = "soc2"
-    PCI = "pci"
-    NIST_800_53 = "nist-800-53"
-    NIST_AI_RMF = "nist-ai-rmf"
-
-
-AuditFormatOption = Annotated[
-    AuditFormat, typer.Option("--format", "-f", parser=one_of(AuditFormat), help="Output format.")
-]
-OutputFormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", parser=one_of(OutputFormat), help="Output format.")
-]
-PreflightFormatOption = Annotated[
-    PreflightFormat,
-    typer.Option("--format", "-f", parser=one_of(PreflightFormat), help="Output format."),
-]
-StacksFormatOption = Annotated[
-    StacksFormat, typer.Option("--format", "-f", parser=one_of(StacksFormat), help="Output format.")
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack to use.")]
-ProgramOption = Annotated[
-    Path,
-    typer.Option(
-        "--program",
-        help="Pulumi Python program or project folder (default: this repo's infra/).",
-    ),
-]
-
-
-def _config_from_stdin(value: Path | None) -> Path | None:
-    """`--config -`: the stack file comes on standard input (kept in a private temporary
-    folder for the run, since every reader of the stack file takes a path)."""
-    if value is None or str(value) != "-":
-        return value
-    folder = Path(tempfile.mkdtemp(prefix="plinth-stdin-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = folder / "standard-input.yaml"
-    path.write_text(sys.stdin.read(), encoding="utf-8")
-    return path
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="Stack config file to use instead of Pulumi.<stack>.yaml ('-': standard input).",
-        callback=_config_from_stdin,
-    ),
-]
-StackOutputsOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--stack-outputs",
-        help='JSON answering StackReferences: {"org/project/stack": {"output": value}}.',
-    ),
-]
-ProfilesOption = Annotated[
-    list[Profile] | None,
-    typer.Option(
-        "--profile",
-        "-p",
-        help="Compliance profile (repeatable); default: the stack's plinth:compliance.profiles.",
-    ),
-]
-NoCacheOption = Annotated[
-    bool,
-    typer.Option(
-        "--no-cache",
-        help="Run the program even when a cached preview is current (.plinth/cache/).",
-    ),
-]
-FromOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--from", help="Use this saved preview (`plinth preview --out FILE`) instead of running."
-    ),
-]
-WaiversOption = Annotated[
-    Path | None,
-    typer.Option("--waivers", help="Waivers file; default: the stack's plinth:compliance.waivers."),
-]
-
-
-def _fail(title: str, lines: list[str], *, debug_text: str | None = None) -> NoReturn:
-    stderr.print(f"[bold red]error:[/] {title}", highlight=False)
-    for line in lines:
-        stderr.print(f"  {line}", highlight=False, markup=False)
-    if debug_text:
-        stderr.print(debug_text, highlight=False, markup=False)
-    raise typer.Exit(BAD_INPUT)
-
-
-def _run_guarded(action: Callable[[], T], stack: str, debug: bool) -> T:
-    """Run `action`, turning bad input into one clear error and exit code 2."""
-    from plinth.engine import ProgramError
-    from plinth.errors import UserError
-    from plinth.spec.errors import SpecError
-
-    try:
-        return action()
-    except SpecError as error:
-        _fail(
-            f"invalid {error.source} for stack {stack!r}",
-            [str(p) for p in error.problems],
-            debug_text=traceback.format_exc() if debug else None,
-        )
-    except ProgramError as error:
-        _fail(error.title, error.lines, debug_text=error.traceback_text if debug else None)
-    except UserError as error:
-        _fail(error.title, error.lines, debug_text=traceback.format_exc() if debug else None)
-
-
 @app.command(short_help="Show what `pulumi up` would create, offline.")
 def preview(
     stack: StackOption = "dev",
@@ -295,7 +136,7 @@ def preview(
     follows the resources. `plinth audit` shows the findings and gates on them.
     """
     if not ORGANIZATION.match(organization):
-        _fail(
+        fail(
             "invalid --organization",
             [f"{organization!r}: letters, digits, '-', '_' and '.' only (such as acme)"],
         )
@@ -307,7 +148,7 @@ def preview(
     # What the program prints is not the preview: it goes to stderr, so `--format json` stays
     # parseable.
     with contextlib.redirect_stdout(sys.stderr):
-        report = _run_guarded(
+        report = run_guarded(
             lambda: audit_stack(
                 program,
                 stack,
@@ -330,13 +171,13 @@ def preview(
         try:
             saved_preview.write(result, out)
         except OSError as error:
-            _fail("cannot write --out", [f"{out}: {error.strerror}"])
+            fail("cannot write --out", [f"{out}: {error.strerror}"])
     if save_outputs is not None:
         saved = json.dumps(result.as_stack_outputs(organization), indent=2, default=str)
         try:
             save_outputs.write_text(saved + "\n", encoding="utf-8")
         except OSError as error:
-            _fail("cannot write --save-outputs", [f"{save_outputs}: {error.strerror}"])
+            fail("cannot write --save-outputs", [f"{save_outputs}: {error.strerror}"])
     if output_format is OutputFormat.JSON:
         from plinth.document import preview_document
 
@@ -356,7 +197,7 @@ def preview(
 def _cost_of(program: Path, stack: str, config: Path | None, debug: bool) -> dict[str, Any] | None:
     from plinth.document import cost_of
 
-    return _run_guarded(lambda: cost_of(program, stack, config), stack, debug)
+    return run_guarded(lambda: cost_of(program, stack, config), stack, debug)
 
 
 @app.command(short_help="Monthly cost estimate at the smallest and largest scale.")
@@ -373,7 +214,7 @@ def cost(
     from plinth import cost_render as costing
     from plinth.document import estimate as estimate_cost
 
-    estimate = _run_guarded(lambda: estimate_cost(stack, config), stack, debug)
+    estimate = run_guarded(lambda: estimate_cost(stack, config), stack, debug)
     if output_format is OutputFormat.JSON:
         sys.stdout.write(json.dumps(estimate, indent=2) + "\n")
     elif output_format is OutputFormat.MARKDOWN:
@@ -422,14 +263,14 @@ def audit(
     from plinth.audit import render as audit_render
 
     if framework is not None and output_format in (AuditFormat.SARIF, AuditFormat.JUNIT):
-        _fail(
+        fail(
             "invalid options",
             [
                 f"--framework prints an evidence report as table, json or markdown; "
                 f"--format {output_format.value} lists findings: drop one of them"
             ],
         )
-    report = _run_guarded(
+    report = run_guarded(
         lambda: audit_stack(
             program,
             stack,
@@ -514,25 +355,25 @@ def diff(
     from plinth import diff as differ
     from plinth.engine.project import find_project
 
-    project = _run_guarded(lambda: find_project(program), "", debug)
+    project = run_guarded(lambda: find_project(program), "", debug)
     stacks = stack or ["dev"]
     missing = [name for name in stacks if not project.stack_file(name).is_file()]
     if missing:
-        _fail(
+        fail(
             "invalid --stack",
             [f"{name!r} has no stack file {project.stack_file(name)}" for name in missing],
         )
     heads = {}
     if from_file is not None:
         if len(stacks) != 1:
-            _fail("invalid options", ["--from is one stack's saved preview: give one --stack"])
+            fail("invalid options", ["--from is one stack's saved preview: give one --stack"])
         from plinth.document import stack_document
 
         saved = from_file
-        heads[stacks[0]] = _run_guarded(
+        heads[stacks[0]] = run_guarded(
             lambda: stack_document(program, stacks[0], preview_file=saved), stacks[0], debug
         )
-    diffs = _run_guarded(
+    diffs = run_guarded(
         lambda: differ.diff_stacks(
             project.root,
             base,
@@ -588,7 +429,7 @@ def policy_config(
     `pulumi preview --policy-pack policies --policy-pack-config FILE`."""
     from plinth.audit import stack_compliance
 
-    compliance = _run_guarded(
+    compliance = run_guarded(
         lambda: stack_compliance(
             program, stack, profiles=profile, waivers_file=waivers, config_file=config
         ),
@@ -617,10 +458,8 @@ def preflight(
     from plinth.document import load_stack_spec
     from plinth.preflight import run_preflight
 
-    spec = _run_guarded(
-        lambda: load_stack_spec(PROJECT_ROOT / "infra", stack, config), stack, debug
-    )
-    report = _run_guarded(lambda: run_preflight(spec, stack), stack, debug)
+    spec = run_guarded(lambda: load_stack_spec(PROJECT_ROOT / "infra", stack, config), stack, debug)
+    report = run_guarded(lambda: run_preflight(spec, stack), stack, debug)
     nothing = (
         f"stack {stack!r} is a tenant stack without Bedrock: nothing to check (its platform "
         "stack's preflight covers the account)"
@@ -673,8 +512,8 @@ def stacks(
     --organization <organization>`, to preview the tenant stack offline."""
     from plinth.engine.project import find_project, stack_platforms
 
-    project = _run_guarded(lambda: find_project(program), "", debug)
-    found = _run_guarded(lambda: stack_platforms(project), "", debug)
+    project = run_guarded(lambda: find_project(program), "", debug)
+    found = run_guarded(lambda: stack_platforms(project), "", debug)
     if output_format is StacksFormat.JSON:
         entries = [{"stack": name, "platform": platform} for name, platform in found.items()]
         sys.stdout.write(json.dumps(entries) + "\n")
@@ -696,107 +535,10 @@ def schema(
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-@app.command(short_help="The run, dataset versions and commit behind a registered model version.")
-def lineage(
-    model: Annotated[str, typer.Argument(help="The registered model's name.")],
-    version: Annotated[str, typer.Argument(help="Its version number.")],
-    tracking_uri: Annotated[
-        str,
-        typer.Option(
-            "--tracking-uri",
-            envvar="MLFLOW_TRACKING_URI",
-            help="An MLflow server's http(s):// URL, or a SageMaker tracking server ARN.",
-        ),
-    ],
-    output_format: StacksFormatOption = StacksFormat.TABLE,
-    debug: Debug = False,
-) -> None:
-    """Print what produced a registered model version: its run, the dataset object versions
-    the run read, and the code revision it ran (docs/mlops.md). A self-hosted server's basic
-    authentication reads MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD; a SageMaker
-    server is called with your AWS credentials. Exit 1 when the server cannot answer."""
-    from plinth.lineage import LineageError, TrackingServer, model_lineage
-
-    try:
-        server = TrackingServer(tracking_uri)
-    except ValueError as error:
-        _fail("invalid --tracking-uri", [str(error)])
-    try:
-        found = model_lineage(server, model, version)
-    except LineageError as error:
-        if debug:
-            raise
-        stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from error
-    if output_format is StacksFormat.JSON:
-        sys.stdout.write(json.dumps(found.to_json(), indent=2) + "\n")
-        return
-    stdout.print(
-        f"{found.model} version {found.version} ({found.status}) from run {found.run_id} "
-        f"({found.run_name}) in experiment {found.experiment_id}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    stdout.print(
-        f"code: {found.commit or 'no commit recorded'} {found.source or ''}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    for dataset in found.datasets:
-        stdout.print(
-            f"dataset {dataset.name} ({dataset.context or 'input'}): {dataset.source} "
-            f"version {dataset.version_id or 'not recorded'}",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
-tenant_app = typer.Typer(
-    help="Tenants: one AI project each (projects/<name>.yaml).",
-    rich_markup_mode=None,
-    context_settings=HELP,
+app.command(short_help="The run, dataset versions and commit behind a registered model version.")(
+    lineage
 )
 app.add_typer(tenant_app, name="tenant")
-
-
-@tenant_app.command("new", short_help="Write projects/<name>.yaml for a new tenant.")
-def tenant_new(
-    name: Annotated[str, typer.Argument(help="The project's name: its namespace and prefix.")],
-    owner: Annotated[
-        str, typer.Option("--owner", help="Owner email (budget alerts).")
-    ] = "owner@example.com",
-    cost_center: Annotated[
-        str, typer.Option("--cost-center", help="The cost-center tag.")
-    ] = "cc-unassigned",
-    budget: Annotated[int, typer.Option("--budget", help="Monthly budget in USD.", min=1)] = 1000,
-    program: ProgramOption = PROJECT_ROOT / "infra",
-    debug: Debug = False,
-) -> None:
-    """Write a commented, valid projects/NAME.yaml; never overwrites an existing file."""
-    from plinth.engine.errors import ProjectError
-    from plinth.engine.project import find_project
-    from plinth.scaffold import tenant_file_text, write_tenant_file
-    from plinth.spec.errors import SpecError
-
-    try:
-        text = tenant_file_text(name, owner, cost_center, budget)
-        path = write_tenant_file(find_project(program).root, name, text)
-    except ProjectError as error:
-        _fail(str(error), [])
-    except SpecError as error:
-        _fail(
-            f"cannot scaffold tenant {name!r}",
-            [str(p) for p in error.problems],
-            debug_text=traceback.format_exc() if debug else None,
-        )
-    except FileExistsError as error:
-        _fail(f"{error.args[0]} exists; edit it, or remove it first", [])
-    stdout.print(f"wrote {path}", highlight=False)
-    stdout.print(
-        f"next: name its clusters in the file, list `{name}` under plinth:tenants, then "
-        "`make preview`",
-        markup=False,
-    )
 
 
 def main() -> None:

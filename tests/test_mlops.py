@@ -13,7 +13,7 @@ from support import EXAMPLE_ACCOUNT_ID, named, of_type, one, role_arn
 
 from components.mlops.platform import APPROVAL_EVENT, approval_event_pattern
 from plinth.engine import Preview
-from plinth.engine.cloud import invoke_result
+from plinth.engine.invokes import invoke_result
 
 REGION = "us-east-1"
 ACCOUNT = EXAMPLE_ACCOUNT_ID

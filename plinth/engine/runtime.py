@@ -24,9 +24,10 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_in_stack
 
 from plinth import origins
-from plinth.engine.cloud import DEFAULT_REGION, MockedResource, computed_outputs, invoke_result
+from plinth.engine.cloud import DEFAULT_REGION, MockedResource, computed_outputs
 from plinth.engine.contracts import ContractViolations, check_contracts
 from plinth.engine.errors import EngineRejection, ProgramError
+from plinth.engine.invokes import invoke_result
 from plinth.engine.quiescence import linear_wait
 from plinth.engine.result import STACK_TYPE, Preview, ResourceRecord
 from plinth.engine.values import decode_struct, reveal
