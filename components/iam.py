@@ -16,6 +16,14 @@ from components.scope import via_service
 Statement = Mapping[str, Any]
 
 
+def suffixed(value: pulumi.Input[str], suffix: str) -> pulumi.Input[str]:
+    """`value` + `suffix` (an ARN and its resource part): a plain string when `value` is one,
+    so pure statement builders return JSON-ready documents that tests evaluate as they are."""
+    if isinstance(value, str):
+        return f"{value}{suffix}"
+    return pulumi.Output.concat(value, suffix)
+
+
 def key_through(
     sid: str,
     key_arn: pulumi.Input[str],

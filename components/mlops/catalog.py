@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.bedrock.guardrail import Classification
-from components.iam import Statement, key_through, policy_document
+from components.iam import Statement, key_through, policy_document, suffixed
 from components.mlops.contract import CLASSIFICATION_LF_TAG
 from components.scope import AwsScope
 
@@ -70,16 +70,10 @@ class CatalogArns:
 
 def catalog_arns(arn_prefix: pulumi.Input[str], database: str) -> CatalogArns:
     """From `arn:<partition>:glue:<region>:<account>:` and the database name."""
-
-    def arn(resource: str) -> pulumi.Input[str]:
-        if isinstance(arn_prefix, str):
-            return f"{arn_prefix}{resource}"
-        return pulumi.Output.concat(arn_prefix, resource)
-
     return CatalogArns(
-        catalog=arn("catalog"),
-        database=arn(f"database/{database}"),
-        tables=arn(f"table/{database}/*"),
+        catalog=suffixed(arn_prefix, "catalog"),
+        database=suffixed(arn_prefix, f"database/{database}"),
+        tables=suffixed(arn_prefix, f"table/{database}/*"),
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import Statement
+from components.iam import Statement, suffixed
 from components.mlops.contract import REGISTRY_GROUP_SEPARATOR
 
 APPROVED = "Approved"
@@ -49,15 +49,9 @@ def registry_arns(arn_prefix: pulumi.Input[str], group: str) -> RegistryArns:
     """The registry's ARN patterns, `arn_prefix` being `arn:<partition>:sagemaker:<region>:
     <account>:` (an Output in a program, a string in tests)."""
     names = [group, f"{group}{REGISTRY_GROUP_SEPARATOR}*"]
-
-    def arn(resource: str) -> pulumi.Input[str]:
-        if isinstance(arn_prefix, str):
-            return f"{arn_prefix}{resource}"
-        return pulumi.Output.concat(arn_prefix, resource)
-
     return RegistryArns(
-        groups=[arn(f"model-package-group/{name}") for name in names],
-        versions=[arn(f"model-package/{name}/*") for name in names],
+        groups=[suffixed(arn_prefix, f"model-package-group/{name}") for name in names],
+        versions=[suffixed(arn_prefix, f"model-package/{name}/*") for name in names],
     )
 
 

@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.contract import GPU_RESOURCE, POOL_LABEL, Taint
 from components.gateway.identity import PodRole, PodRoleArgs
-from components.iam import Statement, key_through
+from components.iam import Statement, key_through, suffixed
 from components.scope import AwsScope
 from components.serving.contract import (
     MODEL_PORT,
@@ -104,11 +104,7 @@ def weights_statements(
             "Sid": "ReadTheModelWeights",
             "Effect": "Allow",
             "Action": list(WEIGHTS_READ_ACTIONS),
-            "Resource": (
-                f"{bucket_arn}/{path}/*"
-                if isinstance(bucket_arn, str)
-                else pulumi.Output.concat(bucket_arn, f"/{path}/*")
-            ),
+            "Resource": suffixed(bucket_arn, f"/{path}/*"),
         },
         key_through(
             "DecryptTheWeightsThroughS3", key_arn, WEIGHTS_KEY_ACTIONS, service="s3", region=region

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import Statement, key_through, policy_document
+from components.iam import Statement, key_through, policy_document, suffixed
 from components.scope import AwsScope
 from components.tenant.contract import Persona
 
@@ -40,13 +40,6 @@ KEY_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 VECTOR_STORE_ACTIONS = ("aoss:APIAccessAll",)
 
 
-def _objects_of(bucket_arn: pulumi.Input[str]) -> pulumi.Input[str]:
-    """`<bucket ARN>/*`, a plain string when the bucket ARN is one."""
-    if isinstance(bucket_arn, str):
-        return f"{bucket_arn}/*"
-    return pulumi.Output.concat(bucket_arn, "/*")
-
-
 def data_statements(
     bucket_arns: Sequence[pulumi.Input[str]],
     key_arn: pulumi.Input[str],
@@ -64,7 +57,7 @@ def data_statements(
     roles, not through these statements.
     """
     buckets = list(bucket_arns)
-    objects = [_objects_of(arn) for arn in buckets]
+    objects = [suffixed(arn, "/*") for arn in buckets]
     statements: list[Statement] = [
         {
             "Sid": "ListTenantBuckets",
