@@ -15,6 +15,8 @@ class StackAccount:
     """Options that put a resource on the stack's explicit AWS provider."""
     scope: AwsScope
     """The account the provider's credentials reach, in the spec's region."""
+    caller_arn: pulumi.Output[str]
+    """Who the credentials are (an assumed role's session, or a user)."""
 
 
 def stack_account(spec: PlinthSpec) -> StackAccount:
@@ -29,4 +31,5 @@ def stack_account(spec: PlinthSpec) -> StackAccount:
     return StackAccount(
         on_aws=pulumi.ResourceOptions(provider=provider),
         scope=AwsScope(account_id=identity.account_id, region=spec.aws.region),
+        caller_arn=identity.arn,
     )

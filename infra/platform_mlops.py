@@ -23,9 +23,10 @@ class MlopsLayer:
 def deployer_arn(base: Foundation) -> pulumi.Output[str]:
     """The IAM role (or user) running Pulumi: the caller's session resolved to its issuer, as
     Lake Formation's administrators are roles and users, not sessions."""
-    invoke = pulumi.InvokeOutputOptions(provider=base.on_aws.provider)
-    caller = aws.get_caller_identity_output(opts=invoke)
-    return aws.iam.get_session_context_output(arn=caller.arn, opts=invoke).issuer_arn
+    return aws.iam.get_session_context_output(
+        arn=base.account.caller_arn,
+        opts=pulumi.InvokeOutputOptions(provider=base.on_aws.provider),
+    ).issuer_arn
 
 
 def mlops_layer(
