@@ -17,6 +17,7 @@ from components.bedrock.models import ModelRef
 from components.cluster.eks import EksGpuCluster
 from components.gateway.cache import ServiceCache, ServiceCacheArgs
 from components.gateway.config import (
+    DATABASE_NAME,
     PROXY_PORT,
     GuardrailRef,
     ProxySettings,
@@ -43,7 +44,21 @@ from policies.profiles import settings_for
 
 
 @dataclass(frozen=True)
+class GatewayHome:
+    """The gateway's EKS cluster and what other platform services beside it use: the Aurora
+    cluster (its initial database and RDS-managed master secret) and the Secrets Store CSI
+    driver."""
+
+    cluster: EksGpuCluster
+    database: ServiceDatabase
+    initial_database: str
+    master_secret_arn: pulumi.Output[str]
+    csi: SecretsStoreCsi
+
+
+@dataclass(frozen=True)
 class GatewayLayer:
+    home: GatewayHome
     gateway: LlmGateway
     teams: dict[str, GatewayTeam]
     traces: TraceStore | None
@@ -85,7 +100,7 @@ def gateway_layer(
         f"{prefix}-gateway-db",
         ServiceDatabaseArgs(
             identifier=f"{prefix}-gateway",
-            database_name="litellm",
+            database_name=DATABASE_NAME,
             vpc_id=network.vpc.id,
             subnet_ids=private_subnets,
             client_security_group_ids=[cluster_security_group],
@@ -250,7 +265,14 @@ def gateway_layer(
             name: model.service_url for name, model in (serving.models if serving else {}).items()
         },
     }
-    return GatewayLayer(gateway=gateway, teams=teams, traces=traces, outputs=outputs)
+    home = GatewayHome(
+        cluster=cluster,
+        database=database,
+        initial_database=DATABASE_NAME,
+        master_secret_arn=master_secret_arn,
+        csi=csi,
+    )
+    return GatewayLayer(home=home, gateway=gateway, teams=teams, traces=traces, outputs=outputs)
 
 
 def _trace_store(

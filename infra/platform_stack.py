@@ -18,7 +18,7 @@ from platform_layers import (
     guardrails_layer,
     network_layer,
 )
-from platform_mlops import mlops_layer
+from platform_mlops import mlops_layer, self_hosted_tracking
 from platform_observability import observability_layer
 from platform_serving import serving_layer
 from tenancy import TENANT_LOG_PREFIX, TenantPlatform, add_tenants, identity_center
@@ -66,6 +66,7 @@ def build(spec: PlinthSpec) -> None:
     )
     if gateway is not None:
         pulumi.export("gateway", gateway.outputs)
+    self_hosted_tracking(spec, base, gateway, tenants)
     metrics = observability_layer(
         spec,
         base,

@@ -8,7 +8,8 @@ import pulumi
 
 from components.bedrock.grants import GuardrailPin
 from components.bedrock.models import ModelRef
-from components.mlops import MlopsSettings, SageMakerTracking
+from components.mlops import ClusterTracking, MlopsSettings, SageMakerTracking
+from components.mlops.selfhosted import admin_secret_name
 from components.scope import AwsScope
 from components.storage import AccessLogDestination
 from components.tenant import Tenant, TenantArgs, TenantBedrock, TenantNetwork, TenantPlacement
@@ -135,13 +136,15 @@ def mlops_settings(tenant: TenantSpec, platform: TenantPlatform) -> MlopsSetting
     tracking = wanted.tracking
     return MlopsSettings(
         tracking=(
-            SageMakerTracking(
+            None
+            if tracking is None
+            else ClusterTracking(admin_secret_name(platform.name_prefix, tenant.name))
+            if tracking.server == "cluster"
+            else SageMakerTracking(
                 size=tracking.size,
                 mlflow_version=tracking.mlflow_version,
                 automatic_model_registration=tracking.automatic_model_registration,
             )
-            if tracking
-            else None
         ),
         registry=wanted.registry,
         catalog=wanted.catalog,

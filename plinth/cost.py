@@ -402,7 +402,11 @@ def _detail(key: str, detail: str, spec: PlinthSpec) -> str:
         ]
         return f"{detail}; seats for the members of {', '.join(groups)}"
     if key == "mlflow-tracking-server":
-        sizes = Counter(t.mlops.tracking.size for t in spec.tenants if t.mlops and t.mlops.tracking)
+        sizes = Counter(
+            tracking.size
+            for t in spec.tenants
+            if t.mlops and (tracking := t.mlops.on_sagemaker()) is not None
+        )
         return f"{detail}: " + ", ".join(f"{n} {size}" for size, n in sorted(sizes.items()))
     return detail
 

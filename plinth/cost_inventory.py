@@ -359,6 +359,8 @@ def _platform(spec: PlinthSpec, counts: Counter[str]) -> None:
         counts["secret"] += sum(
             1 for t in spec.tenants if t.gateway is not None and t.gateway.key_in_secrets_manager
         )  # team keys kept in Secrets Manager too
+        # The first admin's sign-in of each tenant's MLflow on the gateway's cluster.
+        counts["secret"] += sum(1 for t in spec.tenants if t.mlops and t.mlops.on_cluster())
     if spec.observability is not None and spec.observability.traces and spec.gateway:
         counts["secret"] += 3  # the trace store's JWT secret, admin bearer, admin password
     if spec.observability is not None:
@@ -438,7 +440,7 @@ def _tenant(tenant: TenantSpec, counts: Counter[str], *, bedrock: bool) -> None:
     if stores.feature_store is not None:
         counts["feature-group"] += len(stores.feature_store.feature_groups)
     if tenant.mlops is not None:
-        counts["mlflow-tracking-server"] += tenant.mlops.tracking is not None
+        counts["mlflow-tracking-server"] += tenant.mlops.on_sagemaker() is not None
         counts["glue-database"] += tenant.mlops.catalog
     if bedrock:
         # An application inference profile per model Bedrock guards (for cost attribution).

@@ -84,10 +84,7 @@ def secret_provider_class(
             {
                 "secretName": sync_to,
                 "type": "Opaque",
-                "data": [
-                    {"objectName": alias, "key": alias}
-                    for alias in (o["objectAlias"] for o in objects)
-                ],
+                "data": [{"objectName": alias, "key": alias} for alias in _aliases(objects)],
             }
         ]
     return k8s.apiextensions.CustomResource(
@@ -98,6 +95,19 @@ def secret_provider_class(
         spec=spec,
         opts=opts,
     )
+
+
+def _aliases(objects: Sequence[dict[str, Any]]) -> list[str]:
+    """The file names the objects mount as: each object's alias, or its jmesPath entries'."""
+    return [
+        alias
+        for found in objects
+        for alias in (
+            [entry["objectAlias"] for entry in found["jmesPath"]]
+            if "jmesPath" in found
+            else [found["objectAlias"]]
+        )
+    ]
 
 
 def csi_volume(name: str, provider_class: str) -> dict[str, Any]:

@@ -36,6 +36,9 @@ class SecretPlace:
     tags: Mapping[str, str]
     version: int = 1
 
+    def secret_name(self, secret: str) -> str:
+        return f"{self.name_prefix}/{self.service}/{secret}"
+
 
 def generated_secret(
     parent: pulumi.Resource,
@@ -45,14 +48,17 @@ def generated_secret(
     description: str,
     *,
     prefix: str = "",
+    login: str | None = None,
     protect: bool = False,
     retain: bool = False,
 ) -> aws.secretsmanager.Secret:
     """A Secrets Manager secret holding a drawn value (`prefix` + KEY_LENGTH alphanumerics),
-    marked secret in state; a new value is drawn when the place's version changes."""
+    marked secret in state; a new value is drawn when the place's version changes. With
+    `login`, the secret is a sign-in, `{"username": login, "password": value}` (the shape of
+    RDS-managed secrets, which SecretProviderClasses pick apart with jmesPath)."""
     created = aws.secretsmanager.Secret(
         resource_name,
-        name=f"{place.name_prefix}/{place.service}/{secret}",
+        name=place.secret_name(secret),
         description=description,
         kms_key_id=place.key_arn,
         recovery_window_in_days=RECOVERY_WINDOW_DAYS,
@@ -70,6 +76,8 @@ def generated_secret(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     value: pulumi.Output[str] = pulumi.Output.secret(drawn.result.apply(lambda v: f"{prefix}{v}"))
+    if login is not None:
+        value = pulumi.Output.json_dumps({"username": login, "password": value})
     aws.secretsmanager.SecretVersion(
         f"{resource_name}-version",
         secret_id=created.id,

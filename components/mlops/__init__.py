@@ -31,6 +31,7 @@ from components.mlops.registry import (
     registry_arns,
     registry_statements,
 )
+from components.mlops.selfhosted import tracking_url
 from components.mlops.tracking import TrackingServer, TrackingServerArgs, tracking_statements
 from components.scope import AwsScope
 
@@ -48,10 +49,19 @@ class SageMakerTracking:
 
 
 @dataclass(frozen=True)
+class ClusterTracking:
+    """MLflow on the platform's gateway cluster (selfhosted.SelfHostedTracking, which the
+    platform stack makes beside its database); the tenant's summary names it."""
+
+    admin_secret_name: str
+    """Secrets Manager name of its first admin's sign-in."""
+
+
+@dataclass(frozen=True)
 class MlopsSettings:
     """What a tenant file's `mlops:` asks for."""
 
-    tracking: SageMakerTracking | None
+    tracking: SageMakerTracking | ClusterTracking | None
     registry: bool
     catalog: bool
     catalog_ready: Sequence[pulumi.Resource] = ()
@@ -124,7 +134,7 @@ class TenantMlops(pulumi.ComponentResource):
         reader_roles = [args.persona_roles["viewer"]] if "viewer" in args.persona_roles else []
 
         self.tracking = self.registry = self.catalog = None
-        if settings.tracking is not None:
+        if isinstance(settings.tracking, SageMakerTracking):
             self.tracking = TrackingServer(
                 f"{name}-tracking",
                 TrackingServerArgs(
@@ -196,11 +206,17 @@ class TenantMlops(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-{purpose}", role=role.name, policy_arn=policy.arn, opts=child
             )
+        on_cluster = settings.tracking if isinstance(settings.tracking, ClusterTracking) else None
         self.summary: dict[str, pulumi.Input[object]] = {
             "trackingServerArn": self.tracking.server.arn if self.tracking else None,
             "trackingServerUrl": (
-                self.tracking.server.tracking_server_url if self.tracking else None
+                self.tracking.server.tracking_server_url
+                if self.tracking
+                else tracking_url(args.tenant)
+                if on_cluster
+                else None
             ),
+            "trackingAdminSecret": on_cluster.admin_secret_name if on_cluster else None,
             "modelPackageGroup": self.registry.group.model_package_group_name
             if self.registry
             else None,

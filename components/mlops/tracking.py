@@ -185,24 +185,32 @@ class TrackingServer(pulumi.ComponentResource):
         )
 
     def _statements(self, args: TrackingServerArgs) -> list[Statement]:
-        region = args.scope.region
-        statements: list[Statement] = [
-            {
-                "Sid": "ArtifactStoreObjects",
-                "Effect": "Allow",
-                "Action": list(SERVER_OBJECT_ACTIONS),
-                "Resource": pulumi.Output.concat(args.artifacts_bucket_arn, f"/{ARTIFACT_PREFIX}*"),
-            },
-            {
-                "Sid": "ArtifactStoreBucket",
-                "Effect": "Allow",
-                "Action": list(SERVER_BUCKET_ACTIONS),
-                "Resource": args.artifacts_bucket_arn,
-            },
-            key_through(
-                "TenantKeyThroughS3", args.key_arn, SERVER_KEY_ACTIONS, service="s3", region=region
-            ),
-        ]
+        statements = artifact_store_statements(
+            args.artifacts_bucket_arn, args.key_arn, args.scope.region
+        )
         if args.automatic_model_registration:
             statements += registry_statements(args.registry, register=True, approve=False)
         return statements
+
+
+def artifact_store_statements(
+    artifacts_bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str], region: str
+) -> list[Statement]:
+    """What a tracking server (SageMaker's, or MLflow on a cluster serving artifacts) does in
+    its artifact store: objects under `mlflow/` of the tenant's artifacts bucket, encrypted
+    with the tenant's key through S3."""
+    return [
+        {
+            "Sid": "ArtifactStoreObjects",
+            "Effect": "Allow",
+            "Action": list(SERVER_OBJECT_ACTIONS),
+            "Resource": pulumi.Output.concat(artifacts_bucket_arn, f"/{ARTIFACT_PREFIX}*"),
+        },
+        {
+            "Sid": "ArtifactStoreBucket",
+            "Effect": "Allow",
+            "Action": list(SERVER_BUCKET_ACTIONS),
+            "Resource": artifacts_bucket_arn,
+        },
+        key_through("TenantKeyThroughS3", key_arn, SERVER_KEY_ACTIONS, service="s3", region=region),
+    ]

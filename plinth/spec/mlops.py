@@ -3,16 +3,26 @@ catalog) and `plinth:mlops` in a platform stack (Lake Formation over the tenants
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from components.mlops.contract import SAGEMAKER_MLFLOW_VERSIONS, TrackingServerSize
 from plinth.spec.base import IamPrincipalArn, SpecModel, invalid, without_duplicates
 
+SAGEMAKER_ONLY = ("size", "mlflow_version", "automatic_model_registration")
+"""TrackingSpec fields that configure a SageMaker tracking server."""
+
 
 class TrackingSpec(SpecModel):
-    """An Amazon SageMaker managed MLflow tracking server for the tenant's experiments and
-    registered models, its artifacts in the tenant's artifacts bucket under the tenant's key."""
+    """An MLflow tracking server of the tenant's own, its artifacts in the tenant's artifacts
+    bucket under the tenant's key: Amazon SageMaker managed MLflow, or MLflow on the
+    platform's gateway cluster (`server: cluster`)."""
 
+    server: Literal["sagemaker", "cluster"] = "sagemaker"
+    """`sagemaker`: a SageMaker managed MLflow tracking server. `cluster`: MLflow 3.15.1 in the
+    tenant's namespace of the gateway's EKS cluster (plinth:gateway.cluster, which the tenant
+    must run on), with authentication on and its stores in the platform's Aurora cluster."""
     size: TrackingServerSize = "Small"
     """SageMaker tracking server size (Small: up to 25 users; Medium 50; Large 100)."""
     mlflow_version: str = SAGEMAKER_MLFLOW_VERSIONS[-1]
@@ -32,6 +42,21 @@ class TrackingSpec(SpecModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _settings_of_the_server(self) -> TrackingSpec:
+        given = [
+            TrackingSpec.model_fields[field].alias or field
+            for field in SAGEMAKER_ONLY
+            if field in self.model_fields_set
+        ]
+        if self.server == "cluster" and given:
+            verb = "configures" if len(given) == 1 else "configure"
+            raise invalid(
+                f"{', '.join(given)} {verb} a SageMaker tracking server; with server: cluster, "
+                "MLflow runs from the chart Plinth pins (remove them, or use server: sagemaker)"
+            )
+        return self
+
 
 class TenantMlopsSpec(SpecModel):
     """The tenant's MLOps layer: tracking, a model registry with an approval step, and a
@@ -45,6 +70,15 @@ class TenantMlopsSpec(SpecModel):
     catalog: bool = True
     """A Glue database for the tenant's datasets, governed by Lake Formation (needs the
     platform's plinth:mlops)."""
+
+    def on_sagemaker(self) -> TrackingSpec | None:
+        """The tracking settings when they ask for a SageMaker server."""
+        tracking = self.tracking
+        return tracking if tracking is not None and tracking.server == "sagemaker" else None
+
+    def on_cluster(self) -> bool:
+        """Tracking asks for MLflow on the gateway's cluster."""
+        return self.tracking is not None and self.tracking.server == "cluster"
 
 
 class PlatformMlopsSpec(SpecModel):

@@ -308,6 +308,7 @@ class PlinthSpec(SpecModel):
                         self.bedrock,
                         self.gateway_models() if self.gateway else None,
                         mlops=self.mlops is not None,
+                        tracking_cluster=self.gateway.cluster if self.gateway else None,
                     ),
                     identity_center=self.identity_center is not None,
                 )

@@ -334,6 +334,9 @@ class PlatformOffer:
     """Models the platform's gateway serves; None when it has no gateway."""
     mlops: bool = False
     """The platform has its MLOps layer (plinth:mlops), which tenants' `mlops` builds on."""
+    tracking_cluster: str | None = None
+    """The cluster tenants' self-hosted MLflow runs on (the gateway's, beside the Aurora
+    cluster holding its databases); None where the platform cannot host it."""
 
 
 def tenant_problems(
@@ -410,7 +413,34 @@ def offer_problems(
                     "catalogs, the record of model approvals): set it there first",
                 )
             )
+        problems += _tracking_problems(tenant, offer, at)
     return problems
+
+
+def _tracking_problems(tenant: TenantSpec, offer: PlatformOffer, at: str) -> list[Problem]:
+    """A self-hosted MLflow (`tracking.server: cluster`) needs the platform stack's gateway
+    cluster and the tenant on it."""
+    if tenant.mlops is None or not tenant.mlops.on_cluster():
+        return []
+    where = f"{at}.mlops.tracking.server"
+    if offer.tracking_cluster is None:
+        reason = (
+            "needs plinth:gateway: MLflow's databases live in the gateway's Aurora cluster"
+            if offer.where == "this stack"
+            else f"is made by the platform stack, beside its database; {offer.where} does not "
+            "make it for a tenant stack's tenants: use server: sagemaker"
+        )
+        return [Problem(where, f"'cluster' {reason}")]
+    if offer.tracking_cluster not in tenant.clusters:
+        return [
+            Problem(
+                where,
+                f"'cluster' runs MLflow on cluster {offer.tracking_cluster!r} "
+                "(plinth:gateway.cluster), beside the platform's Aurora cluster: add it to the "
+                "tenant's clusters, or use server: sagemaker (CoreWeave pods reach it with IAM)",
+            )
+        ]
+    return []
 
 
 def spec_offer(
@@ -419,6 +449,7 @@ def spec_offer(
     gateway_models: Sequence[str] | None = None,
     *,
     mlops: bool = False,
+    tracking_cluster: str | None = None,
 ) -> PlatformOffer:
     """What a platform stack's own clusters, Bedrock and gateway sections offer its tenants."""
     return PlatformOffer(
@@ -433,6 +464,7 @@ def spec_offer(
         bedrock_providers=bedrock.allow_providers,
         gateway_models=gateway_models,
         mlops=mlops,
+        tracking_cluster=tracking_cluster,
     )
 
 
