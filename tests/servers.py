@@ -202,6 +202,18 @@ class Postgres:
         )
         return result.stdout.splitlines()
 
+    def run_script(self, database: str, script: str) -> None:
+        """A psql script (psql's own commands included) as the superuser, stopping at the
+        first error."""
+        subprocess.run(
+            [*self._client("psql"), "-d", database, "--no-psqlrc", "-v", "ON_ERROR_STOP=1"],
+            input=script,
+            check=True,
+            timeout=60,
+            capture_output=True,
+            text=True,
+        )
+
     def create_database(self, name: str) -> None:
         subprocess.run(
             [*self._client("createdb"), name],

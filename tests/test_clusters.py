@@ -1121,8 +1121,8 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
         return {}  # node agents only (the driver and provider DaemonSets)
     if chart.endswith("/litellm-helm"):
         return {"tolerations": values.get("tolerations", [])}
-    if chart == "kube-state-metrics":
-        return {"tolerations": values["tolerations"]}
+    if chart in ("kube-state-metrics", "mlflow"):
+        return {"tolerations": values.get("tolerations", [])}
     if chart == "prometheus":
         return {"server.tolerations": values["server"]["tolerations"]}
     raise AssertionError(f"unknown chart {chart!r}: say which of its workloads are controllers")
@@ -1138,6 +1138,7 @@ def deployment_tolerations(release: ResourceRecord) -> dict[str, list[dict[str, 
                 "oci://registry.k8s.io/kueue/charts/kueue",
                 *GATEWAY,
                 "kube-state-metrics",
+                "mlflow",  # the search tenant's (tracking.server: cluster)
             ],
         ),
         (

@@ -292,7 +292,8 @@ def test_stack_outputs(dev_preview: Preview) -> None:
 
 
 def mlops_roles(mlops: dict[str, Any] | None) -> int:
-    """Roles a tenant file's `mlops` adds: the tracking server's, the catalog location's."""
+    """Roles a tenant file's `mlops` adds: the tracking server's (SageMaker's, or MLflow's on
+    the cluster), the catalog location's."""
     if mlops is None:
         return 0
     return ("tracking" in mlops) + bool(mlops.get("catalog", True))
@@ -309,8 +310,9 @@ def test_physical_names_are_valid_for_their_services(dev_preview: Preview) -> No
     # the AWS Config recorder, the trail's CloudWatch Logs delivery (soc2), the gateway, its
     # database bootstrap and the served model's weights reader (plinth:gateway), the metrics
     # collector's source and target roles, the trace store's Phoenix, database bootstrap and
-    # collector (plinth:observability)
-    assert len([role for role in roles if role.urn not in members]) == 15
+    # collector (plinth:observability), and the tenants' MLflow databases bootstrap
+    # (a tenant's tracking.server: cluster)
+    assert len([role for role in roles if role.urn not in members]) == 16
     # each tenant: its workload role, one per persona in its file, the feature store's, and
     # its tracking server's and catalog location's (mlops)
     assert Counter(members[role.urn] for role in roles if role.urn in members) == {

@@ -1,12 +1,18 @@
-"""Lineage and isolation on a real MLflow tracking server, on loopback: MLflow 3.15.1 (the
-release of the chart the self-hosted path installs; `make test-tools`) with its basic-auth
-app on, every experiment and model closed to users not granted it (`default_permission =
-NO_PERMISSIONS`), its tracking and user stores in a real PostgreSQL.
+"""The self-hosted tracking server as the platform configures it, on loopback: MLflow 3.15.1
+(the release of the chart SelfHostedTracking installs; `make test-tools`) started the way
+the chart starts it from the component's values (chart_values): its basic-auth app on with
+no permission by default, the generated admin sign-in, the hosts it answers, and its
+tracking and user stores in a real PostgreSQL reached only through IAM tokens. The stores'
+databases and their owner are made by the platform's bootstrap SQL; the schema by the
+`db-upgrade` init container's command; every sign-in goes through rds_iam_front, which
+accepts nothing but a valid RDS token for the user and endpoint (Aurora's check), and the
+tokens come from the component's own hook (rds_iam_auth.py loaded as sitecustomize).
 
 A data scientist of one tenant runs a training script from a git checkout: it records the
 dataset it read (an S3 object version in the source URI), trains and registers a model.
 `plinth lineage` then reads back, through MLflow's REST API, the run, the dataset version and
 the commit behind the registered version; a user of another tenant is refused all of it.
+Artifacts go to a local folder: S3 is not reachable here.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -22,40 +29,77 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from servers import free_port, loopback_environment, postgres_server, stop, wait_until_alive
+from rds_iam_front import Credentials, IamFront, iam_front
+from servers import (
+    Postgres,
+    free_port,
+    loopback_environment,
+    postgres_server,
+    stop,
+    wait_until_alive,
+)
 from support import ROOT
 from typer.testing import CliRunner
 
+from components.gateway.bootstrap import owner_of_new_database
+from components.mlops.selfhosted import (
+    ADMIN_USER,
+    IAM_AUTH_HOOK_SOURCE,
+    MIGRATION,
+    ServerSettings,
+    chart_values,
+    service_host,
+    tracking_database,
+)
 from plinth.cli import app
 
 pytestmark = pytest.mark.e2e
 
 MLFLOW = ROOT / ".tools" / "mlflow" / "bin"
+TENANT = "fraud-detection"
 MODEL = "plinth-dev-fraud-detection--fraud-score"
 DATASET = (
     "s3://plinth-dev-fraud-detection-datasets/transactions/2026-11.parquet"
     "?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
 )
-# MLflow 3.15 reads the first admin's password from this file only, and its bundled file
-# says `password1234`: the file is written whole, from a generated password.
-AUTH_CONFIG = """\
-[mlflow]
-default_permission = NO_PERMISSIONS
-database_uri = {database_uri}
-admin_username = admin
-admin_password = {admin_password}
-authorization_function = mlflow.server.auth:authenticate_request_basic_auth
-"""
 BUNDLED_ADMIN_PASSWORD = "password1234"
+"""MLflow 3.15's bundled basic_auth.ini admin password, which the chart's file replaces."""
+CREDENTIALS = Credentials(
+    "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1"
+)
+"""What the server's Pod Identity role would hand it; the front checks tokens against them."""
+
+
+def chart_ini(values: dict[str, Any], port: int, admin_password: str) -> str:
+    """basic_auth.ini as the chart writes it (auth_ini_configmap.yaml, then its
+    ini-file-initializer with the admin Secret and the database login Secret, whose
+    password is empty), with the front's port for Aurora's."""
+    auth = values["auth"]
+    database = auth["postgres"]
+    user = tracking_database(TENANT).user
+    return (
+        "[mlflow]\n"
+        f"default_permission = {auth['defaultPermission']}\n"
+        f"database_uri = postgresql://{user}:@{database['host']}:{port}/{database['database']}\n"
+        f"admin_username = {ADMIN_USER}\n"
+        f"admin_password = {admin_password}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
 
 
 @dataclass(frozen=True)
 class Server:
     url: str
     admin_password: str
+    front: IamFront
 
     def call(
-        self, method: str, path: str, user: tuple[str, str] | None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        user: tuple[str, str] | None,
+        body: Any = None,
+        host: str | None = None,
     ) -> tuple[int, Any]:
         request = urllib.request.Request(
             f"{self.url}/api/2.0/mlflow/{path}",
@@ -66,6 +110,8 @@ class Server:
         if user:
             token = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
+        if host:
+            request.add_header("Host", host)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read() or b"{}")
@@ -77,51 +123,96 @@ class Server:
         status, _ = self.call(
             "POST",
             "users/create",
-            ("admin", self.admin_password),
+            (ADMIN_USER, self.admin_password),
             {"username": name, "password": password},
         )
         assert status == 200, status
         return name, password
 
 
+def _databases(postgres: Postgres) -> None:
+    """What the platform's bootstrap Job runs, on a server that has Aurora's rds_iam role."""
+    database = tracking_database(TENANT)
+    postgres.run_script("postgres", "CREATE ROLE rds_iam;")
+    postgres.run_script(
+        "postgres",
+        owner_of_new_database(database.user, database.tracking)
+        + owner_of_new_database(database.user, database.users),
+    )
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("mlflow")
     assert (MLFLOW / "mlflow").is_file(), "run `make test-tools` (the MLflow virtualenv)"
-    with postgres_server() as postgres:
-        for database in ("mlflow", "mlflow_auth"):
-            postgres.create_database(database)
-        admin_password = secrets.token_urlsafe(16)
-        config = folder / "basic_auth.ini"
-        config.write_text(
-            AUTH_CONFIG.format(
-                database_uri=postgres.url("mlflow_auth"), admin_password=admin_password
-            )
+    values = chart_values(
+        ServerSettings(
+            namespace=TENANT,
+            region=CREDENTIALS.region,
+            database_host="127.0.0.1",
+            artifacts_bucket="plinth-dev-fraud-detection-artifacts",
+            key_arn="arn:aws:kms:us-east-1:123456789012:key/tenant",
         )
-        port = free_port()
-        log_file = folder / "mlflow.log"
+    )
+    hook = folder / "hook"
+    hook.mkdir()
+    shutil.copy(IAM_AUTH_HOOK_SOURCE, hook / "sitecustomize.py")
+    with postgres_server() as postgres, iam_front(postgres.port, CREDENTIALS) as front:
+        _databases(postgres)
+        admin_password = secrets.token_urlsafe(24)
+        config = folder / "basic_auth.ini"
+        config.write_text(chart_ini(values, front.port, admin_password))
+        backend = values["backendStore"]["postgres"]
         environment = loopback_environment(
             folder,
+            # The chart's: the env ConfigMap (PGHOST, PGPORT, PGDATABASE, allowed hosts) and
+            # the login Secret (PGUSER, an empty PGPASSWORD).
+            PGHOST=backend["host"],
+            PGPORT=str(front.port),
+            PGDATABASE=backend["database"],
+            PGUSER=tracking_database(TENANT).user,
+            PGPASSWORD="",
+            MLFLOW_SERVER_ALLOWED_HOSTS=",".join(values["serverAllowedHosts"]),
             MLFLOW_AUTH_CONFIG_PATH=str(config),
             MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(32),
+            AWS_ACCESS_KEY_ID=CREDENTIALS.access_key,
+            AWS_SECRET_ACCESS_KEY=CREDENTIALS.secret_key,
+            # Plinth's (extraEnvVars), the hook's folder in place of the mounted ConfigMap's;
+            # the front offers no TLS, so sslmode `prefer` instead of `require`.
+            **{
+                name: value
+                for name, value in values["extraEnvVars"].items()
+                if name not in ("PYTHONPATH", "PGSSLMODE", "MLFLOW_S3_UPLOAD_EXTRA_ARGS")
+            },
+            PYTHONPATH=str(hook),
+            PGSSLMODE="prefer",
         )
+        (init,) = values["initContainers"]
+        assert init["command"] == ["python", "-c", MIGRATION]
+        migrated = subprocess.run(
+            [str(MLFLOW / "python"), "-c", MIGRATION],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert migrated.returncode == 0, migrated.stderr[-3000:]
+        port = free_port()
+        log_file = folder / "mlflow.log"
         with log_file.open("w") as log:
+            # The chart's command (deployment.yaml) for its values; one worker here.
             process = subprocess.Popen(
                 [
                     str(MLFLOW / "mlflow"),
                     "server",
-                    "--app-name",
-                    "basic-auth",
-                    "--backend-store-uri",
-                    postgres.url("mlflow"),
-                    "--artifacts-destination",
-                    (folder / "artifacts").as_uri(),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    "1",
+                    "--host=127.0.0.1",
+                    f"--port={port}",
+                    "--backend-store-uri=postgresql://",
+                    f"--artifacts-destination={(folder / 'artifacts').as_uri()}",
+                    "--serve-artifacts",
+                    f"--app-name={values['auth'].get('appName', 'basic-auth')}",
+                    "--workers=1",
                 ],
                 env=environment,
                 stdout=log,
@@ -131,7 +222,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             try:
                 url = f"http://127.0.0.1:{port}"
                 wait_until_alive(f"{url}/health", process, log_file, "MLflow")
-                yield Server(url, admin_password)
+                yield Server(url, admin_password, front)
             finally:
                 stop(process)
 
@@ -235,3 +326,42 @@ def test_a_bad_tracking_uri_is_bad_input() -> None:
     result = CliRunner().invoke(app, ["lineage", MODEL, "1", "--tracking-uri", "mlflow.example"])
     assert result.exit_code == 2
     assert "is not a tracking server" in result.stderr
+
+
+def test_the_stores_are_reached_with_iam_tokens_only(
+    server: Server, trained: dict[str, Any]
+) -> None:
+    database = tracking_database(TENANT)
+    signed_in = set(server.front.accepted)
+    assert {(database.user, database.tracking), (database.user, database.users)} <= signed_in
+    assert {user for user, _ in signed_in} == {database.user}
+    assert server.front.refused == []
+    # The front is Aurora's check, not a pass-through: a password is refused.
+    refused = subprocess.run(
+        [str(MLFLOW / "python"), "-c", "import psycopg2; psycopg2.connect('')"],
+        env=loopback_environment(
+            ROOT,
+            PGHOST="127.0.0.1",
+            PGPORT=str(server.front.port),
+            PGUSER=database.user,
+            PGDATABASE=database.tracking,
+            PGPASSWORD="not-a-token",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "PAM authentication failed" in refused.stderr
+    assert server.front.refused == [(database.user, "not an RDS authentication token")]
+
+
+def test_it_answers_its_service_names_and_nothing_else(server: Server) -> None:
+    admin = (ADMIN_USER, server.admin_password)
+    path = "experiments/search?max_results=1"
+    for host in (service_host(TENANT), f"mlflow.{TENANT}", "localhost:5000"):
+        assert server.call("GET", path, admin, host=host)[0] == 200, host
+    status, body = server.call("GET", path, admin, host="mlflow.attacker.example")
+    assert status == 403
+    assert "Invalid Host header" in body

@@ -22,7 +22,7 @@ from plinth.cli import app
 from plinth.engine.project import find_project, load_stack_config
 from plinth.spec import DataClassification, SpecError, load_spec
 from plinth.spec.schema import stack_file_schema, tenant_file_schema
-from plinth.spec.tenants import TenantSpec
+from plinth.spec.tenants import PlatformOffer, TenantSpec, offer_problems
 
 SONNET_PROFILE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 TITAN = "amazon.titan-embed-text-v2:0"
@@ -370,6 +370,17 @@ ON_DEV_GPU = "plinth:tenants[0].clusters.gpu"
             "plinth:tenants[0].mlops.tracking.size: 'Huge' is not allowed; expected 'Small', "
             "'Medium' or 'Large'",
         ),
+        (
+            {"mlops": {"tracking": {"server": "cluster", "size": "Large", "mlflowVersion": "3.0"}}},
+            "plinth:tenants[0].mlops.tracking: size, mlflowVersion configure a SageMaker "
+            "tracking server; with server: cluster, MLflow runs from the chart Plinth pins "
+            "(remove them, or use server: sagemaker)",
+        ),
+        (
+            {"mlops": {"tracking": {"server": "kubernetes"}}},
+            "plinth:tenants[0].mlops.tracking.server: 'kubernetes' is not allowed; expected "
+            "'sagemaker' or 'cluster'",
+        ),
     ],
 )
 def test_each_tenant_mistake_is_one_problem_at_its_key(
@@ -385,6 +396,46 @@ def test_a_tenant_s_mlops_needs_the_platform_s_mlops_layer() -> None:
         "plinth:tenants[0].mlops: this stack has no MLOps layer (plinth:mlops: Lake Formation "
         "over the catalogs, the record of model approvals): set it there first"
     ]
+
+
+def test_mlflow_on_the_gateway_s_cluster_is_accepted() -> None:
+    spec = load_spec(wire(dev_config(tenants=[tenant(mlops={"tracking": {"server": "cluster"}})])))
+    (found,) = spec.tenants
+    assert found.mlops is not None
+    assert found.mlops.on_cluster()
+    assert found.mlops.on_sagemaker() is None
+
+
+CLUSTER_TRACKING = TenantSpec.model_validate(tenant(mlops={"tracking": {"server": "cluster"}}))
+
+
+@pytest.mark.parametrize(
+    ("offer", "expected"),
+    [
+        (
+            # The stack's gateway runs on another cluster than the tenant's.
+            PlatformOffer("this stack", {"gpu": {}}, None, mlops=True, tracking_cluster="cpu"),
+            "plinth:tenants[0].mlops.tracking.server: 'cluster' runs MLflow on cluster 'cpu' "
+            "(plinth:gateway.cluster), beside the platform's Aurora cluster: add it to the "
+            "tenant's clusters, or use server: sagemaker (CoreWeave pods reach it with IAM)",
+        ),
+        (
+            PlatformOffer("this stack", {"gpu": {}}, None, mlops=True),
+            "plinth:tenants[0].mlops.tracking.server: 'cluster' needs plinth:gateway: "
+            "MLflow's databases live in the gateway's Aurora cluster",
+        ),
+        (
+            PlatformOffer("platform stack acme/plinth/dev", {"gpu": {}}, None, mlops=True),
+            "plinth:tenants[0].mlops.tracking.server: 'cluster' is made by the platform "
+            "stack, beside its database; platform stack acme/plinth/dev does not make it for "
+            "a tenant stack's tenants: use server: sagemaker",
+        ),
+    ],
+)
+def test_mlflow_on_a_cluster_needs_the_gateway_s_cluster(
+    offer: PlatformOffer, expected: str
+) -> None:
+    assert [str(p) for p in offer_problems((CLUSTER_TRACKING,), offer)] == [expected]
 
 
 def feature_group(**changes: Any) -> dict[str, Any]:

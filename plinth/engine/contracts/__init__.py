@@ -8,7 +8,9 @@ first `pulumi up`. After a program runs, the engine checks every captured resour
   ship with botocore (`aws`, table in `aws_table.yaml`), plus the few limits AWS documents
   outside its models (`documented`);
 - Kubernetes objects against the OpenAPI schema of their cluster's Kubernetes version, and
-  custom resources against the CRD schemas of the versions Plinth pins (`kubernetes`).
+  custom resources against the CRD schemas of the versions Plinth pins (`kubernetes`);
+- Helm releases' values against their chart's values schema, for the charts whose schema is
+  copied here (`charts`).
 
 Values known only after deployment (unknown outputs) are skipped, never guessed.
 """
@@ -54,12 +56,17 @@ def check_contracts(
     """Every contract violation among `records`, by resource. `stack_outputs`
     (referenced stacks' outputs) tell the Kubernetes versions of clusters made elsewhere."""
     # Imported here: the schema libraries load only when a program has run.
-    from plinth.engine.contracts import aws, documented, kubernetes
+    from plinth.engine.contracts import aws, charts, documented, kubernetes
 
     resources = list(records)
     objects, unchecked = kubernetes.check(resources, stack_outputs)
     position = {record.urn: index for index, record in enumerate(resources)}
-    violations = [*aws.check(resources), *documented.check(resources), *objects]
+    violations = [
+        *aws.check(resources),
+        *documented.check(resources),
+        *objects,
+        *charts.check(resources),
+    ]
     return ContractReport(
         # Each resource's violations together, in the order of `records` (stable sort).
         violations=sorted(violations, key=lambda v: position.get(v.urn, len(position))),

@@ -171,28 +171,28 @@ def _crd_validator(version: str, key: tuple[str, str, str]) -> jsonschema.Valida
     return jsonschema.Draft202012Validator(schema, registry=_registry(version))
 
 
-def _plain(value: Any, path: tuple[str | int, ...], pruned: set[tuple[str | int, ...]]) -> Any:
+def plain(value: Any, path: tuple[str | int, ...], pruned: set[tuple[str | int, ...]]) -> Any:
     """`value` with secrets revealed and unknowns left out (their parents noted in
     `pruned`: a required field there may be the unknown one)."""
     if isinstance(value, Secret):
-        return _plain(value.value, path, pruned)
+        return plain(value.value, path, pruned)
     if isinstance(value, dict):
         result = {}
         for key, item in value.items():
             if item is UNKNOWN:
                 pruned.add(path)
                 continue
-            result[key] = _plain(item, (*path, key), pruned)
+            result[key] = plain(item, (*path, key), pruned)
         return result
     if isinstance(value, list):
         kept = [item for item in value if item is not UNKNOWN]
         if len(kept) != len(value):
             pruned.add(path)
-        return [_plain(item, (*path, index), pruned) for index, item in enumerate(kept)]
+        return [plain(item, (*path, index), pruned) for index, item in enumerate(kept)]
     return value
 
 
-def _path_text(path: Sequence[str | int]) -> str:
+def path_text(path: Sequence[str | int]) -> str:
     text = ""
     for step in path:
         text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else str(step)
@@ -306,12 +306,12 @@ def _check_object(
 ) -> list[Violation]:
     pruned: set[tuple[str | int, ...]] = set()
     violations = []
-    for error in validator.iter_errors(_plain(manifest, (), pruned)):
+    for error in validator.iter_errors(plain(manifest, (), pruned)):
         if error.validator == "required" and tuple(error.absolute_path) in pruned:
             continue  # the required field may be the one whose value is not known yet
         violations.append(
-            _violation(
-                record, _path_text(error.absolute_path), error.instance, _problem(error), source
+            violation(
+                record, path_text(error.absolute_path), error.instance, problem_text(error), source
             )
         )
     return violations
@@ -338,11 +338,11 @@ def _check_names(record: ResourceRecord, kind: str) -> list[Violation]:
         if isinstance(value, str) and not value.startswith("urn:pulumi:"):
             problem = _name_problem(value, label)
             if problem:
-                found.append(_violation(record, f"metadata.{key}", value, problem, _NAMES_SOURCE))
+                found.append(violation(record, f"metadata.{key}", value, problem, _NAMES_SOURCE))
     return found
 
 
-def _problem(error: jsonschema.ValidationError) -> str:
+def problem_text(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         given = error.instance if isinstance(error.instance, Mapping) else {}
@@ -354,7 +354,7 @@ def _problem(error: jsonschema.ValidationError) -> str:
     return message[len(prefix) + 1 :] if message.startswith(prefix) else message
 
 
-def _violation(
+def violation(
     record: ResourceRecord, path: str, value: Any, problem: str, source: str
 ) -> Violation:
     return Violation(
