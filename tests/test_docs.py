@@ -49,6 +49,11 @@ NEEDS_PULUMI_OR_CREDENTIALS = {
         "the Pulumi CLI, AWS credentials, a backend"
     ),
     "pulumi up": "the Pulumi CLI, AWS credentials, a backend",
+    "aws secretsmanager get-secret-value --secret-id plinth-dev-search/mlflow/admin --query "
+    "SecretString --output text": "AWS credentials and the deployed stack",
+    "kubectl --namespace search port-forward service/mlflow 5000:80": (
+        "the deployed cluster and its kubeconfig"
+    ),
 }
 # Read-only and quick: these run in full, and must succeed; other plinth commands are parsed.
 RUN_IN_FULL = {"rules", "schema", "stacks", "--version"}
