@@ -11,6 +11,7 @@ use the SageMaker server, which their pods reach through the cluster's IAM OIDC 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,10 +149,17 @@ def server_environment(settings: ServerSettings) -> dict[str, pulumi.Input[str]]
         "PYTHONPATH": IAM_AUTH_HOOK_DIR,
         "AWS_REGION": settings.region,
         "PGSSLMODE": "require",
-        "MLFLOW_S3_UPLOAD_EXTRA_ARGS": pulumi.Output.json_dumps(
-            {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.key_arn}
+        "MLFLOW_S3_UPLOAD_EXTRA_ARGS": (
+            _upload_arguments(settings.key_arn)
+            if isinstance(settings.key_arn, str)
+            else pulumi.Output.all(settings.key_arn).apply(lambda key: _upload_arguments(key[0]))
         ),
     }
+
+
+def _upload_arguments(key_arn: str) -> str:
+    """boto3 upload arguments MLflow adds to every artifact it writes: SSE-KMS, this key."""
+    return json.dumps({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn})
 
 
 def chart_values(settings: ServerSettings) -> dict[str, Any]:
