@@ -94,6 +94,7 @@ def self_hosted_tracking(
             master_secret_arn=home.master_secret_arn,
             master_key_arn=base.platform_key.arn,
             initial_database=home.initial_database,
+            database_cidr=spec.network.cidr,
             tenants=[t.name for t in wanted],
             tags=spec.common_tags(),
         ),

@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ from servers import (
     Postgres,
     free_port,
     loopback_environment,
+    postgres_program,
     postgres_server,
     stop,
     wait_until_alive,
@@ -57,6 +59,7 @@ pytestmark = pytest.mark.e2e
 
 MLFLOW = ROOT / ".tools" / "mlflow" / "bin"
 TENANT = "fraud-detection"
+OTHER_TENANT = "search"
 MODEL = "plinth-dev-fraud-detection--fraud-score"
 DATASET = (
     "s3://plinth-dev-fraud-detection-datasets/transactions/2026-11.parquet"
@@ -92,6 +95,8 @@ class Server:
     url: str
     admin_password: str
     front: IamFront
+    postgres: Postgres
+    log: Path
 
     def call(
         self,
@@ -131,14 +136,16 @@ class Server:
 
 
 def _databases(postgres: Postgres) -> None:
-    """What the platform's bootstrap Job runs, on a server that has Aurora's rds_iam role."""
-    database = tracking_database(TENANT)
+    """What the platform's bootstrap Jobs run for two tenants, on a server that has Aurora's
+    rds_iam role; each script twice, as a Job retried or re-run would."""
     postgres.run_script("postgres", "CREATE ROLE rds_iam;")
-    postgres.run_script(
-        "postgres",
-        owner_of_new_database(database.user, database.tracking)
-        + owner_of_new_database(database.user, database.users),
-    )
+    for tenant in (TENANT, OTHER_TENANT):
+        database = tracking_database(tenant)
+        script = owner_of_new_database(database.user, database.tracking) + owner_of_new_database(
+            database.user, database.users
+        )
+        for _ in range(2):
+            postgres.run_script("postgres", script)
 
 
 @pytest.fixture(scope="module")
@@ -189,9 +196,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
         (init,) = values["initContainers"]
         assert init["command"] == ["python", "-c", MIGRATION]
+        own = {e["name"]: e["value"] for e in init["env"] if "value" in e}
         migrated = subprocess.run(
             [str(MLFLOW / "python"), "-c", MIGRATION],
-            env=environment,
+            env={**environment, "MLFLOW_USERS_DATABASE": own["MLFLOW_USERS_DATABASE"]},
             capture_output=True,
             text=True,
             timeout=120,
@@ -201,7 +209,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         port = free_port()
         log_file = folder / "mlflow.log"
         with log_file.open("w") as log:
-            # The chart's command (deployment.yaml) for its values; one worker here.
+            # The chart's command (deployment.yaml) for its values, with two workers (the
+            # chart leaves MLflow's four): they start together on the migrated stores.
             process = subprocess.Popen(
                 [
                     str(MLFLOW / "mlflow"),
@@ -212,7 +221,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                     f"--artifacts-destination={(folder / 'artifacts').as_uri()}",
                     "--serve-artifacts",
                     f"--app-name={values['auth'].get('appName', 'basic-auth')}",
-                    "--workers=1",
+                    "--workers=2",
                 ],
                 env=environment,
                 stdout=log,
@@ -222,7 +231,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             try:
                 url = f"http://127.0.0.1:{port}"
                 wait_until_alive(f"{url}/health", process, log_file, "MLflow")
-                yield Server(url, admin_password, front)
+                yield Server(url, admin_password, front, postgres, log_file)
             finally:
                 stop(process)
 
@@ -365,3 +374,34 @@ def test_it_answers_its_service_names_and_nothing_else(server: Server) -> None:
     status, body = server.call("GET", path, admin, host="mlflow.attacker.example")
     assert status == 403
     assert "Invalid Host header" in body
+
+
+def test_no_worker_died_starting(server: Server, trained: dict[str, Any]) -> None:
+    log = server.log.read_text()
+    assert "died" not in log
+    assert "UniqueViolation" not in log
+
+
+def test_a_tenant_s_database_user_cannot_open_another_s_databases(server: Server) -> None:
+    """The bootstrap takes PUBLIC's CONNECT and TEMPORARY away: search's user may open its own
+    databases only (direct to PostgreSQL, which trusts loopback: the grant alone decides)."""
+    mine, theirs = tracking_database(OTHER_TENANT), tracking_database(TENANT)
+
+    def connects(user: str, database: str) -> bool:
+        done = subprocess.run(
+            [
+                *(postgres_program("psql"), "-h", "127.0.0.1", "-p", str(server.postgres.port)),
+                *("-U", user, "-d", database, "-c", "SELECT 1"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0 or "permission denied for database" in done.stderr, done
+        return done.returncode == 0
+
+    assert connects(mine.user, mine.tracking)
+    assert connects(mine.user, mine.users)
+    assert not connects(mine.user, theirs.tracking)
+    assert not connects(mine.user, theirs.users)

@@ -155,9 +155,11 @@ def test_only_the_platform_namespace_holds_the_database_master(dev_preview: Prev
     assert BOOTSTRAP_NAMESPACE in readers
 
 
-def test_the_tenant_s_admin_reads_the_sign_in_and_its_developer_does_not(
+def test_of_the_tenant_s_roles_only_its_admin_reads_the_sign_in_in_secrets_manager(
     dev_preview: Preview,
 ) -> None:
+    """Through IAM; in the namespace, Kubernetes `edit` (admin and developer personas) reads
+    the Secret the CSI driver syncs, which the chart needs (docs/mlops.md says so)."""
     grant = named(dev_preview, ROLE_POLICY, f"{SEARCH}-mlflow-admin-sign-in")
     assert grant.plain_inputs["role"] == f"{SEARCH}-admin"
     admin = named(dev_preview, "aws:secretsmanager/secret:Secret", f"{SEARCH}-mlflow-admin").id
@@ -203,5 +205,6 @@ def test_the_chart_values_pass_helm_s_check_and_a_broken_one_fails(dev_preview: 
 
 def test_values_are_coalesced_over_the_chart_s_defaults() -> None:
     defaults = {"auth": {"enabled": False, "appName": "basic-auth"}, "tolerations": []}
-    given = {"auth": {"enabled": True}, "tolerations": None}
-    assert charts.coalesce(given, defaults) == {"auth": {"enabled": True, "appName": "basic-auth"}}
+    given = {"auth": {"enabled": True, "appName": None}, "tolerations": None, "extra": None}
+    # Helm's CoalesceValues: nulls remove defaults; a top-level null with no default stays.
+    assert charts.coalesce(given, defaults) == {"auth": {"enabled": True}, "extra": None}

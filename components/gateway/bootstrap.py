@@ -41,23 +41,31 @@ GRANT {user} TO CURRENT_USER;
 """
 
 
+def _owned_by(user: str, database: str) -> str:
+    # PostgreSQL lets every role connect to a new database and create temporary tables in it
+    # (PUBLIC's defaults): one service's or tenant's user could list another's tables. Only the
+    # owner, and the master user through its membership in the owner's role, keep them.
+    return (
+        f"ALTER DATABASE {database} OWNER TO {user};\n"
+        f"REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC;\n"
+    )
+
+
 def owner_of_existing_database(user: str, database: str) -> str:
     """Idempotent: `user` signs in with IAM only (`rds_iam`, no password) and owns `database`
-    (the cluster's initial database) and its schema, so its migrations can create tables."""
-    return _iam_login(user) + (
-        f"ALTER DATABASE {database} OWNER TO {user};\nALTER SCHEMA public OWNER TO {user};\n"
-    )
+    (the cluster's initial database) and its schema, so its migrations can create tables; no
+    other user may connect to it."""
+    return _iam_login(user) + _owned_by(user, database) + f"ALTER SCHEMA public OWNER TO {user};\n"
 
 
 def owner_of_new_database(user: str, database: str) -> str:
     """Idempotent: as above, for a database the script creates when it is missing (psql's
     \\gexec runs the CREATE only when the query returns it), then connects to."""
-    return _iam_login(user) + (
-        f"SELECT 'CREATE DATABASE {database} OWNER {user}'\n"
+    return (
+        _iam_login(user) + f"SELECT 'CREATE DATABASE {database} OWNER {user}'\n"
         f"  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}')\\gexec\n"
-        f"ALTER DATABASE {database} OWNER TO {user};\n"
-        f"\\connect {database}\n"
-        f"ALTER SCHEMA public OWNER TO {user};\n"
+        + _owned_by(user, database)
+        + f"\\connect {database}\nALTER SCHEMA public OWNER TO {user};\n"
     )
 
 

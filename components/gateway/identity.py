@@ -182,12 +182,13 @@ class ServiceIdentities:
         """The service account `service_account` (its pods mount no API token unless their
         spec asks: they reach AWS through Pod Identity, which needs none, not the API server)
         and the PodRole `<prefix>-<role>` it assumes."""
-        k8s.core.v1.ServiceAccount(
+        account = k8s.core.v1.ServiceAccount(
             f"{resource_name}-sa",
             metadata={"name": service_account, "namespace": self.namespace},
             automount_service_account_token=False,
             opts=self.in_namespace,
         )
+        # After the account: what waits for the role (a Deployment, a Job) finds both.
         return PodRole(
             resource_name,
             PodRoleArgs(
@@ -200,5 +201,5 @@ class ServiceIdentities:
                 statements=statements,
                 tags=self.tags,
             ),
-            pulumi.ResourceOptions(parent=self.parent),
+            pulumi.ResourceOptions(parent=self.parent, depends_on=[account]),
         )

@@ -101,6 +101,11 @@ def tracking_database(tenant: str) -> TrackingDatabase:
     return TrackingDatabase(user=name, tracking=name, users=f"{name}_auth")
 
 
+def postgres_in(cidr: str) -> dict[str, Any]:
+    """A NetworkPolicy egress rule: PostgreSQL in `cidr` (Aurora, in the VPC) only."""
+    return {"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": 5432}]}
+
+
 def secret_place(
     name_prefix: str, tenant: str, key_arn: pulumi.Input[str], tags: Mapping[str, str]
 ) -> SecretPlace:
@@ -160,6 +165,22 @@ def server_environment(settings: ServerSettings) -> dict[str, pulumi.Input[str]]
 def _upload_arguments(key_arn: str) -> str:
     """boto3 upload arguments MLflow adds to every artifact it writes: SSE-KMS, this key."""
     return json.dumps({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn})
+
+
+MIGRATION = """\
+import os
+from mlflow.server.auth.db.utils import migrate_if_needed
+from mlflow.store.db import utils
+
+utils._initialize_tables(utils.create_sqlalchemy_engine_with_retry("postgresql://"))
+users = "postgresql://{PGUSER}@{PGHOST}:{PGPORT}/{MLFLOW_USERS_DATABASE}".format(**os.environ)
+migrate_if_needed(utils.create_sqlalchemy_engine_with_retry(users), "head")
+"""
+"""Both stores' schemas brought to this MLflow release before the server starts: the tracking
+store as the chart's own migrations.py does (create what a new database lacks, upgrade an
+existing one; `postgresql://` lets libpq's PG* variables name it), the user store as the
+basic-auth app does at start. Each server worker would otherwise migrate the user store at
+once, racing on its version table."""
 
 
 def chart_values(settings: ServerSettings) -> dict[str, Any]:
@@ -228,13 +249,13 @@ def chart_values(settings: ServerSettings) -> dict[str, Any]:
         "extraEnvVars": environment,
         "initContainers": [
             {
-                # Brings the tracking store's schema to this MLflow release before the server
-                # starts (the server refuses an older schema), as the chart's own migration.
+                # The server refuses an older schema: MIGRATION brings both stores up first.
                 "name": "db-upgrade",
                 "image": f"{IMAGE}:{MLFLOW_VERSION}",
                 "command": ["python", "-c", MIGRATION],
                 "env": [
                     *({"name": name, "value": value} for name, value in environment.items()),
+                    {"name": "MLFLOW_USERS_DATABASE", "value": database.users},
                     {
                         "name": "PGUSER",
                         "valueFrom": {"secretKeyRef": {"name": DATABASE_LOGIN, "key": "username"}},
@@ -255,14 +276,6 @@ def chart_values(settings: ServerSettings) -> dict[str, Any]:
             {"name": "admin", "mountPath": SECRETS_MOUNT, "readOnly": True},
         ],
     }
-
-
-MIGRATION = (
-    "from mlflow.store.db import utils; "
-    "utils._initialize_tables(utils.create_sqlalchemy_engine_with_retry('postgresql://'))"
-)
-"""What the chart's migrations.py runs: create the tables a new database lacks and upgrade an
-existing one (`postgresql://`: libpq's PG* variables name the database)."""
 
 
 @dataclass(frozen=True)
@@ -303,14 +316,17 @@ class SelfHostedTracking(pulumi.ComponentResource):
       as their owner `mlflow_<tenant>` with IAM tokens from the server's Pod Identity role
       (rds_iam_auth.py): no database password exists;
     - artifacts served by the server from `mlflow/` of the tenant's artifacts bucket, written
-      with the tenant's key; the role may touch that prefix and nothing else of the tenant;
+      with the tenant's key; the role reads and writes objects under that prefix only (it may
+      list the bucket's keys);
     - internal only: a ClusterIP Service in a namespace whose NetworkPolicies admit the
       tenant's own pods (and the platform gateway's); one more policy lets the server reach
       PostgreSQL in the VPC. It answers Host headers of its Service names and loopback only.
 
-    Anyone who may run pods as `mlflow` in the namespace (the tenant's admin and developer
-    personas, through Kubernetes `edit`) acts with the server's rights: they are the
-    tenant's own. The databases outlive the release; `pulumi destroy` leaves them in Aurora.
+    Whoever holds Kubernetes `edit` in the namespace (the tenant's admin and developer
+    personas) can read the synced admin Secret and run pods as `mlflow` with the server's
+    rights: they are the tenant's own. MLflow creates its admin once: a new value in the
+    secret does not change the admin's password in MLflow. The databases outlive the
+    release; `pulumi destroy` leaves them in Aurora.
     """
 
     release: k8s.helm.v3.Release
@@ -399,12 +415,7 @@ class SelfHostedTracking(pulumi.ComponentResource):
                 "allow-mlflow-database": {
                     "podSelector": {"matchLabels": POD_LABELS},
                     "policyTypes": ["Egress"],
-                    "egress": [
-                        {
-                            "to": [{"ipBlock": {"cidr": args.database_cidr}}],
-                            "ports": [{"protocol": "TCP", "port": 5432}],
-                        }
-                    ],
+                    "egress": [postgres_in(args.database_cidr)],
                 }
             },
             in_namespace,
@@ -448,6 +459,8 @@ class TrackingDatabasesArgs:
     master_key_arn: pulumi.Input[str]
     initial_database: str
     """The cluster's initial database, where psql signs in first."""
+    database_cidr: str
+    """Where Aurora answers (the VPC)."""
     tenants: Sequence[str]
     tags: Mapping[str, str]
 
@@ -510,7 +523,7 @@ class TrackingDatabases(pulumi.ComponentResource):
                 "allow-egress": {
                     "podSelector": {},
                     "policyTypes": ["Egress"],
-                    "egress": [*BASE_EGRESS, {"ports": [{"protocol": "TCP", "port": 5432}]}],
+                    "egress": [*BASE_EGRESS, postgres_in(args.database_cidr)],
                 },
             },
             in_namespace,

@@ -44,18 +44,19 @@ def _defaults(stem: str) -> Any:
     return yaml.safe_load((SCHEMA_DIR / f"{stem}.values.yaml").read_text()) or {}
 
 
-def coalesce(given: Any, defaults: Any) -> Any:
-    """Values as Helm hands them to the templates and the schema: `given` over the chart's
-    defaults, maps merged key by key, anything else replaced, a null given removing the
-    default."""
+def coalesce(given: Any, defaults: Any, *, top: bool = True) -> Any:
+    """Values as Helm hands them to the templates and the schema (chartutil's
+    CoalesceValues): `given` over the chart's defaults, maps merged key by key, anything else
+    replaced. A null removes the default it overrides; a top-level null the chart has no
+    default for stays (and meets the schema)."""
     if not (isinstance(given, Mapping) and isinstance(defaults, Mapping)):
         return given
     merged = dict(defaults)
     for key, value in given.items():
-        if value is None:
+        if value is None and (key in defaults or not top):
             merged.pop(key, None)
         else:
-            merged[key] = coalesce(value, defaults.get(key))
+            merged[key] = coalesce(value, defaults.get(key), top=False)
     return merged
 
 
