@@ -50,12 +50,13 @@ dataStores: {{}}
 #        eventTime: event_time
 #        features: {{transaction_id: String, event_time: String, amount: Fractional}}
 
-# Experiment tracking (SageMaker managed MLflow), a model registry whose production step the
-# admin persona approves, and a Lake Formation catalog of the datasets (docs/mlops.md; the
-# platform stack needs plinth:mlops).
+# Experiment tracking (SageMaker managed MLflow, or MLflow on the gateway's cluster), a
+# model registry whose production step the admin persona approves, and a Lake Formation
+# catalog of the datasets (docs/mlops.md; the platform stack needs plinth:mlops).
 # mlops:
 #   tracking:
-#     size: Small              # Small | Medium | Large
+#     server: sagemaker        # sagemaker | cluster (MLflow in the project's namespace)
+#     size: Small              # Small | Medium | Large (SageMaker's)
 #   registry: true
 #   catalog: true
 

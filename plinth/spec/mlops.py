@@ -50,10 +50,10 @@ class TrackingSpec(SpecModel):
             if field in self.model_fields_set
         ]
         if self.server == "cluster" and given:
-            verb = "configures" if len(given) == 1 else "configure"
+            verb, them = ("configures", "it") if len(given) == 1 else ("configure", "them")
             raise invalid(
                 f"{', '.join(given)} {verb} a SageMaker tracking server; with server: cluster, "
-                "MLflow runs from the chart Plinth pins (remove them, or use server: sagemaker)"
+                f"MLflow runs from the chart Plinth pins (remove {them}, or use server: sagemaker)"
             )
         return self
 
