@@ -162,51 +162,6 @@ def mlflow_authentication_on(args: ResourceValidationArgs, report: Report, _: Co
             )
 
 
-MLFLOW_CHART_CREDENTIALS = (
-    ("auth", "adminPassword"),
-    ("auth", "postgres", "password"),
-    ("backendStore", "postgres", "password"),
-    ("backendStore", "mysql", "password"),
-    ("backendStore", "mssql", "password"),
-    ("artifactRoot", "s3", "awsSecretAccessKey"),
-    ("artifactRoot", "azureBlob", "accessKey"),
-    ("artifactRoot", "azureBlob", "connectionString"),
-    ("flaskServerSecretKey",),
-)
-"""The mlflow chart's values that take a credential as plain text (each has an
-existing-Secret alternative, or IAM)."""
-
-
-@resource_rule(
-    id="mlflow-credentials-not-in-values",
-    area="mlops",
-    description="The mlflow chart reads its passwords and keys from Secrets, not from Helm "
-    "values: values are stored in the release's history, in the stack's state and in every "
-    "preview, readable by whoever may read those.",
-    severity="high",
-    remediation="Leave the chart's password and key values empty and name Secrets instead "
-    "(auth.existingAdminSecret, backendStore.existingDatabaseSecret, "
-    "auth.postgres.existingSecret), or use IAM (Plinth's tracking.server: cluster signs in to "
-    "the database with IAM tokens and has no password).",
-    fix={"tenant": "mlops.tracking"},
-    controls={
-        "hipaa": ["164.312(a)(1)"],
-        "soc2": ["CC6.1"],
-        "pci": ["8.6.3"],
-        "nist-800-53": ["IA-5"],
-    },
-    types=(HELM_RELEASE,),
-)
-def mlflow_credentials_not_in_values(
-    args: ResourceValidationArgs, report: Report, _: Config
-) -> None:
-    if str(known(args.props, "chart", "")).rsplit("/", 1)[-1] != "mlflow":
-        return
-    for path in MLFLOW_CHART_CREDENTIALS:
-        if dig(args.props, "values", *path):
-            report(f"the mlflow chart's values set {'.'.join(path)}")
-
-
 def _registering_documents(
     args: StackValidationArgs, group: str
 ) -> Iterator[tuple[PolicyResource, bool]]:

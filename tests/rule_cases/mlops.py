@@ -28,7 +28,6 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 ARTIFACTS = "tracking-artifacts-customer-key"
 AUTH = "mlflow-authentication-on"
-CREDENTIALS = "mlflow-credentials-not-in-values"
 SEPARATED = "model-approval-separated"
 RECORDED = "model-approvals-recorded"
 NO_FALLBACK = "lake-formation-no-iam-only-fallback"
@@ -131,37 +130,6 @@ CASES = [
         "chart without auth",
         res(RELEASE, "mlflow", {"chart": "mlflow", "values": {}}),
         expect="auth.enabled",
-    ),
-    complies(
-        CREDENTIALS,
-        "sign-ins from Secrets, no database password",
-        res(
-            RELEASE,
-            "mlflow",
-            {
-                "chart": "mlflow",
-                "values": {
-                    "auth": {"enabled": True, "existingAdminSecret": {"name": "mlflow-admin"}},
-                    "backendStore": {"postgres": {"enabled": True, "password": ""}},
-                },
-            },
-        ),
-    ),
-    violates(
-        CREDENTIALS,
-        "admin and database passwords in values",
-        res(
-            RELEASE,
-            "mlflow",
-            {
-                "chart": "mlflow",
-                "values": {
-                    "auth": {"enabled": True, "adminPassword": "password1234"},
-                    "backendStore": {"postgres": {"enabled": True, "password": "mlflow"}},
-                },
-            },
-        ),
-        expect="backendStore.postgres.password",
     ),
     complies(
         SEPARATED,
