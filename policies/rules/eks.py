@@ -7,8 +7,10 @@ The cluster rules read `aws.eks.Cluster` inputs; the GPU rule also reads Karpent
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
@@ -17,16 +19,11 @@ from policies.props import as_list, dig
 from policies.report import Report
 from policies.rule import Config, Param, all_of, resource_rule
 
-GPU_FAMILIES = frozenset(
-    {
-        *("p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en"),
-        *("p6-b200", "p6-b300", "p6e-gb200"),
-        *("g3", "g3s", "g4dn", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "gr6f"),
-    }
-)
-"""EC2 instance families with NVIDIA GPUs (g4ad is left out: its GPUs are AMD)."""
-
-NEURON_FAMILIES = frozenset({"inf1", "inf2", "trn1", "trn1n", "trn2", "trn2u"})
+ACCELERATORS = json.loads((Path(__file__).parent.parent / "accelerators.json").read_text())
+"""Instance families by accelerator, from EC2's DescribeInstanceTypes (build_accelerators.py)."""
+GPU_FAMILIES = frozenset(ACCELERATORS["nvidia"])
+"""EC2 instance families with NVIDIA GPUs."""
+NEURON_FAMILIES = frozenset(ACCELERATORS["neuron"])
 """EC2 instance families with AWS Inferentia or Trainium (Neuron) accelerators."""
 
 GPU_TAINT_KEY = "nvidia.com/gpu"

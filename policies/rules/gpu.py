@@ -15,6 +15,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
+from components.cluster.instances import AWS_GPU_MACHINES
 from policies.props import as_list, depends_via, dig, of_type
 from policies.report import Report
 from policies.rule import Config, Param, advisory, at_most, narrowest, resource_rule, stack_rule
@@ -26,6 +27,9 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 
 GPU_RESOURCE = "nvidia.com/gpu"
+POOLABLE_FAMILIES = sorted({name.split(".", 1)[0] for name in AWS_GPU_MACHINES})
+"""The GPU families Plinth can pool (its machine table, checked against EC2's
+DescribeInstanceTypes): the allowlist's default."""
 GPU_AMI_MARKERS = ("GPU", "NVIDIA")
 """EKS AMI types with NVIDIA drivers: AL2_x86_64_GPU, AL2023_*_NVIDIA, BOTTLEROCKET_*_NVIDIA."""
 
@@ -118,7 +122,7 @@ def _pool_disallowed(props: Mapping[str, Any], patterns: list[str]) -> Iterator[
             description="Glob patterns of the GPU instance types that may be used "
             "(an empty list allows any).",
             schema={"type": "array", "items": {"type": "string"}},
-            default=["g5.*", "g6.*", "g6e.*", "p4d.*", "p5.*", "p5e.*", "p5en.*"],
+            default=[f"{family}.*" for family in POOLABLE_FAMILIES],
             merge=narrowest,
         ),
     ),

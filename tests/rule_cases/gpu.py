@@ -51,21 +51,29 @@ gpu_template = res(LAUNCH_TEMPLATE, "gpu-lt", {"instanceType": "p4d.24xlarge"})
 CASES = [
     violates(
         ALLOWLIST,
-        "node group with an unapproved GPU family",
-        node_group("ng", ("g4dn.xlarge", "g5.xlarge")),
-        expect="'g4dn.xlarge'",
+        "node group with a GPU family the platform did not approve",
+        node_group("ng", ("g7e.2xlarge", "g5.xlarge")),
+        config={"allowedGpuInstanceTypes": ["g5.*", "g6e.*"]},
+        expect="'g7e.2xlarge'",
     ),
     violates(
         ALLOWLIST,
-        "EC2 instance with a P3",
-        res(INSTANCE, "vm", {"instanceType": "p3.2xlarge"}),
-        expect="p3.2xlarge",
+        "EC2 instance with a B200 where only A10Gs are approved",
+        res(INSTANCE, "vm", {"instanceType": "p6-b200.48xlarge"}),
+        config={"allowedGpuInstanceTypes": ["g5.*"]},
+        expect="p6-b200.48xlarge",
     ),
     violates(
         ALLOWLIST,
         "NodePool pinned to an unapproved GPU type",
         node_pool("pool", requirement(INSTANCE_TYPE, "p3dn.24xlarge")),
+        config={"allowedGpuInstanceTypes": ["p5.*"]},
         expect="p3dn.24xlarge",
+    ),
+    complies(
+        ALLOWLIST,
+        "the default admits every family Plinth pools, the newest included",
+        node_group("ng", ("g7e.2xlarge", "p6-b200.48xlarge", "p6-b300.48xlarge", "g4dn.xlarge")),
     ),
     violates(
         ALLOWLIST,
