@@ -290,10 +290,13 @@ class ServedModel(pulumi.ComponentResource):
                     },
                     "readinessProbe": {**health, "periodSeconds": 10, "failureThreshold": 3},
                     "livenessProbe": {**health, "periodSeconds": 30, "failureThreshold": 4},
+                    # Read-only but for SCRATCH (HOME and every cache point there) and
+                    # /dev/shm.
                     "securityContext": {
                         "allowPrivilegeEscalation": False,
                         "capabilities": {"drop": ["ALL"]},
                         "runAsNonRoot": True,
+                        "readOnlyRootFilesystem": True,
                     },
                     "volumeMounts": [
                         {"name": "scratch", "mountPath": SCRATCH},

@@ -21,9 +21,11 @@ from policies.rules import (
     network,
     observability,
     protection,
+    rbac,
     residency,
     secrets,
     storage,
+    workloads,
 )
 
 AREA_MODULES: tuple[ModuleType, ...] = (
@@ -35,6 +37,8 @@ AREA_MODULES: tuple[ModuleType, ...] = (
     eks,
     gpu,
     kubernetes,
+    workloads,
+    rbac,
     database,
     bedrock,
     gateway,

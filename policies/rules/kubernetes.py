@@ -41,13 +41,27 @@ DIRECTIONS = {"Ingress": ("ingress", "from"), "Egress": ("egress", "to")}
 """NetworkPolicy direction -> (its rules' key, the key of a rule's peers)."""
 
 
+SYSTEM_NAMESPACES = Param(
+    name="systemNamespaces",
+    description="Namespaces of node-level agents (CNI, device plugins, GPU operator), which "
+    "the pod hardening rules leave alone.",
+    schema={"type": "array", "items": {"type": "string"}},
+    default=["kube-system", "gpu-operator", "kube-node-lease"],
+    merge=narrowest,
+)
+
+
+def in_system_namespace(props: Mapping[str, Any], config: Config) -> bool:
+    return dig(props, "metadata", "namespace") in config[SYSTEM_NAMESPACES.name]
+
+
 def pod_spec_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
     """The pod spec a workload runs, whatever its kind."""
     spec = dig(props, *POD_SPEC_PATHS[resource_type], default={})
     return spec if isinstance(spec, Mapping) else {}
 
 
-def _containers(pod_spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+def containers_of(pod_spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """Every container the pod starts, init containers included."""
     for key in ("initContainers", "containers"):
         yield from (c for c in as_list(dig(pod_spec, key)) if isinstance(c, Mapping))
@@ -65,24 +79,18 @@ def _containers(pod_spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     "a system namespace if it is node infrastructure (CNI, device plugin).",
     controls={"soc2": ["CC6.1"], "nist-800-53": ["AC-6", "CM-7"]},
     types=WORKLOADS,
-    params=(
-        Param(
-            name="systemNamespaces",
-            description="Namespaces whose node-level agents may run privileged.",
-            schema={"type": "array", "items": {"type": "string"}},
-            default=["kube-system", "gpu-operator", "kube-node-lease"],
-            merge=narrowest,
-        ),
-    ),
+    params=(SYSTEM_NAMESPACES,),
 )
-def no_privileged_containers(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    if dig(args.props, "metadata", "namespace") in config["systemNamespaces"]:
+def no_privilegedcontainers_of(
+    args: ResourceValidationArgs, report: Report, config: Config
+) -> None:
+    if in_system_namespace(args.props, config):
         return
     pod_spec = pod_spec_of(args.resource_type, args.props)
     for field in HOST_NAMESPACES:
         if dig(pod_spec, field) is True:
             report(f"the pod sets {field}: true")
-    for container in _containers(pod_spec):
+    for container in containers_of(pod_spec):
         if dig(container, "securityContext", "privileged") is True:
             report(f"container {dig(container, 'name')!r} runs privileged")
 
@@ -106,7 +114,7 @@ def _quantity(value: Any) -> str:
     types=WORKLOADS,
 )
 def gpu_resource_limits(args: ResourceValidationArgs, report: Report, _: Config) -> None:
-    for container in _containers(pod_spec_of(args.resource_type, args.props)):
+    for container in containers_of(pod_spec_of(args.resource_type, args.props)):
         requests = dig(container, "resources", "requests", default={})
         limits = dig(container, "resources", "limits", default={})
         if GPU_RESOURCE not in requests and GPU_RESOURCE not in limits:
@@ -360,7 +368,7 @@ def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, _: Co
             if _literal(known(data, key)) and credential_name(key):
                 report(f"ConfigMap key {key!r} holds a credential")
     else:
-        for container in _containers(pod_spec_of(args.resource_type, args.props)):
+        for container in containers_of(pod_spec_of(args.resource_type, args.props)):
             named = f"container {dig(container, 'name')!r}"
             for where in _env_credentials(dig(container, "env"), "env"):
                 report(f"{named} sets {where} as a literal")
