@@ -432,12 +432,16 @@ def test_the_pack_describes_itself_to_the_engine() -> None:
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
 def test_rule_types_are_real_provider_types(rule: Any) -> None:
     import importlib
+    import keyword
 
     for token in rule.types:
         package, module_path, name = token.split(":")
         if package != "aws":
             continue
-        module = importlib.import_module(f"pulumi_aws.{module_path.split('/')[0]}")
+        module_name = module_path.split("/")[0]
+        # The SDK names a module that is a Python keyword with a trailing _ (lambda_).
+        module_name += "_" if keyword.iskeyword(module_name) else ""
+        module = importlib.import_module(f"pulumi_aws.{module_name}")
         assert hasattr(module, name), token
 
 

@@ -174,6 +174,45 @@ def database_deletion_protection(args: ResourceValidationArgs, report: Report, _
 
 
 @resource_rule(
+    id="database-minor-version-upgrades",
+    area="database",
+    description="RDS and Aurora instances take the engine's minor versions (security fixes) in "
+    "their maintenance window, rather than waiting for someone to remember.",
+    severity="medium",
+    remediation="Leave auto_minor_version_upgrade at its default (true) on aws.rds.Instance "
+    "and aws.rds.ClusterInstance; pin a minor version only with a plan to move off it.",
+    controls={"soc2": ["CC7.1"], "pci": ["6.3.3"], "nist-800-53": ["SI-2"]},
+    types=(RDS_INSTANCE, RDS_CLUSTER_INSTANCE),
+)
+def database_minor_version_upgrades(
+    args: ResourceValidationArgs, report: Report, _: Config
+) -> None:
+    if dig(args.props, "autoMinorVersionUpgrade") is False:
+        report("minor version upgrades are off")
+
+
+@resource_rule(
+    id="database-logs-exported",
+    area="database",
+    description="Databases export their engine logs (and IAM sign-in failures) to CloudWatch "
+    "Logs, where they are kept and alarmed on with the rest of the platform's logs.",
+    severity="medium",
+    remediation="Set enabled_cloudwatch_logs_exports (aurora-postgresql and postgres: "
+    "postgresql, iam-db-auth-error; MySQL engines: error, slowquery, audit, iam-db-auth-error).",
+    controls={
+        "hipaa": ["164.312(b)"],
+        "soc2": ["CC7.2"],
+        "pci": ["10.2.1"],
+        "nist-800-53": ["AU-2", "AU-12"],
+    },
+    types=(RDS_CLUSTER, RDS_INSTANCE),
+)
+def database_logs_exported(args: ResourceValidationArgs, report: Report, _: Config) -> None:
+    if not as_list(dig(args.props, "enabledCloudwatchLogsExports")):
+        report("no engine log is exported to CloudWatch Logs")
+
+
+@resource_rule(
     id="cache-encrypted",
     area="database",
     description="ElastiCache data is encrypted in transit (TLS) and at rest with a "

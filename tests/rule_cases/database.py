@@ -21,6 +21,7 @@ HARDENED_CLUSTER = {
     "iamDatabaseAuthenticationEnabled": True,
     "backupRetentionPeriod": 35,
     "deletionProtection": True,
+    "enabledCloudwatchLogsExports": ["postgresql", "iam-db-auth-error"],
 }
 
 
@@ -59,8 +60,28 @@ BACKUPS = "database-backup-retention"
 DELETION = "database-deletion-protection"
 CACHE_ENCRYPTED = "cache-encrypted"
 CACHE_AUTH = "cache-authentication"
+MINOR_UPGRADES = "database-minor-version-upgrades"
+LOGS = "database-logs-exported"
 
 CASES = [
+    complies(
+        MINOR_UPGRADES,
+        "the default",
+        res(CLUSTER_INSTANCE, "writer", {"instanceClass": "db.serverless"}),
+    ),
+    violates(
+        MINOR_UPGRADES,
+        "upgrades off",
+        instance(engine="postgres", autoMinorVersionUpgrade=False),
+        expect="minor version upgrades are off",
+    ),
+    complies(LOGS, "engine and IAM logs exported", cluster()),
+    violates(
+        LOGS,
+        "nothing exported",
+        cluster(enabledCloudwatchLogsExports=None),
+        expect="no engine log",
+    ),
     complies(ENCRYPTED, "customer key", cluster()),
     violates(ENCRYPTED, "unencrypted", cluster(storageEncrypted=None), expect="not encrypted"),
     violates(ENCRYPTED, "AWS managed key", cluster(kmsKeyId=None), expect="aws/rds"),
