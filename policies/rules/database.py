@@ -150,7 +150,7 @@ def database_backup_retention(args: ResourceValidationArgs, report: Report, conf
         return
     days = dig(args.props, "backupRetentionPeriod", default=RDS_DEFAULT_BACKUP_DAYS)
     if days < config["minBackupDays"]:
-        report(f"backups are kept {days} days, under {config['minBackupDays']}")
+        report(f"backups are kept {days:g} days, under {config['minBackupDays']}")
 
 
 @resource_rule(

@@ -44,6 +44,11 @@ def _pods(args: ResourceValidationArgs, config: Config) -> Mapping[str, Any] | N
     return pod_spec_of(args.resource_type, args.props)
 
 
+def _number(value: Any) -> Any:
+    """A number as written (the engine sends integers as floats)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _named(container: Mapping[str, Any]) -> str:
     return f"container {dig(container, 'name')!r}"
 
@@ -89,8 +94,9 @@ def no_host_ports(args: ResourceValidationArgs, report: Report, config: Config) 
     pod = _pods(args, config)
     for container in containers_of(pod) if pod is not None else []:
         for port in as_list(dig(container, "ports")):
-            if dig(port, "hostPort"):
-                report(f"{_named(container)} binds host port {dig(port, 'hostPort')}")
+            host_port = dig(port, "hostPort")
+            if host_port:
+                report(f"{_named(container)} binds host port {_number(host_port)}")
 
 
 @resource_rule(
