@@ -46,6 +46,7 @@ WEAKNESSES = {
     "cache-authentication": "neither a user group nor an AUTH token",
     # secrets, registries, messages, functions
     "secrets-customer-key": "aws/secretsmanager",
+    "secrets-no-embedded-credentials": "an OpenAI key",
     "ecr-scan-on-push": "not scanned",
     "ecr-immutable-tags": "MUTABLE",
     "ecr-customer-key": "AES256",

@@ -27,6 +27,12 @@ CREDENTIAL_PATTERNS = {
     "a private key": re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
     "a GitHub token": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
     "a Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    # LLM providers' keys (their documented prefixes): OpenAI project, service-account and
+    # admin keys, Anthropic API and admin keys, Hugging Face tokens, Google API keys.
+    "an OpenAI key": re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}"),
+    "an Anthropic key": re.compile(r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}"),
+    "a Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}"),
+    "a Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
 }
 
 # Inputs whose very purpose is to carry a secret into a store made for it (the remediation
@@ -55,7 +61,8 @@ def _store_inputs(args: ResourceValidationArgs) -> tuple[str, ...]:
     id="secrets-no-embedded-credentials",
     area="secrets",
     description="No resource input holds a recognisable credential (AWS access key ID, private "
-    "key, GitHub or Slack token).",
+    "key, GitHub or Slack token, OpenAI, Anthropic, Hugging Face or Google API key), whatever "
+    "its name: a ConfigMap's file, a container's environment, a chart's values.",
     severity="critical",
     remediation="Store the credential in aws.secretsmanager.Secret (or an SSM SecureString "
     "parameter) and pass its ARN (e.g. ECS `secrets[].valueFrom`); use IAM roles instead of "

@@ -20,6 +20,11 @@ AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's documented example key ID
 GITHUB_TOKEN = "gh" + "p_" + "a1B2c3D4e5" * 4
 SLACK_TOKEN = "xo" + "xb-" + "1234567890-abcdefghij"
 PEM_KEY = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEow...\n-----END RSA PRIVATE KEY-----"
+OPENAI_KEY = "sk-" + "proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+ANTHROPIC_KEY = "sk-" + "ant-api03-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe"
+HF_TOKEN = "hf" + "_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/github-AbCdEf"
 
 
@@ -37,6 +42,35 @@ def codebuild(value):  # type: ignore[no-untyped-def]
 
 
 CASES = [
+    violates(
+        "secrets-no-embedded-credentials",
+        "an OpenAI key inside a ConfigMap's file, under no credential-like name",
+        res(
+            CONFIG_MAP,
+            "app-config",
+            {"data": {"config.yaml": f"provider: openai\nkey: {OPENAI_KEY}\n"}},
+        ),
+        expect="an OpenAI key",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "an Anthropic key in a chart's values",
+        res(
+            HELM_RELEASE, "agent", {"chart": "agent", "values": {"llm": {"apiKey": ANTHROPIC_KEY}}}
+        ),
+        expect="an Anthropic key",
+    ),
+    violates(
+        "secrets-no-embedded-credentials",
+        "a Hugging Face token in a function's environment",
+        function({"HF": HF_TOKEN}),
+        expect="a Hugging Face token",
+    ),
+    complies(
+        "secrets-no-embedded-credentials",
+        "a ConfigMap that names where the key is kept",
+        res(CONFIG_MAP, "app-config", {"data": {"config.yaml": "key: os.environ/OPENAI_API_KEY"}}),
+    ),
     violates(
         "secrets-no-embedded-credentials",
         "GitHub token in a Lambda environment variable",
