@@ -34,6 +34,9 @@ from plinth.engine.result import STACK_TYPE, ResourceRecord
 from plinth.engine.values import UNKNOWN, Secret
 from policies.waivers import LEDGER, WAIVERS_IN_EFFECT_POLICY, WaivedViolation
 
+SDK_RESOURCE_OPTIONS = _PolicyAnalyzerServicer._get_resource_options
+SDK_PROVIDER_RESOURCE = _PolicyAnalyzerServicer._get_provider_resource
+
 PACK_VERSION = "0.0.1"  # what the SDK reports for a Python pack without a version
 
 _LEVELS = {
@@ -218,15 +221,38 @@ class _DecodedOnce:
 
     def __init__(self) -> None:
         self._dicts: dict[bytes, Any] = {}
+        self._dicts_by_id: dict[int, Any] = {}
         self._deserialized: dict[tuple[int, bool], Any] = {}
         self._proxies: dict[int, Any] = {}
+        self._options: dict[int, Any] = {}
+        self._providers: dict[int, Any] = {}
         self._keep: list[Any] = []  # what the caches' ids refer to stays alive
 
     def MessageToDict(self, message: struct_pb2.Struct) -> Any:
-        key = message.SerializeToString(deterministic=True)
-        if key not in self._dicts:
-            self._dicts[key] = json_format.MessageToDict(message)
-        return self._dicts[key]
+        # The same request hands out the same message object each time (upb keeps one
+        # wrapper per submessage): by identity first, then by content across requests.
+        found = self._dicts_by_id.get(id(message))
+        if found is None:
+            key = message.SerializeToString(deterministic=True)
+            if key not in self._dicts:
+                self._dicts[key] = json_format.MessageToDict(message)
+            found = self._dicts_by_id[id(message)] = self._dicts[key]
+            self._keep.append(message)
+        return found
+
+    def resource_options(self, servicer: Any, request: Any) -> Any:
+        """The SDK's `_get_resource_options`, once per resource message."""
+        if id(request) not in self._options:
+            self._keep.append(request)
+            self._options[id(request)] = SDK_RESOURCE_OPTIONS(servicer, request)
+        return self._options[id(request)]
+
+    def provider_resource(self, servicer: Any, request: Any) -> Any:
+        """The SDK's `_get_provider_resource`, once per resource message."""
+        if id(request) not in self._providers:
+            self._keep.append(request)
+            self._providers[id(request)] = SDK_PROVIDER_RESOURCE(servicer, request)
+        return self._providers[id(request)]
 
     def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
         key = (id(props), proxy_secrets)
@@ -257,11 +283,24 @@ def _decoded_once() -> Iterator[None]:
     originals = {name: getattr(sdk_policy, name) for name in patched}
     for name, value in patched.items():
         setattr(sdk_policy, name, value)
+    # Each stack policy rebuilds every resource's options and provider: once is enough.
+    # Plain functions, so the class binds them to the servicer as its own methods.
+    def options(servicer: Any, request: Any) -> Any:
+        return once.resource_options(servicer, request)
+
+    def provider(servicer: Any, request: Any) -> Any:
+        return once.provider_resource(servicer, request)
+
+    servicer = _PolicyAnalyzerServicer
+    servicer._get_resource_options = options  # type: ignore[method-assign,assignment]
+    servicer._get_provider_resource = provider  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         for name, value in originals.items():
             setattr(sdk_policy, name, value)
+        servicer._get_resource_options = SDK_RESOURCE_OPTIONS  # type: ignore[method-assign]
+        servicer._get_provider_resource = SDK_PROVIDER_RESOURCE  # type: ignore[method-assign]
 
 
 def analyze(

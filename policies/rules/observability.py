@@ -5,6 +5,7 @@ and alerts wherever GPU pools run."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -226,7 +227,17 @@ def gpu_pools_alerting(args: StackValidationArgs, report: Report, _: Config) -> 
 
 
 def _yaml(text: object) -> Any:
+    return _parsed(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
+    """A document parsed once per audit however many rules read it (read-only: shared)."""
     try:
-        return yaml.safe_load(str(text)) if isinstance(text, str) else None
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
         return None
+
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it."""
