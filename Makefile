@@ -58,6 +58,14 @@ $(MLFLOW)/.installed: tests/mlflow/requirements.txt | $(UV)
 	$(UV) pip sync --quiet --python $(MLFLOW)/bin/python tests/mlflow/requirements.txt
 	@touch $@
 
+# checkov, the external scanner the tests run on `plinth export`, in its own virtualenv, from
+# its hash-locked requirements.
+CHECKOV := .tools/checkov
+$(CHECKOV)/.installed: tests/checkov/requirements.txt | $(UV)
+	$(UV) venv --quiet --clear --python 3.11 $(CHECKOV)
+	$(UV) pip sync --quiet --python $(CHECKOV)/bin/python tests/checkov/requirements.txt
+	@touch $@
+
 # Debian's packages the tests run: PostgreSQL under the servers they start on loopback (its
 # programs live in /usr/lib/postgresql/<major>/bin, where the tests look), Prometheus's
 # promtool, which evaluates the alert rules and checks the collectors' configurations, and
@@ -71,7 +79,7 @@ debian-test-packages:
 	  [ "$$(id -u)" = 0 ] || { echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }
 
-test-tools: setup debian-test-packages $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed $(PHOENIX)/.installed $(MLFLOW)/.installed ## setup, and the tests' servers and evaluators: PostgreSQL, LiteLLM, Phoenix, MLflow, NGINX, promtool, IAM
+test-tools: setup debian-test-packages $(IAM_SIMULATOR)/node_modules/.installed $(LITELLM)/.installed $(PHOENIX)/.installed $(MLFLOW)/.installed $(CHECKOV)/.installed ## setup, and the tests' servers and evaluators: PostgreSQL, LiteLLM, Phoenix, MLflow, NGINX, promtool, IAM, checkov
 
 preview: setup ## Offline preview of the dev stack (no Pulumi CLI, no credentials)
 	@$(VENV)/bin/plinth preview --stack $(STACK) --format $(FORMAT)

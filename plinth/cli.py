@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer._click import _textwrap
 
+from plinth.cli_export import export
 from plinth.cli_options import (
     HELP,
     ORGANIZATION,
@@ -537,6 +538,9 @@ def schema(
 
 app.command(short_help="The run, dataset versions and commit behind a registered model version.")(
     lineage
+)
+app.command(short_help="Write the previewed stack for other scanners (Kubernetes manifests).")(
+    export
 )
 app.add_typer(tenant_app, name="tenant")
 

@@ -10,6 +10,8 @@ from typing import Any
 NAMESPACE = "plinth-observability"
 PHOENIX_PORT = 6006
 OTLP_HTTP_PORT = 4318
+HEALTH_PORT = 13133
+"""The collector's health check (its extension's default port)."""
 COLLECTOR_SERVICE = "otel-collector"
 TRACES_ENDPOINT = (
     f"http://{COLLECTOR_SERVICE}.{NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}/v1/traces"
@@ -167,7 +169,11 @@ def collector_config(allowed_tenants: Sequence[str], gateway_namespace: str) -> 
                 "headers": {"authorization": "Bearer ${env:PHOENIX_API_KEY}"},
             }
         },
+        # The kubelet's probes ask it whether the collector is up (otelcol-contrib 0.159.0
+        # ships healthcheckextension: distributions/otelcol-contrib/manifest.yaml).
+        "extensions": {"health_check": {"endpoint": f"0.0.0.0:{HEALTH_PORT}"}},
         "service": {
+            "extensions": ["health_check"],
             "pipelines": {
                 "traces": {
                     "receivers": ["otlp"],

@@ -33,6 +33,7 @@ from components.gateway.network import (
 from components.gateway.secrets import SecretPlace, generated_secret
 from components.observability.trace_config import (
     COLLECTOR_SERVICE,
+    HEALTH_PORT,
     NAMESPACE,
     OTLP_HTTP_PORT,
     PHOENIX_PORT,
@@ -326,7 +327,16 @@ class TraceStore(pulumi.ComponentResource):
             "name": "otel-collector",
             "image": f"{COLLECTOR_IMAGE}:{COLLECTOR_TAG}",
             "args": ["--config=/etc/otelcol/config.yaml"],
-            "ports": [{"name": "otlp-http", "containerPort": OTLP_HTTP_PORT}],
+            "ports": [
+                {"name": "otlp-http", "containerPort": OTLP_HTTP_PORT},
+                {"name": "health", "containerPort": HEALTH_PORT},
+            ],
+            "readinessProbe": {"httpGet": {"path": "/", "port": "health"}, "periodSeconds": 10},
+            "livenessProbe": {
+                "httpGet": {"path": "/", "port": "health"},
+                "periodSeconds": 30,
+                "failureThreshold": 4,
+            },
             "env": [
                 {
                     "name": "PHOENIX_API_KEY",

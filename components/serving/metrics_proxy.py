@@ -45,6 +45,10 @@ def metrics_sidecar(config_map: str) -> tuple[dict[str, Any], list[dict[str, Any
         "name": "metrics",
         "image": f"{PROXY_IMAGE}:{PROXY_TAG}",
         "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
+        # Whether NGINX listens, not whether vLLM answers yet (the model server's own probes
+        # say that; an HTTP probe here would fail while the model loads).
+        "readinessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 10},
+        "livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 30},
         "resources": {
             "requests": {"cpu": "10m", "memory": "16Mi"},
             "limits": {"memory": "32Mi"},
