@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -27,13 +28,17 @@ from plinth.cli_options import (
 
 class ExportFormat(StrEnum):
     KUBERNETES = "kubernetes"
+    TERRAFORM_PLAN = "terraform-plan"
 
 
 def export(
     export_format: Annotated[
         ExportFormat,
         typer.Option(
-            "--format", "-f", parser=one_of(ExportFormat), help="What to write (kubernetes)."
+            "--format",
+            "-f",
+            parser=one_of(ExportFormat),
+            help="What to write: kubernetes (manifests) or terraform-plan (plan JSON).",
         ),
     ],
     stack: StackOption = "dev",
@@ -48,9 +53,11 @@ def export(
     debug: Debug = False,
 ) -> None:
     """Write the previewed stack for other scanners: `kubernetes`, its Kubernetes objects as
-    YAML manifests (Helm releases are listed on standard error, not rendered)."""
+    YAML manifests (Helm releases are listed on standard error, not rendered);
+    `terraform-plan`, its AWS resources as Terraform plan JSON (types with no Terraform
+    mapping are listed on standard error)."""
     from plinth.engine import preview_stack
-    from plinth.export import kubernetes_manifests
+    from plinth.export import kubernetes_manifests, terraform_plan
 
     with contextlib.redirect_stdout(sys.stderr):
         result = run_guarded(
@@ -64,8 +71,13 @@ def export(
             stack,
             debug,
         )
-    written = kubernetes_manifests(result)
-    text = written.yaml()
+    if export_format is ExportFormat.KUBERNETES:
+        written = kubernetes_manifests(result)
+        text, left_out = written.yaml(), written.left_out
+    else:
+        plan, unmapped = terraform_plan(result)
+        text = json.dumps(plan, indent=2, default=str) + "\n"
+        left_out = [f"{token}: no Terraform type mapped" for token in unmapped]
     if output is None:
         sys.stdout.write(text)
     else:
@@ -73,5 +85,5 @@ def export(
             output.write_text(text, encoding="utf-8")
         except OSError as error:
             fail("cannot write --output", [f"{output}: {error.strerror}"])
-    for line in written.left_out:
+    for line in left_out:
         stderr.print(f"not exported: {line}", highlight=False, soft_wrap=True)

@@ -283,6 +283,7 @@ def _decoded_once() -> Iterator[None]:
     originals = {name: getattr(sdk_policy, name) for name in patched}
     for name, value in patched.items():
         setattr(sdk_policy, name, value)
+
     # Each stack policy rebuilds every resource's options and provider: once is enough.
     # Plain functions, so the class binds them to the servicer as its own methods.
     def options(servicer: Any, request: Any) -> Any:
