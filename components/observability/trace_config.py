@@ -187,6 +187,6 @@ def collector_config(allowed_tenants: Sequence[str], gateway_namespace: str) -> 
                     ],
                     "exporters": ["otlphttp/phoenix"],
                 }
-            }
+            },
         },
     }
