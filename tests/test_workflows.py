@@ -97,7 +97,15 @@ def test_the_workflow_runs_commands_the_cli_has() -> None:
     only fail on GitHub)."""
     text = "".join(path.read_text() for path in workflows())
     called = set(re.findall(r"\.venv/bin/plinth ([a-z-]+)", text))
-    assert called == {"preview", "diff", "audit", "policy-config", "preflight", "stacks"}
+    assert called == {
+        "preview",
+        "diff",
+        "audit",
+        "policy-config",
+        "preflight",
+        "stacks",
+        "export",
+    }
     plinth = shutil.which("plinth", path=str(BIN))
     assert plinth is not None
     for command in sorted(called):
