@@ -1,7 +1,8 @@
-"""A second opinion: checkov (tests/checkov, `make test-tools`) on `plinth export` of the
-shipped stacks. Every check it fails is fixed or explained in tests/checkov/explained.yaml; a
-new failure fails this test, and so does an explanation nothing needs any more. An injected
-weakness is caught, so the scanner really reads what the export writes."""
+"""A second opinion: checkov (tests/checkov, `make test-tools`) on `plinth export` of every
+shipped stack (dev, coreweave, and the dev-vision tenant stack on dev's outputs). Every check
+it fails is fixed or explained in tests/checkov/explained.yaml; a new failure fails this test,
+and so does an explanation nothing needs any more. Injected weaknesses are caught, so the
+scanner really reads what the export writes."""
 
 from __future__ import annotations
 
@@ -29,20 +30,27 @@ FRAMEWORKS = {"kubernetes": ("kubernetes", "yaml"), "terraform-plan": ("terrafor
 recognises it by."""
 
 
-def export(stack: str, target: Path, export_format: str = "kubernetes") -> Path:
+SHIPPED = {"dev": None, "coreweave": None, "dev-vision": "dev"}
+"""Every stack the project ships, with the platform stack whose outputs a tenant stack reads."""
+
+
+def export(stack: str, target: Path, export_format: str = "kubernetes", *extra: str) -> Path:
     result = CliRunner().invoke(
-        app, ["export", "--format", export_format, "--stack", stack, "--output", str(target)]
+        app,
+        ["export", "--format", export_format, "--stack", stack, "--output", str(target), *extra],
     )
     assert result.exit_code == 0, result.stderr
     return target
 
 
 def failed_checks(exported: Path, framework: str = "kubernetes") -> list[tuple[str, str]]:
-    """(check id, resource id) of every check checkov fails on an export."""
+    """(check id, resource id) of every check checkov fails on an export (a file), or on
+    every export in a folder."""
     assert CHECKOV.is_file(), "run `make test-tools` (checkov's virtualenv)"
     done = subprocess.run(
         [
-            *(str(CHECKOV), "-f", str(exported), "--framework", framework, "--quiet"),
+            *(str(CHECKOV), "-d" if exported.is_dir() else "-f", str(exported)),
+            *("--framework", framework, "--quiet"),
             *("--compact", "--skip-download", "--output", "json"),
         ],
         capture_output=True,
@@ -63,30 +71,41 @@ def explanation(framework: str, check: str, resource: str) -> dict[str, Any] | N
         if (entry["framework"], entry["check"]) == (framework, check) and any(
             fnmatchcase(resource, pattern) for pattern in entry["resources"]
         ):
-            return dict(entry)
+            found: dict[str, Any] = entry
+            return found
     return None
 
 
 @pytest.fixture(scope="module")
-def dev_failures(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, str]]:
-    """(framework, check, resource) of every failure on the dev stack's exports."""
+def shipped_failures(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, str]]:
+    """(framework, check, resource) of every failure on the shipped stacks' exports: one
+    checkov run per format over a folder holding every stack's export."""
     folder = tmp_path_factory.mktemp("export")
-    return [
-        (framework, check, resource)
-        for export_format, (framework, suffix) in FRAMEWORKS.items()
-        for check, resource in failed_checks(
-            export("dev", folder / f"dev.{suffix}", export_format), framework
-        )
-    ]
+    outputs = folder / "dev-outputs.json"
+    saved = CliRunner().invoke(
+        app, ["preview", "--stack", "dev", "--save-outputs", str(outputs), "--format", "json"]
+    )
+    assert saved.exit_code == 0, saved.stderr
+    failures = []
+    for export_format, (framework, suffix) in FRAMEWORKS.items():
+        (folder / export_format).mkdir()
+        for stack, platform in SHIPPED.items():
+            extra = ("--stack-outputs", str(outputs)) if platform else ()
+            export(stack, folder / export_format / f"{stack}.{suffix}", export_format, *extra)
+        checked = failed_checks(folder / export_format, framework)
+        failures += [(framework, check, resource) for check, resource in checked]
+    return failures
 
 
-def test_every_failed_check_is_explained(dev_failures: list[tuple[str, str, str]]) -> None:
-    unexplained = [f for f in dev_failures if explanation(*f) is None]
+def test_every_failed_check_is_explained(shipped_failures: list[tuple[str, str, str]]) -> None:
+    unexplained = [f for f in shipped_failures if explanation(*f) is None]
     assert unexplained == []
 
 
-def test_every_explanation_is_still_needed(dev_failures: list[tuple[str, str, str]]) -> None:
-    used = {id(e) for e in EXPLAINED for f in dev_failures if explanation(*f) == e}
+def test_every_explanation_is_still_needed(
+    shipped_failures: list[tuple[str, str, str]],
+) -> None:
+    used = {id(e) for e in EXPLAINED for f in shipped_failures if explanation(*f) == e}
     stale = [e["check"] for e in EXPLAINED if id(e) not in used]
     assert stale == []
 
