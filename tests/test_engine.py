@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,26 @@ def test_a_preview_is_the_same_every_run(dev_preview: Preview) -> None:
     # program are byte-identical (what `plinth diff` and refactorings rely on).
     again = preview_stack(ROOT / "infra", "dev")
     assert json.dumps(again.to_json()) == json.dumps(dev_preview.to_json())
+
+
+def test_a_credential_in_plain_config_is_refused(tmp_path: Path) -> None:
+    """Every key at once, each with what it holds (never the value); a secure: value is
+    fine."""
+    project = tmp_path / "app"
+    shutil.copytree(PROGRAMS / "options", project)
+    openai = "sk-" + "proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    access_key = "AKIA" + "IOSFODNN7EXAMPLE"
+    (project / "Pulumi.leaky.yaml").write_text(
+        "config:\n"
+        f"  app:llmKey: {openai}\n"
+        f"  app:settings:\n    clients: [{{name: etl, key: {access_key}}}]\n"
+        "  app:safe:\n    secure: AAABAGVuY3J5cHRlZA==\n"
+    )
+    with pytest.raises(ProjectError) as caught:
+        preview_stack(project, "leaky")
+    message = str(caught.value)
+    assert "Pulumi.leaky.yaml holds credentials as plain text" in message
+    assert "app:llmKey: an OpenAI key" in message
+    assert "app:settings.clients[0].key: an AWS access key ID" in message
+    assert openai not in message
+    assert "app:safe" not in message

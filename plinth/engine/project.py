@@ -121,12 +121,20 @@ def load_stack_config(project: Project, stack: str, config_file: Path | None = N
         )
     values = dict(project.defaults)
     secret_keys: list[str] = []
+    plain_credentials: list[str] = []
     for key, value in config.items():
         qualified = _qualify(project.name, str(key))
         stripped = _strip_secure(value)
         if stripped != value:  # the value held a `secure:` entry
             secret_keys.append(qualified)
+        plain_credentials += _plain_credentials(qualified, stripped)
         values[qualified] = _to_wire(stripped)
+    if plain_credentials:
+        raise ProjectError(
+            f"{path.name} holds credentials as plain text, readable by whoever reads the "
+            "repository: set each with `pulumi config set --secret` (a secure: value) or keep "
+            "it in Secrets Manager\n" + "\n".join(plain_credentials)
+        )
     notes = []
     if document.get("environment"):
         notes.append(
@@ -168,6 +176,31 @@ def _to_wire(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     return json.dumps(value, separators=(",", ":"))
+
+
+def _plain_credentials(key: str, value: Any) -> list[str]:
+    """Where a config value holds a recognisable credential (the shapes the policy pack's
+    secrets-no-embedded-credentials knows: cloud keys, LLM providers' keys, tokens)."""
+    from policies.rules.secrets import CREDENTIAL_PATTERNS
+
+    found = []
+    for path, text in _string_leaves(value, key):
+        found += [
+            f"  {path}: {kind}"
+            for kind, pattern in CREDENTIAL_PATTERNS.items()
+            if pattern.search(text)
+        ]
+    return found
+
+
+def _string_leaves(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _string_leaves(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _string_leaves(v, f"{path}[{i}]")]
+    return []
 
 
 def _strip_secure(value: Any) -> Any:
