@@ -10,12 +10,8 @@ from platform_gateway import GatewayLayer
 from platform_layers import Foundation
 
 from components.mlops.platform import ApprovalRecord, ApprovalRecordArgs, DataLake, DataLakeArgs
-from components.mlops.selfhosted import (
-    SelfHostedTracking,
-    SelfHostedTrackingArgs,
-    TrackingDatabases,
-    TrackingDatabasesArgs,
-)
+from components.mlops.selfhosted import SelfHostedTracking, SelfHostedTrackingArgs
+from components.mlops.tracking_databases import TrackingDatabases, TrackingDatabasesArgs
 from components.tenant import Tenant
 from plinth import origins
 from plinth.origins import stack_entry

@@ -15,12 +15,12 @@ import pytest
 from support import EXAMPLE_ACCOUNT_ID, dev_stack_document, iam_findings, named, one, simulate
 
 from components.mlops.selfhosted import (
-    BOOTSTRAP_NAMESPACE,
     CHART_REPOSITORY,
     CHART_VERSION,
     IAM_AUTH_HOOK_SOURCE,
     MLFLOW_VERSION,
 )
+from components.mlops.tracking_databases import BOOTSTRAP_NAMESPACE
 from plinth.engine import Preview
 from plinth.engine.contracts import charts
 
