@@ -181,26 +181,14 @@ def _to_wire(value: Any) -> str:
 def _plain_credentials(key: str, value: Any) -> list[str]:
     """Where a config value holds a recognisable credential (the shapes the policy pack's
     secrets-no-embedded-credentials knows: cloud keys, LLM providers' keys, tokens)."""
-    from policies.rules.secrets import CREDENTIAL_PATTERNS
+    from policies.props import string_leaves
+    from policies.rules.secrets import credential_kinds
 
-    found = []
-    for path, text in _string_leaves(value, key):
-        found += [
-            f"  {path}: {kind}"
-            for kind, pattern in CREDENTIAL_PATTERNS.items()
-            if pattern.search(text)
-        ]
-    return found
-
-
-def _string_leaves(value: Any, path: str) -> list[tuple[str, str]]:
-    if isinstance(value, str):
-        return [(path, value)]
-    if isinstance(value, dict):
-        return [leaf for k, v in value.items() for leaf in _string_leaves(v, f"{path}.{k}")]
-    if isinstance(value, list):
-        return [leaf for i, v in enumerate(value) for leaf in _string_leaves(v, f"{path}[{i}]")]
-    return []
+    return [
+        f"  {path}: {kind}"
+        for path, _key, text in string_leaves(value, key)
+        for kind in credential_kinds(text)
+    ]
 
 
 def _strip_secure(value: Any) -> Any:

@@ -35,6 +35,12 @@ CREDENTIAL_PATTERNS = {
     "a Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
 }
 
+
+def credential_kinds(text: str) -> list[str]:
+    """What recognisable credentials a text holds ("an OpenAI key", ...), never the values."""
+    return [kind for kind, pattern in CREDENTIAL_PATTERNS.items() if pattern.search(text)]
+
+
 # Inputs whose very purpose is to carry a secret into a store made for it (the remediation
 # this rule asks for, and the only way to import a certificate's private key).
 SECRET_STORE_INPUTS = {
@@ -82,9 +88,8 @@ def no_embedded_credentials(args: ResourceValidationArgs, report: Report, _: Con
         # outputs, not text in the program) is skipped rather than stopping the rule, and
         # `pulumi up` runs the rule again with it known.
         for path, _key, text in string_leaves(known(args.props, name), name):
-            for kind, pattern in CREDENTIAL_PATTERNS.items():
-                if pattern.search(text):
-                    report(f"input {path} holds {kind}")  # never the value itself
+            for kind in credential_kinds(text):
+                report(f"input {path} holds {kind}")  # never the value itself
 
 
 class _PasswordInputs(NamedTuple):
