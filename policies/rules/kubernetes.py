@@ -95,6 +95,14 @@ def no_privilegedcontainers_of(
             report(f"container {dig(container, 'name')!r} runs privileged")
 
 
+def uses_gpus(container: Mapping[str, Any]) -> bool:
+    """Whether a container asks for GPUs (in its requests or its limits)."""
+    return any(
+        GPU_RESOURCE in (dig(container, "resources", kind, default={}) or {})
+        for kind in ("requests", "limits")
+    )
+
+
 def _quantity(value: Any) -> str:
     """A quantity as text: 1, 1.0 (numbers reach the pack as floats) and "1" all read "1"."""
     if isinstance(value, float) and value.is_integer():
@@ -115,10 +123,10 @@ def _quantity(value: Any) -> str:
 )
 def gpu_resource_limits(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     for container in containers_of(pod_spec_of(args.resource_type, args.props)):
+        if not uses_gpus(container):
+            continue
         requests = dig(container, "resources", "requests", default={})
         limits = dig(container, "resources", "limits", default={})
-        if GPU_RESOURCE not in requests and GPU_RESOURCE not in limits:
-            continue
         name = dig(container, "name")
         missing = [r for r in (GPU_RESOURCE, "cpu", "memory") if r not in limits]
         if missing:

@@ -11,7 +11,7 @@ namespaces that enforce nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
@@ -26,6 +26,7 @@ from policies.rules.kubernetes import (
     containers_of,
     in_system_namespace,
     pod_spec_of,
+    uses_gpus,
 )
 
 ALLOWED_CAPABILITIES = ("NET_BIND_SERVICE",)
@@ -42,6 +43,12 @@ def _pods(args: ResourceValidationArgs, config: Config) -> Mapping[str, Any] | N
     if in_system_namespace(args.props, config):
         return None
     return pod_spec_of(args.resource_type, args.props)
+
+
+def _containers(args: ResourceValidationArgs, config: Config) -> Iterator[Mapping[str, Any]]:
+    """Every container of a workload outside the system namespaces."""
+    pod = _pods(args, config)
+    return containers_of(pod) if pod is not None else iter(())
 
 
 def _number(value: Any) -> Any:
@@ -91,8 +98,7 @@ def no_host_path_volumes(args: ResourceValidationArgs, report: Report, config: C
     params=(SYSTEM_NAMESPACES,),
 )
 def no_host_ports(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    pod = _pods(args, config)
-    for container in containers_of(pod) if pod is not None else []:
+    for container in _containers(args, config):
         for port in as_list(dig(container, "ports")):
             host_port = dig(port, "hostPort")
             if host_port:
@@ -113,8 +119,7 @@ def no_host_ports(args: ResourceValidationArgs, report: Report, config: Config) 
     params=(SYSTEM_NAMESPACES,),
 )
 def no_added_capabilities(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    pod = _pods(args, config)
-    for container in containers_of(pod) if pod is not None else []:
+    for container in _containers(args, config):
         added = [str(c) for c in as_list(dig(container, "securityContext", "capabilities", "add"))]
         extra = [c for c in added if c.removeprefix("CAP_") not in ALLOWED_CAPABILITIES]
         if extra:
@@ -135,10 +140,12 @@ def no_added_capabilities(args: ResourceValidationArgs, report: Report, config: 
 )
 def run_as_non_root(args: ResourceValidationArgs, report: Report, config: Config) -> None:
     pod = _pods(args, config)
-    for container in containers_of(pod) if pod is not None else []:
-        if _setting(pod or {}, container, "runAsUser") in (0, 0.0):
+    if pod is None:
+        return
+    for container in containers_of(pod):
+        if _setting(pod, container, "runAsUser") in (0, 0.0):
             report(f"{_named(container)} runs as user 0")
-        elif _setting(pod or {}, container, "runAsNonRoot") is not True:
+        elif _setting(pod, container, "runAsNonRoot") is not True:
             report(f"{_named(container)} may run as root (runAsNonRoot is not true)")
 
 
@@ -155,8 +162,7 @@ def run_as_non_root(args: ResourceValidationArgs, report: Report, config: Config
     params=(SYSTEM_NAMESPACES,),
 )
 def no_privilege_escalation(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    pod = _pods(args, config)
-    for container in containers_of(pod) if pod is not None else []:
+    for container in _containers(args, config):
         if dig(container, "securityContext", "allowPrivilegeEscalation") is not False:
             report(f"{_named(container)} does not set allowPrivilegeEscalation: false")
 
@@ -175,8 +181,7 @@ def no_privilege_escalation(args: ResourceValidationArgs, report: Report, config
     params=(SYSTEM_NAMESPACES,),
 )
 def read_only_root_filesystem(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    pod = _pods(args, config)
-    for container in containers_of(pod) if pod is not None else []:
+    for container in _containers(args, config):
         if dig(container, "securityContext", "readOnlyRootFilesystem") is not True:
             report(f"{_named(container)} has a writable root filesystem")
 
@@ -196,8 +201,7 @@ def read_only_root_filesystem(args: ResourceValidationArgs, report: Report, conf
     params=(SYSTEM_NAMESPACES,),
 )
 def memory_limits(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    pod = _pods(args, config)
-    for container in containers_of(pod) if pod is not None else []:
+    for container in _containers(args, config):
         if dig(container, "resources", "limits", "memory") is None:
             report(f"{_named(container)} has no memory limit")
 
@@ -225,12 +229,7 @@ def _tolerates_gpus(pod: Mapping[str, Any]) -> bool:
 )
 def gpu_pods_tolerate_the_taint(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     pod = pod_spec_of(args.resource_type, args.props)
-    asks = any(
-        GPU_RESOURCE in (dig(c, "resources", "limits", default={}) or {})
-        or GPU_RESOURCE in (dig(c, "resources", "requests", default={}) or {})
-        for c in containers_of(pod)
-    )
-    if asks and not _tolerates_gpus(pod):
+    if any(uses_gpus(c) for c in containers_of(pod)) and not _tolerates_gpus(pod):
         report(f"the pod asks for {GPU_RESOURCE} but does not tolerate the {GPU_TAINT_KEY} taint")
 
 
@@ -265,8 +264,7 @@ def image_tag(image: str) -> str | None:
     ),
 )
 def images_pinned(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    pod = _pods(args, config)
-    for container in containers_of(pod) if pod is not None else []:
+    for container in _containers(args, config):
         image = dig(container, "image")
         if not isinstance(image, str):
             continue  # not known until deployment
