@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -28,12 +28,12 @@ from typing import Any
 
 import yaml
 
+from plinth.engine.contracts.kubernetes import kubernetes_type
 from plinth.engine.result import Preview, ResourceRecord
 from plinth.engine.values import UNKNOWN, Secret
 
 SECRET_PLACEHOLDER = "<secret>"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-_KUBERNETES_TYPE = re.compile(r"kubernetes:(?P<group>[^/]+)/(?P<version>[^:]+):(?P<kind>.+)")
 
 
 @dataclass
@@ -58,19 +58,12 @@ def exported_value(value: Any) -> Any:
     return value
 
 
-def _kubernetes_objects(preview: Preview) -> Iterator[tuple[ResourceRecord, str, str]]:
-    """(record, apiVersion, kind) of every Kubernetes object the program registers."""
-    for record in preview.resources:
-        match = _KUBERNETES_TYPE.fullmatch(record.type)
-        if not record.custom or record.read or match is None:
-            continue
-        group, version, kind = match.group("group"), match.group("version"), match.group("kind")
-        yield record, version if group == "core" else f"{group}/{version}", kind
-
-
 def kubernetes_manifests(preview: Preview) -> Export:
     export = Export()
-    for record, api_version, kind in _kubernetes_objects(preview):
+    for record in preview.resources:
+        found = kubernetes_type(record.type)
+        if not record.custom or record.read or found is None:
+            continue
         if record.type == HELM_RELEASE:
             chart = exported_value(record.inputs.get("chart"))
             export.left_out.append(
@@ -78,7 +71,7 @@ def kubernetes_manifests(preview: Preview) -> Export:
             )
             continue
         body = exported_value(record.inputs)
-        export.documents.append({"apiVersion": api_version, "kind": kind, **body})
+        export.documents.append({"apiVersion": found.api_version, "kind": found.kind, **body})
     return export
 
 

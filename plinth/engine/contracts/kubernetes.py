@@ -49,6 +49,28 @@ _LABEL_NAMED = ("Namespace", "Service")
 _PATH_SEGMENT_NAMED = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 
 
+@dataclass(frozen=True)
+class KubernetesType:
+    """A Pulumi Kubernetes type token (`kubernetes:apps/v1:Deployment`), read."""
+
+    group: str
+    version: str
+    kind: str
+
+    @property
+    def api_version(self) -> str:
+        """The manifest's apiVersion (the core group has none: `v1`)."""
+        return self.version if self.group == "core" else f"{self.group}/{self.version}"
+
+
+def kubernetes_type(token: str) -> KubernetesType | None:
+    """The group, version and kind of a Kubernetes type token; None for other tokens."""
+    match = _TYPE.fullmatch(token)
+    if match is None:
+        return None
+    return KubernetesType(match.group("group"), match.group("version"), match.group("kind"))
+
+
 @cache
 def bundled_versions() -> tuple[str, ...]:
     """Kubernetes minors with a strict schema bundled, oldest first: ("1.25", ...)."""
@@ -272,30 +294,26 @@ def check(
     violations: list[Violation] = []
     unchecked: set[str] = set()
     for record in records:
-        match = _TYPE.fullmatch(record.type)
-        if not record.custom or record.read or match is None or record.type in _NOT_OBJECTS:
+        found = kubernetes_type(record.type)
+        if not record.custom or record.read or found is None or record.type in _NOT_OBJECTS:
             continue
-        group, api, kind = match.group("group"), match.group("version"), match.group("kind")
-        api_version = api if group == "core" else f"{group}/{api}"
-        validator, source = _validator(schema_version(versions.of(record)), group, api, kind)
+        validator, source = _validator(schema_version(versions.of(record)), found)
         if validator is None:
-            unchecked.add(f"{api_version} {kind}")
+            unchecked.add(f"{found.api_version} {found.kind}")
             continue
-        manifest = {"apiVersion": api_version, "kind": kind, **record.inputs}
+        manifest = {"apiVersion": found.api_version, "kind": found.kind, **record.inputs}
         violations.extend(_check_object(record, manifest, validator, source))
-        violations.extend(_check_names(record, kind))
+        violations.extend(_check_names(record, found.kind))
     return violations, unchecked
 
 
-def _validator(
-    version: str, group: str, api: str, kind: str
-) -> tuple[jsonschema.Validator | None, str]:
-    crd = vendored_crds().get((group, api, kind))
+def _validator(version: str, found: KubernetesType) -> tuple[jsonschema.Validator | None, str]:
+    key = (found.group, found.version, found.kind)
+    crd = vendored_crds().get(key)
     if crd is not None:
-        return _crd_validator(version, (group, api, kind)), f"CRD {crd.file}, {group}/{api} {kind}"
-    api_version = api if group == "core" else f"{group}/{api}"
-    source = f"Kubernetes {version} OpenAPI schema, {api_version} {kind}"
-    return _builtin_validator(version, api_version, kind), source
+        return _crd_validator(version, key), f"CRD {crd.file}, {found.api_version} {found.kind}"
+    source = f"Kubernetes {version} OpenAPI schema, {found.api_version} {found.kind}"
+    return _builtin_validator(version, found.api_version, found.kind), source
 
 
 def _check_object(
