@@ -124,18 +124,15 @@ def _attribute(mapping: _Mapping, path: str, name: str) -> str:
 
 
 def _terraform_value(value: Any, mapping: _Mapping, path: str) -> Any:
-    """A Pulumi input value with Terraform's attribute names and block shapes. Map values
-    (tags, variables) keep their keys: only camelCase identifiers are renamed."""
-    if isinstance(value, Secret):
-        return SECRET_PLACEHOLDER
+    """An exported value (exported_value: no unknowns, secrets masked) with Terraform's
+    attribute names and block shapes. Map values (tags, variables) keep their keys: only
+    camelCase identifiers are renamed."""
     if isinstance(value, list):
-        return [_terraform_value(v, mapping, path) for v in value if v is not UNKNOWN]
+        return [_terraform_value(v, mapping, path) for v in value]
     if not isinstance(value, dict):
         return value
     converted: dict[str, Any] = {}
     for key, item in value.items():
-        if item is UNKNOWN:
-            continue
         child = f"{path}.{key}" if path else key
         name = _attribute(mapping, child, key) if re.fullmatch(r"[a-z][A-Za-z0-9]*", key) else key
         converted[name] = _terraform_value(item, mapping, child)
@@ -170,7 +167,7 @@ def terraform_plan(preview: Preview) -> tuple[dict[str, Any], list[str]]:
             name += "_"
             address = f"{mapping.terraform}.{name}"
         used.add(address)
-        values = _terraform_value(record.inputs, mapping, "")
+        values = _terraform_value(exported_value(record.inputs), mapping, "")
         planned.append(_Planned(record, mapping, address, values))
     addresses = {p.record.urn: p.address for p in planned}
     resources, changes, configured = [], [], []
