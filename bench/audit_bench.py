@@ -6,7 +6,8 @@ Prints
   public-access block, versioning, policy, lifecycle and logging resources): its preview,
   its audit, the audit time per 1,000 resources and the ratio.
 
-Target (issue 3): the audit adds less than the preview itself (ratio audit / preview < 1).
+The audit runs the whole pack: every profile claimed, so no rule is disabled.
+Target (issue 22): the whole pack adds under 20% to a preview (ratio audit / preview < 0.2).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import TypeVar
 from plinth.audit import StackCompliance, audit_preview
 from plinth.engine import Preview, preview_stack, run_callable
 from plinth.engine.cloud import EXAMPLE_ACCOUNT_ID
+from policies.catalog import PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5
 SYNTHETIC_BUCKETS = 125  # 8 resources each (component included): 1,000 plus the key and stack
-COMPLIANCE = StackCompliance(profiles=["baseline", "soc2"], waivers=[])
+COMPLIANCE = StackCompliance(profiles=list(PROFILES), waivers=[])
 
 T = TypeVar("T")
 
@@ -63,7 +65,7 @@ def report(label: str, preview_seconds: float, audit_seconds: float, resources: 
     print(f"  warm audit, median of {RUNS}:        {audit_seconds:.3f} s")
     print(f"  audit per 1,000 resources:         {audit_seconds * 1000 / resources:.3f} s")
     print(
-        f"  ratio audit / preview:             {audit_seconds / preview_seconds:.2f}  (target < 1)"
+        f"  ratio audit / preview:             {audit_seconds / preview_seconds:.2f}  (target < 0.2)"
     )
 
 

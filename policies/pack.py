@@ -25,6 +25,12 @@ def policies() -> list[Policy]:
     return [rule.policy() for rule in ALL_RULES] + [WAIVERS_IN_EFFECT_POLICY]
 
 
+def checked_types() -> dict[str, tuple[str, ...]]:
+    """The resource types each rule that names them checks, by policy name: the offline audit
+    offers a resource only to the rules that check its type (the rest would return at once)."""
+    return {rule.id: rule.types for rule in ALL_RULES if rule.types}
+
+
 def check_profiles(profiles: Sequence[str]) -> list[str]:
     """The profiles to apply, baseline always included, in catalog order."""
     unknown = [p for p in profiles if p not in PROFILES]

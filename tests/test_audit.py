@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,13 @@ import yaml
 from google.protobuf import json_format
 from junitparser import Failure, JUnitXml
 from pulumi.runtime.proto import analyzer_pb2 as proto
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, StackValidationArgs
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from support import PROGRAMS, ROOT, dev_stack_document
 from typer.testing import CliRunner
 
 from plinth.audit.analyzer import AuditResource, _Requests, configure_request
+from plinth.audit.servicer import PACK_VERSION
 from plinth.cli import app
 from policies.catalog import FRAMEWORKS
 from policies.pack import PACK_NAME, pack_config, policies
@@ -525,19 +527,97 @@ def test_framework_with_a_findings_format_is_refused(output_format: str) -> None
     assert "--framework prints an evidence report as table, json or markdown" in err
 
 
-def test_decoding_each_resource_once_changes_no_finding(
-    dev_preview: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The analyzer's shortcut past the SDK's per-policy decoding finds what the SDK finds."""
-    import contextlib
+def _plain_sdk_servicer(
+    pack_name: str, pack_policies: Any, _checked_types: Any
+) -> _PolicyAnalyzerServicer:
+    return _PolicyAnalyzerServicer(
+        pack_name, PACK_VERSION, list(pack_policies), EnforcementLevel.MANDATORY
+    )
 
+
+@pytest.mark.parametrize("stack", ["dev", "team-weak"])
+def test_the_pack_servicer_finds_what_the_sdks_own_servicer_finds(
+    stack: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit's shortcuts past the SDK's repeated work (decoding once, rules offered only
+    the types they check, the stack's resources built once) change no finding and no waiver:
+    on the dev stack, and on a program full of weaknesses written without Plinth."""
     from pulumi_policy import policy as sdk_policy
 
     from plinth.audit import StackCompliance, analyzer, audit_preview
+    from plinth.engine import preview_stack
 
-    compliance = StackCompliance(profiles=["baseline", "soc2", "hipaa"], waivers=[])
-    fast = audit_preview(dev_preview, compliance).to_json()
+    if stack == "dev":
+        preview = request.getfixturevalue("dev_preview")
+        waived = waiver("protection-stateful-resources", "plinth-dev-datasets")
+    else:
+        preview = preview_stack(PROGRAMS / "team", "weak")
+        waived = waiver("database-not-public", "features")
+    compliance = StackCompliance(
+        profiles=["baseline", "soc2", "hipaa"], waivers=[Waiver.model_validate(waived)]
+    )
+    fast = audit_preview(preview, compliance).to_json()
     assert sdk_policy.json_format is json_format  # the SDK's module is itself again
-    monkeypatch.setattr(analyzer, "_decoded_once", contextlib.nullcontext)
-    assert audit_preview(dev_preview, compliance).to_json() == fast
+    assert sdk_policy.StackValidationArgs is StackValidationArgs
+    monkeypatch.setattr(analyzer, "PackServicer", _plain_sdk_servicer)
+    assert audit_preview(preview, compliance).to_json() == fast
     assert fast["findings"]
+    assert any(f.get("waiver") for f in fast["findings"]), "the waiver matched a finding"
+
+
+def _beneath(value: Any) -> Any:
+    """A value behind the SDK's unknown-checking proxies (which raise on unknowns when read)."""
+    if isinstance(value, Mapping | Sequence) and not isinstance(value, str):
+        target = value["__target"]
+        items = target.items() if isinstance(target, Mapping) else enumerate(target)
+        return {key: _beneath(item) for key, item in items}
+    return value
+
+
+def _recorded_stack(servicer_class: Any, resources: list[AuditResource]) -> list[Any]:
+    """What two stack policies are handed by a servicer: each resource's URN, type, parent,
+    dependencies, property dependencies, options, provider and properties."""
+    from pulumi_policy import StackValidationPolicy
+
+    seen: list[Any] = []
+
+    def record(args: StackValidationArgs, _report: Any) -> None:
+        seen.append(
+            [
+                (
+                    r.urn,
+                    r.resource_type,
+                    r.parent.urn if r.parent else None,
+                    [d.urn for d in r.dependencies],
+                    {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                    r.opts.protect,
+                    r.provider.urn if r.provider else None,
+                    json.dumps(_beneath(r.props), sort_keys=True, default=repr),
+                )
+                for r in args.resources
+            ]
+        )
+
+    recorders = [
+        StackValidationPolicy(name=f"record-{n}", description="records", validate=record)
+        for n in (1, 2)
+    ]
+    servicer = servicer_class(PACK_NAME, recorders, {})
+    servicer.Configure(configure_request({}), None)
+    servicer.AnalyzeStack(_Requests(resources).analyze_stack(), None)
+    return seen
+
+
+def test_stack_policies_get_the_resources_the_sdk_builds(dev_preview: Any) -> None:
+    """Built once and shared, the stack's resources are what the SDK builds for each policy:
+    every resource, linked to its parent, dependencies and provider."""
+    from plinth.audit.servicer import PackServicer
+
+    resources = [AuditResource.of(record) for record in dev_preview.resources]
+    shared = _recorded_stack(PackServicer, resources)
+    assert len(shared) == 2
+    assert shared[0] == shared[1]
+    assert shared == _recorded_stack(_plain_sdk_servicer, resources)
+    assert len(shared[0]) == len(resources) - 1  # all but the stack itself
+    assert any(entry[2] for entry in shared[0])
+    assert any(entry[3] for entry in shared[0])

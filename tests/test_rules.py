@@ -11,7 +11,7 @@ import rule_cases
 from rule_cases import Case
 
 from plinth.audit.analyzer import analyze
-from policies.pack import PACK_NAME, pack_config, policies
+from policies.pack import PACK_NAME, checked_types, pack_config, policies
 from policies.rules import ALL_RULES
 
 
@@ -28,7 +28,7 @@ CASES = _all_cases()
 def _run(case: Case) -> list[str]:
     config = pack_config(case.profiles)
     config[case.rule] = {**config[case.rule], **case.config}
-    result = analyze(case.resources, policies(), config, PACK_NAME)
+    result = analyze(case.resources, policies(), config, PACK_NAME, checked_types())
     return [d.message for d in result.diagnostics if d.policy == case.rule]
 
 

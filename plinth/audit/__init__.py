@@ -27,7 +27,7 @@ from plinth.spec import NAMESPACE, namespace_values
 from plinth.spec.errors import Problem, SpecError, problems_from_validation_error
 from plinth.spec.guardrails import GuardrailsSpec
 from plinth.spec.model import ComplianceSpec
-from policies.pack import PACK_NAME, check_profiles, pack_config, policies
+from policies.pack import PACK_NAME, check_profiles, checked_types, pack_config, policies
 from policies.rules import ALL_RULES, RULES_BY_ID
 from policies.waivers import Waiver
 
@@ -176,7 +176,7 @@ def audit_preview(
     Plinth stack names the key of the stack or tenant file that fixes it."""
     config = compliance.pack_config()
     resources = [AuditResource.of(record) for record in preview.resources]
-    analysis = analyze(resources, policies(), config, PACK_NAME)
+    analysis = analyze(resources, policies(), config, PACK_NAME, checked_types())
     levels = {name: entry["enforcementLevel"] for name, entry in config.items()}
     return AuditReport(
         project=preview.project,

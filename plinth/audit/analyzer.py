@@ -15,29 +15,20 @@ fields only through `policies.props.known`, which treats unknown and absent alik
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
-from pulumi_policy import EnforcementLevel, Policy
-from pulumi_policy import policy as sdk_policy
+from pulumi_policy import Policy
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
-from pulumi_policy.deserialize import deserialize_properties as sdk_policy_deserialize
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from pulumi_policy.proxy import unknown_checking_proxy as sdk_unknown_checking_proxy
 
+from plinth.audit.servicer import PackServicer
 from plinth.engine.result import STACK_TYPE, ResourceRecord
 from plinth.engine.values import UNKNOWN, Secret
 from policies.waivers import LEDGER, WAIVERS_IN_EFFECT_POLICY, WaivedViolation
-
-SDK_RESOURCE_OPTIONS = _PolicyAnalyzerServicer._get_resource_options
-SDK_PROVIDER_RESOURCE = _PolicyAnalyzerServicer._get_provider_resource
-
-PACK_VERSION = "0.0.1"  # what the SDK reports for a Python pack without a version
 
 _LEVELS = {
     "advisory": proto.ADVISORY,
@@ -209,121 +200,25 @@ def _diagnostics(
         )
 
 
-class _DecodedOnce:
-    """The servicer's decoding steps, each done once per distinct message.
-
-    The SDK's servicer decodes a resource's properties (`MessageToDict`, then
-    `deserialize_properties`, then `unknown_checking_proxy`) again for every policy that sees
-    it: each of 41 resource policies, and every resource for each of 27 stack policies. Over
-    the dev stack that is ~48,000 decodes of 370 resources, most of an audit's time. Decoded
-    once, every policy gets the same read-only proxy, through the SDK's own code otherwise.
-    """
-
-    def __init__(self) -> None:
-        self._dicts: dict[bytes, Any] = {}
-        self._dicts_by_id: dict[int, Any] = {}
-        self._deserialized: dict[tuple[int, bool], Any] = {}
-        self._proxies: dict[int, Any] = {}
-        self._options: dict[int, Any] = {}
-        self._providers: dict[int, Any] = {}
-        self._keep: list[Any] = []  # what the caches' ids refer to stays alive
-
-    def MessageToDict(self, message: struct_pb2.Struct) -> Any:
-        # The same request hands out the same message object each time (upb keeps one
-        # wrapper per submessage): by identity first, then by content across requests.
-        found = self._dicts_by_id.get(id(message))
-        if found is None:
-            key = message.SerializeToString(deterministic=True)
-            if key not in self._dicts:
-                self._dicts[key] = json_format.MessageToDict(message)
-            found = self._dicts_by_id[id(message)] = self._dicts[key]
-            self._keep.append(message)
-        return found
-
-    def resource_options(self, servicer: Any, request: Any) -> Any:
-        """The SDK's `_get_resource_options`, once per resource message."""
-        if id(request) not in self._options:
-            self._keep.append(request)
-            self._options[id(request)] = SDK_RESOURCE_OPTIONS(servicer, request)
-        return self._options[id(request)]
-
-    def provider_resource(self, servicer: Any, request: Any) -> Any:
-        """The SDK's `_get_provider_resource`, once per resource message."""
-        if id(request) not in self._providers:
-            self._keep.append(request)
-            self._providers[id(request)] = SDK_PROVIDER_RESOURCE(servicer, request)
-        return self._providers[id(request)]
-
-    def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
-        key = (id(props), proxy_secrets)
-        if key not in self._deserialized:
-            self._keep.append(props)
-            self._deserialized[key] = sdk_policy_deserialize(props, proxy_secrets)
-        return self._deserialized[key]
-
-    def unknown_checking_proxy(self, deserialized: Any) -> Any:
-        if id(deserialized) not in self._proxies:
-            self._keep.append(deserialized)
-            self._proxies[id(deserialized)] = sdk_unknown_checking_proxy(deserialized)
-        return self._proxies[id(deserialized)]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(json_format, name)  # the rest of json_format, as it is
-
-
-@contextmanager
-def _decoded_once() -> Iterator[None]:
-    """While the servicer analyzes (after Configure: policy configs stay the SDK's own)."""
-    once = _DecodedOnce()
-    patched = {
-        "json_format": once,
-        "deserialize_properties": once.deserialize_properties,
-        "unknown_checking_proxy": once.unknown_checking_proxy,
-    }
-    originals = {name: getattr(sdk_policy, name) for name in patched}
-    for name, value in patched.items():
-        setattr(sdk_policy, name, value)
-
-    # Each stack policy rebuilds every resource's options and provider: once is enough.
-    # Plain functions, so the class binds them to the servicer as its own methods.
-    def options(servicer: Any, request: Any) -> Any:
-        return once.resource_options(servicer, request)
-
-    def provider(servicer: Any, request: Any) -> Any:
-        return once.provider_resource(servicer, request)
-
-    servicer = _PolicyAnalyzerServicer
-    servicer._get_resource_options = options  # type: ignore[method-assign,assignment]
-    servicer._get_provider_resource = provider  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        for name, value in originals.items():
-            setattr(sdk_policy, name, value)
-        servicer._get_resource_options = SDK_RESOURCE_OPTIONS  # type: ignore[method-assign]
-        servicer._get_provider_resource = SDK_PROVIDER_RESOURCE  # type: ignore[method-assign]
-
-
 def analyze(
     resources: Sequence[AuditResource],
     policies: Sequence[Policy],
     config: Mapping[str, Mapping[str, Any]],
     pack_name: str,
+    checked_types: Mapping[str, Collection[str]],
 ) -> Analysis:
-    """Every policy on every resource, then the stack policies, as the engine runs a pack."""
-    servicer = _PolicyAnalyzerServicer(
-        pack_name, PACK_VERSION, list(policies), EnforcementLevel.MANDATORY
-    )
+    """Every policy on every resource, then the stack policies, as the engine runs a pack.
+    `checked_types`: the resource types each policy checks, by name (absent: every type)."""
+    servicer = PackServicer(pack_name, policies, checked_types)
     servicer.Configure(configure_request(config), None)
     descriptions = {p.name: p.description for p in policies}
     requests = _Requests(resources)
     LEDGER.clear()
     found: list[Diagnostic] = []
-    with _decoded_once():
-        for resource in requests.resources:
-            response = servicer.Analyze(requests.analyze(resource), None)
-            found.extend(_diagnostics(response, descriptions, resource.urn))
-        response = servicer.AnalyzeStack(requests.analyze_stack(), None)
+    for resource in requests.resources:
+        response = servicer.Analyze(requests.analyze(resource), None)
+        found.extend(_diagnostics(response, descriptions, resource.urn))
+    response = servicer.AnalyzeStack(requests.analyze_stack(), None)
     found.extend(_diagnostics(response, descriptions, ""))
     waived = LEDGER.entries()
     LEDGER.clear()

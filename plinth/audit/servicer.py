@@ -1,0 +1,199 @@
+"""The policy SDK's analyzer servicer, giving the SDK's answers with less repeated work.
+
+`plinth audit` runs the pack through `_PolicyAnalyzerServicer`, the class the SDK serves to
+the real engine (see plinth/audit/analyzer.py). That servicer is written for one resource at
+a time over gRPC, and repeats work an in-process audit of a whole stack can do once:
+
+- it decodes a resource's properties again for every policy that sees it;
+- it hands every resource to every resource policy, though most rules check a few types;
+- it rebuilds the stack's resources for every stack policy.
+
+`PackServicer` keeps the SDK's code for everything a policy or the engine can observe
+(enforcement levels, configs, report messages, "can't run during preview" diagnostics) and
+only removes the repetition. tests/test_audit.py compares its findings with the plain SDK's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as proto
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyResource,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy import policy as sdk_policy
+from pulumi_policy.deserialize import deserialize_properties as sdk_deserialize_properties
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy.proxy import unknown_checking_proxy as sdk_unknown_checking_proxy
+
+PACK_VERSION = "0.0.1"  # what the SDK reports for a Python pack without a version
+
+# The servicer's list of policies is private (name-mangled); Analyze and AnalyzeStack read it.
+_POLICIES = "_PolicyAnalyzerServicer__policies"
+
+
+@contextmanager
+def _patched(target: Any, **values: Any) -> Iterator[None]:
+    """Attributes of `target` replaced while the block runs."""
+    originals = {name: getattr(target, name) for name in values}
+    for name, value in values.items():
+        setattr(target, name, value)
+    try:
+        yield
+    finally:
+        for name, value in originals.items():
+            setattr(target, name, value)
+
+
+class _DecodedOnce:
+    """The servicer's decoding steps, each done once per distinct message.
+
+    The SDK decodes a resource's properties (`MessageToDict`, then `deserialize_properties`,
+    then `unknown_checking_proxy`) again for every policy that sees it. Decoded once, every
+    policy gets the same read-only proxy, through the SDK's own functions.
+    """
+
+    def __init__(self) -> None:
+        self._dicts: dict[bytes, Any] = {}
+        self._dicts_by_id: dict[int, Any] = {}
+        self._deserialized: dict[tuple[int, bool], Any] = {}
+        self._proxies: dict[int, Any] = {}
+        self._keep: list[Any] = []  # what the caches' ids refer to stays alive
+
+    def MessageToDict(self, message: struct_pb2.Struct) -> Any:
+        # The same request hands out the same message object each time (upb keeps one
+        # wrapper per submessage): by identity first, then by content across requests.
+        found = self._dicts_by_id.get(id(message))
+        if found is None:
+            key = message.SerializeToString(deterministic=True)
+            if key not in self._dicts:
+                self._dicts[key] = json_format.MessageToDict(message)
+            found = self._dicts_by_id[id(message)] = self._dicts[key]
+            self._keep.append(message)
+        return found
+
+    def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
+        key = (id(props), proxy_secrets)
+        if key not in self._deserialized:
+            self._keep.append(props)
+            self._deserialized[key] = sdk_deserialize_properties(props, proxy_secrets)
+        return self._deserialized[key]
+
+    def unknown_checking_proxy(self, deserialized: Any) -> Any:
+        if id(deserialized) not in self._proxies:
+            self._keep.append(deserialized)
+            self._proxies[id(deserialized)] = sdk_unknown_checking_proxy(deserialized)
+        return self._proxies[id(deserialized)]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)  # the rest of json_format, as it is
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """In the SDK's module while a request is analyzed (Configure keeps the SDK's own)."""
+        with _patched(
+            sdk_policy,
+            json_format=self,
+            deserialize_properties=self.deserialize_properties,
+            unknown_checking_proxy=self.unknown_checking_proxy,
+        ):
+            yield
+
+
+class PackServicer(_PolicyAnalyzerServicer):
+    """The SDK's servicer for a pack whose resource rules may name the types they check.
+
+    `checked_types` maps a policy's name to the resource types it checks; a policy not in it
+    (or mapped to nothing) checks every type. A rule declared with types returns at once on
+    any other type, reading no config and reporting nothing, so `Analyze` offers a resource
+    only to the policies that check its type, and the answer is the same.
+
+    `AnalyzeStack` lets the SDK build the stack's resources once and hands that one list to
+    every stack policy (the SDK builds it again for each). Stack rules only read it: its
+    properties are the SDK's read-only proxies.
+
+    The SDK's methods are called by class name, not `super()`: mypy's exemption for calls
+    into the untyped SDK names the SDK's class.
+    """
+
+    def __init__(
+        self,
+        pack_name: str,
+        policies: Sequence[Policy],
+        checked_types: Mapping[str, Collection[str]],
+    ) -> None:
+        super().__init__(pack_name, PACK_VERSION, list(policies), EnforcementLevel.MANDATORY)
+        self._checked_types = checked_types
+        self._by_type: dict[str, list[Policy]] = {}
+        self._decoded = _DecodedOnce()
+        self._options: dict[int, Any] = {}
+        self._providers: dict[int, Any] = {}
+        self._requests: list[Any] = []  # what the option and provider caches' ids refer to
+
+    def _policies_for(self, resource_type: str) -> list[Policy]:
+        if resource_type not in self._by_type:
+            self._by_type[resource_type] = [
+                policy
+                for policy in getattr(self, _POLICIES)
+                if resource_type in (self._checked_types.get(policy.name) or (resource_type,))
+            ]
+        return self._by_type[resource_type]
+
+    def _get_resource_options(self, request: Any) -> Any:
+        if id(request) not in self._options:
+            self._requests.append(request)
+            self._options[id(request)] = super()._get_resource_options(request)
+        return self._options[id(request)]
+
+    def _get_provider_resource(self, request: Any) -> Any:
+        if id(request) not in self._providers:
+            self._requests.append(request)
+            self._providers[id(request)] = super()._get_provider_resource(request)
+        return self._providers[id(request)]
+
+    def Analyze(self, request: proto.AnalyzeRequest, context: Any) -> proto.AnalyzeResponse:
+        with (
+            self._decoded.installed(),
+            _patched(self, **{_POLICIES: self._policies_for(request.type)}),
+        ):
+            response: proto.AnalyzeResponse = _PolicyAnalyzerServicer.Analyze(
+                self, request, context
+            )
+            return response
+
+    def AnalyzeStack(
+        self, request: proto.AnalyzeStackRequest, context: Any
+    ) -> proto.AnalyzeResponse:
+        built: list[PolicyResource] = []
+
+        def collect(args: StackValidationArgs, _report: ReportViolation) -> None:
+            built.extend(args.resources)
+
+        collector = StackValidationPolicy(
+            name="plinth-stack-resources",
+            description="Collects the stack's resources as the SDK builds them.",
+            enforcement_level=EnforcementLevel.ADVISORY,
+            validate=collect,
+        )
+        with self._decoded.installed(), _patched(self, **{_POLICIES: [collector]}):
+            _PolicyAnalyzerServicer.AnalyzeStack(self, request, context)
+
+        def shared(
+            _none: list[PolicyResource], config: Any, stack_tags: Any
+        ) -> StackValidationArgs:
+            return StackValidationArgs(built, config, stack_tags)
+
+        # No resources in the request, so the SDK builds none; each policy gets `built`.
+        with _patched(sdk_policy, StackValidationArgs=shared):
+            response: proto.AnalyzeResponse = _PolicyAnalyzerServicer.AnalyzeStack(
+                self, proto.AnalyzeStackRequest(), context
+            )
+            return response
