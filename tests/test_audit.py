@@ -19,7 +19,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from support import PROGRAMS, ROOT, dev_stack_document
 from typer.testing import CliRunner
 
-from plinth.audit.analyzer import AuditResource, _Requests, configure_request
+from plinth.audit.analyzer import AuditResource, _Requests, audit_resources, configure_request
 from plinth.audit.servicer import PACK_VERSION
 from plinth.cli import app
 from policies.catalog import FRAMEWORKS
@@ -613,11 +613,13 @@ def test_stack_policies_get_the_resources_the_sdk_builds(dev_preview: Any) -> No
     every resource, linked to its parent, dependencies and provider."""
     from plinth.audit.servicer import PackServicer
 
-    resources = [AuditResource.of(record) for record in dev_preview.resources]
+    resources = audit_resources(dev_preview)
     shared = _recorded_stack(PackServicer, resources)
     assert len(shared) == 2
     assert shared[0] == shared[1]
     assert shared == _recorded_stack(_plain_sdk_servicer, resources)
-    assert len(shared[0]) == len(resources) - 1  # all but the stack itself
+    assert len(shared[0]) == len(resources)
+    [stack] = [entry for entry in shared[0] if entry[1] == "pulumi:pulumi:Stack"]
+    assert "vpcId" in json.loads(stack[-1])  # the root stack's properties: the stack outputs
     assert any(entry[2] for entry in shared[0])
     assert any(entry[3] for entry in shared[0])

@@ -47,6 +47,7 @@ WEAKNESSES = {
     # secrets, registries, messages, functions
     "secrets-customer-key": "aws/secretsmanager",
     "secrets-no-embedded-credentials": "an OpenAI key",
+    "secrets-not-in-stack-outputs": "stack output providerKey holds an OpenAI key",
     "ecr-scan-on-push": "not scanned",
     "ecr-immutable-tags": "MUTABLE",
     "ecr-customer-key": "AES256",

@@ -23,7 +23,7 @@ from plinth.audit.analyzer import AuditResource, analyze
 from plinth.engine import Preview
 from plinth.engine.errors import ProgramError
 from plinth.engine.result import ResourceRecord
-from policies.pack import PACK_NAME, pack_config, policies
+from policies.pack import PACK_NAME, checked_types, pack_config, policies
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 QUOTA = "kubernetes:core/v1:ResourceQuota"
@@ -336,7 +336,7 @@ def test_https_egress_range_is_an_argument() -> None:
 
 def default_deny_verdicts(records: Sequence[ResourceRecord]) -> list[str]:
     resources = [AuditResource.of(record) for record in records]
-    result = analyze(resources, policies(), pack_config(["baseline"]), PACK_NAME)
+    result = analyze(resources, policies(), pack_config(["baseline"]), PACK_NAME, checked_types())
     return [d.message for d in result.diagnostics if d.policy == DEFAULT_DENY_RULE]
 
 

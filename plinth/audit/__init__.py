@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from plinth import yaml_files
-from plinth.audit.analyzer import AuditResource, analyze
+from plinth.audit.analyzer import analyze, audit_resources
 from plinth.audit.findings import AuditReport, Finding, build_findings
 from plinth.audit.fixes import FixFinder
 from plinth.engine import Preview, preview_stack, saved
@@ -175,8 +175,7 @@ def audit_preview(
     """Run every rule of the pack on a captured preview; with `fixes`, each finding on a
     Plinth stack names the key of the stack or tenant file that fixes it."""
     config = compliance.pack_config()
-    resources = [AuditResource.of(record) for record in preview.resources]
-    analysis = analyze(resources, policies(), config, PACK_NAME, checked_types())
+    analysis = analyze(audit_resources(preview), policies(), config, PACK_NAME, checked_types())
     levels = {name: entry["enforcementLevel"] for name, entry in config.items()}
     return AuditReport(
         project=preview.project,

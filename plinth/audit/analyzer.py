@@ -10,13 +10,16 @@ runs behind the SDK's unknown-checking proxy exactly as in `pulumi preview`.
 One difference remains: the real engine gives stack policies each resource's state (during a
 preview of a new resource: its inputs plus unknowns for what the provider computes), while
 this sends the inputs the program registered. Stack rules therefore read provider-computed
-fields only through `policies.props.known`, which treats unknown and absent alike.
+fields only through `policies.props.known`, which treats unknown and absent alike. The root
+stack is the exception, as in the engine: stack policies get it with the stack outputs as its
+properties (pulumi/pulumi pkg/resource/deploy/step_generator.go `AnalyzeResources` sends
+every registered resource's outputs, the root stack's being the stack outputs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -26,7 +29,7 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from plinth.audit.servicer import PackServicer
-from plinth.engine.result import STACK_TYPE, ResourceRecord
+from plinth.engine.result import STACK_TYPE, Preview, ResourceRecord
 from plinth.engine.values import UNKNOWN, Secret
 from policies.waivers import LEDGER, WAIVERS_IN_EFFECT_POLICY, WaivedViolation
 
@@ -77,6 +80,15 @@ class AuditResource:
         )
 
 
+def audit_resources(preview: Preview) -> list[AuditResource]:
+    """A preview's resources as the engine's analyzers get them: the root stack's properties
+    are the stack outputs."""
+    return [
+        replace(resource, inputs=preview.outputs) if resource.type == STACK_TYPE else resource
+        for resource in map(AuditResource.of, preview.resources)
+    ]
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One violation (or "can't evaluate during preview" note) a policy reported."""
@@ -117,9 +129,12 @@ class _Requests:
     """The protobuf requests for a set of resources, each Struct built once."""
 
     def __init__(self, resources: Sequence[AuditResource]) -> None:
+        self.everything = list(resources)
         self.resources = [r for r in resources if r.type != STACK_TYPE]
+        """What `Analyze` is asked about: the engine asks about the root stack too, with no
+        inputs, which no rule reads."""
         self._by_urn = {r.urn: r for r in resources}
-        self._properties = {r.urn: _struct(r.inputs) for r in self.resources}
+        self._properties = {r.urn: _struct(r.inputs) for r in self.everything}
 
     def _options(self, resource: AuditResource) -> proto.AnalyzerResourceOptions:
         return proto.AnalyzerResourceOptions(
@@ -166,7 +181,7 @@ class _Requests:
                         for key, urns in r.property_dependencies.items()
                     },
                 )
-                for r in self.resources
+                for r in self.everything
             ]
         )
 

@@ -181,14 +181,9 @@ def _to_wire(value: Any) -> str:
 def _plain_credentials(key: str, value: Any) -> list[str]:
     """Where a config value holds a recognisable credential (the shapes the policy pack's
     secrets-no-embedded-credentials knows: cloud keys, LLM providers' keys, tokens)."""
-    from policies.props import string_leaves
-    from policies.rules.secrets import credential_kinds
+    from policies.rules.secrets import credentials_in
 
-    return [
-        f"  {path}: {kind}"
-        for path, _key, text in string_leaves(value, key)
-        for kind in credential_kinds(text)
-    ]
+    return [f"  {path}: {kind}" for path, kind in credentials_in({key: value})]
 
 
 def _strip_secure(value: Any) -> Any:

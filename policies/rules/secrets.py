@@ -1,4 +1,4 @@
-"""Secrets: no credentials written into resource inputs, AWS-managed database master passwords.
+"""Secrets: no credentials in resource inputs or stack outputs, AWS-managed database passwords.
 
 Every resource input is recorded in the Pulumi state and usually also in the cloud resource's
 own configuration (Lambda environment, EC2 user data, container definitions), where anyone
@@ -10,15 +10,15 @@ password there themselves, rotated, so the program never handles it at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from pulumi_policy import ResourceValidationArgs
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.props import dig, known, string_leaves
+from policies.props import dig, known, of_type, string_leaves
 from policies.report import Report
-from policies.rule import Config, resource_rule
+from policies.rule import Config, resource_rule, stack_rule
 
 # Patterns with a fixed, documented prefix only: generic "long random string" detectors (an
 # AWS secret access key is 40 base64 characters) misfire on hashes and IDs.
@@ -39,6 +39,22 @@ CREDENTIAL_PATTERNS = {
 def credential_kinds(text: str) -> list[str]:
     """What recognisable credentials a text holds ("an OpenAI key", ...), never the values."""
     return [kind for kind, pattern in CREDENTIAL_PATTERNS.items() if pattern.search(text)]
+
+
+def credentials_in(
+    values: Mapping[str, Any], skipped: Collection[str] = ()
+) -> Iterator[tuple[str, str]]:
+    """(path, kind) for every recognisable credential in `values` but the keys `skipped`.
+
+    Every key is read: an unknown value (computed from another resource's outputs, not text in
+    the program) is skipped rather than stopping the rule, and `pulumi up` runs the rule again
+    with it known."""
+    for name in values:
+        if name in skipped:
+            continue
+        for path, _key, text in string_leaves(known(values, name), name):
+            for kind in credential_kinds(text):
+                yield path, kind
 
 
 # Inputs whose very purpose is to carry a secret into a store made for it (the remediation
@@ -80,16 +96,33 @@ def _store_inputs(args: ResourceValidationArgs) -> tuple[str, ...]:
     },
 )
 def no_embedded_credentials(args: ResourceValidationArgs, report: Report, _: Config) -> None:
-    skipped = _store_inputs(args)
-    for name in args.props:
-        if name in skipped:
-            continue
-        # This rule reads every input: an unknown one (computed from another resource's
-        # outputs, not text in the program) is skipped rather than stopping the rule, and
-        # `pulumi up` runs the rule again with it known.
-        for path, _key, text in string_leaves(known(args.props, name), name):
-            for kind in credential_kinds(text):
-                report(f"input {path} holds {kind}")  # never the value itself
+    for path, kind in credentials_in(args.props, skipped=_store_inputs(args)):
+        report(f"input {path} holds {kind}")  # never the value itself
+
+
+ROOT_STACK = "pulumi:pulumi:Stack"
+
+
+@stack_rule(
+    id="secrets-not-in-stack-outputs",
+    area="secrets",
+    description="No stack output holds a recognisable credential (the kinds "
+    "secrets-no-embedded-credentials knows), marked secret or not: every stack output is "
+    "readable by whoever reads the stack (`pulumi stack output --show-secrets`) and by every "
+    "stack that references it.",
+    severity="high",
+    remediation="Export the ARN of the aws.secretsmanager.Secret that holds the credential "
+    "(consumers read it with their own IAM permission) instead of the value, then revoke the "
+    "exposed credential.",
+    controls={"soc2": ["CC6.1"], "pci": ["8.3.2"], "nist-800-53": ["IA-5", "SC-28"]},
+)
+def not_in_stack_outputs(args: StackValidationArgs, report: Report, _: Config) -> None:
+    # The engine hands stack policies the root stack with the stack outputs as its properties,
+    # secret ones unwrapped (the policy SDK decodes secrets to their values), so a credential
+    # is found whether or not the program marked it secret.
+    for stack in of_type(args, ROOT_STACK):
+        for path, kind in credentials_in(stack.props):
+            report(f"stack output {path} holds {kind}", urn=stack.urn)
 
 
 class _PasswordInputs(NamedTuple):

@@ -26,6 +26,12 @@ HF_TOKEN = "hf" + "_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/github-AbCdEf"
+ROOT_STACK = "pulumi:pulumi:Stack"
+
+
+def stack_outputs(outputs):  # type: ignore[no-untyped-def]
+    """The root stack as the engine sends it to stack policies: its outputs as properties."""
+    return res(ROOT_STACK, "fixture-test", outputs)
 
 
 def function(variables, **props):  # type: ignore[no-untyped-def]
@@ -42,6 +48,23 @@ def codebuild(value):  # type: ignore[no-untyped-def]
 
 
 CASES = [
+    violates(
+        "secrets-not-in-stack-outputs",
+        "a Hugging Face token exported in a nested output",
+        stack_outputs({"inference": {"endpoint": "https://llm.internal", "token": HF_TOKEN}}),
+        expect="stack output inference.token holds a Hugging Face token",
+    ),
+    violates(
+        "secrets-not-in-stack-outputs",
+        "an OpenAI key exported as a secret output: still readable by every stack reader",
+        stack_outputs({"gatewayKeys": [Secret(OPENAI_KEY)]}),
+        expect="gatewayKeys[0] holds an OpenAI key",
+    ),
+    complies(
+        "secrets-not-in-stack-outputs",
+        "the secret's ARN exported, and an output unknown until deployment",
+        stack_outputs({"githubTokenSecretArn": SECRET_ARN, "endpoint": UNKNOWN}),
+    ),
     violates(
         "secrets-no-embedded-credentials",
         "an OpenAI key inside a ConfigMap's file, under no credential-like name",

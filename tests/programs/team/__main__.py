@@ -63,7 +63,12 @@ aws.elasticache.ReplicationGroup(
     kms_key_id=pick(None, key.arn),
     user_group_ids=pick(None, ["team-users"]),
 )
-aws.secretsmanager.Secret("provider-key", kms_key_id=pick(None, key.arn))
+provider_key = aws.secretsmanager.Secret("provider-key", kms_key_id=pick(None, key.arn))
+# What a consuming stack reads: the key itself, or where it is kept.
+pulumi.export(
+    "providerKey",
+    pick(pulumi.Output.secret("sk-proj-1234567890abcdefghijklmnop"), provider_key.arn),
+)
 
 # --- images, messages, functions ---------------------------------------------------------
 aws.ecr.Repository(
