@@ -48,6 +48,7 @@ WEAKNESSES = {
     "secrets-customer-key": "aws/secretsmanager",
     "secrets-no-embedded-credentials": "an OpenAI key",
     "secrets-not-in-stack-outputs": "stack output providerKey holds an OpenAI key",
+    "secrets-database-rotation": "never rotated",
     "ecr-scan-on-push": "not scanned",
     "ecr-immutable-tags": "MUTABLE",
     "ecr-customer-key": "AES256",

@@ -9,16 +9,17 @@ password there themselves, rotated, so the program never handles it at all.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from policies.props import dig, known, of_type, string_leaves
 from policies.report import Report
-from policies.rule import Config, resource_rule, stack_rule
+from policies.rule import Config, Param, advisory, at_most, resource_rule, stack_rule
 
 # Patterns with a fixed, documented prefix only: generic "long random string" detectors (an
 # AWS secret access key is 40 base64 characters) misfire on hashes and IDs.
@@ -204,3 +205,87 @@ SECRET = "aws:secretsmanager/secret:Secret"
 def secret_customer_key(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     if not dig(args.props, "kmsKeyId"):
         report("the secret is encrypted with the AWS managed key aws/secretsmanager")
+
+
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+DATABASES = (
+    "aws:rds/instance:Instance",
+    "aws:rds/cluster:Cluster",
+    "aws:docdb/cluster:Cluster",
+    "aws:redshift/cluster:Cluster",
+)
+# What Secrets Manager's rotation templates read from a database secret (docs.aws.amazon.com/
+# secretsmanager/latest/userguide/reference_secret_json_structure.html): a secret of this
+# shape is one AWS can rotate.
+DATABASE_SIGN_IN_FIELDS = frozenset({"engine", "host", "username", "password"})
+RATE = re.compile(r"rate\((\d+) (hour|day)s?\)")
+
+
+def _holds_database_sign_in(version: PolicyResource) -> bool:
+    """The version's value names a database (computed from one, or in the templates' shape)."""
+    sources = version.property_dependencies.get("secretString", ())
+    if any(source.resource_type in DATABASES for source in sources):
+        return True
+    try:
+        fields = json.loads(str(known(version.props, "secretString", "")))
+    except ValueError:
+        return False
+    return isinstance(fields, dict) and fields.keys() >= DATABASE_SIGN_IN_FIELDS
+
+
+def _secret_of(resource: PolicyResource) -> str | None:
+    """The secret a version or rotation belongs to: the Secret resource its `secretId` was
+    computed from, else the literal ID; None while unknown."""
+    for source in resource.property_dependencies.get("secretId", ()):
+        if source.resource_type == SECRET:
+            return source.urn
+    secret_id = known(resource.props, "secretId")
+    return secret_id if isinstance(secret_id, str) else None
+
+
+def _rotation_days(rotation: PolicyResource) -> float | None:
+    """Days between rotations; None for a cron schedule (not judged)."""
+    rules = known(rotation.props, "rotationRules", {})
+    if isinstance(days := known(rules, "automaticallyAfterDays"), int | float):
+        return float(days)
+    rate = RATE.fullmatch(str(known(rules, "scheduleExpression", "")))
+    if rate is None:
+        return None
+    return int(rate[1]) / (24 if rate[2] == "hour" else 1)
+
+
+@stack_rule(
+    id="secrets-database-rotation",
+    area="secrets",
+    description="A Secrets Manager secret holding a database sign-in (computed from a database, "
+    "or in the engine/host/username/password shape AWS's rotation functions read) is rotated "
+    "by Secrets Manager, at least every maxRotationDays days.",
+    severity="medium",
+    remediation="Add an aws.secretsmanager.SecretRotation for the secret (a rotation function "
+    "from AWS's templates, rotation_rules.automatically_after_days at most the threshold); for "
+    "a master password, manage_master_user_password=True rotates it without a function.",
+    controls={"soc2": ["CC6.1"], "pci": ["8.6.3"], "nist-800-53": ["IA-5"]},
+    enforcement=advisory(mandatory_in=["pci"]),
+    params=(
+        Param(
+            name="maxRotationDays",
+            description="Longest interval between rotations of a database sign-in, in days.",
+            schema={"type": "integer", "minimum": 1},
+            default=90,
+            merge=at_most,
+        ),
+    ),
+)
+def database_rotation(args: StackValidationArgs, report: Report, config: Config) -> None:
+    rotations = {_secret_of(r): r for r in of_type(args, SECRET_ROTATION)}
+    for version in of_type(args, SECRET_VERSION):
+        secret = _secret_of(version)
+        if secret is None or not _holds_database_sign_in(version):
+            continue
+        rotation = rotations.get(secret)
+        at_most_days = config["maxRotationDays"]
+        if rotation is None:
+            report("this database sign-in is never rotated", urn=version.urn)
+        elif (days := _rotation_days(rotation)) is not None and days > at_most_days:
+            report(f"rotated every {days:g} days, more than {at_most_days}", urn=rotation.urn)

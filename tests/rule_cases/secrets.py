@@ -29,6 +29,36 @@ SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/github-Ab
 ROOT_STACK = "pulumi:pulumi:Stack"
 
 
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+DATABASE_SECRET = res(SECRET, "orders-db")
+ORDERS_DB = res(RDS_INSTANCE, "orders", {"engine": "postgres"})
+
+
+def sign_in_version(secret_string=UNKNOWN, sources=(ORDERS_DB,)):  # type: ignore[no-untyped-def]
+    """A version of DATABASE_SECRET whose value is computed from `sources`."""
+    return res(
+        SECRET_VERSION,
+        "orders-db",
+        {"secretId": UNKNOWN, "secretString": secret_string},
+        deps={"secretId": [DATABASE_SECRET], "secretString": list(sources)},
+    )
+
+
+def rotation(rules):  # type: ignore[no-untyped-def]
+    return res(
+        SECRET_ROTATION,
+        "orders-db",
+        {
+            "secretId": UNKNOWN,
+            "rotationLambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:rotate",
+            "rotationRules": rules,
+        },
+        deps={"secretId": [DATABASE_SECRET]},
+    )
+
+
 def stack_outputs(outputs):  # type: ignore[no-untyped-def]
     """The root stack as the engine sends it to stack policies: its outputs as properties."""
     return res(ROOT_STACK, "fixture-test", outputs)
@@ -48,6 +78,50 @@ def codebuild(value):  # type: ignore[no-untyped-def]
 
 
 CASES = [
+    violates(
+        "secrets-database-rotation",
+        "a sign-in computed from the database's address, never rotated",
+        DATABASE_SECRET,
+        ORDERS_DB,
+        sign_in_version(),
+        expect="never rotated",
+    ),
+    violates(
+        "secrets-database-rotation",
+        "a sign-in in the rotation templates' shape, rotated twice a year",
+        DATABASE_SECRET,
+        sign_in_version(
+            json.dumps(
+                {"engine": "postgres", "host": "db.internal", "username": "app", "password": "p"}
+            ),
+            sources=(),
+        ),
+        rotation({"automaticallyAfterDays": 180}),
+        expect="rotated every 180 days, more than 90",
+    ),
+    violates(
+        "secrets-database-rotation",
+        "a rate schedule longer than the threshold",
+        DATABASE_SECRET,
+        ORDERS_DB,
+        sign_in_version(),
+        rotation({"scheduleExpression": "rate(120 days)"}),
+        expect="rotated every 120 days",
+    ),
+    complies(
+        "secrets-database-rotation",
+        "rotated monthly by a rotation function",
+        DATABASE_SECRET,
+        ORDERS_DB,
+        sign_in_version(),
+        rotation({"automaticallyAfterDays": 30}),
+    ),
+    complies(
+        "secrets-database-rotation",
+        "an API key (no database) kept without rotation",
+        DATABASE_SECRET,
+        sign_in_version(json.dumps({"apiKey": "placeholder"}), sources=()),
+    ),
     violates(
         "secrets-not-in-stack-outputs",
         "a Hugging Face token exported in a nested output",

@@ -10,6 +10,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 hardened = pulumi.Config().require_bool("hardened")
 
@@ -27,7 +28,7 @@ subnets = [
 subnet_group = aws.rds.SubnetGroup("team", subnet_ids=[s.id for s in subnets])
 
 # --- data: database, cache, secrets ------------------------------------------------------
-aws.rds.Instance(
+features = aws.rds.Instance(
     "features",
     engine="postgres",
     engine_version="17.7",
@@ -64,6 +65,28 @@ aws.elasticache.ReplicationGroup(
     user_group_ids=pick(None, ["team-users"]),
 )
 provider_key = aws.secretsmanager.Secret("provider-key", kms_key_id=pick(None, key.arn))
+# The application's own database user, kept where AWS's rotation functions can rotate it.
+app_sign_in = aws.secretsmanager.Secret("features-app", kms_key_id=key.arn)
+aws.secretsmanager.SecretVersion(
+    "features-app",
+    secret_id=app_sign_in.id,
+    secret_string=pulumi.Output.json_dumps(
+        {
+            "engine": "postgres",
+            "host": features.address,
+            "username": "app",
+            "password": random.RandomPassword("features-app", length=32, special=False).result,
+        }
+    ),
+)
+if hardened:
+    aws.secretsmanager.SecretRotation(
+        "features-app",
+        secret_id=app_sign_in.id,
+        rotation_lambda_arn="arn:aws:lambda:eu-west-1:123456789012:function:"
+        "SecretsManagerRDSPostgreSQLRotationSingleUser",
+        rotation_rules={"automatically_after_days": 30},
+    )
 # What a consuming stack reads: the key itself, or where it is kept.
 pulumi.export(
     "providerKey",
