@@ -36,6 +36,15 @@ def dig(value: Any, *path: str | int, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def given(value: Any, *path: str | int) -> bool:
+    """Whether the input at `path` is set; one unknown until deployment (computed from another
+    resource, as a generated password or a VPC's subnet IDs) is set too."""
+    try:
+        return bool(dig(value, *path))
+    except UnknownValueError:
+        return True
+
+
 def as_list(value: Any) -> list[Any]:
     """A single value or a list as a list (IAM allows both)."""
     if value is None:

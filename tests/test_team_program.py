@@ -56,6 +56,7 @@ WEAKNESSES = {
     "sqs-queue-encrypted": "turned off",
     "messaging-no-public-principal": "any principal",
     "lambda-not-public": "unauthenticated",
+    "lambda-in-vpc-for-data": "reaches features but runs outside any VPC",
 }
 
 

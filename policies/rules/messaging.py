@@ -1,6 +1,7 @@
 """Registries, queues and functions a platform team adds around its AI services: ECR
 repositories scanned on push, with immutable tags and a customer key; SNS topics and SQS
-queues encrypted and closed to the public; Lambda functions nobody can call anonymously.
+queues encrypted and closed to the public; Lambda functions nobody can call anonymously, and
+inside the VPC of the data stores they are configured with.
 
 Plinth itself makes one SNS topic (the security alarms', under its own key); these rules are
 for the programs teams write beside it.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
-from policies.props import as_list, dig, of_type, open_to_anyone, sid, statements
+from policies.props import as_list, dig, given, of_type, open_to_anyone, sid, statements
 from policies.report import Report
 from policies.rule import Config, resource_rule, stack_rule
 
@@ -175,3 +176,45 @@ def lambda_not_public(args: ResourceValidationArgs, report: Report, _: Config) -
     scoped = any(dig(props, key) for key in ("sourceArn", "sourceAccount", "principalOrgId"))
     if dig(props, "principal") == "*" and not scoped:
         report("any principal may invoke the function")
+
+
+FUNCTION = "aws:lambda/function:Function"
+DATA_IN_A_VPC = (
+    "aws:rds/instance:Instance",
+    "aws:rds/cluster:Cluster",
+    "aws:docdb/cluster:Cluster",
+    "aws:redshift/cluster:Cluster",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:elasticache/cluster:Cluster",
+    "aws:elasticache/serverlessCache:ServerlessCache",
+    "aws:memorydb/cluster:Cluster",
+    "aws:efs/accessPoint:AccessPoint",
+)
+"""Data stores reached only from inside their VPC (unless made public, which other rules refuse)."""
+
+
+@stack_rule(
+    id="lambda-in-vpc-for-data",
+    area="messaging",
+    description="A Lambda function configured with a database, cache or file system that lives "
+    "in a VPC runs in that VPC (subnets and security groups), so the store need not be "
+    "reachable from outside it.",
+    severity="high",
+    remediation="Set vpc_config (subnet_ids: the private subnets, security_group_ids: a group "
+    "the store's security group admits) on the aws.lambda_.Function.",
+    controls=NOT_PUBLIC,
+)
+def lambda_in_vpc_for_data(args: StackValidationArgs, report: Report, _: Config) -> None:
+    for function in of_type(args, FUNCTION):
+        if given(function.props, "vpcConfig", "subnetIds"):
+            continue
+        stores = sorted(
+            {
+                store.name
+                for sources in function.property_dependencies.values()
+                for store in sources
+                if store.resource_type in DATA_IN_A_VPC
+            }
+        )
+        if stores:
+            report(f"reaches {', '.join(stores)} but runs outside any VPC", urn=function.urn)

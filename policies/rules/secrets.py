@@ -15,9 +15,8 @@ from collections.abc import Collection, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError
 
-from policies.props import dig, known, of_type, string_leaves
+from policies.props import dig, given, known, of_type, string_leaves
 from policies.report import Report
 from policies.rule import Config, Param, advisory, at_most, resource_rule, stack_rule
 
@@ -150,14 +149,6 @@ DATABASE_PASSWORDS = {
 }
 
 
-def _supplied(props: Mapping[str, Any], name: str) -> bool:
-    """Whether the input is given; an unknown value (a generated password, say) is given too."""
-    try:
-        return bool(dig(props, name))
-    except UnknownValueError:
-        return True
-
-
 @resource_rule(
     id="secrets-managed-database-passwords",
     area="secrets",
@@ -175,7 +166,7 @@ def _supplied(props: Mapping[str, Any], name: str) -> bool:
 def managed_database_passwords(args: ResourceValidationArgs, report: Report, _: Config) -> None:
     inputs = DATABASE_PASSWORDS[args.resource_type]
     for name in inputs.supplied:
-        if _supplied(args.props, name):
+        if given(args.props, name):  # a generated (unknown) password is given too
             report(
                 f"the master password is given as input {name}; set {inputs.managed_switch}=True"
             )

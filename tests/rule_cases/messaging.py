@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from plinth.engine.values import UNKNOWN
 from rule_cases import complies, res, violates
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -23,6 +24,26 @@ TOPIC_ENCRYPTED = "sns-topic-encrypted"
 QUEUE_ENCRYPTED = "sqs-queue-encrypted"
 NOT_PUBLIC = "messaging-no-public-principal"
 LAMBDA = "lambda-not-public"
+IN_VPC = "lambda-in-vpc-for-data"
+FUNCTION = "aws:lambda/function:Function"
+ORDERS_DB = res("aws:rds/cluster:Cluster", "orders", {"engine": "aurora-postgresql"})
+SESSIONS = res("aws:elasticache/replicationGroup:ReplicationGroup", "sessions", {})
+SUBNET = res("aws:ec2/subnet:Subnet", "private-a", {"cidrBlock": "10.0.1.0/24"})
+
+
+def function(vpc_config: Any = None, deps: Any = None):  # type: ignore[no-untyped-def]
+    """A function whose environment names the orders database's endpoint."""
+    props: dict[str, Any] = {
+        "runtime": "python3.13",
+        "handler": "app.handler",
+        "role": "arn:aws:iam::123456789012:role/ingest",
+        "environment": {"variables": {"DB_HOST": "orders.cluster.internal"}},
+    }
+    if vpc_config is not None:
+        props["vpcConfig"] = vpc_config
+    return res(FUNCTION, "ingest", props, deps=deps or {"environment": [ORDERS_DB]})
+
+
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -148,5 +169,34 @@ CASES = [
         LAMBDA,
         "a function URL with IAM",
         res(FUNCTION_URL, "url", {"functionName": "ingest", "authorizationType": "AWS_IAM"}),
+    ),
+    violates(
+        IN_VPC,
+        "configured with the database's endpoint, outside any VPC",
+        ORDERS_DB,
+        function(),
+        expect="reaches orders but runs outside any VPC",
+    ),
+    violates(
+        IN_VPC,
+        "an empty VPC configuration, reaching a cache",
+        SESSIONS,
+        function({"subnetIds": [], "securityGroupIds": []}, deps={"environment": [SESSIONS]}),
+        expect="reaches sessions",
+    ),
+    complies(
+        IN_VPC,
+        "in the VPC's private subnets (IDs unknown until the subnets exist)",
+        ORDERS_DB,
+        SUBNET,
+        function(
+            {"subnetIds": [UNKNOWN], "securityGroupIds": ["sg-0123456789abcdef0"]},
+            deps={"environment": [ORDERS_DB], "vpcConfig": [SUBNET]},
+        ),
+    ),
+    complies(
+        IN_VPC,
+        "no data store in its configuration",
+        res(FUNCTION, "ingest", {"runtime": "python3.13", "handler": "app.handler"}),
     ),
 ]

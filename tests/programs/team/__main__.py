@@ -143,6 +143,7 @@ role = aws.iam.Role(
         }
     ),
 )
+ingest_group = aws.ec2.SecurityGroup("ingest", vpc_id=vpc.id, description="ingest function")
 ingest = aws.lambda_.Function(
     "ingest",
     role=role.arn,
@@ -150,6 +151,10 @@ ingest = aws.lambda_.Function(
     handler="ingest.handler",
     code=pulumi.AssetArchive(
         {"ingest.py": pulumi.StringAsset("def handler(e, c):\n    return e\n")}
+    ),
+    environment={"variables": {"FEATURES_HOST": features.address}},
+    vpc_config=pick(
+        None, {"subnet_ids": [s.id for s in subnets], "security_group_ids": [ingest_group.id]}
     ),
 )
 aws.lambda_.Permission(
