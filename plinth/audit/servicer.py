@@ -15,6 +15,7 @@ only removes the repetition. tests/test_audit.py compares its findings with the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +39,7 @@ PACK_VERSION = "0.0.1"  # what the SDK reports for a Python pack without a versi
 
 # The servicer's list of policies is private (name-mangled); Analyze and AnalyzeStack read it.
 _POLICIES = "_PolicyAnalyzerServicer__policies"
+_SDK_MODULE = threading.Lock()
 
 
 @contextmanager
@@ -98,12 +100,16 @@ class _DecodedOnce:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
-        """In the SDK's module while a request is analyzed (Configure keeps the SDK's own)."""
-        with _patched(
-            sdk_policy,
-            json_format=self,
-            deserialize_properties=self.deserialize_properties,
-            unknown_checking_proxy=self.unknown_checking_proxy,
+        """In the SDK's module while a request is analyzed (Configure keeps the SDK's own), by
+        one servicer at a time: the module is shared by every thread of the process."""
+        with (
+            _SDK_MODULE,
+            _patched(
+                sdk_policy,
+                json_format=self,
+                deserialize_properties=self.deserialize_properties,
+                unknown_checking_proxy=self.unknown_checking_proxy,
+            ),
         ):
             yield
 
@@ -116,9 +122,12 @@ class PackServicer(_PolicyAnalyzerServicer):
     any other type, reading no config and reporting nothing, so `Analyze` offers a resource
     only to the policies that check its type, and the answer is the same.
 
-    `AnalyzeStack` lets the SDK build the stack's resources once and hands that one list to
-    every stack policy (the SDK builds it again for each). Stack rules only read it: its
+    `AnalyzeStack` lets the SDK build the stack's resources once and hands them to every
+    stack policy (the SDK builds them again for each). Stack rules only read them: their
     properties are the SDK's read-only proxies.
+
+    One servicer answers one request at a time (it swaps its own policy list per request),
+    as `analyze` uses it.
 
     The SDK's methods are called by class name, not `super()`: mypy's exemption for calls
     into the untyped SDK names the SDK's class.
@@ -185,15 +194,31 @@ class PackServicer(_PolicyAnalyzerServicer):
         )
         with self._decoded.installed(), _patched(self, **{_POLICIES: [collector]}):
             _PolicyAnalyzerServicer.AnalyzeStack(self, request, context)
-
-        def shared(
-            _none: list[PolicyResource], config: Any, stack_tags: Any
-        ) -> StackValidationArgs:
-            return StackValidationArgs(built, config, stack_tags)
-
-        # No resources in the request, so the SDK builds none; each policy gets `built`.
-        with _patched(sdk_policy, StackValidationArgs=shared):
+        handed = [
+            _handed(policy, built)
+            for policy in getattr(self, _POLICIES)
+            if isinstance(policy, StackValidationPolicy)
+        ]
+        # No resources in the request, so the SDK builds none; each policy is handed `built`.
+        with _patched(self, **{_POLICIES: handed}):
             response: proto.AnalyzeResponse = _PolicyAnalyzerServicer.AnalyzeStack(
                 self, proto.AnalyzeStackRequest(), context
             )
             return response
+
+
+def _handed(policy: StackValidationPolicy, resources: list[PolicyResource]) -> Policy:
+    """`policy` as the SDK sees it (name, description, level, severity), validating a list of
+    `resources` of its own instead of the SDK's (a rule that sorts its list changes no other's)."""
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> Any:
+        own = StackValidationArgs(list(resources), args.get_config(), args.stack_tags)
+        return policy.validate(own, report)
+
+    return StackValidationPolicy(
+        name=policy.name,
+        description=policy.description,
+        enforcement_level=policy.enforcement_level,
+        severity=policy.severity,
+        validate=validate,
+    )
