@@ -24,6 +24,10 @@ IDENTITY_POLICY_TYPES = (
 ROLE_TYPE = "aws:iam/role:Role"
 
 
+ROOT_STACK = "pulumi:pulumi:Stack"
+"""The root stack resource: stack policies get it with the stack outputs as its properties."""
+
+
 def dig(value: Any, *path: str | int, default: Any = None) -> Any:
     """`value[path[0]][path[1]]...`, or `default` where a key or index is absent."""
     for key in path:

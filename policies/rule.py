@@ -129,9 +129,10 @@ ANY_ENTRY = "*"
 
 
 def stack_urn(args: StackValidationArgs) -> str:
-    """The root stack's URN, which the engine does not hand to stack policies: a finding about
-    the stack as a whole is the root's, so a waiver names it by that URN (or its name,
-    `<project>-<stack>`) as for any resource. Every URN starts `urn:pulumi:<stack>::<project>`."""
+    """The root stack's URN, worked out from any resource's (a fixture need not list the root):
+    a finding about the stack as a whole is the root's, so a waiver names it by that URN
+    (or its name, `<project>-<stack>`) as for any resource. Every URN starts
+    `urn:pulumi:<stack>::<project>`."""
     if not args.resources:
         return ""
     stack, project = args.resources[0].urn.split("::")[0:2]

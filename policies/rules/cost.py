@@ -132,8 +132,10 @@ def _tenant_gpus(args: StackValidationArgs) -> dict[str, dict[str, float]]:
     plus what it may borrow)."""
     tenants: dict[str, dict[str, float]] = {}
     for queue in args.resources:
+        if not queue.resource_type.endswith(f":{CLUSTER_QUEUE_KIND}"):
+            continue
         tenant = dig(queue.props, "metadata", "labels", TENANT_LABEL)
-        if not queue.resource_type.endswith(f":{CLUSTER_QUEUE_KIND}") or not tenant:
+        if not tenant:
             continue
         for group in as_list(dig(queue.props, "spec", "resourceGroups")):
             for flavor in as_list(dig(group, "flavors")):

@@ -9,11 +9,11 @@ for the programs teams write beside it.
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from policies.props import as_list, dig, given, of_type, open_to_anyone, sid, statements
+from policies.props import as_list, dig, given, known, of_type, open_to_anyone, sid, statements
 from policies.report import Report
-from policies.rule import Config, resource_rule, stack_rule
+from policies.rule import Config, advisory, resource_rule, stack_rule
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
@@ -179,30 +179,53 @@ def lambda_not_public(args: ResourceValidationArgs, report: Report, _: Config) -
 
 
 FUNCTION = "aws:lambda/function:Function"
+AURORA = "aws:rds/cluster:Cluster"
 DATA_IN_A_VPC = (
     "aws:rds/instance:Instance",
-    "aws:rds/cluster:Cluster",
+    AURORA,
+    "aws:rds/clusterInstance:ClusterInstance",
+    "aws:rds/proxy:Proxy",
     "aws:docdb/cluster:Cluster",
-    "aws:redshift/cluster:Cluster",
+    "aws:docdb/elasticCluster:ElasticCluster",
+    "aws:neptune/cluster:Cluster",
     "aws:elasticache/replicationGroup:ReplicationGroup",
     "aws:elasticache/cluster:Cluster",
     "aws:elasticache/serverlessCache:ServerlessCache",
     "aws:memorydb/cluster:Cluster",
     "aws:efs/accessPoint:AccessPoint",
 )
-"""Data stores reached only from inside their VPC (unless made public, which other rules refuse)."""
+"""Data stores a function reaches through their VPC. Redshift is not listed: its Data API is
+an HTTPS endpoint, so a function given a cluster need not be in its VPC."""
+CONNECTION_INPUTS = ("environment", "fileSystemConfig")
+"""Where a function is given the stores it connects to (a description naming a database, say,
+connects to nothing)."""
+
+
+def _connects_to(store: PolicyResource) -> bool:
+    """Whether a function given `store` connects through its VPC: an Aurora cluster with the
+    Data API on is also reached over HTTPS."""
+    return store.resource_type in DATA_IN_A_VPC and not (
+        store.resource_type == AURORA and known(store.props, "enableHttpEndpoint") is True
+    )
 
 
 @stack_rule(
     id="lambda-in-vpc-for-data",
     area="messaging",
-    description="A Lambda function configured with a database, cache or file system that lives "
-    "in a VPC runs in that VPC (subnets and security groups), so the store need not be "
-    "reachable from outside it.",
+    description="A Lambda function given a database, cache or file system that lives in a VPC "
+    "(in its environment or file system configuration) runs in that VPC, so the store need "
+    "not be reachable from outside it.",
     severity="high",
     remediation="Set vpc_config (subnet_ids: the private subnets, security_group_ids: a group "
-    "the store's security group admits) on the aws.lambda_.Function.",
-    controls=NOT_PUBLIC,
+    "the store's security group admits) on the aws.lambda_.Function; for Aurora, the Data API "
+    "(enable_http_endpoint) is the alternative.",
+    controls={
+        "hipaa": ["164.312(e)(1)"],
+        "soc2": ["CC6.6"],
+        "pci": ["1.3.1"],
+        "nist-800-53": ["SC-7"],
+    },
+    enforcement=advisory(mandatory_in=["hipaa", "pci"]),
 )
 def lambda_in_vpc_for_data(args: StackValidationArgs, report: Report, _: Config) -> None:
     for function in of_type(args, FUNCTION):
@@ -211,9 +234,9 @@ def lambda_in_vpc_for_data(args: StackValidationArgs, report: Report, _: Config)
         stores = sorted(
             {
                 store.name
-                for sources in function.property_dependencies.values()
-                for store in sources
-                if store.resource_type in DATA_IN_A_VPC
+                for name in CONNECTION_INPUTS
+                for store in function.property_dependencies.get(name, ())
+                if _connects_to(store)
             }
         )
         if stores:

@@ -19,7 +19,7 @@ from components.gateway.contract import (
     TENANT_TAG,
 )
 from components.observability.trace_config import TEAM_ATTRIBUTE
-from policies.props import as_list, dig, known, of_type
+from policies.props import ROOT_STACK, as_list, dig, known, of_type
 from policies.report import Report
 from policies.rule import Config, Param, advisory, all_of, resource_rule, stack_rule
 from policies.rules.gpu import gpu_node_groups, gpu_node_pools
@@ -133,6 +133,8 @@ def _classifications(args: StackValidationArgs) -> dict[str, str]:
     """Each tenant's data classification, from the tags its resources carry."""
     found: dict[str, str] = {}
     for resource in args.resources:
+        if resource.resource_type == ROOT_STACK:
+            continue  # its properties are the stack outputs, not inputs with tags
         tags = known(resource.props, "tags")
         if isinstance(tags, Mapping) and TENANT_TAG in tags and CLASSIFICATION_TAG in tags:
             found.setdefault(str(tags[TENANT_TAG]), str(tags[CLASSIFICATION_TAG]))

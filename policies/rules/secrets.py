@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from policies.props import dig, given, known, of_type, string_leaves
+from policies.props import ROOT_STACK, dig, given, known, of_type, string_leaves
 from policies.report import Report
 from policies.rule import Config, Param, advisory, at_most, resource_rule, stack_rule
+from policies.schedules import longest_gap_days
 
 # Patterns with a fixed, documented prefix only: generic "long random string" detectors (an
 # AWS secret access key is 40 base64 characters) misfire on hashes and IDs.
@@ -100,9 +101,6 @@ def no_embedded_credentials(args: ResourceValidationArgs, report: Report, _: Con
         report(f"input {path} holds {kind}")  # never the value itself
 
 
-ROOT_STACK = "pulumi:pulumi:Stack"
-
-
 @stack_rule(
     id="secrets-not-in-stack-outputs",
     area="secrets",
@@ -114,7 +112,7 @@ ROOT_STACK = "pulumi:pulumi:Stack"
     remediation="Export the ARN of the aws.secretsmanager.Secret that holds the credential "
     "(consumers read it with their own IAM permission) instead of the value, then revoke the "
     "exposed credential.",
-    controls={"soc2": ["CC6.1"], "pci": ["8.3.2"], "nist-800-53": ["IA-5", "SC-28"]},
+    controls={"soc2": ["CC6.1"], "pci": ["8.6.2"], "nist-800-53": ["IA-5"]},
 )
 def not_in_stack_outputs(args: StackValidationArgs, report: Report, _: Config) -> None:
     # The engine hands stack policies the root stack with the stack outputs as its properties,
@@ -210,40 +208,55 @@ DATABASES = (
 # secretsmanager/latest/userguide/reference_secret_json_structure.html): a secret of this
 # shape is one AWS can rotate.
 DATABASE_SIGN_IN_FIELDS = frozenset({"engine", "host", "username", "password"})
-RATE = re.compile(r"rate\((\d+) (hour|day)s?\)")
+SECRET_VALUE_INPUTS = ("secretString", "secretStringWo")
 
 
 def _holds_database_sign_in(version: PolicyResource) -> bool:
-    """The version's value names a database (computed from one, or in the templates' shape)."""
-    sources = version.property_dependencies.get("secretString", ())
-    if any(source.resource_type in DATABASES for source in sources):
-        return True
-    try:
-        fields = json.loads(str(known(version.props, "secretString", "")))
-    except ValueError:
-        return False
-    return isinstance(fields, dict) and fields.keys() >= DATABASE_SIGN_IN_FIELDS
+    """A known value in the rotation templates' shape; an unknown one (during preview) computed
+    from a database. A value without a password (an IAM sign-in's) has nothing to rotate."""
+    for name in SECRET_VALUE_INPUTS:
+        value = known(version.props, name)
+        if isinstance(value, str):
+            try:
+                fields = json.loads(value)
+            except ValueError:
+                return False
+            return isinstance(fields, dict) and fields.keys() >= DATABASE_SIGN_IN_FIELDS
+        if given(version.props, name):
+            sources = version.property_dependencies.get(name, ())
+            return any(source.resource_type in DATABASES for source in sources)
+    return False
 
 
-def _secret_of(resource: PolicyResource) -> str | None:
-    """The secret a version or rotation belongs to: the Secret resource its `secretId` was
-    computed from, else the literal ID; None while unknown."""
+def _secret_names(args: StackValidationArgs) -> dict[str, str]:
+    """The stack's secrets' URNs by their known names."""
+    return {
+        name: secret.urn
+        for secret in of_type(args, SECRET)
+        if isinstance(name := known(secret.props, "name"), str)
+    }
+
+
+def _secret_of(resource: PolicyResource, names: Mapping[str, str]) -> str | None:
+    """The secret a version or rotation is for: the URN of the Secret resource its `secretId`
+    was computed from or names (by name or ARN), else the literal ID; None while unknown."""
     for source in resource.property_dependencies.get("secretId", ()):
         if source.resource_type == SECRET:
             return source.urn
     secret_id = known(resource.props, "secretId")
-    return secret_id if isinstance(secret_id, str) else None
+    if not isinstance(secret_id, str):
+        return None
+    # An ARN ends `:secret:<name>-<6 random characters>`.
+    _, arn, tail = secret_id.partition(":secret:")
+    return names.get(tail.rsplit("-", 1)[0] if arn else secret_id, secret_id)
 
 
 def _rotation_days(rotation: PolicyResource) -> float | None:
-    """Days between rotations; None for a cron schedule (not judged)."""
+    """The longest time between rotations; None when the schedule cannot be read."""
     rules = known(rotation.props, "rotationRules", {})
     if isinstance(days := known(rules, "automaticallyAfterDays"), int | float):
         return float(days)
-    rate = RATE.fullmatch(str(known(rules, "scheduleExpression", "")))
-    if rate is None:
-        return None
-    return int(rate[1]) / (24 if rate[2] == "hour" else 1)
+    return longest_gap_days(str(known(rules, "scheduleExpression", "")))
 
 
 @stack_rule(
@@ -269,14 +282,19 @@ def _rotation_days(rotation: PolicyResource) -> float | None:
     ),
 )
 def database_rotation(args: StackValidationArgs, report: Report, config: Config) -> None:
-    rotations = {_secret_of(r): r for r in of_type(args, SECRET_ROTATION)}
+    names = _secret_names(args)
+    rotations = {_secret_of(r, names): r for r in of_type(args, SECRET_ROTATION)}
     for version in of_type(args, SECRET_VERSION):
-        secret = _secret_of(version)
+        secret = _secret_of(version, names)
         if secret is None or not _holds_database_sign_in(version):
             continue
         rotation = rotations.get(secret)
         at_most_days = config["maxRotationDays"]
         if rotation is None:
             report("this database sign-in is never rotated", urn=version.urn)
-        elif (days := _rotation_days(rotation)) is not None and days > at_most_days:
-            report(f"rotated every {days:g} days, more than {at_most_days}", urn=rotation.urn)
+        elif (days := _rotation_days(rotation)) is None:
+            report("its rotation schedule cannot be read", urn=rotation.urn)
+        elif days > at_most_days:
+            report(
+                f"rotations up to {days:g} days apart, more than {at_most_days}", urn=rotation.urn
+            )

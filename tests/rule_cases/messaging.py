@@ -28,6 +28,12 @@ IN_VPC = "lambda-in-vpc-for-data"
 FUNCTION = "aws:lambda/function:Function"
 ORDERS_DB = res("aws:rds/cluster:Cluster", "orders", {"engine": "aurora-postgresql"})
 SESSIONS = res("aws:elasticache/replicationGroup:ReplicationGroup", "sessions", {})
+DATA_API_DB = res(
+    "aws:rds/cluster:Cluster",
+    "reports",
+    {"engine": "aurora-postgresql", "enableHttpEndpoint": True},
+)
+PROXY = res("aws:rds/proxy:Proxy", "orders-proxy", {"engineFamily": "POSTGRESQL"})
 SUBNET = res("aws:ec2/subnet:Subnet", "private-a", {"cidrBlock": "10.0.1.0/24"})
 
 
@@ -193,6 +199,25 @@ CASES = [
             {"subnetIds": [UNKNOWN], "securityGroupIds": ["sg-0123456789abcdef0"]},
             deps={"environment": [ORDERS_DB], "vpcConfig": [SUBNET]},
         ),
+    ),
+    violates(
+        IN_VPC,
+        "an RDS proxy's endpoint",
+        PROXY,
+        function(deps={"environment": [PROXY]}),
+        expect="reaches orders-proxy",
+    ),
+    complies(
+        IN_VPC,
+        "an Aurora cluster's Data API, reached over HTTPS",
+        DATA_API_DB,
+        function(deps={"environment": [DATA_API_DB]}),
+    ),
+    complies(
+        IN_VPC,
+        "a database named only in its description: it connects to nothing",
+        ORDERS_DB,
+        function(deps={"description": [ORDERS_DB]}),
     ),
     complies(
         IN_VPC,

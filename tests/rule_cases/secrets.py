@@ -32,7 +32,7 @@ ROOT_STACK = "pulumi:pulumi:Stack"
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-DATABASE_SECRET = res(SECRET, "orders-db")
+DATABASE_SECRET = res(SECRET, "orders-db", {"name": "orders/db"})
 ORDERS_DB = res(RDS_INSTANCE, "orders", {"engine": "postgres"})
 
 
@@ -97,7 +97,7 @@ CASES = [
             sources=(),
         ),
         rotation({"automaticallyAfterDays": 180}),
-        expect="rotated every 180 days, more than 90",
+        expect="rotations up to 180 days apart, more than 90",
     ),
     violates(
         "secrets-database-rotation",
@@ -106,7 +106,53 @@ CASES = [
         ORDERS_DB,
         sign_in_version(),
         rotation({"scheduleExpression": "rate(120 days)"}),
-        expect="rotated every 120 days",
+        expect="rotations up to 120 days apart",
+    ),
+    violates(
+        "secrets-database-rotation",
+        "a cron schedule that fires once a year",
+        DATABASE_SECRET,
+        ORDERS_DB,
+        sign_in_version(),
+        rotation({"scheduleExpression": "cron(0 0 1 1 ? *)"}),
+        expect="rotations up to 372 days apart",
+    ),
+    violates(
+        "secrets-database-rotation",
+        "a sign-in written to the write-only value, never rotated",
+        DATABASE_SECRET,
+        ORDERS_DB,
+        res(
+            SECRET_VERSION,
+            "orders-db",
+            {"secretId": "orders/db", "secretStringWo": UNKNOWN},
+            deps={"secretStringWo": [ORDERS_DB]},
+        ),
+        expect="never rotated",
+    ),
+    complies(
+        "secrets-database-rotation",
+        "rotated twice a month by cron, the rotation naming the secret by its ARN",
+        DATABASE_SECRET,
+        ORDERS_DB,
+        sign_in_version(),
+        res(
+            SECRET_ROTATION,
+            "orders-db",
+            {
+                "secretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-AbCdEf",
+                "rotationRules": {"scheduleExpression": "cron(0 16 1,15 * ? *)"},
+            },
+        ),
+    ),
+    complies(
+        "secrets-database-rotation",
+        "an IAM sign-in's connection details: no password to rotate",
+        DATABASE_SECRET,
+        ORDERS_DB,
+        sign_in_version(
+            json.dumps({"engine": "postgres", "host": "db.internal", "username": "app"})
+        ),
     ),
     complies(
         "secrets-database-rotation",
