@@ -10,7 +10,10 @@ a time over gRPC, and repeats work an in-process audit of a whole stack can do o
 
 `PackServicer` keeps the SDK's code for everything a policy or the engine can observe
 (enforcement levels, configs, report messages, "can't run during preview" diagnostics) and
-only removes the repetition. tests/test_audit.py compares its findings with the plain SDK's.
+only removes the repetition. It reaches into the SDK's private servicer (its policy list, its
+module's decoding functions) as the version in uv.lock has them; tests/test_audit.py compares
+its findings and stack resources with the plain SDK servicer's, so an upgrade that changes
+them fails there.
 """
 
 from __future__ import annotations
