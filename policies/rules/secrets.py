@@ -198,12 +198,6 @@ def secret_customer_key(args: ResourceValidationArgs, report: Report, _: Config)
 
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-DATABASES = (
-    "aws:rds/instance:Instance",
-    "aws:rds/cluster:Cluster",
-    "aws:docdb/cluster:Cluster",
-    "aws:redshift/cluster:Cluster",
-)
 # What Secrets Manager's rotation templates read from a database secret (docs.aws.amazon.com/
 # secretsmanager/latest/userguide/reference_secret_json_structure.html): a secret of this
 # shape is one AWS can rotate.
@@ -224,7 +218,7 @@ def _holds_database_sign_in(version: PolicyResource) -> bool:
             return isinstance(fields, dict) and fields.keys() >= DATABASE_SIGN_IN_FIELDS
         if given(version.props, name):
             sources = version.property_dependencies.get(name, ())
-            return any(source.resource_type in DATABASES for source in sources)
+            return any(source.resource_type in DATABASE_PASSWORDS for source in sources)
     return False
 
 
@@ -282,6 +276,7 @@ def _rotation_days(rotation: PolicyResource) -> float | None:
     ),
 )
 def database_rotation(args: StackValidationArgs, report: Report, config: Config) -> None:
+    at_most_days = config["maxRotationDays"]
     names = _secret_names(args)
     rotations = {_secret_of(r, names): r for r in of_type(args, SECRET_ROTATION)}
     for version in of_type(args, SECRET_VERSION):
@@ -289,7 +284,6 @@ def database_rotation(args: StackValidationArgs, report: Report, config: Config)
         if secret is None or not _holds_database_sign_in(version):
             continue
         rotation = rotations.get(secret)
-        at_most_days = config["maxRotationDays"]
         if rotation is None:
             report("this database sign-in is never rotated", urn=version.urn)
         elif (days := _rotation_days(rotation)) is None:
