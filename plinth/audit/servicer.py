@@ -19,7 +19,7 @@ them fails there.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,6 +58,22 @@ def _patched(target: Any, **values: Any) -> Iterator[None]:
             setattr(target, name, value)
 
 
+class _ByIdentity:
+    """Results computed once per object, by its identity; the objects are kept alive, so an id
+    is never reused for another while the cache lives."""
+
+    def __init__(self) -> None:
+        self._results: dict[tuple[Any, ...], Any] = {}
+        self._keep: list[Any] = []
+
+    def get(self, key_object: Any, compute: Callable[[], Any], *variant: Any) -> Any:
+        key = (id(key_object), *variant)
+        if key not in self._results:
+            self._keep.append(key_object)
+            self._results[key] = compute()
+        return self._results[key]
+
+
 class _DecodedOnce:
     """The servicer's decoding steps, each done once per distinct message.
 
@@ -68,35 +84,28 @@ class _DecodedOnce:
 
     def __init__(self) -> None:
         self._dicts: dict[bytes, Any] = {}
-        self._dicts_by_id: dict[int, Any] = {}
-        self._deserialized: dict[tuple[int, bool], Any] = {}
-        self._proxies: dict[int, Any] = {}
-        self._keep: list[Any] = []  # what the caches' ids refer to stays alive
+        self._dicts_by_message = _ByIdentity()
+        self._deserialized = _ByIdentity()
+        self._proxies = _ByIdentity()
+
+    def _dict_by_content(self, message: struct_pb2.Struct) -> Any:
+        key = message.SerializeToString(deterministic=True)
+        if key not in self._dicts:
+            self._dicts[key] = json_format.MessageToDict(message)
+        return self._dicts[key]
 
     def MessageToDict(self, message: struct_pb2.Struct) -> Any:
         # The same request hands out the same message object each time (upb keeps one
         # wrapper per submessage): by identity first, then by content across requests.
-        found = self._dicts_by_id.get(id(message))
-        if found is None:
-            key = message.SerializeToString(deterministic=True)
-            if key not in self._dicts:
-                self._dicts[key] = json_format.MessageToDict(message)
-            found = self._dicts_by_id[id(message)] = self._dicts[key]
-            self._keep.append(message)
-        return found
+        return self._dicts_by_message.get(message, lambda: self._dict_by_content(message))
 
     def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
-        key = (id(props), proxy_secrets)
-        if key not in self._deserialized:
-            self._keep.append(props)
-            self._deserialized[key] = sdk_deserialize_properties(props, proxy_secrets)
-        return self._deserialized[key]
+        return self._deserialized.get(
+            props, lambda: sdk_deserialize_properties(props, proxy_secrets), proxy_secrets
+        )
 
     def unknown_checking_proxy(self, deserialized: Any) -> Any:
-        if id(deserialized) not in self._proxies:
-            self._keep.append(deserialized)
-            self._proxies[id(deserialized)] = sdk_unknown_checking_proxy(deserialized)
-        return self._proxies[id(deserialized)]
+        return self._proxies.get(deserialized, lambda: sdk_unknown_checking_proxy(deserialized))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(json_format, name)  # the rest of json_format, as it is
@@ -146,9 +155,8 @@ class PackServicer(_PolicyAnalyzerServicer):
         self._checked_types = checked_types
         self._by_type: dict[str, list[Policy]] = {}
         self._decoded = _DecodedOnce()
-        self._options: dict[int, Any] = {}
-        self._providers: dict[int, Any] = {}
-        self._requests: list[Any] = []  # what the option and provider caches' ids refer to
+        self._options = _ByIdentity()
+        self._providers = _ByIdentity()
 
     def _policies_for(self, resource_type: str) -> list[Policy]:
         if resource_type not in self._by_type:
@@ -160,16 +168,12 @@ class PackServicer(_PolicyAnalyzerServicer):
         return self._by_type[resource_type]
 
     def _get_resource_options(self, request: Any) -> Any:
-        if id(request) not in self._options:
-            self._requests.append(request)
-            self._options[id(request)] = super()._get_resource_options(request)
-        return self._options[id(request)]
+        sdk = _PolicyAnalyzerServicer._get_resource_options
+        return self._options.get(request, lambda: sdk(self, request))
 
     def _get_provider_resource(self, request: Any) -> Any:
-        if id(request) not in self._providers:
-            self._requests.append(request)
-            self._providers[id(request)] = super()._get_provider_resource(request)
-        return self._providers[id(request)]
+        sdk = _PolicyAnalyzerServicer._get_provider_resource
+        return self._providers.get(request, lambda: sdk(self, request))
 
     def Analyze(self, request: proto.AnalyzeRequest, context: Any) -> proto.AnalyzeResponse:
         with (
